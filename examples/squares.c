@@ -1,0 +1,88 @@
+/* squares.c: map a task over worker processes and watch it progress
+ *
+ * Usage: squares [N_TASKS] [spawn|fork|threading]
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <mpire-glib/mpire.h>
+
+/* A deliberately slow square, so that progress can be seen. */
+static GVariant *
+slow_square (MpireWorkerContext  *context,
+             GVariant            *args,
+             gpointer             user_data,
+             GError             **error)
+{
+  gint64 x = g_variant_get_int64 (args);
+
+  g_usleep (2000);
+  return g_variant_new_int64 (x * x);
+}
+
+static void
+draw_bar (gint64 done,
+          gint64 total)
+{
+  int width = 40;
+  int filled = total > 0 ? (int) (done * width / total) : 0;
+
+  g_printerr ("\r[%.*s%*s] %3d%% %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
+              filled, "########################################",
+              width - filled, "", total > 0 ? (int) (done * 100 / total) : 0, done, total);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(MpireTask) task = mpire_task_new ("slow-square", slow_square, NULL, NULL);
+  g_autoptr(MpireWorkerPool) pool = NULL;
+  g_autoptr(MpireResultIter) results = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("ax"));
+  MpireStartMethod method = MPIRE_START_METHOD_SPAWN;
+  gint64 n = 2000, done = 0, sum = 0;
+  GVariant *result;
+
+  mpire_init (&argc, &argv);
+
+  if (argc > 1)
+    n = g_ascii_strtoll (argv[1], NULL, 10);
+  if (argc > 2 && g_str_equal (argv[2], "fork"))
+    method = MPIRE_START_METHOD_FORK;
+  else if (argc > 2 && g_str_equal (argv[2], "threading"))
+    method = MPIRE_START_METHOD_THREADING;
+
+  for (gint64 i = 0; i < n; i++)
+    g_variant_builder_add (builder, "x", i);
+
+  pool = mpire_worker_pool_new (0, method);
+  g_print ("Squaring %" G_GINT64_FORMAT " numbers on %d workers\n", n, mpire_cpu_count ());
+
+  results = mpire_worker_pool_imap (pool, task, g_variant_builder_end (builder), NULL, &error);
+  while (results != NULL && (result = mpire_result_iter_next (results, NULL, &error)) != NULL)
+    {
+      gint64 square = g_variant_get_int64 (result);
+
+      if (done < 5 || done == n - 1)
+        g_print ("%s%" G_GINT64_FORMAT "^2 = %" G_GINT64_FORMAT "\n", done ? "" : "\n", done, square);
+      sum += square;
+      done++;
+      if (isatty (STDERR_FILENO))
+        draw_bar (done, n);
+      g_variant_unref (result);
+    }
+  g_printerr ("\n");
+
+  if (error != NULL)
+    {
+      g_printerr ("Failed: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+
+  g_print ("Done: %" G_GINT64_FORMAT " results, sum of squares %" G_GINT64_FORMAT "\n", done, sum);
+  return EXIT_SUCCESS;
+}

@@ -1,0 +1,35 @@
+/* mpire-backend-private.h: the start methods
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mpire-worker-link-private.h"
+
+G_BEGIN_DECLS
+
+/* How one start method starts, watches and stops a worker whose channel
+ * end is @child_fd (the backend owns it from then on). */
+typedef struct
+{
+  gpointer (*start) (const MpireWorkerStartInfo  *info,
+                     int                          child_fd,
+                     GError                     **error);
+  /* Arranges for @exited to run in @context once the worker is gone. */
+  void     (*watch) (gpointer                     handle,
+                     GMainContext                *context,
+                     void                       (*exited) (int wait_status, gpointer data),
+                     gpointer                     data);
+  void     (*kill)  (gpointer                     handle);
+  void     (*free)  (gpointer                     handle);
+  gboolean is_process;
+} MpireBackend;
+
+const MpireBackend *mpire_backend_spawn     (void);
+const MpireBackend *mpire_backend_fork      (void);
+const MpireBackend *mpire_backend_threading (void);
+
+G_END_DECLS

@@ -1,0 +1,126 @@
+/* mpire-backend-threading.c: workers that are threads of the caller
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#include "config.h"
+
+#include "mpire-backend-private.h"
+#include "mpire-worker-private.h"
+
+/* A thread cannot be killed: the link shuts its end of the channel down
+ * instead, so that the worker stops after the task it is running. */
+typedef struct
+{
+  GMutex        lock;
+  GThread      *thread;
+  int           fd;
+  GVariant     *shared_objects;
+  gboolean      done;
+  GMainContext *context;
+  void        (*exited) (int wait_status, gpointer data);
+  gpointer      data;
+} ThreadWorker;
+
+static gboolean
+report_exit (gpointer user_data)
+{
+  ThreadWorker *worker = user_data;
+
+  g_thread_join (g_steal_pointer (&worker->thread));
+  worker->exited (0, worker->data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+post_exit (ThreadWorker *worker)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  g_source_set_callback (source, report_exit, worker, NULL);
+  g_source_set_static_name (source, "[mpire] thread worker exit");
+  g_source_attach (source, worker->context);
+}
+
+static gpointer
+thread_main (gpointer user_data)
+{
+  ThreadWorker *worker = user_data;
+
+  mpire_worker_serve (worker->fd, worker->shared_objects);
+
+  g_mutex_lock (&worker->lock);
+  worker->done = TRUE;
+  if (worker->exited != NULL)
+    post_exit (worker);
+  g_mutex_unlock (&worker->lock);
+
+  return NULL;
+}
+
+static gpointer
+threading_start (const MpireWorkerStartInfo  *info,
+                 int                          child_fd,
+                 GError                     **error)
+{
+  ThreadWorker *worker = g_new0 (ThreadWorker, 1);
+  g_autofree char *name = g_strdup_printf ("mpire-worker-%d", info->worker_id);
+
+  g_mutex_init (&worker->lock);
+  worker->fd = child_fd;
+  worker->shared_objects = info->shared_objects != NULL ? g_variant_ref (info->shared_objects) : NULL;
+  worker->thread = g_thread_try_new (name, thread_main, worker, error);
+  if (worker->thread == NULL)
+    {
+      g_clear_pointer (&worker->shared_objects, g_variant_unref);
+      g_mutex_clear (&worker->lock);
+      g_free (worker);
+      return NULL;
+    }
+
+  return worker;
+}
+
+static void
+threading_watch (gpointer       handle,
+                 GMainContext  *context,
+                 void         (*exited) (int wait_status, gpointer data),
+                 gpointer       data)
+{
+  ThreadWorker *worker = handle;
+
+  g_mutex_lock (&worker->lock);
+  worker->context = g_main_context_ref (context);
+  worker->exited = exited;
+  worker->data = data;
+  if (worker->done)
+    post_exit (worker);
+  g_mutex_unlock (&worker->lock);
+}
+
+static void
+threading_kill (gpointer handle)
+{
+}
+
+static void
+threading_free (gpointer handle)
+{
+  ThreadWorker *worker = handle;
+
+  g_assert (worker->thread == NULL);
+  g_clear_pointer (&worker->shared_objects, g_variant_unref);
+  g_clear_pointer (&worker->context, g_main_context_unref);
+  g_mutex_clear (&worker->lock);
+  g_free (worker);
+}
+
+const MpireBackend *
+mpire_backend_threading (void)
+{
+  static const MpireBackend backend = {
+    threading_start, threading_watch, threading_kill, threading_free, FALSE,
+  };
+
+  return &backend;
+}

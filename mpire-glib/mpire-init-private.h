@@ -1,0 +1,17 @@
+/* mpire-init-private.h
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Environment variable naming the channel fd of a spawned worker. */
+#define MPIRE_WORKER_FD_ENV "MPIRE_WORKER_FD"
+
+void mpire_init_gettext (void);
+
+G_END_DECLS

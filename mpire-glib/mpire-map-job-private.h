@@ -1,0 +1,87 @@
+/* mpire-map-job-private.h: one call of the map family
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mpire-map-options.h"
+#include "mpire-task.h"
+
+G_BEGIN_DECLS
+
+typedef struct _MpireWorkerPool MpireWorkerPool;
+typedef struct _MpireMapJob MpireMapJob;
+
+/* A chunk of tasks on its way to a worker. Owned by the pool from
+ * submission until its results or its failure are posted to the job. */
+typedef struct
+{
+  MpireMapJob *job;        /* weak: a job takes its chunks back when it ends */
+  guint64      id;
+  gint64       index;      /* position of the chunk in the call */
+  gsize        n_tasks;
+  GVariant    *args;       /* array of the tasks' arguments */
+  gboolean     boxed;      /* args is `av` wrapping each task's arguments */
+  GBytes      *frame;      /* the TASKS frame */
+} MpireChunk;
+
+typedef enum {
+  MPIRE_JOB_CHUNK_DONE,    /* chunk, results, boxed */
+  MPIRE_JOB_CHUNK_FAILED,  /* chunk, error, partial results */
+  MPIRE_JOB_WORKER_LOST,   /* a worker went away between chunks */
+  MPIRE_JOB_TERMINATED,    /* the pool was terminated */
+} MpireJobEvent;
+
+/* Called in the job's context whenever results are ready or the job
+ * finished. */
+typedef void (*MpireMapJobNotify) (MpireMapJob *job,
+                                   gpointer     data);
+
+MpireMapJob *mpire_map_job_new          (MpireWorkerPool    *pool,
+                                         MpireTask          *task,
+                                         GVariant           *iterable,
+                                         MpireMapOptions    *options,
+                                         gboolean            ordered,
+                                         gboolean            collect,
+                                         int                 n_jobs,
+                                         GError            **error);
+MpireMapJob *mpire_map_job_ref          (MpireMapJob        *job);
+void         mpire_map_job_unref        (MpireMapJob        *job);
+void         mpire_map_job_start        (MpireMapJob        *job,
+                                         GCancellable       *cancellable,
+                                         MpireMapJobNotify   notify,
+                                         gpointer            data);
+GMainContext *mpire_map_job_get_context (MpireMapJob        *job);
+gboolean     mpire_map_job_is_finished  (MpireMapJob        *job);
+typedef enum {
+  MPIRE_JOB_NEXT_ITEM,
+  MPIRE_JOB_NEXT_WAIT,
+  MPIRE_JOB_NEXT_END,
+  MPIRE_JOB_NEXT_ERROR,
+} MpireJobNext;
+
+MpireJobNext mpire_map_job_next         (MpireMapJob        *job,
+                                         GVariant          **item,
+                                         GError            **error);
+GVariant    *mpire_map_job_collect      (MpireMapJob        *job,
+                                         GError            **error);
+void         mpire_map_job_fail         (MpireMapJob        *job,
+                                         GError             *error);
+const char  *mpire_map_job_get_task_name (MpireMapJob       *job);
+gint64       mpire_map_job_get_n_pulled (MpireMapJob        *job);
+
+/* For the pool, with its lock held. */
+void         mpire_map_job_post         (MpireMapJob        *job,
+                                         MpireJobEvent       event,
+                                         MpireChunk         *chunk,
+                                         GVariant           *results,
+                                         gboolean            boxed,
+                                         GError             *error);
+void         mpire_chunk_free           (MpireChunk         *chunk);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpireMapJob, mpire_map_job_unref)
+
+G_END_DECLS

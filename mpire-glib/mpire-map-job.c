@@ -1,0 +1,680 @@
+/* mpire-map-job.c: one call of the map family, seen from the caller
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "mpire-chunker-private.h"
+#include "mpire-error.h"
+#include "mpire-map-job-private.h"
+#include "mpire-map-options-private.h"
+#include "mpire-protocol-private.h"
+#include "mpire-worker-pool-private.h"
+
+/* A job lives in the thread-default main context of the thread that
+ * started the call (its "context"): the input is pulled, results are
+ * ordered and handed out, and the caller is told, all there. The pool's
+ * thread talks to it by posting events to its inbox (under the pool's
+ * lock), which a source in the job's context drains.
+ *
+ * Back-pressure: at most max_active tasks are taken from the input and
+ * not yet consumed. A collecting call (map) consumes a chunk when its
+ * results arrive; an iterating call (imap) consumes a task when the
+ * caller takes its result. */
+
+typedef struct
+{
+  GVariant *results;
+  gboolean  boxed;
+  gsize     offset;      /* results already handed out */
+} ResultChunk;
+
+typedef struct
+{
+  MpireJobEvent  event;
+  MpireChunk    *chunk;
+  GVariant      *results;
+  gboolean       boxed;
+  GError        *error;
+} JobMessage;
+
+struct _MpireMapJob
+{
+  gatomicrefcount    ref_count;
+  MpireWorkerPool   *pool;
+  MpireTask         *task;
+  guint64            serial;
+  gboolean           ordered;
+  gboolean           collect;
+  int                n_jobs;
+
+  /* input */
+  GVariant          *array;
+  MpireSource       *source;
+  gint64             limit;        /* -1: until the source ends */
+  MpireChunker       chunker;
+  gint64             max_active;
+  gint64             n_pulled;
+  gint64             n_consumed;
+  gint64             n_chunks;
+  gint64             n_chunks_done;
+  gboolean           exhausted;
+  guint              n_workers_lost;
+
+  /* results */
+  GHashTable        *early;        /* ordered: chunk index → ResultChunk */
+  gint64             next_index;   /* ordered: next chunk to make ready */
+  GQueue             ready;        /* ResultChunk, in delivery order */
+  GError            *error;
+  gboolean           error_reported;
+  gboolean           finished;     /* written under the pool's lock */
+
+  GMainContext      *context;
+  GSource           *inbox_source;
+  GSource           *cancel_source;
+  GQueue             inbox;        /* JobMessage, under the pool's lock */
+  MpireMapJobNotify  notify;
+  gpointer           notify_data;
+};
+
+static void finish (MpireMapJob *job,
+                    GError      *error);
+
+static void
+result_chunk_free (ResultChunk *rc)
+{
+  g_variant_unref (rc->results);
+  g_free (rc);
+}
+
+void
+mpire_chunk_free (MpireChunk *chunk)
+{
+  g_clear_pointer (&chunk->args, g_variant_unref);
+  g_clear_pointer (&chunk->frame, g_bytes_unref);
+  g_free (chunk);
+}
+
+static void
+job_message_free (JobMessage *message)
+{
+  g_clear_pointer (&message->chunk, mpire_chunk_free);
+  g_clear_pointer (&message->results, g_variant_unref);
+  g_clear_error (&message->error);
+  g_free (message);
+}
+
+static gboolean
+check_count (gint64       value,
+             const char  *name,
+             GError     **error)
+{
+  if (value >= 0)
+    return TRUE;
+
+  g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+               _("The map option “%s” must not be negative (it is %" G_GINT64_FORMAT ")"),
+               name, value);
+  return FALSE;
+}
+
+MpireMapJob *
+mpire_map_job_new (MpireWorkerPool  *pool,
+                   MpireTask        *task,
+                   GVariant         *iterable,
+                   MpireMapOptions  *options,
+                   gboolean          ordered,
+                   gboolean          collect,
+                   int               n_jobs,
+                   GError          **error)
+{
+  g_autoptr(MpireMapOptions) defaults = NULL;
+  g_autoptr(MpireSource) source = NULL;
+  gint64 iterable_len, chunk_size, n_splits, max_active;
+  MpireMapJob *job;
+
+  if (options == NULL)
+    options = defaults = mpire_map_options_new ();
+
+  iterable_len = mpire_map_options_get_iterable_len (options);
+  chunk_size = mpire_map_options_get_chunk_size (options);
+  n_splits = mpire_map_options_get_n_splits (options);
+  max_active = mpire_map_options_get_max_tasks_active (options);
+  if (!check_count (chunk_size, "chunk-size", error) ||
+      !check_count (n_splits, "n-splits", error) ||
+      !check_count (max_active, "max-tasks-active", error))
+    return NULL;
+  if (iterable_len < -1)
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+                   _("The map option “iterable-len” must be -1 (unknown) or a number of "
+                     "tasks (it is %" G_GINT64_FORMAT ")"), iterable_len);
+      return NULL;
+    }
+
+  if (iterable != NULL && !g_variant_is_of_type (iterable, G_VARIANT_TYPE_ARRAY))
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+                   _("The input of a map must be an array (type “a…”), one element per "
+                     "task, not a value of type “%s”"),
+                   g_variant_get_type_string (iterable));
+      return NULL;
+    }
+  if (iterable != NULL && mpire_map_options_has_source (options))
+    {
+      g_set_error_literal (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+                           _("A map was given both an array and a lazy source; give one"));
+      return NULL;
+    }
+  if (iterable == NULL && !mpire_map_options_has_source (options))
+    {
+      g_set_error_literal (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+                           _("A map needs an array of task arguments or a lazy source "
+                             "(mpire_map_options_set_source())"));
+      return NULL;
+    }
+
+  if (iterable == NULL)
+    source = mpire_map_options_steal_source (options);
+
+  job = g_new0 (MpireMapJob, 1);
+  g_atomic_ref_count_init (&job->ref_count);
+  job->pool = g_object_ref (pool);
+  job->task = g_object_ref (task);
+  job->serial = mpire_worker_pool_next_job_id (pool);
+  job->ordered = ordered;
+  job->collect = collect;
+  job->n_jobs = n_jobs;
+  job->source = g_steal_pointer (&source);
+  job->early = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                      (GDestroyNotify) result_chunk_free);
+  g_queue_init (&job->ready);
+  g_queue_init (&job->inbox);
+
+  job->limit = iterable_len;
+  if (iterable != NULL)
+    {
+      gint64 len = (gint64) g_variant_n_children (iterable);
+
+      job->array = g_variant_ref_sink (iterable);
+      job->limit = iterable_len >= 0 ? MIN (iterable_len, len) : len;
+    }
+
+  job->chunker.total = job->limit;
+  if (chunk_size > 0)
+    job->chunker.chunk_size = chunk_size;
+  else if (job->limit >= 0)
+    job->chunker.n_splits = n_splits > 0 ? n_splits : (gint64) n_jobs * 64;
+  else
+    {
+      g_warning ("The number of tasks is unknown, so tasks are not chunked (chunk size 1). "
+                 "Set the iterable-len or chunk-size map option to chunk them.");
+      job->chunker.chunk_size = 1;
+    }
+
+  job->max_active = max_active > 0
+    ? max_active
+    : (gint64) n_jobs * mpire_chunker_max_chunk_len (&job->chunker) * 2;
+  /* A chunk must fit, or nothing could ever be sent. */
+  job->max_active = MAX (job->max_active, mpire_chunker_max_chunk_len (&job->chunker));
+
+  return job;
+}
+
+MpireMapJob *
+mpire_map_job_ref (MpireMapJob *job)
+{
+  g_atomic_ref_count_inc (&job->ref_count);
+  return job;
+}
+
+void
+mpire_map_job_unref (MpireMapJob *job)
+{
+  if (!g_atomic_ref_count_dec (&job->ref_count))
+    return;
+
+  if (!job->finished)
+    finish (job, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                      _("The call was abandoned")));
+
+  g_assert (g_queue_is_empty (&job->inbox));
+  if (job->inbox_source != NULL)
+    {
+      g_source_destroy (job->inbox_source);
+      g_source_unref (job->inbox_source);
+    }
+  g_clear_pointer (&job->context, g_main_context_unref);
+  g_clear_pointer (&job->array, g_variant_unref);
+  g_clear_pointer (&job->source, mpire_source_free);
+  g_clear_pointer (&job->early, g_hash_table_unref);
+  g_queue_clear_full (&job->ready, (GDestroyNotify) result_chunk_free);
+  g_clear_error (&job->error);
+  g_clear_object (&job->task);
+  g_clear_object (&job->pool);
+  g_free (job);
+}
+
+GMainContext *
+mpire_map_job_get_context (MpireMapJob *job)
+{
+  return job->context;
+}
+
+gboolean
+mpire_map_job_is_finished (MpireMapJob *job)
+{
+  return job->finished;
+}
+
+const char *
+mpire_map_job_get_task_name (MpireMapJob *job)
+{
+  return mpire_task_get_name (job->task);
+}
+
+gint64
+mpire_map_job_get_n_pulled (MpireMapJob *job)
+{
+  return job->n_pulled;
+}
+
+static void
+notify (MpireMapJob *job)
+{
+  if (job->notify != NULL)
+    job->notify (job, job->notify_data);
+}
+
+static void
+finish (MpireMapJob *job,
+        GError      *error)
+{
+  GMutex *lock = mpire_worker_pool_get_lock (job->pool);
+  GQueue inbox = G_QUEUE_INIT;
+
+  if (job->finished)
+    {
+      g_clear_error (&error);
+      return;
+    }
+
+  job->error = error;
+  g_mutex_lock (lock);
+  job->finished = TRUE;
+  inbox = job->inbox;
+  g_queue_init (&job->inbox);
+  g_mutex_unlock (lock);
+  g_queue_clear_full (&inbox, (GDestroyNotify) job_message_free);
+
+  if (job->cancel_source != NULL)
+    {
+      g_source_destroy (job->cancel_source);
+      g_clear_pointer (&job->cancel_source, g_source_unref);
+    }
+
+  mpire_worker_pool_release (job->pool, job, error != NULL);
+}
+
+void
+mpire_map_job_fail (MpireMapJob *job,
+                    GError      *error)
+{
+  finish (job, error);
+  notify (job);
+}
+
+static void
+make_ready (MpireMapJob *job,
+            gint64       index,
+            GVariant    *results,
+            gboolean     boxed)
+{
+  ResultChunk *rc = g_new0 (ResultChunk, 1);
+
+  rc->results = g_variant_ref (results);
+  rc->boxed = boxed;
+
+  if (!job->ordered)
+    {
+      g_queue_push_tail (&job->ready, rc);
+      return;
+    }
+
+  g_hash_table_insert (job->early, g_memdup2 (&index, sizeof index), rc);
+  for (;;)
+    {
+      gpointer key, value;
+
+      if (!g_hash_table_steal_extended (job->early, &job->next_index, &key, &value))
+        break;
+      g_free (key);
+      g_queue_push_tail (&job->ready, value);
+      job->next_index++;
+    }
+}
+
+/* Takes up to @len tasks from the lazy source; fewer at its end. */
+static GVariant *
+pull_from_source (MpireMapJob  *job,
+                  gint64        len,
+                  gboolean     *boxed,
+                  GError      **error)
+{
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  gboolean same = TRUE;
+
+  while (items->len < (guint) len)
+    {
+      GVariant *item = job->source->func (job->source->user_data, error);
+
+      if (item == NULL)
+        {
+          job->exhausted = TRUE;
+          if (error != NULL && *error != NULL)
+            return NULL;
+          break;
+        }
+      g_variant_ref_sink (item);
+      if (items->len > 0 && !g_variant_type_equal (g_variant_get_type (item),
+                                                   g_variant_get_type (items->pdata[0])))
+        same = FALSE;
+      g_ptr_array_add (items, item);
+    }
+
+  if (items->len == 0)
+    return NULL;
+
+  *boxed = !same;
+  if (same)
+    return g_variant_new_array (NULL, (GVariant **) items->pdata, items->len);
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      GVariant *box = g_variant_ref_sink (g_variant_new_variant (items->pdata[i]));
+      g_variant_unref (items->pdata[i]);
+      items->pdata[i] = box;
+    }
+  return g_variant_new_array (G_VARIANT_TYPE_VARIANT, (GVariant **) items->pdata, items->len);
+}
+
+static void
+check_done (MpireMapJob *job)
+{
+  if (job->exhausted && job->n_chunks_done == job->n_chunks)
+    finish (job, NULL);
+}
+
+/* Takes tasks from the input while the back-pressure limit allows. */
+static void
+feed (MpireMapJob *job)
+{
+  while (!job->exhausted && !job->finished)
+    {
+      gint64 len = mpire_chunker_chunk_len (&job->chunker, job->n_chunks, job->n_pulled);
+      g_autoptr(GError) error = NULL;
+      GVariant *args;
+      gboolean boxed = FALSE;
+      MpireChunk *chunk;
+
+      if (job->limit >= 0)
+        len = MIN (len, job->limit - job->n_pulled);
+      if (len <= 0)
+        {
+          job->exhausted = TRUE;
+          break;
+        }
+      if (job->n_pulled - job->n_consumed + len > job->max_active)
+        break;
+
+      if (job->array != NULL)
+        args = g_variant_ref_sink (mpire_array_slice (job->array, job->n_pulled, len));
+      else
+        {
+          args = pull_from_source (job, len, &boxed, &error);
+          if (error != NULL)
+            {
+              finish (job, g_steal_pointer (&error));
+              return;
+            }
+          if (args == NULL)
+            break;
+          g_variant_ref_sink (args);
+        }
+
+      chunk = g_new0 (MpireChunk, 1);
+      chunk->job = job;
+      chunk->id = (job->serial << 40) | (guint64) job->n_chunks;
+      chunk->index = job->n_chunks;
+      chunk->n_tasks = g_variant_n_children (args);
+      chunk->args = args;
+      chunk->boxed = boxed;
+      chunk->frame = mpire_frame_encode (MPIRE_MESSAGE_TASKS,
+                                         g_variant_new ("(tsbv)", chunk->id,
+                                                        mpire_task_get_name (job->task),
+                                                        boxed, args));
+      job->n_chunks++;
+      job->n_pulled += chunk->n_tasks;
+      mpire_worker_pool_submit (job->pool, chunk);
+    }
+
+  check_done (job);
+}
+
+static void
+handle_message (MpireMapJob *job,
+                JobMessage  *message)
+{
+  if (job->finished)
+    return;
+
+  switch (message->event)
+    {
+    case MPIRE_JOB_CHUNK_DONE:
+      make_ready (job, message->chunk->index, message->results, message->boxed);
+      job->n_chunks_done++;
+      if (job->collect)
+        job->n_consumed += message->chunk->n_tasks;
+      job->n_workers_lost = 0;
+      feed (job);
+      break;
+
+    case MPIRE_JOB_CHUNK_FAILED:
+      if (!job->ordered || message->chunk->index == job->next_index)
+        make_ready (job, message->chunk->index, message->results, message->boxed);
+      finish (job, g_steal_pointer (&message->error));
+      break;
+
+    case MPIRE_JOB_WORKER_LOST:
+      {
+        g_autoptr(GError) error = NULL;
+
+        if (++job->n_workers_lost > (guint) job->n_jobs * 3)
+          finish (job, g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
+                                    _("Workers keep exiting before they run any task; "
+                                      "does the worker program call mpire_init()?")));
+        else if (!mpire_worker_pool_start_workers (job->pool, job, &error))
+          finish (job, g_steal_pointer (&error));
+      }
+      break;
+
+    case MPIRE_JOB_TERMINATED:
+      finish (job, g_error_new_literal (MPIRE_ERROR, MPIRE_ERROR_POOL_TERMINATED,
+                                        _("The pool was terminated while the call was running")));
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static gboolean
+inbox_dispatch (GSource     *source,
+                GSourceFunc  callback,
+                gpointer     user_data)
+{
+  g_source_set_ready_time (source, -1);
+  return callback (user_data);
+}
+
+static GSourceFuncs inbox_funcs = {
+  .dispatch = inbox_dispatch,
+};
+
+static gboolean
+drain_inbox (gpointer user_data)
+{
+  MpireMapJob *job = user_data;
+  GMutex *lock = mpire_worker_pool_get_lock (job->pool);
+  GQueue inbox;
+
+  mpire_map_job_ref (job);
+
+  g_mutex_lock (lock);
+  inbox = job->inbox;
+  g_queue_init (&job->inbox);
+  g_mutex_unlock (lock);
+
+  for (GList *l = inbox.head; l != NULL; l = l->next)
+    handle_message (job, l->data);
+  g_queue_clear_full (&inbox, (GDestroyNotify) job_message_free);
+
+  notify (job);
+  mpire_map_job_unref (job);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+cancelled_cb (GCancellable *cancellable,
+              gpointer      user_data)
+{
+  MpireMapJob *job = user_data;
+  GError *error = NULL;
+
+  g_cancellable_set_error_if_cancelled (cancellable, &error);
+  mpire_map_job_fail (job, error);
+  return G_SOURCE_REMOVE;
+}
+
+void
+mpire_map_job_start (MpireMapJob       *job,
+                     GCancellable      *cancellable,
+                     MpireMapJobNotify  notify_func,
+                     gpointer           data)
+{
+  g_autoptr(GError) error = NULL;
+
+  job->notify = notify_func;
+  job->notify_data = data;
+  job->context = g_main_context_ref_thread_default ();
+
+  job->inbox_source = g_source_new (&inbox_funcs, sizeof (GSource));
+  g_source_set_callback (job->inbox_source, drain_inbox, job, NULL);
+  g_source_set_static_name (job->inbox_source, "[mpire] job inbox");
+  g_source_attach (job->inbox_source, job->context);
+
+  if (cancellable != NULL)
+    {
+      job->cancel_source = g_cancellable_source_new (cancellable);
+      g_source_set_callback (job->cancel_source, G_SOURCE_FUNC (cancelled_cb), job, NULL);
+      g_source_set_static_name (job->cancel_source, "[mpire] job cancelled");
+      g_source_attach (job->cancel_source, job->context);
+    }
+
+  if (!mpire_worker_pool_start_workers (job->pool, job, &error))
+    {
+      mpire_map_job_fail (job, g_steal_pointer (&error));
+      return;
+    }
+
+  feed (job);
+  if (job->finished)
+    notify (job);
+}
+
+void
+mpire_map_job_post (MpireMapJob   *job,
+                    MpireJobEvent  event,
+                    MpireChunk    *chunk,
+                    GVariant      *results,
+                    gboolean       boxed,
+                    GError        *error)
+{
+  JobMessage *message = g_new0 (JobMessage, 1);
+
+  message->event = event;
+  message->chunk = chunk;
+  message->results = results != NULL ? g_variant_ref (results) : NULL;
+  message->boxed = boxed;
+  message->error = error;
+
+  if (job->finished)
+    {
+      job_message_free (message);
+      return;
+    }
+
+  g_queue_push_tail (&job->inbox, message);
+  g_source_set_ready_time (job->inbox_source, 0);
+}
+
+MpireJobNext
+mpire_map_job_next (MpireMapJob  *job,
+                    GVariant    **item,
+                    GError      **error)
+{
+  ResultChunk *rc = g_queue_peek_head (&job->ready);
+
+  if (rc != NULL)
+    {
+      g_autoptr(GVariant) child = g_variant_get_child_value (rc->results, rc->offset++);
+
+      *item = rc->boxed ? g_variant_get_variant (child) : g_steal_pointer (&child);
+      if (rc->offset == g_variant_n_children (rc->results))
+        result_chunk_free (g_queue_pop_head (&job->ready));
+      job->n_consumed++;
+      feed (job);
+      return MPIRE_JOB_NEXT_ITEM;
+    }
+
+  if (!job->finished)
+    return MPIRE_JOB_NEXT_WAIT;
+
+  if (job->error != NULL && !job->error_reported)
+    {
+      job->error_reported = TRUE;
+      g_propagate_error (error, g_error_copy (job->error));
+      return MPIRE_JOB_NEXT_ERROR;
+    }
+
+  return MPIRE_JOB_NEXT_END;
+}
+
+GVariant *
+mpire_map_job_collect (MpireMapJob  *job,
+                       GError      **error)
+{
+  g_autoptr(GPtrArray) arrays = g_ptr_array_new ();
+  g_autoptr(GArray) boxed = g_array_new (FALSE, FALSE, sizeof (gboolean));
+
+  g_assert (job->finished);
+
+  if (job->error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (job->error));
+      return NULL;
+    }
+
+  for (GList *l = job->ready.head; l != NULL; l = l->next)
+    {
+      ResultChunk *rc = l->data;
+
+      g_ptr_array_add (arrays, rc->results);
+      g_array_append_val (boxed, rc->boxed);
+    }
+
+  return g_variant_ref_sink (mpire_array_concat (arrays, (gboolean *) boxed->data));
+}

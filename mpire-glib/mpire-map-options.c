@@ -1,0 +1,401 @@
+/* mpire-map-options.c
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#include "config.h"
+
+#include "mpire-map-options-private.h"
+
+/**
+ * MpireMapOptions:
+ *
+ * Options of one call of the map family, MPIRE's keyword arguments of
+ * `map()`. Passing %NULL instead of an options object means all defaults.
+ *
+ * Values are checked when the call starts: a negative value fails the
+ * call with %MPIRE_ERROR_INVALID_ARGUMENT.
+ *
+ * Since: 1.0
+ */
+struct _MpireMapOptions
+{
+  GObject      parent_instance;
+
+  gint64       iterable_len;
+  gint64       chunk_size;
+  gint64       n_splits;
+  gint64       max_tasks_active;
+  MpireSource *source;
+};
+
+G_DEFINE_FINAL_TYPE (MpireMapOptions, mpire_map_options, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_ITERABLE_LEN,
+  PROP_CHUNK_SIZE,
+  PROP_N_SPLITS,
+  PROP_MAX_TASKS_ACTIVE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+void
+mpire_source_free (MpireSource *source)
+{
+  if (source->destroy != NULL)
+    source->destroy (source->user_data);
+  g_free (source);
+}
+
+static gint64 *
+field_of_property (MpireMapOptions *self,
+                   guint            prop_id)
+{
+  switch (prop_id)
+    {
+    case PROP_ITERABLE_LEN:
+      return &self->iterable_len;
+    case PROP_CHUNK_SIZE:
+      return &self->chunk_size;
+    case PROP_N_SPLITS:
+      return &self->n_splits;
+    case PROP_MAX_TASKS_ACTIVE:
+      return &self->max_tasks_active;
+    default:
+      return NULL;
+    }
+}
+
+static void
+set_field (MpireMapOptions *self,
+           guint            prop_id,
+           gint64           value)
+{
+  gint64 *field = field_of_property (self, prop_id);
+
+  if (*field == value)
+    return;
+  *field = value;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+}
+
+static void
+mpire_map_options_finalize (GObject *object)
+{
+  MpireMapOptions *self = MPIRE_MAP_OPTIONS (object);
+
+  g_clear_pointer (&self->source, mpire_source_free);
+
+  G_OBJECT_CLASS (mpire_map_options_parent_class)->finalize (object);
+}
+
+static void
+mpire_map_options_get_property (GObject    *object,
+                                guint       prop_id,
+                                GValue     *value,
+                                GParamSpec *pspec)
+{
+  gint64 *field = field_of_property (MPIRE_MAP_OPTIONS (object), prop_id);
+
+  if (field == NULL)
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  else
+    g_value_set_int64 (value, *field);
+}
+
+static void
+mpire_map_options_set_property (GObject      *object,
+                                guint         prop_id,
+                                const GValue *value,
+                                GParamSpec   *pspec)
+{
+  if (field_of_property (MPIRE_MAP_OPTIONS (object), prop_id) == NULL)
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  else
+    set_field (MPIRE_MAP_OPTIONS (object), prop_id, g_value_get_int64 (value));
+}
+
+static void
+mpire_map_options_class_init (MpireMapOptionsClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY;
+
+  object_class->finalize = mpire_map_options_finalize;
+  object_class->get_property = mpire_map_options_get_property;
+  object_class->set_property = mpire_map_options_set_property;
+
+  /**
+   * MpireMapOptions:iterable-len:
+   *
+   * The number of tasks, or -1 when unknown. With an array input it
+   * defaults to the array's length and, when smaller, takes only the
+   * first @iterable-len elements; with a lazy source it lets the default
+   * chunking work and the source is not pulled past it.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_ITERABLE_LEN] =
+    g_param_spec_int64 ("iterable-len", NULL, NULL, G_MININT64, G_MAXINT64, -1, flags);
+
+  /**
+   * MpireMapOptions:chunk-size:
+   *
+   * How many tasks a worker gets at once, or 0 to derive it from
+   * [property@Mpire.MapOptions:n-splits].
+   *
+   * Since: 1.0
+   */
+  properties[PROP_CHUNK_SIZE] =
+    g_param_spec_int64 ("chunk-size", NULL, NULL, G_MININT64, G_MAXINT64, 0, flags);
+
+  /**
+   * MpireMapOptions:n-splits:
+   *
+   * Into how many chunks the input is split when
+   * [property@Mpire.MapOptions:chunk-size] is 0; 0 means 64 times the
+   * number of workers. It needs a known length: without one the chunk
+   * size falls back to 1, with a warning.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_N_SPLITS] =
+    g_param_spec_int64 ("n-splits", NULL, NULL, G_MININT64, G_MAXINT64, 0, flags);
+
+  /**
+   * MpireMapOptions:max-tasks-active:
+   *
+   * The most tasks taken from the input but not yet handed back to the
+   * caller; 0 means the number of workers times the chunk size times 2.
+   * It bounds the memory a lazy or endless input takes: the source is
+   * pulled again only as results are consumed.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_MAX_TASKS_ACTIVE] =
+    g_param_spec_int64 ("max-tasks-active", NULL, NULL, G_MININT64, G_MAXINT64, 0, flags);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+mpire_map_options_init (MpireMapOptions *self)
+{
+  self->iterable_len = -1;
+}
+
+/**
+ * mpire_map_options_new:
+ *
+ * Creates options with every value at its default.
+ *
+ * Returns: (transfer full): new options
+ *
+ * Since: 1.0
+ */
+MpireMapOptions *
+mpire_map_options_new (void)
+{
+  return g_object_new (MPIRE_TYPE_MAP_OPTIONS, NULL);
+}
+
+/**
+ * mpire_map_options_get_iterable_len:
+ * @self: map options
+ *
+ * Gets [property@Mpire.MapOptions:iterable-len].
+ *
+ * Returns: the number of tasks, or -1 if unknown
+ *
+ * Since: 1.0
+ */
+gint64
+mpire_map_options_get_iterable_len (MpireMapOptions *self)
+{
+  g_return_val_if_fail (MPIRE_IS_MAP_OPTIONS (self), -1);
+  return self->iterable_len;
+}
+
+/**
+ * mpire_map_options_set_iterable_len:
+ * @self: map options
+ * @iterable_len: the number of tasks, or -1 if unknown
+ *
+ * Sets [property@Mpire.MapOptions:iterable-len].
+ *
+ * Since: 1.0
+ */
+void
+mpire_map_options_set_iterable_len (MpireMapOptions *self,
+                                    gint64           iterable_len)
+{
+  g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
+  set_field (self, PROP_ITERABLE_LEN, iterable_len);
+}
+
+/**
+ * mpire_map_options_get_chunk_size:
+ * @self: map options
+ *
+ * Gets [property@Mpire.MapOptions:chunk-size].
+ *
+ * Returns: the chunk size, or 0 for automatic
+ *
+ * Since: 1.0
+ */
+gint64
+mpire_map_options_get_chunk_size (MpireMapOptions *self)
+{
+  g_return_val_if_fail (MPIRE_IS_MAP_OPTIONS (self), 0);
+  return self->chunk_size;
+}
+
+/**
+ * mpire_map_options_set_chunk_size:
+ * @self: map options
+ * @chunk_size: tasks per chunk, or 0 for automatic
+ *
+ * Sets [property@Mpire.MapOptions:chunk-size].
+ *
+ * Since: 1.0
+ */
+void
+mpire_map_options_set_chunk_size (MpireMapOptions *self,
+                                  gint64           chunk_size)
+{
+  g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
+  set_field (self, PROP_CHUNK_SIZE, chunk_size);
+}
+
+/**
+ * mpire_map_options_get_n_splits:
+ * @self: map options
+ *
+ * Gets [property@Mpire.MapOptions:n-splits].
+ *
+ * Returns: the number of splits, or 0 for automatic
+ *
+ * Since: 1.0
+ */
+gint64
+mpire_map_options_get_n_splits (MpireMapOptions *self)
+{
+  g_return_val_if_fail (MPIRE_IS_MAP_OPTIONS (self), 0);
+  return self->n_splits;
+}
+
+/**
+ * mpire_map_options_set_n_splits:
+ * @self: map options
+ * @n_splits: the number of chunks, or 0 for automatic
+ *
+ * Sets [property@Mpire.MapOptions:n-splits].
+ *
+ * Since: 1.0
+ */
+void
+mpire_map_options_set_n_splits (MpireMapOptions *self,
+                                gint64           n_splits)
+{
+  g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
+  set_field (self, PROP_N_SPLITS, n_splits);
+}
+
+/**
+ * mpire_map_options_get_max_tasks_active:
+ * @self: map options
+ *
+ * Gets [property@Mpire.MapOptions:max-tasks-active].
+ *
+ * Returns: the limit, or 0 for automatic
+ *
+ * Since: 1.0
+ */
+gint64
+mpire_map_options_get_max_tasks_active (MpireMapOptions *self)
+{
+  g_return_val_if_fail (MPIRE_IS_MAP_OPTIONS (self), 0);
+  return self->max_tasks_active;
+}
+
+/**
+ * mpire_map_options_set_max_tasks_active:
+ * @self: map options
+ * @max_tasks_active: the limit, or 0 for automatic
+ *
+ * Sets [property@Mpire.MapOptions:max-tasks-active].
+ *
+ * Since: 1.0
+ */
+void
+mpire_map_options_set_max_tasks_active (MpireMapOptions *self,
+                                        gint64           max_tasks_active)
+{
+  g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
+  set_field (self, PROP_MAX_TASKS_ACTIVE, max_tasks_active);
+}
+
+/**
+ * mpire_map_options_set_source:
+ * @self: map options
+ * @func: (scope notified) (closure user_data) (destroy destroy): produces
+ *   the arguments of one task per call
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data
+ *
+ * Makes the next call given these options take its tasks from @func
+ * instead of an array (pass %NULL as the array), one task per call of
+ * @func, until it returns %NULL: MPIRE's generators.
+ *
+ * @func is called in the thread that started the call, from its
+ * thread-default main context, and never further ahead of the results
+ * consumed than [property@Mpire.MapOptions:max-tasks-active]. The call
+ * takes the source out of the options; set it again for another call.
+ *
+ * Since: 1.0
+ */
+void
+mpire_map_options_set_source (MpireMapOptions *self,
+                              MpireSourceFunc  func,
+                              gpointer         user_data,
+                              GDestroyNotify   destroy)
+{
+  MpireSource *source;
+
+  g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
+  g_return_if_fail (func != NULL);
+
+  source = g_new0 (MpireSource, 1);
+  source->func = func;
+  source->user_data = user_data;
+  source->destroy = destroy;
+  g_clear_pointer (&self->source, mpire_source_free);
+  self->source = source;
+}
+
+/**
+ * mpire_map_options_has_source:
+ * @self: map options
+ *
+ * Whether a lazy source was set with
+ * [method@Mpire.MapOptions.set_source] and not yet used by a call.
+ *
+ * Returns: %TRUE if the options hold a source
+ *
+ * Since: 1.0
+ */
+gboolean
+mpire_map_options_has_source (MpireMapOptions *self)
+{
+  g_return_val_if_fail (MPIRE_IS_MAP_OPTIONS (self), FALSE);
+  return self->source != NULL;
+}
+
+MpireSource *
+mpire_map_options_steal_source (MpireMapOptions *self)
+{
+  return g_steal_pointer (&self->source);
+}

@@ -1,0 +1,60 @@
+/* mpire-protocol-private.h: frames exchanged between a pool and its workers
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* A frame is an 8-byte header, then a serialised GVariant (normal form)
+ * whose type is fixed by the frame's kind:
+ *
+ *   header: guint32 body length (little endian), guint8 kind,
+ *           guint8 MPIRE_FRAME_MAGIC, guint16 zero
+ *
+ * Chunks of tasks and of results travel as one array each. "boxed" arrays
+ * are `av` wrapping each element, used when the elements' types differ;
+ * otherwise the array has the elements' own type (`ax` ...), so that a
+ * slice of the caller's array is sent as is.
+ *
+ * Any byte stream carries frames: a socketpair locally, the stdin/stdout
+ * of a remote shell later. */
+
+#define MPIRE_FRAME_HEADER_SIZE 8
+#define MPIRE_FRAME_MAGIC       0x4d
+#define MPIRE_FRAME_MAX_BODY    ((gsize) 1 << 31)
+
+typedef enum {
+  /* pool → worker */
+  MPIRE_MESSAGE_HELLO = 1,   /* (ibbmv) worker id, pass id, use state, shared objects */
+  MPIRE_MESSAGE_TASKS,       /* (tsbv)  chunk id, task name, boxed, arguments */
+  MPIRE_MESSAGE_STOP,        /* ()                                            */
+  /* worker → pool */
+  MPIRE_MESSAGE_RESULTS,     /* (tbv)   chunk id, boxed, results */
+  MPIRE_MESSAGE_ERROR,       /* (tusissbv) chunk id, index of the failed task,
+                                error domain, code, message, task name,
+                                boxed, results of the tasks before it */
+  MPIRE_MESSAGE_LAST
+} MpireMessageKind;
+
+const GVariantType *mpire_message_body_type    (MpireMessageKind   kind);
+GBytes             *mpire_frame_encode         (MpireMessageKind   kind,
+                                                GVariant          *body);
+gboolean            mpire_frame_parse_header   (const guint8      *header,
+                                                MpireMessageKind  *kind,
+                                                gsize             *body_len,
+                                                GError           **error);
+GVariant           *mpire_frame_decode_body    (MpireMessageKind   kind,
+                                                GBytes            *body);
+gboolean            mpire_frame_write          (int                fd,
+                                                GBytes            *frame,
+                                                GError           **error);
+gboolean            mpire_frame_read           (int                fd,
+                                                MpireMessageKind  *kind,
+                                                GVariant         **body,
+                                                GError           **error);
+
+G_END_DECLS

@@ -1,0 +1,55 @@
+/* mpire-worker-link-private.h: the pool's end of one worker
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mpire-enums.h"
+#include "mpire-protocol-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct _MpireWorkerLink MpireWorkerLink;
+
+/* What a backend needs to start a worker. */
+typedef struct
+{
+  int                 worker_id;
+  const char * const *argv;            /* spawn: the worker program */
+  GVariant           *shared_objects;  /* fork, threading: shared by address */
+  const int          *close_fds;       /* fork: fds the child must not keep */
+  guint               n_close_fds;
+} MpireWorkerStartInfo;
+
+/* Called in the pool thread with the pool's lock held. */
+typedef struct
+{
+  void (*frame)  (MpireWorkerLink *link, MpireMessageKind kind, GVariant *body, gpointer data);
+  void (*broken) (MpireWorkerLink *link, const GError *error, gpointer data);
+  void (*gone)   (MpireWorkerLink *link, int wait_status, gpointer data);
+} MpireWorkerLinkCallbacks;
+
+/* A link starts with the lock held by the caller; it then lives in the
+ * pool's context. Every function takes the pool's lock as held. */
+MpireWorkerLink *mpire_worker_link_start       (MpireStartMethod                method,
+                                                const MpireWorkerStartInfo     *info,
+                                                GMutex                         *lock,
+                                                GMainContext                   *context,
+                                                const MpireWorkerLinkCallbacks *callbacks,
+                                                gpointer                        data,
+                                                GError                        **error);
+int              mpire_worker_link_get_id      (MpireWorkerLink *self);
+int              mpire_worker_link_get_fd      (MpireWorkerLink *self);
+gboolean         mpire_worker_link_is_process  (MpireWorkerLink *self);
+void             mpire_worker_link_send        (MpireWorkerLink *self,
+                                                GBytes          *frame);
+void             mpire_worker_link_stop        (MpireWorkerLink *self);
+void             mpire_worker_link_kill        (MpireWorkerLink *self);
+GQueue          *mpire_worker_link_get_chunks  (MpireWorkerLink *self);
+void             mpire_worker_link_free        (MpireWorkerLink *self);
+char            *mpire_describe_wait_status    (int              wait_status);
+
+G_END_DECLS

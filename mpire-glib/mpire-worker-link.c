@@ -1,0 +1,410 @@
+/* mpire-worker-link.c: the pool's end of one worker
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+#include <glib/gi18n-lib.h>
+
+#include "mpire-backend-private.h"
+#include "mpire-error.h"
+#include "mpire-worker-link-private.h"
+
+/* A link's life: started (channel open, worker running), then the
+ * channel closes (EOF, error, or our shutdown) and the worker is gone
+ * (process reaped, thread joined), in either order. Only when both have
+ * happened is `gone` called, once, after every frame the worker wrote
+ * before it went has been read. The pool frees the link after that.
+ *
+ * All fields are protected by the pool's lock; the sources run in the
+ * pool's context and take the lock themselves. */
+struct _MpireWorkerLink
+{
+  int                             id;
+  const MpireBackend             *backend;
+  gpointer                        handle;
+  int                             fd;
+  GMutex                         *lock;
+  const MpireWorkerLinkCallbacks *callbacks;
+  gpointer                        data;
+
+  GSource                        *in_source;
+  GSource                        *out_source;
+  GByteArray                     *inbuf;
+  GQueue                          outq;       /* GBytes frames to send */
+  gsize                           out_offset; /* sent bytes of the head */
+  GQueue                          chunks;     /* the pool's, in flight here */
+
+  gboolean                        stopping;
+  gboolean                        closed;
+  gboolean                        exited;
+  int                             wait_status;
+};
+
+static void link_close (MpireWorkerLink *self);
+
+static const MpireBackend *
+backend_for (MpireStartMethod method)
+{
+  switch (method)
+    {
+    case MPIRE_START_METHOD_FORK:
+      return mpire_backend_fork ();
+    case MPIRE_START_METHOD_THREADING:
+      return mpire_backend_threading ();
+    case MPIRE_START_METHOD_SPAWN:
+    default:
+      return mpire_backend_spawn ();
+    }
+}
+
+static void
+maybe_gone (MpireWorkerLink *self)
+{
+  if (self->closed && self->exited)
+    self->callbacks->gone (self, self->wait_status, self->data);
+}
+
+static void
+fail (MpireWorkerLink *self,
+      const GError    *error)
+{
+  self->callbacks->broken (self, error, self->data);
+  mpire_worker_link_kill (self);
+}
+
+/* Hands every complete frame of the input buffer to the pool. Returns
+ * FALSE if the link broke. */
+static gboolean
+parse_frames (MpireWorkerLink *self)
+{
+  gsize pos = 0;
+  gboolean ok = TRUE;
+
+  while (!self->closed && self->inbuf->len - pos >= MPIRE_FRAME_HEADER_SIZE)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(GVariant) body = NULL;
+      MpireMessageKind kind;
+      gsize body_len;
+
+      if (!mpire_frame_parse_header (self->inbuf->data + pos, &kind, &body_len, &error))
+        {
+          fail (self, error);
+          ok = FALSE;
+          break;
+        }
+      if (self->inbuf->len - pos - MPIRE_FRAME_HEADER_SIZE < body_len)
+        break;
+
+      /* Copied into its own allocation, which GVariant needs aligned. */
+      bytes = g_bytes_new (self->inbuf->data + pos + MPIRE_FRAME_HEADER_SIZE, body_len);
+      body = mpire_frame_decode_body (kind, bytes);
+      pos += MPIRE_FRAME_HEADER_SIZE + body_len;
+      self->callbacks->frame (self, kind, body, self->data);
+    }
+
+  if (pos > 0 && self->inbuf != NULL)
+    g_byte_array_remove_range (self->inbuf, 0, pos);
+  return ok;
+}
+
+/* Reads what is there now. Returns FALSE at end of stream or on error. */
+static gboolean
+read_available (MpireWorkerLink *self)
+{
+  guint8 buf[65536];
+
+  for (;;)
+    {
+      gssize n = read (self->fd, buf, sizeof buf);
+
+      if (n > 0)
+        {
+          g_byte_array_append (self->inbuf, buf, n);
+          if (!parse_frames (self))
+            return FALSE;
+          continue;
+        }
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return TRUE;
+      if (n == 0 && self->inbuf->len > 0 && !self->stopping)
+        {
+          g_autoptr(GError) error =
+            g_error_new (MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+                         _("Worker %d closed its channel in the middle of a message"), self->id);
+          fail (self, error);
+        }
+      return FALSE;
+    }
+}
+
+static gboolean
+on_readable (int          fd,
+             GIOCondition condition,
+             gpointer     user_data)
+{
+  MpireWorkerLink *self = user_data;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (self->lock);
+
+  if (self->closed)
+    return G_SOURCE_REMOVE;
+
+  if (!read_available (self))
+    {
+      /* The worker went away (or broke): make sure it does not linger. */
+      if (!self->stopping)
+        mpire_worker_link_kill (self);
+      link_close (self);
+      maybe_gone (self);
+      return G_SOURCE_REMOVE;
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* Writes queued frames until done or the socket is full. */
+static gboolean
+flush_output (MpireWorkerLink *self)
+{
+  while (!g_queue_is_empty (&self->outq))
+    {
+      GBytes *head = g_queue_peek_head (&self->outq);
+      gsize len;
+      const guint8 *data = g_bytes_get_data (head, &len);
+      gssize n = send (self->fd, data + self->out_offset, len - self->out_offset, MSG_NOSIGNAL);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return TRUE;
+      if (n < 0)
+        {
+          /* The worker is gone; reading tells why. */
+          g_queue_clear_full (&self->outq, (GDestroyNotify) g_bytes_unref);
+          self->out_offset = 0;
+          return FALSE;
+        }
+
+      self->out_offset += n;
+      if (self->out_offset == len)
+        {
+          g_bytes_unref (g_queue_pop_head (&self->outq));
+          self->out_offset = 0;
+        }
+    }
+
+  return FALSE;
+}
+
+static gboolean
+on_writable (int          fd,
+             GIOCondition condition,
+             gpointer     user_data)
+{
+  MpireWorkerLink *self = user_data;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (self->lock);
+
+  if (flush_output (self))
+    return G_SOURCE_CONTINUE;
+
+  g_clear_pointer (&self->out_source, g_source_unref);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_exited (int      wait_status,
+           gpointer data)
+{
+  MpireWorkerLink *self = data;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (self->lock);
+
+  self->exited = TRUE;
+  self->wait_status = wait_status;
+
+  /* Whatever the worker wrote before it went is in the socket now. */
+  if (!self->closed)
+    {
+      read_available (self);
+      link_close (self);
+    }
+  maybe_gone (self);
+}
+
+static void
+link_close (MpireWorkerLink *self)
+{
+  if (self->closed)
+    return;
+
+  self->closed = TRUE;
+  if (self->in_source != NULL)
+    {
+      g_source_destroy (self->in_source);
+      g_clear_pointer (&self->in_source, g_source_unref);
+    }
+  if (self->out_source != NULL)
+    {
+      g_source_destroy (self->out_source);
+      g_clear_pointer (&self->out_source, g_source_unref);
+    }
+  g_queue_clear_full (&self->outq, (GDestroyNotify) g_bytes_unref);
+  g_clear_pointer (&self->inbuf, g_byte_array_unref);
+  close (self->fd);
+  self->fd = -1;
+}
+
+MpireWorkerLink *
+mpire_worker_link_start (MpireStartMethod                method,
+                         const MpireWorkerStartInfo     *info,
+                         GMutex                         *lock,
+                         GMainContext                   *context,
+                         const MpireWorkerLinkCallbacks *callbacks,
+                         gpointer                        data,
+                         GError                        **error)
+{
+  MpireWorkerLink *self;
+  int fds[2];
+
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
+                   _("Could not create a channel for worker %d: %s"),
+                   info->worker_id, g_strerror (saved_errno));
+      return NULL;
+    }
+
+  self = g_new0 (MpireWorkerLink, 1);
+  self->id = info->worker_id;
+  self->backend = backend_for (method);
+  self->fd = fds[0];
+  self->lock = lock;
+  self->callbacks = callbacks;
+  self->data = data;
+  self->inbuf = g_byte_array_new ();
+  g_queue_init (&self->outq);
+  g_queue_init (&self->chunks);
+
+  self->handle = self->backend->start (info, fds[1], error);
+  if (self->handle == NULL)
+    {
+      close (fds[0]);
+      g_byte_array_unref (self->inbuf);
+      g_free (self);
+      return NULL;
+    }
+
+  g_unix_set_fd_nonblocking (self->fd, TRUE, NULL);
+  self->in_source = g_unix_fd_source_new (self->fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
+  g_source_set_callback (self->in_source, G_SOURCE_FUNC (on_readable), self, NULL);
+  g_source_set_static_name (self->in_source, "[mpire] worker input");
+  g_source_attach (self->in_source, context);
+
+  self->backend->watch (self->handle, context, on_exited, self);
+
+  return self;
+}
+
+int
+mpire_worker_link_get_id (MpireWorkerLink *self)
+{
+  return self->id;
+}
+
+int
+mpire_worker_link_get_fd (MpireWorkerLink *self)
+{
+  return self->fd;
+}
+
+gboolean
+mpire_worker_link_is_process (MpireWorkerLink *self)
+{
+  return self->backend->is_process;
+}
+
+GQueue *
+mpire_worker_link_get_chunks (MpireWorkerLink *self)
+{
+  return &self->chunks;
+}
+
+void
+mpire_worker_link_send (MpireWorkerLink *self,
+                        GBytes          *frame)
+{
+  if (self->closed)
+    return;
+
+  g_queue_push_tail (&self->outq, g_bytes_ref (frame));
+  if (self->out_source != NULL)
+    return;
+
+  if (flush_output (self))
+    {
+      self->out_source = g_unix_fd_source_new (self->fd, G_IO_OUT);
+      g_source_set_callback (self->out_source, G_SOURCE_FUNC (on_writable), self, NULL);
+      g_source_set_static_name (self->out_source, "[mpire] worker output");
+      g_source_attach (self->out_source, g_source_get_context (self->in_source));
+    }
+}
+
+/* Asks the worker to finish what it has and exit. */
+void
+mpire_worker_link_stop (MpireWorkerLink *self)
+{
+  g_autoptr(GBytes) frame = NULL;
+
+  if (self->stopping)
+    return;
+
+  frame = mpire_frame_encode (MPIRE_MESSAGE_STOP, g_variant_new ("()"));
+  mpire_worker_link_send (self, frame);
+  self->stopping = TRUE;
+}
+
+/* Ends the worker now: SIGKILL for a process; a thread stops after its
+ * current task, once it finds its channel shut. */
+void
+mpire_worker_link_kill (MpireWorkerLink *self)
+{
+  self->stopping = TRUE;
+  if (!self->exited)
+    self->backend->kill (self->handle);
+  if (!self->closed)
+    shutdown (self->fd, SHUT_RDWR);
+}
+
+void
+mpire_worker_link_free (MpireWorkerLink *self)
+{
+  g_assert (self->closed && self->exited);
+  g_assert (g_queue_is_empty (&self->chunks));
+
+  self->backend->free (self->handle);
+  g_free (self);
+}
+
+char *
+mpire_describe_wait_status (int wait_status)
+{
+  if (WIFSIGNALED (wait_status))
+    return g_strdup_printf (_("was killed by signal %d (%s)"),
+                            WTERMSIG (wait_status), g_strsignal (WTERMSIG (wait_status)));
+  if (WIFEXITED (wait_status))
+    return g_strdup_printf (_("exited with status %d"), WEXITSTATUS (wait_status));
+  return g_strdup_printf (_("ended with wait status %d"), wait_status);
+}

@@ -1,0 +1,24 @@
+/* mpire-worker-pool-private.h: what a job asks of its pool
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#pragma once
+
+#include "mpire-map-job-private.h"
+#include "mpire-worker-pool.h"
+
+G_BEGIN_DECLS
+
+GMutex  *mpire_worker_pool_get_lock      (MpireWorkerPool  *self);
+guint64  mpire_worker_pool_next_job_id   (MpireWorkerPool  *self);
+gboolean mpire_worker_pool_start_workers (MpireWorkerPool  *self,
+                                          MpireMapJob      *job,
+                                          GError          **error);
+void     mpire_worker_pool_submit        (MpireWorkerPool  *self,
+                                          MpireChunk       *chunk);
+void     mpire_worker_pool_release       (MpireWorkerPool  *self,
+                                          MpireMapJob      *job,
+                                          gboolean          abort);
+
+G_END_DECLS

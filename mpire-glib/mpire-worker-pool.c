@@ -1,0 +1,1936 @@
+/* mpire-worker-pool.c
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#include "config.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "mpire-enum-types.h"
+#include "mpire-error.h"
+#include "mpire-init-private.h"
+#include "mpire-init.h"
+#include "mpire-result-iter-private.h"
+#include "mpire-task-private.h"
+#include "mpire-worker-link-private.h"
+#include "mpire-worker-pool-private.h"
+
+/* Chunks sent to a worker before it answers the first: one runs while
+ * the next one travels. */
+#define CHUNKS_IN_FLIGHT 2
+
+/**
+ * MpireWorkerPool:
+ *
+ * A pool of workers (processes or threads) that runs a task over many
+ * inputs: MPIRE's `WorkerPool`.
+ *
+ * ```c
+ * g_autoptr(MpireWorkerPool) pool = mpire_worker_pool_new (4, MPIRE_START_METHOD_FORK);
+ * g_autoptr(GVariant) squares =
+ *   mpire_worker_pool_map (pool, square_task, numbers, NULL, NULL, &error);
+ * ```
+ *
+ * The pool does its I/O on a private thread with its own main context,
+ * so the blocking calls need no main loop, and the `_async` calls never
+ * block the caller's. Results, callbacks and lazy sources are handled in
+ * the thread-default main context of the thread that started the call.
+ *
+ * One call of the map family runs at a time: another one started before
+ * it ends fails with %MPIRE_ERROR_POOL_BUSY, as in MPIRE. Workers start
+ * with the first call and, unless [property@Mpire.WorkerPool:keep-alive]
+ * is set, stop at the end of each call. A task's error fails the call
+ * with that error (its domain and code, its message followed by the
+ * task, the worker id and the arguments); a worker that dies fails it
+ * with %MPIRE_ERROR_WORKER_DIED. The pool stays usable after either.
+ *
+ * Disposing the pool terminates its workers.
+ *
+ * Since: 1.0
+ */
+
+/* Locking: `lock` protects the workers (slots, links, pending chunks,
+ * job pointer). It is taken by the caller's thread (starting workers,
+ * submitting chunks, releasing a job) and by every source of the pool's
+ * thread. fork() happens with it held, so the pool's thread is never in
+ * mpire code at that moment. */
+struct _MpireWorkerPool
+{
+  GObject           parent_instance;
+
+  /* properties (caller's thread) */
+  int               n_jobs;
+  MpireStartMethod  start_method;
+  gboolean          daemon;
+  GVariant         *shared_objects;
+  gboolean          pass_worker_id;
+  gboolean          use_worker_state;
+  gboolean          keep_alive;
+  gboolean          order_tasks;
+  char            **worker_argv;
+
+  GMutex            lock;
+  GCond             cond;           /* a link is gone */
+  GThread          *thread;
+  GMainContext     *context;
+  GMainLoop        *loop;
+  GPtrArray        *slots;          /* MpireWorkerLink by worker id, or NULL */
+  GPtrArray        *links;          /* every link not yet gone */
+  GQueue            pending;        /* MpireChunk waiting for a worker */
+  GQueue           *backlogs;       /* order-tasks: per slot */
+  MpireMapJob      *job;            /* the running call (weak) */
+  gboolean          workers_stale;  /* a setting changed: restart workers */
+  guint64           next_job_id;
+};
+
+G_DEFINE_FINAL_TYPE (MpireWorkerPool, mpire_worker_pool, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_N_JOBS,
+  PROP_START_METHOD,
+  PROP_DAEMON,
+  PROP_SHARED_OBJECTS,
+  PROP_PASS_WORKER_ID,
+  PROP_USE_WORKER_STATE,
+  PROP_KEEP_ALIVE,
+  PROP_ORDER_TASKS,
+  PROP_WORKER_ARGV,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void on_frame  (MpireWorkerLink *link, MpireMessageKind kind, GVariant *body, gpointer data);
+static void on_broken (MpireWorkerLink *link, const GError *error, gpointer data);
+static void on_gone   (MpireWorkerLink *link, int wait_status, gpointer data);
+
+static const MpireWorkerLinkCallbacks link_callbacks = { on_frame, on_broken, on_gone };
+
+/* ---- the pool's thread ------------------------------------------------ */
+
+static gpointer
+pool_thread_main (gpointer data)
+{
+  MpireWorkerPool *self = data;
+
+  g_main_context_push_thread_default (self->context);
+  g_main_loop_run (self->loop);
+  g_main_context_pop_thread_default (self->context);
+  return NULL;
+}
+
+static void
+ensure_thread (MpireWorkerPool *self)
+{
+  if (self->thread != NULL)
+    return;
+
+  self->context = g_main_context_new ();
+  self->loop = g_main_loop_new (self->context, FALSE);
+  self->thread = g_thread_new ("mpire-pool", pool_thread_main, self);
+}
+
+static void
+stop_thread (MpireWorkerPool *self)
+{
+  if (self->thread == NULL)
+    return;
+
+  g_main_loop_quit (self->loop);
+  g_thread_join (g_steal_pointer (&self->thread));
+  g_clear_pointer (&self->loop, g_main_loop_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
+}
+
+/* ---- workers (lock held) ---------------------------------------------- */
+
+static int
+effective_n_jobs (MpireWorkerPool *self)
+{
+  return self->n_jobs > 0 ? self->n_jobs : mpire_cpu_count ();
+}
+
+static void
+retire (MpireWorkerPool *self,
+        MpireWorkerLink *link,
+        gboolean         kill)
+{
+  int id = mpire_worker_link_get_id (link);
+
+  if (id < (int) self->slots->len && self->slots->pdata[id] == link)
+    self->slots->pdata[id] = NULL;
+  if (kill)
+    mpire_worker_link_kill (link);
+  else
+    mpire_worker_link_stop (link);
+}
+
+static void
+retire_all (MpireWorkerPool *self,
+            gboolean         kill)
+{
+  for (guint i = 0; i < self->links->len; i++)
+    retire (self, self->links->pdata[i], kill);
+}
+
+static GQueue *
+queue_for_slot (MpireWorkerPool *self,
+                guint            slot)
+{
+  return self->order_tasks ? &self->backlogs[slot] : &self->pending;
+}
+
+static void
+dispatch (MpireWorkerPool *self)
+{
+  for (guint i = 0; i < self->slots->len; i++)
+    {
+      MpireWorkerLink *link = self->slots->pdata[i];
+      GQueue *queue = queue_for_slot (self, i);
+
+      if (link == NULL)
+        continue;
+      while (!g_queue_is_empty (queue) &&
+             g_queue_get_length (mpire_worker_link_get_chunks (link)) < CHUNKS_IN_FLIGHT)
+        {
+          MpireChunk *chunk = g_queue_pop_head (queue);
+
+          g_queue_push_tail (mpire_worker_link_get_chunks (link), chunk);
+          mpire_worker_link_send (link, chunk->frame);
+        }
+    }
+}
+
+static char *
+describe_args (MpireChunk *chunk,
+               gsize       index)
+{
+  g_autoptr(GVariant) child = NULL;
+  g_autoptr(GVariant) args = NULL;
+  char *text;
+
+  if (index >= chunk->n_tasks)
+    return g_strdup ("?");
+
+  child = g_variant_get_child_value (chunk->args, index);
+  args = chunk->boxed ? g_variant_get_variant (child) : g_variant_ref (child);
+  text = g_variant_print (args, FALSE);
+  if (g_utf8_strlen (text, -1) > 200)
+    {
+      char *end = g_utf8_offset_to_pointer (text, 200);
+      char *shortened = g_strdup_printf ("%.*s…", (int) (end - text), text);
+
+      g_free (text);
+      text = shortened;
+    }
+  return text;
+}
+
+/* The first chunk in flight on @link, if @id is its id. */
+static MpireChunk *
+take_chunk (MpireWorkerLink  *link,
+            guint64           id,
+            GError          **error)
+{
+  GQueue *chunks = mpire_worker_link_get_chunks (link);
+  MpireChunk *chunk = g_queue_peek_head (chunks);
+
+  if (chunk == NULL || chunk->id != id)
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+                   _("Worker %d answered a chunk of tasks it was not running"),
+                   mpire_worker_link_get_id (link));
+      return NULL;
+    }
+
+  return g_queue_pop_head (chunks);
+}
+
+static gboolean
+check_results (MpireWorkerLink  *link,
+               MpireChunk       *chunk,
+               GVariant         *results,
+               gboolean          boxed,
+               gsize             n_expected,
+               GError          **error)
+{
+  if (g_variant_is_of_type (results, G_VARIANT_TYPE_ARRAY) &&
+      g_variant_n_children (results) == n_expected &&
+      (!boxed || g_variant_is_of_type (results, G_VARIANT_TYPE ("av"))))
+    return TRUE;
+
+  g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+               _("Worker %d sent %" G_GSIZE_FORMAT " results of type “%s” for a chunk of "
+                 "%" G_GSIZE_FORMAT " tasks"),
+               mpire_worker_link_get_id (link),
+               g_variant_is_of_type (results, G_VARIANT_TYPE_ARRAY) ? g_variant_n_children (results) : 0,
+               g_variant_get_type_string (results), chunk->n_tasks);
+  return FALSE;
+}
+
+static void
+on_results (MpireWorkerPool *self,
+            MpireWorkerLink *link,
+            GVariant        *body)
+{
+  g_autoptr(GVariant) results = NULL;
+  g_autoptr(GError) error = NULL;
+  guint64 id;
+  gboolean boxed;
+  MpireChunk *chunk;
+
+  g_variant_get (body, "(tbv)", &id, &boxed, &results);
+  chunk = take_chunk (link, id, &error);
+  if (chunk != NULL && check_results (link, chunk, results, boxed, chunk->n_tasks, &error))
+    mpire_map_job_post (chunk->job, MPIRE_JOB_CHUNK_DONE, chunk, results, boxed, NULL);
+  else
+    {
+      if (chunk != NULL)
+        g_queue_push_head (mpire_worker_link_get_chunks (link), chunk);
+      on_broken (link, error, self);
+      mpire_worker_link_kill (link);
+    }
+}
+
+static void
+on_task_error (MpireWorkerPool *self,
+               MpireWorkerLink *link,
+               GVariant        *body)
+{
+  g_autoptr(GVariant) results = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *args = NULL;
+  const char *domain, *message, *task_name;
+  guint64 id;
+  guint32 index;
+  gint32 code;
+  gboolean boxed;
+  MpireChunk *chunk;
+
+  g_variant_get (body, "(tu&si&s&sbv)", &id, &index, &domain, &code, &message,
+                 &task_name, &boxed, &results);
+  chunk = take_chunk (link, id, &error);
+  if (chunk == NULL ||
+      !check_results (link, chunk, results, boxed, MIN (index, chunk->n_tasks), &error))
+    {
+      if (chunk != NULL)
+        g_queue_push_head (mpire_worker_link_get_chunks (link), chunk);
+      on_broken (link, error, self);
+      mpire_worker_link_kill (link);
+      return;
+    }
+
+  args = describe_args (chunk, index);
+  error = g_error_new (*domain != '\0' ? g_quark_from_string (domain) : MPIRE_ERROR, code,
+                       _("%s (task “%s”, worker %d, arguments %s)"),
+                       message, task_name, mpire_worker_link_get_id (link), args);
+  mpire_map_job_post (chunk->job, MPIRE_JOB_CHUNK_FAILED, chunk, results, boxed,
+                      g_steal_pointer (&error));
+}
+
+static void
+on_frame (MpireWorkerLink  *link,
+          MpireMessageKind  kind,
+          GVariant         *body,
+          gpointer          data)
+{
+  MpireWorkerPool *self = data;
+
+  /* A worker already told to go may still answer: nobody waits for it. */
+  if (g_queue_is_empty (mpire_worker_link_get_chunks (link)))
+    return;
+
+  if (kind == MPIRE_MESSAGE_RESULTS)
+    on_results (self, link, body);
+  else if (kind == MPIRE_MESSAGE_ERROR)
+    on_task_error (self, link, body);
+  else
+    {
+      g_autoptr(GError) error =
+        g_error_new (MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+                     _("Worker %d sent a message of unexpected kind %d"),
+                     mpire_worker_link_get_id (link), kind);
+      on_broken (link, error, self);
+      mpire_worker_link_kill (link);
+    }
+
+  dispatch (self);
+}
+
+/* The link is being killed for @error: its first chunk fails with it. */
+static void
+on_broken (MpireWorkerLink *link,
+           const GError    *error,
+           gpointer         data)
+{
+  MpireChunk *chunk = g_queue_pop_head (mpire_worker_link_get_chunks (link));
+
+  if (chunk != NULL)
+    mpire_map_job_post (chunk->job, MPIRE_JOB_CHUNK_FAILED, chunk, NULL, FALSE,
+                        g_error_copy (error));
+}
+
+static void
+on_gone (MpireWorkerLink *link,
+         int              wait_status,
+         gpointer         data)
+{
+  MpireWorkerPool *self = data;
+  GQueue *chunks = mpire_worker_link_get_chunks (link);
+  int id = mpire_worker_link_get_id (link);
+  gboolean was_active = id < (int) self->slots->len && self->slots->pdata[id] == link;
+  MpireChunk *chunk;
+
+  if (was_active)
+    self->slots->pdata[id] = NULL;
+  g_ptr_array_remove_fast (self->links, link);
+
+  if ((chunk = g_queue_pop_head (chunks)) != NULL)
+    {
+      g_autofree char *status = mpire_describe_wait_status (wait_status);
+      g_autofree char *args = describe_args (chunk, 0);
+      GError *error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
+                                   _("Worker %d %s while running task “%s” on a chunk of "
+                                     "%" G_GSIZE_FORMAT " tasks starting with arguments %s"),
+                                   id, status, mpire_map_job_get_task_name (chunk->job),
+                                   chunk->n_tasks, args);
+
+      mpire_map_job_post (chunk->job, MPIRE_JOB_CHUNK_FAILED, chunk, NULL, FALSE, error);
+      g_queue_clear_full (chunks, (GDestroyNotify) mpire_chunk_free);
+    }
+  else if (was_active && self->job != NULL)
+    mpire_map_job_post (self->job, MPIRE_JOB_WORKER_LOST, NULL, NULL, FALSE, NULL);
+
+  mpire_worker_link_free (link);
+  g_cond_broadcast (&self->cond);
+}
+
+/* The program to run as a worker: the current one, as it was started. */
+static char **
+self_argv (GError **error)
+{
+  g_autofree char *cmdline = NULL;
+  g_autofree char *exe = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *argv0 = NULL;
+  g_autofree char *base = NULL;
+  gsize len;
+  struct stat exe_st, argv0_st;
+
+  exe = g_file_read_link ("/proc/self/exe", NULL);
+  if (exe == NULL || !g_file_get_contents ("/proc/self/cmdline", &cmdline, &len, NULL) || len == 0)
+    {
+      g_set_error_literal (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
+                           _("Could not find out how this program was started "
+                             "(/proc/self/exe, /proc/self/cmdline); set the pool’s "
+                             "worker-argv property"));
+      return NULL;
+    }
+
+  for (gsize pos = 0; pos < len; pos += strlen (cmdline + pos) + 1)
+    g_ptr_array_add (argv, g_strdup (cmdline + pos));
+
+  /* argv[0] as found in PATH when it is the same file: a Python venv
+   * only works through its own path. */
+  argv0 = strchr (argv->pdata[0], '/') != NULL ? g_strdup (argv->pdata[0])
+                                               : g_find_program_in_path (argv->pdata[0]);
+  if (argv0 == NULL || stat (argv0, &argv0_st) != 0 || stat (exe, &exe_st) != 0 ||
+      argv0_st.st_dev != exe_st.st_dev || argv0_st.st_ino != exe_st.st_ino)
+    {
+      g_free (argv->pdata[0]);
+      argv->pdata[0] = g_strdup (exe);
+    }
+
+  base = g_path_get_basename (exe);
+  if ((g_str_has_prefix (base, "python") || g_str_equal (base, "gjs") ||
+       g_str_has_prefix (base, "gjs-")) &&
+      (argv->len == 1 || g_str_equal (argv->pdata[argv->len - 1], "-")))
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
+                   _("This %s program was read from standard input, so it cannot be "
+                     "started again as a worker; run it from a file, or set the pool’s "
+                     "worker-argv property"), base);
+      return NULL;
+    }
+
+  g_ptr_array_add (argv, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&argv), FALSE);
+}
+
+static gboolean
+check_task (MpireWorkerPool  *self,
+            MpireTask        *task,
+            GError          **error)
+{
+  if (!mpire_task_is_thread_bound (task))
+    return TRUE;
+
+  if (self->start_method == MPIRE_START_METHOD_THREADING ||
+      (self->start_method == MPIRE_START_METHOD_FORK &&
+       !mpire_task_can_run_on_thread (task, g_thread_self ())))
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_NOT_SUPPORTED,
+                   _("Task “%s” is written in JavaScript, which runs only on the thread "
+                     "that created it, so it cannot run on a %s pool; use the spawn "
+                     "start method"),
+                   mpire_task_get_name (task),
+                   self->start_method == MPIRE_START_METHOD_THREADING ? "threading" : "fork");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+GMutex *
+mpire_worker_pool_get_lock (MpireWorkerPool *self)
+{
+  return &self->lock;
+}
+
+guint64
+mpire_worker_pool_next_job_id (MpireWorkerPool *self)
+{
+  return ++self->next_job_id;
+}
+
+gboolean
+mpire_worker_pool_start_workers (MpireWorkerPool  *self,
+                                 MpireMapJob      *job,
+                                 GError          **error)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_auto(GStrv) argv = NULL;
+  int n = effective_n_jobs (self);
+
+  ensure_thread (self);
+
+  if (self->workers_stale || (int) self->slots->len != n)
+    {
+      retire_all (self, FALSE);
+      for (guint i = 0; i < self->slots->len; i++)
+        g_queue_clear_full (&self->backlogs[i], (GDestroyNotify) mpire_chunk_free);
+      g_free (self->backlogs);
+      g_ptr_array_set_size (self->slots, n);
+      self->backlogs = g_new0 (GQueue, n);
+      self->workers_stale = FALSE;
+    }
+
+  if (self->start_method == MPIRE_START_METHOD_SPAWN)
+    {
+      argv = self->worker_argv != NULL ? g_strdupv (self->worker_argv) : self_argv (error);
+      if (argv == NULL)
+        return FALSE;
+    }
+
+  for (int i = 0; i < n; i++)
+    {
+      g_autofree int *close_fds = g_new (int, self->links->len + 1);
+      MpireWorkerStartInfo info = { 0 };
+      MpireWorkerLink *link;
+      GBytes *hello;
+
+      if (self->slots->pdata[i] != NULL)
+        continue;
+
+      for (guint j = 0; j < self->links->len; j++)
+        close_fds[info.n_close_fds++] = mpire_worker_link_get_fd (self->links->pdata[j]);
+      info.worker_id = i;
+      info.argv = (const char * const *) argv;
+      info.shared_objects = self->start_method != MPIRE_START_METHOD_SPAWN ? self->shared_objects : NULL;
+      info.close_fds = close_fds;
+
+      link = mpire_worker_link_start (self->start_method, &info, &self->lock, self->context,
+                                      &link_callbacks, self, error);
+      if (link == NULL)
+        return FALSE;
+
+      hello = mpire_frame_encode (MPIRE_MESSAGE_HELLO,
+                                  g_variant_new ("(ibb@mv)", i, self->pass_worker_id,
+                                                 self->use_worker_state,
+                                                 g_variant_new_maybe (G_VARIANT_TYPE_VARIANT,
+                                                                      self->start_method == MPIRE_START_METHOD_SPAWN &&
+                                                                      self->shared_objects != NULL
+                                                                        ? g_variant_new_variant (self->shared_objects)
+                                                                        : NULL)));
+      mpire_worker_link_send (link, hello);
+      g_bytes_unref (hello);
+      self->slots->pdata[i] = link;
+      g_ptr_array_add (self->links, link);
+    }
+
+  dispatch (self);
+  return TRUE;
+}
+
+void
+mpire_worker_pool_submit (MpireWorkerPool *self,
+                          MpireChunk      *chunk)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  g_queue_push_tail (self->order_tasks ? &self->backlogs[chunk->index % self->slots->len]
+                                       : &self->pending,
+                     chunk);
+  dispatch (self);
+}
+
+static void
+remove_job_chunks (GQueue      *queue,
+                   MpireMapJob *job)
+{
+  GList *l = queue->head;
+
+  while (l != NULL)
+    {
+      GList *next = l->next;
+      MpireChunk *chunk = l->data;
+
+      if (chunk->job == job)
+        {
+          g_queue_delete_link (queue, l);
+          mpire_chunk_free (chunk);
+        }
+      l = next;
+    }
+}
+
+/* Ends the pool's part of @job: none of its chunks stays anywhere. A
+ * worker running one of them is killed (stopped, for a thread). */
+void
+mpire_worker_pool_release (MpireWorkerPool *self,
+                           MpireMapJob     *job,
+                           gboolean         abort)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  if (self->job == job)
+    self->job = NULL;
+
+  remove_job_chunks (&self->pending, job);
+  for (guint i = 0; self->backlogs != NULL && i < self->slots->len; i++)
+    remove_job_chunks (&self->backlogs[i], job);
+
+  for (guint i = 0; i < self->links->len; i++)
+    {
+      MpireWorkerLink *link = self->links->pdata[i];
+      GQueue *chunks = mpire_worker_link_get_chunks (link);
+      guint before = g_queue_get_length (chunks);
+
+      remove_job_chunks (chunks, job);
+      if (g_queue_get_length (chunks) != before)
+        retire (self, link, TRUE);
+    }
+
+  if (!abort && !self->keep_alive)
+    retire_all (self, FALSE);
+}
+
+/* ---- GObject ----------------------------------------------------------- */
+
+static void
+mpire_worker_pool_dispose (GObject *object)
+{
+  MpireWorkerPool *self = MPIRE_WORKER_POOL (object);
+
+  mpire_worker_pool_terminate (self);
+  stop_thread (self);
+
+  G_OBJECT_CLASS (mpire_worker_pool_parent_class)->dispose (object);
+}
+
+static void
+mpire_worker_pool_finalize (GObject *object)
+{
+  MpireWorkerPool *self = MPIRE_WORKER_POOL (object);
+
+  g_assert (self->links->len == 0);
+  g_queue_clear_full (&self->pending, (GDestroyNotify) mpire_chunk_free);
+  for (guint i = 0; self->backlogs != NULL && i < self->slots->len; i++)
+    g_queue_clear_full (&self->backlogs[i], (GDestroyNotify) mpire_chunk_free);
+  g_free (self->backlogs);
+  g_ptr_array_unref (self->slots);
+  g_ptr_array_unref (self->links);
+  g_clear_pointer (&self->shared_objects, g_variant_unref);
+  g_strfreev (self->worker_argv);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+
+  G_OBJECT_CLASS (mpire_worker_pool_parent_class)->finalize (object);
+}
+
+static void
+mpire_worker_pool_get_property (GObject    *object,
+                                guint       prop_id,
+                                GValue     *value,
+                                GParamSpec *pspec)
+{
+  MpireWorkerPool *self = MPIRE_WORKER_POOL (object);
+
+  switch (prop_id)
+    {
+    case PROP_N_JOBS:
+      g_value_set_int (value, self->n_jobs);
+      break;
+    case PROP_START_METHOD:
+      g_value_set_enum (value, self->start_method);
+      break;
+    case PROP_DAEMON:
+      g_value_set_boolean (value, self->daemon);
+      break;
+    case PROP_SHARED_OBJECTS:
+      g_value_set_variant (value, self->shared_objects);
+      break;
+    case PROP_PASS_WORKER_ID:
+      g_value_set_boolean (value, self->pass_worker_id);
+      break;
+    case PROP_USE_WORKER_STATE:
+      g_value_set_boolean (value, self->use_worker_state);
+      break;
+    case PROP_KEEP_ALIVE:
+      g_value_set_boolean (value, self->keep_alive);
+      break;
+    case PROP_ORDER_TASKS:
+      g_value_set_boolean (value, self->order_tasks);
+      break;
+    case PROP_WORKER_ARGV:
+      g_value_set_boxed (value, self->worker_argv);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mpire_worker_pool_set_property (GObject      *object,
+                                guint         prop_id,
+                                const GValue *value,
+                                GParamSpec   *pspec)
+{
+  MpireWorkerPool *self = MPIRE_WORKER_POOL (object);
+
+  switch (prop_id)
+    {
+    case PROP_N_JOBS:
+      mpire_worker_pool_set_n_jobs (self, g_value_get_int (value));
+      break;
+    case PROP_START_METHOD:
+      mpire_worker_pool_set_start_method (self, g_value_get_enum (value));
+      break;
+    case PROP_DAEMON:
+      mpire_worker_pool_set_daemon (self, g_value_get_boolean (value));
+      break;
+    case PROP_SHARED_OBJECTS:
+      mpire_worker_pool_set_shared_objects (self, g_value_get_variant (value));
+      break;
+    case PROP_PASS_WORKER_ID:
+      mpire_worker_pool_set_pass_worker_id (self, g_value_get_boolean (value));
+      break;
+    case PROP_USE_WORKER_STATE:
+      mpire_worker_pool_set_use_worker_state (self, g_value_get_boolean (value));
+      break;
+    case PROP_KEEP_ALIVE:
+      mpire_worker_pool_set_keep_alive (self, g_value_get_boolean (value));
+      break;
+    case PROP_ORDER_TASKS:
+      mpire_worker_pool_set_order_tasks (self, g_value_get_boolean (value));
+      break;
+    case PROP_WORKER_ARGV:
+      mpire_worker_pool_set_worker_argv (self, g_value_get_boxed (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY;
+
+  object_class->dispose = mpire_worker_pool_dispose;
+  object_class->finalize = mpire_worker_pool_finalize;
+  object_class->get_property = mpire_worker_pool_get_property;
+  object_class->set_property = mpire_worker_pool_set_property;
+
+  mpire_init_gettext ();
+
+  /**
+   * MpireWorkerPool:n-jobs:
+   *
+   * The number of workers; 0 means one per CPU ([func@Mpire.cpu_count]).
+   * A negative value makes the next call fail with
+   * %MPIRE_ERROR_INVALID_ARGUMENT.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_N_JOBS] =
+    g_param_spec_int ("n-jobs", NULL, NULL, G_MININT, G_MAXINT, 0, flags);
+
+  /**
+   * MpireWorkerPool:start-method:
+   *
+   * How workers are started. Changing it restarts the workers at the
+   * next call.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_START_METHOD] =
+    g_param_spec_enum ("start-method", NULL, NULL, MPIRE_TYPE_START_METHOD,
+                       MPIRE_START_METHOD_SPAWN, flags);
+
+  /**
+   * MpireWorkerPool:daemon:
+   *
+   * MPIRE's daemon flag: whether workers are daemons, which may not start
+   * pools of their own. Stored for now; nested pools are not refused yet.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_DAEMON] =
+    g_param_spec_boolean ("daemon", NULL, NULL, TRUE, flags);
+
+  /**
+   * MpireWorkerPool:shared-objects:
+   *
+   * A value every task can read with
+   * [method@Mpire.WorkerContext.get_shared_objects]: shared by address
+   * with [enum@Mpire.StartMethod.FORK] (copy-on-write) and
+   * [enum@Mpire.StartMethod.THREADING], sent once to each worker with
+   * [enum@Mpire.StartMethod.SPAWN]. Changing it restarts the workers at
+   * the next call.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_SHARED_OBJECTS] =
+    g_param_spec_variant ("shared-objects", NULL, NULL, G_VARIANT_TYPE_ANY, NULL, flags);
+
+  /**
+   * MpireWorkerPool:pass-worker-id:
+   *
+   * Whether tasks see their worker's id in
+   * [method@Mpire.WorkerContext.get_worker_id] (otherwise -1). Changing
+   * it restarts the workers at the next call.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_PASS_WORKER_ID] =
+    g_param_spec_boolean ("pass-worker-id", NULL, NULL, FALSE, flags);
+
+  /**
+   * MpireWorkerPool:use-worker-state:
+   *
+   * Whether each worker keeps a state that its tasks read and replace
+   * ([method@Mpire.WorkerContext.get_state]). Changing it restarts the
+   * workers at the next call.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_USE_WORKER_STATE] =
+    g_param_spec_boolean ("use-worker-state", NULL, NULL, FALSE, flags);
+
+  /**
+   * MpireWorkerPool:keep-alive:
+   *
+   * Whether workers, and their state, stay alive between calls. Without
+   * it workers stop at the end of every call.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_KEEP_ALIVE] =
+    g_param_spec_boolean ("keep-alive", NULL, NULL, FALSE, flags);
+
+  /**
+   * MpireWorkerPool:order-tasks:
+   *
+   * Whether chunk i goes to worker i modulo the number of workers, rather
+   * than to whichever worker is free first.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_ORDER_TASKS] =
+    g_param_spec_boolean ("order-tasks", NULL, NULL, FALSE, flags);
+
+  /**
+   * MpireWorkerPool:worker-argv:
+   *
+   * The program run as a worker by [enum@Mpire.StartMethod.SPAWN]; %NULL
+   * (the default) runs the current program again, with its arguments and
+   * working directory. The program must register the tasks it is sent
+   * and call [func@Mpire.init].
+   *
+   * Since: 1.0
+   */
+  properties[PROP_WORKER_ARGV] =
+    g_param_spec_boxed ("worker-argv", NULL, NULL, G_TYPE_STRV, flags);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+mpire_worker_pool_init (MpireWorkerPool *self)
+{
+  self->daemon = TRUE;
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  self->slots = g_ptr_array_new ();
+  self->links = g_ptr_array_new ();
+  g_queue_init (&self->pending);
+}
+
+/**
+ * mpire_worker_pool_new:
+ * @n_jobs: the number of workers, or 0 for one per CPU
+ * @start_method: how to start the workers
+ *
+ * Creates a pool. No worker starts before the first call.
+ *
+ * Returns: (transfer full): a new pool
+ *
+ * Since: 1.0
+ */
+MpireWorkerPool *
+mpire_worker_pool_new (int              n_jobs,
+                       MpireStartMethod start_method)
+{
+  return g_object_new (MPIRE_TYPE_WORKER_POOL,
+                       "n-jobs", n_jobs,
+                       "start-method", start_method,
+                       NULL);
+}
+
+static void
+set_flag (MpireWorkerPool *self,
+          gboolean        *field,
+          gboolean         value,
+          guint            prop_id,
+          gboolean         restarts)
+{
+  value = !!value;
+  if (*field == value)
+    return;
+
+  *field = value;
+  if (restarts)
+    self->workers_stale = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+}
+
+/**
+ * mpire_worker_pool_get_n_jobs:
+ * @self: a pool
+ *
+ * Gets [property@Mpire.WorkerPool:n-jobs].
+ *
+ * Returns: the number of workers, 0 for one per CPU
+ *
+ * Since: 1.0
+ */
+int
+mpire_worker_pool_get_n_jobs (MpireWorkerPool *self)
+{
+  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), 0);
+  return self->n_jobs;
+}
+
+/**
+ * mpire_worker_pool_set_n_jobs:
+ * @self: a pool
+ * @n_jobs: the number of workers, 0 for one per CPU
+ *
+ * Sets [property@Mpire.WorkerPool:n-jobs].
+ *
+ * Since: 1.0
+ */
+void
+mpire_worker_pool_set_n_jobs (MpireWorkerPool *self,
+                              int              n_jobs)
+{
+  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
+
+  if (self->n_jobs == n_jobs)
+    return;
+  self->n_jobs = n_jobs;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_JOBS]);
+}
+
+/**
+ * mpire_worker_pool_get_start_method:
+ * @self: a pool
+ *
+ * Gets [property@Mpire.WorkerPool:start-method].
+ *
+ * Returns: the start method
+ *
+ * Since: 1.0
+ */
+MpireStartMethod
+mpire_worker_pool_get_start_method (MpireWorkerPool *self)
+{
+  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), MPIRE_START_METHOD_SPAWN);
+  return self->start_method;
+}
+
+/**
+ * mpire_worker_pool_set_start_method:
+ * @self: a pool
+ * @start_method: the start method
+ *
+ * Sets [property@Mpire.WorkerPool:start-method].
+ *
+ * Since: 1.0
+ */
+void
+mpire_worker_pool_set_start_method (MpireWorkerPool  *self,
+                                    MpireStartMethod  start_method)
+{
+  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
+
+  if (self->start_method == start_method)
+    return;
+  self->start_method = start_method;
+  self->workers_stale = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_START_METHOD]);
+}
+
+/**
+ * mpire_worker_pool_get_daemon:
+ * @self: a pool
+ *
+ * Gets [property@Mpire.WorkerPool:daemon].
+ *
+ * Returns: whether workers are daemons
+ *
+ * Since: 1.0
+ */
+gboolean
+mpire_worker_pool_get_daemon (MpireWorkerPool *self)
+{
+  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), TRUE);
+  return self->daemon;
+}
+
+/**
+ * mpire_worker_pool_set_daemon:
+ * @self: a pool
+ * @daemon: whether workers are daemons
+ *
+ * Sets [property@Mpire.WorkerPool:daemon].
+ *
+ * Since: 1.0
+ */
+void
+mpire_worker_pool_set_daemon (MpireWorkerPool *self,
+                              gboolean         daemon)
+{
+  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
+  set_flag (self, &self->daemon, daemon, PROP_DAEMON, TRUE);
+}
+
+/**
+ * mpire_worker_pool_get_shared_objects:
+ * @self: a pool
+ *
+ * Gets [property@Mpire.WorkerPool:shared-objects].
+ *
+ * Returns: (transfer none) (nullable): the shared objects
+ *
+ * Since: 1.0
+ */
+GVariant *
+mpire_worker_pool_get_shared_objects (MpireWorkerPool *self)
+{
+  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), NULL);
+  return self->shared_objects;
+}
+
+/**
+ * mpire_worker_pool_set_shared_objects:
+ * @self: a pool
+ * @shared_objects: (nullable): the value shared with every task
+ *
+ * Sets [property@Mpire.WorkerPool:shared-objects].
+ *
+ * Since: 1.0
+ */
+void
+mpire_worker_pool_set_shared_objects (MpireWorkerPool *self,
+                                      GVariant        *shared_objects)
+{
+  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
+
+  if (shared_objects != NULL)
+    g_variant_ref_sink (shared_objects);
+  g_clear_pointer (&self->shared_objects, g_variant_unref);
+  self->shared_objects = shared_objects;
+  self->workers_stale = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHARED_OBJECTS]);
+}
+
+/**
+ * mpire_worker_pool_get_pass_worker_id:
+ * @self: a pool
+ *
+ * Gets [property@Mpire.WorkerPool:pass-worker-id].
+ *
+ * Returns: whether tasks see their worker's id
+ *
+ * Since: 1.0
+ */
+gboolean
+mpire_worker_pool_get_pass_worker_id (MpireWorkerPool *self)
+{
+  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), FALSE);
+  return self->pass_worker_id;
+}
+
+/**
+ * mpire_worker_pool_set_pass_worker_id:
+ * @self: a pool
+ * @pass_worker_id: whether tasks see their worker's id
+ *
+ * Sets [property@Mpire.WorkerPool:pass-worker-id].
+ *
+ * Since: 1.0
+ */
+void
+mpire_worker_pool_set_pass_worker_id (MpireWorkerPool *self,
+                                      gboolean         pass_worker_id)
+{
+  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
+  set_flag (self, &self->pass_worker_id, pass_worker_id, PROP_PASS_WORKER_ID, TRUE);
+}
+
+/**
+ * mpire_worker_pool_get_use_worker_state:
+ * @self: a pool
+ *
+ * Gets [property@Mpire.WorkerPool:use-worker-state].
+ *
+ * Returns: whether workers keep a state
+ *
+ * Since: 1.0
+ */
+gboolean
+mpire_worker_pool_get_use_worker_state (MpireWorkerPool *self)
+{
+  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), FALSE);
+  return self->use_worker_state;
+}
+
+/**
+ * mpire_worker_pool_set_use_worker_state:
+ * @self: a pool
+ * @use_worker_state: whether workers keep a state
+ *
+ * Sets [property@Mpire.WorkerPool:use-worker-state].
+ *
+ * Since: 1.0
+ */
+void
+mpire_worker_pool_set_use_worker_state (MpireWorkerPool *self,
+                                        gboolean         use_worker_state)
+{
+  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
+  set_flag (self, &self->use_worker_state, use_worker_state, PROP_USE_WORKER_STATE, TRUE);
+}
+
+/**
+ * mpire_worker_pool_get_keep_alive:
+ * @self: a pool
+ *
+ * Gets [property@Mpire.WorkerPool:keep-alive].
+ *
+ * Returns: whether workers live on between calls
+ *
+ * Since: 1.0
+ */
+gboolean
+mpire_worker_pool_get_keep_alive (MpireWorkerPool *self)
+{
+  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), FALSE);
+  return self->keep_alive;
+}
+
+/**
+ * mpire_worker_pool_set_keep_alive:
+ * @self: a pool
+ * @keep_alive: whether workers live on between calls
+ *
+ * Sets [property@Mpire.WorkerPool:keep-alive].
+ *
+ * Since: 1.0
+ */
+void
+mpire_worker_pool_set_keep_alive (MpireWorkerPool *self,
+                                  gboolean         keep_alive)
+{
+  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
+  set_flag (self, &self->keep_alive, keep_alive, PROP_KEEP_ALIVE, FALSE);
+}
+
+/**
+ * mpire_worker_pool_get_order_tasks:
+ * @self: a pool
+ *
+ * Gets [property@Mpire.WorkerPool:order-tasks].
+ *
+ * Returns: whether chunks go to workers in turn
+ *
+ * Since: 1.0
+ */
+gboolean
+mpire_worker_pool_get_order_tasks (MpireWorkerPool *self)
+{
+  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), FALSE);
+  return self->order_tasks;
+}
+
+/**
+ * mpire_worker_pool_set_order_tasks:
+ * @self: a pool
+ * @order_tasks: whether chunks go to workers in turn
+ *
+ * Sets [property@Mpire.WorkerPool:order-tasks].
+ *
+ * Since: 1.0
+ */
+void
+mpire_worker_pool_set_order_tasks (MpireWorkerPool *self,
+                                   gboolean         order_tasks)
+{
+  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
+  set_flag (self, &self->order_tasks, order_tasks, PROP_ORDER_TASKS, FALSE);
+}
+
+/**
+ * mpire_worker_pool_get_worker_argv:
+ * @self: a pool
+ *
+ * Gets [property@Mpire.WorkerPool:worker-argv].
+ *
+ * Returns: (transfer none) (nullable) (array zero-terminated=1): the
+ *   worker program, or %NULL for the current program
+ *
+ * Since: 1.0
+ */
+const char * const *
+mpire_worker_pool_get_worker_argv (MpireWorkerPool *self)
+{
+  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), NULL);
+  return (const char * const *) self->worker_argv;
+}
+
+/**
+ * mpire_worker_pool_set_worker_argv:
+ * @self: a pool
+ * @worker_argv: (nullable) (array zero-terminated=1): the worker program
+ *   and its arguments, or %NULL for the current program
+ *
+ * Sets [property@Mpire.WorkerPool:worker-argv].
+ *
+ * Since: 1.0
+ */
+void
+mpire_worker_pool_set_worker_argv (MpireWorkerPool    *self,
+                                   const char * const *worker_argv)
+{
+  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
+  g_return_if_fail (worker_argv == NULL || worker_argv[0] != NULL);
+
+  g_strfreev (self->worker_argv);
+  self->worker_argv = g_strdupv ((char **) worker_argv);
+  self->workers_stale = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORKER_ARGV]);
+}
+
+/* ---- calls ------------------------------------------------------------- */
+
+/* Checks the call and claims the pool for it. */
+static MpireMapJob *
+begin_call (MpireWorkerPool  *self,
+            MpireTask        *task,
+            GVariant         *iterable,
+            MpireMapOptions  *options,
+            gboolean          ordered,
+            gboolean          collect,
+            GError          **error)
+{
+  MpireMapJob *job;
+
+  if (self->n_jobs < 0)
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+                   _("A pool needs at least one worker; n-jobs is %d (0 means one per CPU)"),
+                   self->n_jobs);
+      return NULL;
+    }
+  if (g_getenv (MPIRE_WORKER_FD_ENV) != NULL)
+    {
+      g_set_error_literal (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
+                           _("This process was started as a worker but never called "
+                             "mpire_init(): call it at the start of the program"));
+      return NULL;
+    }
+  if (!check_task (self, task, error))
+    return NULL;
+
+  job = mpire_map_job_new (self, task, iterable, options, ordered, collect,
+                           effective_n_jobs (self), error);
+  if (job == NULL)
+    return NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->job != NULL)
+    {
+      g_mutex_unlock (&self->lock);
+      mpire_map_job_unref (job);
+      g_set_error_literal (error, MPIRE_ERROR, MPIRE_ERROR_POOL_BUSY,
+                           _("Another map is still running on this pool; finish it (or "
+                             "exhaust its result iterator) before starting a new one"));
+      return NULL;
+    }
+  self->job = job;
+  g_mutex_unlock (&self->lock);
+
+  return job;
+}
+
+static void
+map_job_done (MpireMapJob *job,
+              gpointer     data)
+{
+  GTask *task = data;
+  GError *error = NULL;
+  GVariant *result;
+
+  if (!mpire_map_job_is_finished (job))
+    return;
+
+  result = mpire_map_job_collect (job, &error);
+  if (result == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, result, (GDestroyNotify) g_variant_unref);
+  g_object_unref (task);
+}
+
+static void
+start_map (MpireWorkerPool     *self,
+           MpireTask           *task,
+           GVariant            *iterable,
+           MpireMapOptions     *options,
+           gboolean             ordered,
+           GCancellable        *cancellable,
+           GAsyncReadyCallback  callback,
+           gpointer             user_data,
+           gpointer             source_tag)
+{
+  GTask *gtask = g_task_new (self, cancellable, callback, user_data);
+  GError *error = NULL;
+  g_autoptr(MpireMapJob) job = NULL;
+
+  g_task_set_source_tag (gtask, source_tag);
+
+  job = begin_call (self, task, iterable, options, ordered, TRUE, &error);
+  if (job == NULL)
+    {
+      g_task_return_error (gtask, error);
+      g_object_unref (gtask);
+      return;
+    }
+
+  g_task_set_task_data (gtask, mpire_map_job_ref (job), (GDestroyNotify) mpire_map_job_unref);
+  /* The GTask's reference is dropped by map_job_done when the job ends. */
+  mpire_map_job_start (job, cancellable, map_job_done, gtask);
+}
+
+typedef struct
+{
+  GAsyncResult *result;
+} SyncData;
+
+static void
+sync_done (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  SyncData *data = user_data;
+
+  data->result = g_object_ref (result);
+}
+
+/* Blocking over async: the call runs in a private main context. */
+static GAsyncResult *
+run_sync (MpireWorkerPool  *self,
+          MpireTask        *task,
+          GVariant         *iterable,
+          MpireMapOptions  *options,
+          gboolean          ordered,
+          GCancellable     *cancellable,
+          gpointer          source_tag)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  SyncData data = { NULL };
+
+  g_main_context_push_thread_default (context);
+  start_map (self, task, iterable, options, ordered, cancellable, sync_done, &data, source_tag);
+  while (data.result == NULL)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+
+  return data.result;
+}
+
+static GVariant *
+finish_map (MpireWorkerPool  *self,
+            GAsyncResult     *result,
+            gpointer          source_tag,
+            GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+#define CHECK_CALL(val)                                                          \
+  G_STMT_START {                                                                 \
+    g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), val);                     \
+    g_return_val_if_fail (MPIRE_IS_TASK (task), val);                            \
+    g_return_val_if_fail (options == NULL || MPIRE_IS_MAP_OPTIONS (options), val); \
+  } G_STMT_END
+
+#define CHECK_ASYNC_CALL()                                                       \
+  G_STMT_START {                                                                 \
+    g_return_if_fail (MPIRE_IS_WORKER_POOL (self));                              \
+    g_return_if_fail (MPIRE_IS_TASK (task));                                     \
+    g_return_if_fail (options == NULL || MPIRE_IS_MAP_OPTIONS (options));        \
+    g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));    \
+  } G_STMT_END
+
+/**
+ * mpire_worker_pool_map:
+ * @self: a pool
+ * @task: the task to run for each element of the input
+ * @iterable: (nullable): an array: each element is one task's arguments
+ *   (a tuple for several values, an `a{sv}` for named ones); %NULL to
+ *   take the tasks from the lazy source of @options
+ * @options: (nullable): options of the call, or %NULL for the defaults
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Runs @task on every element of the input and waits for all results.
+ *
+ * The results come in input order, as an array of the results' type when
+ * they all share one (`ax` for tasks returning `x`), otherwise as `av`;
+ * an empty input gives an empty `av`.
+ *
+ * Returns: (transfer full): the array of results, or %NULL on error
+ *
+ * Since: 1.0
+ */
+GVariant *
+mpire_worker_pool_map (MpireWorkerPool  *self,
+                       MpireTask        *task,
+                       GVariant         *iterable,
+                       MpireMapOptions  *options,
+                       GCancellable     *cancellable,
+                       GError          **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  CHECK_CALL (NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  result = run_sync (self, task, iterable, options, TRUE, cancellable, mpire_worker_pool_map_async);
+  return mpire_worker_pool_map_finish (self, result, error);
+}
+
+/**
+ * mpire_worker_pool_map_async:
+ * @self: a pool
+ * @task: the task to run for each element of the input
+ * @iterable: (nullable): an array of task arguments, or %NULL for the
+ *   lazy source of @options
+ * @options: (nullable): options of the call, or %NULL for the defaults
+ * @cancellable: (nullable): a #GCancellable; cancelling stops the work
+ *   and kills the workers running it
+ * @callback: (scope async): called when all results are in, or on error
+ * @user_data: data for @callback
+ *
+ * Starts [method@Mpire.WorkerPool.map] without blocking. @callback runs
+ * in the thread-default main context of the calling thread; finish with
+ * [method@Mpire.WorkerPool.map_finish].
+ *
+ * Since: 1.0
+ */
+void
+mpire_worker_pool_map_async (MpireWorkerPool     *self,
+                             MpireTask           *task,
+                             GVariant            *iterable,
+                             MpireMapOptions     *options,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  CHECK_ASYNC_CALL ();
+
+  start_map (self, task, iterable, options, TRUE, cancellable, callback, user_data,
+             mpire_worker_pool_map_async);
+}
+
+/**
+ * mpire_worker_pool_map_finish:
+ * @self: a pool
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Gets the results of [method@Mpire.WorkerPool.map_async].
+ *
+ * Returns: (transfer full): the array of results, or %NULL on error
+ *
+ * Since: 1.0
+ */
+GVariant *
+mpire_worker_pool_map_finish (MpireWorkerPool  *self,
+                              GAsyncResult     *result,
+                              GError          **error)
+{
+  return finish_map (self, result, mpire_worker_pool_map_async, error);
+}
+
+/**
+ * mpire_worker_pool_map_unordered:
+ * @self: a pool
+ * @task: the task to run for each element of the input
+ * @iterable: (nullable): an array of task arguments, or %NULL for the
+ *   lazy source of @options
+ * @options: (nullable): options of the call, or %NULL for the defaults
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Like [method@Mpire.WorkerPool.map], with the results in the order the
+ * chunks of tasks completed.
+ *
+ * Returns: (transfer full): the array of results, or %NULL on error
+ *
+ * Since: 1.0
+ */
+GVariant *
+mpire_worker_pool_map_unordered (MpireWorkerPool  *self,
+                                 MpireTask        *task,
+                                 GVariant         *iterable,
+                                 MpireMapOptions  *options,
+                                 GCancellable     *cancellable,
+                                 GError          **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  CHECK_CALL (NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  result = run_sync (self, task, iterable, options, FALSE, cancellable,
+                     mpire_worker_pool_map_unordered_async);
+  return mpire_worker_pool_map_unordered_finish (self, result, error);
+}
+
+/**
+ * mpire_worker_pool_map_unordered_async:
+ * @self: a pool
+ * @task: the task to run for each element of the input
+ * @iterable: (nullable): an array of task arguments, or %NULL for the
+ *   lazy source of @options
+ * @options: (nullable): options of the call, or %NULL for the defaults
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when all results are in, or on error
+ * @user_data: data for @callback
+ *
+ * Starts [method@Mpire.WorkerPool.map_unordered] without blocking.
+ *
+ * Since: 1.0
+ */
+void
+mpire_worker_pool_map_unordered_async (MpireWorkerPool     *self,
+                                       MpireTask           *task,
+                                       GVariant            *iterable,
+                                       MpireMapOptions     *options,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  CHECK_ASYNC_CALL ();
+
+  start_map (self, task, iterable, options, FALSE, cancellable, callback, user_data,
+             mpire_worker_pool_map_unordered_async);
+}
+
+/**
+ * mpire_worker_pool_map_unordered_finish:
+ * @self: a pool
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Gets the results of [method@Mpire.WorkerPool.map_unordered_async].
+ *
+ * Returns: (transfer full): the array of results, or %NULL on error
+ *
+ * Since: 1.0
+ */
+GVariant *
+mpire_worker_pool_map_unordered_finish (MpireWorkerPool  *self,
+                                        GAsyncResult     *result,
+                                        GError          **error)
+{
+  return finish_map (self, result, mpire_worker_pool_map_unordered_async, error);
+}
+
+static MpireResultIter *
+start_imap (MpireWorkerPool  *self,
+            MpireTask        *task,
+            GVariant         *iterable,
+            MpireMapOptions  *options,
+            gboolean          ordered,
+            GMainContext     *private_context,
+            GCancellable     *cancellable,
+            GError          **error)
+{
+  g_autoptr(MpireMapJob) job = begin_call (self, task, iterable, options, ordered, FALSE, error);
+  MpireResultIter *iter;
+
+  if (job == NULL)
+    return NULL;
+
+  if (private_context != NULL)
+    g_main_context_push_thread_default (private_context);
+  iter = mpire_result_iter_new (job, private_context);
+  mpire_result_iter_start (iter, cancellable);
+  if (private_context != NULL)
+    g_main_context_pop_thread_default (private_context);
+
+  return iter;
+}
+
+static MpireResultIter *
+imap_sync (MpireWorkerPool  *self,
+           MpireTask        *task,
+           GVariant         *iterable,
+           MpireMapOptions  *options,
+           gboolean          ordered,
+           GError          **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+
+  return start_imap (self, task, iterable, options, ordered, context, NULL, error);
+}
+
+static void
+imap_async (MpireWorkerPool     *self,
+            MpireTask           *task,
+            GVariant            *iterable,
+            MpireMapOptions     *options,
+            gboolean             ordered,
+            GCancellable        *cancellable,
+            GAsyncReadyCallback  callback,
+            gpointer             user_data,
+            gpointer             source_tag)
+{
+  g_autoptr(GTask) gtask = g_task_new (self, cancellable, callback, user_data);
+  GError *error = NULL;
+  MpireResultIter *iter;
+
+  g_task_set_source_tag (gtask, source_tag);
+  iter = start_imap (self, task, iterable, options, ordered, NULL, cancellable, &error);
+  if (iter == NULL)
+    g_task_return_error (gtask, error);
+  else
+    g_task_return_pointer (gtask, iter, g_object_unref);
+}
+
+static MpireResultIter *
+imap_finish (MpireWorkerPool  *self,
+             GAsyncResult     *result,
+             gpointer          source_tag,
+             GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * mpire_worker_pool_imap:
+ * @self: a pool
+ * @task: the task to run for each element of the input
+ * @iterable: (nullable): an array of task arguments, or %NULL for the
+ *   lazy source of @options
+ * @options: (nullable): options of the call, or %NULL for the defaults
+ * @error: return location for a #GError
+ *
+ * Starts running @task on the input and returns the results one by one,
+ * in input order, through [method@Mpire.ResultIter.next].
+ *
+ * Returns: (transfer full): an iterator over the results, or %NULL on error
+ *
+ * Since: 1.0
+ */
+MpireResultIter *
+mpire_worker_pool_imap (MpireWorkerPool  *self,
+                        MpireTask        *task,
+                        GVariant         *iterable,
+                        MpireMapOptions  *options,
+                        GError          **error)
+{
+  CHECK_CALL (NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return imap_sync (self, task, iterable, options, TRUE, error);
+}
+
+/**
+ * mpire_worker_pool_imap_async:
+ * @self: a pool
+ * @task: the task to run for each element of the input
+ * @iterable: (nullable): an array of task arguments, or %NULL for the
+ *   lazy source of @options
+ * @options: (nullable): options of the call, or %NULL for the defaults
+ * @cancellable: (nullable): a #GCancellable; cancelling stops the call
+ * @callback: (scope async): called with the iterator
+ * @user_data: data for @callback
+ *
+ * Starts [method@Mpire.WorkerPool.imap] in the calling thread's
+ * thread-default main context: the iterator's
+ * [method@Mpire.ResultIter.next_async] then never blocks it.
+ *
+ * Since: 1.0
+ */
+void
+mpire_worker_pool_imap_async (MpireWorkerPool     *self,
+                              MpireTask           *task,
+                              GVariant            *iterable,
+                              MpireMapOptions     *options,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  CHECK_ASYNC_CALL ();
+
+  imap_async (self, task, iterable, options, TRUE, cancellable, callback, user_data,
+              mpire_worker_pool_imap_async);
+}
+
+/**
+ * mpire_worker_pool_imap_finish:
+ * @self: a pool
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Gets the iterator of [method@Mpire.WorkerPool.imap_async].
+ *
+ * Returns: (transfer full): an iterator over the results, or %NULL on error
+ *
+ * Since: 1.0
+ */
+MpireResultIter *
+mpire_worker_pool_imap_finish (MpireWorkerPool  *self,
+                               GAsyncResult     *result,
+                               GError          **error)
+{
+  return imap_finish (self, result, mpire_worker_pool_imap_async, error);
+}
+
+/**
+ * mpire_worker_pool_imap_unordered:
+ * @self: a pool
+ * @task: the task to run for each element of the input
+ * @iterable: (nullable): an array of task arguments, or %NULL for the
+ *   lazy source of @options
+ * @options: (nullable): options of the call, or %NULL for the defaults
+ * @error: return location for a #GError
+ *
+ * Like [method@Mpire.WorkerPool.imap], with the results in completion
+ * order.
+ *
+ * Returns: (transfer full): an iterator over the results, or %NULL on error
+ *
+ * Since: 1.0
+ */
+MpireResultIter *
+mpire_worker_pool_imap_unordered (MpireWorkerPool  *self,
+                                  MpireTask        *task,
+                                  GVariant         *iterable,
+                                  MpireMapOptions  *options,
+                                  GError          **error)
+{
+  CHECK_CALL (NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return imap_sync (self, task, iterable, options, FALSE, error);
+}
+
+/**
+ * mpire_worker_pool_imap_unordered_async:
+ * @self: a pool
+ * @task: the task to run for each element of the input
+ * @iterable: (nullable): an array of task arguments, or %NULL for the
+ *   lazy source of @options
+ * @options: (nullable): options of the call, or %NULL for the defaults
+ * @cancellable: (nullable): a #GCancellable; cancelling stops the call
+ * @callback: (scope async): called with the iterator
+ * @user_data: data for @callback
+ *
+ * Starts [method@Mpire.WorkerPool.imap_unordered] in the calling thread's
+ * thread-default main context.
+ *
+ * Since: 1.0
+ */
+void
+mpire_worker_pool_imap_unordered_async (MpireWorkerPool     *self,
+                                        MpireTask           *task,
+                                        GVariant            *iterable,
+                                        MpireMapOptions     *options,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  CHECK_ASYNC_CALL ();
+
+  imap_async (self, task, iterable, options, FALSE, cancellable, callback, user_data,
+              mpire_worker_pool_imap_unordered_async);
+}
+
+/**
+ * mpire_worker_pool_imap_unordered_finish:
+ * @self: a pool
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Gets the iterator of [method@Mpire.WorkerPool.imap_unordered_async].
+ *
+ * Returns: (transfer full): an iterator over the results, or %NULL on error
+ *
+ * Since: 1.0
+ */
+MpireResultIter *
+mpire_worker_pool_imap_unordered_finish (MpireWorkerPool  *self,
+                                         GAsyncResult     *result,
+                                         GError          **error)
+{
+  return imap_finish (self, result, mpire_worker_pool_imap_unordered_async, error);
+}
+
+static void
+wait_for_links (MpireWorkerPool *self)
+{
+  while (self->links->len > 0)
+    g_cond_wait (&self->cond, &self->lock);
+}
+
+/**
+ * mpire_worker_pool_stop_and_join:
+ * @self: a pool
+ * @error: return location for a #GError
+ *
+ * Tells the workers to stop once idle and waits until they all exited.
+ * The next call starts new workers. Fails with %MPIRE_ERROR_POOL_BUSY
+ * while a call is running.
+ *
+ * Returns: %TRUE once every worker is gone
+ *
+ * Since: 1.0
+ */
+gboolean
+mpire_worker_pool_stop_and_join (MpireWorkerPool  *self,
+                                 GError          **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  locker = g_mutex_locker_new (&self->lock);
+  if (self->job != NULL)
+    {
+      g_set_error_literal (error, MPIRE_ERROR, MPIRE_ERROR_POOL_BUSY,
+                           _("Cannot join the pool’s workers while a map is running"));
+      return FALSE;
+    }
+
+  retire_all (self, FALSE);
+  wait_for_links (self);
+  return TRUE;
+}
+
+/**
+ * mpire_worker_pool_join:
+ * @self: a pool
+ * @error: return location for a #GError
+ *
+ * The same as [method@Mpire.WorkerPool.stop_and_join], as in MPIRE.
+ *
+ * Returns: %TRUE once every worker is gone
+ *
+ * Since: 1.0
+ */
+gboolean
+mpire_worker_pool_join (MpireWorkerPool  *self,
+                        GError          **error)
+{
+  return mpire_worker_pool_stop_and_join (self, error);
+}
+
+/**
+ * mpire_worker_pool_terminate:
+ * @self: a pool
+ *
+ * Kills every worker process now (SIGKILL) and waits until all are
+ * reaped; the running call, if any, fails with
+ * %MPIRE_ERROR_POOL_TERMINATED. Threads cannot be killed: a threading
+ * pool waits for the task each worker is running. The next call starts
+ * new workers.
+ *
+ * Since: 1.0
+ */
+void
+mpire_worker_pool_terminate (MpireWorkerPool *self)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+
+  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
+
+  locker = g_mutex_locker_new (&self->lock);
+  if (self->job != NULL)
+    mpire_map_job_post (self->job, MPIRE_JOB_TERMINATED, NULL, NULL, FALSE, NULL);
+  retire_all (self, TRUE);
+  wait_for_links (self);
+}
+
+/**
+ * mpire_worker_pool_get_n_workers:
+ * @self: a pool
+ *
+ * Gets the number of workers running now (started and not yet gone,
+ * including those told to stop).
+ *
+ * Returns: the number of live workers
+ *
+ * Since: 1.0
+ */
+guint
+mpire_worker_pool_get_n_workers (MpireWorkerPool *self)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), 0);
+
+  locker = g_mutex_locker_new (&self->lock);
+  return self->links->len;
+}

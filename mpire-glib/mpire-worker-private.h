@@ -1,0 +1,19 @@
+/* mpire-worker-private.h: the loop that runs inside every worker
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Serves frames on @fd until told to stop or the pool goes away, then
+ * closes @fd. @shared_objects is the pool's value for workers that share
+ * the pool's memory (fork, threading); spawned workers get theirs in the
+ * HELLO message. */
+void mpire_worker_serve (int       fd,
+                         GVariant *shared_objects);
+
+G_END_DECLS

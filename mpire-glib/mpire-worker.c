@@ -1,0 +1,217 @@
+/* mpire-worker.c: the worker side of the protocol
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#include "config.h"
+
+#include <unistd.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "mpire-error.h"
+#include "mpire-protocol-private.h"
+#include "mpire-task-private.h"
+#include "mpire-worker-context-private.h"
+#include "mpire-worker-private.h"
+
+typedef struct
+{
+  int                 fd;
+  GVariant           *shared_by_address;
+  MpireWorkerContext *context;
+  MpireTask          *task;      /* the last task looked up */
+} Worker;
+
+/* Results of a chunk as one array: of the results' own type when they
+ * share one, otherwise boxed as `av`. */
+static GVariant *
+results_to_array (GPtrArray *results,
+                  gboolean  *boxed)
+{
+  const GVariantType *type;
+
+  if (results->len == 0)
+    {
+      *boxed = TRUE;
+      return g_variant_new_array (G_VARIANT_TYPE_VARIANT, NULL, 0);
+    }
+
+  type = g_variant_get_type (results->pdata[0]);
+  for (guint i = 1; i < results->len; i++)
+    {
+      if (!g_variant_type_equal (type, g_variant_get_type (results->pdata[i])))
+        {
+          g_autofree GVariant **boxes = g_new (GVariant *, results->len);
+
+          for (guint j = 0; j < results->len; j++)
+            boxes[j] = g_variant_new_variant (results->pdata[j]);
+          *boxed = TRUE;
+          return g_variant_new_array (G_VARIANT_TYPE_VARIANT, boxes, results->len);
+        }
+    }
+
+  *boxed = FALSE;
+  return g_variant_new_array (type, (GVariant **) results->pdata, results->len);
+}
+
+static gboolean
+send_message (Worker           *worker,
+              MpireMessageKind  kind,
+              GVariant         *body)
+{
+  g_autoptr(GBytes) frame = mpire_frame_encode (kind, body);
+
+  return mpire_frame_write (worker->fd, frame, NULL);
+}
+
+static gboolean
+send_error (Worker       *worker,
+            guint64       chunk_id,
+            guint         index,
+            const GError *error,
+            const char   *task_name,
+            GPtrArray    *results)
+{
+  gboolean boxed;
+  GVariant *array = results_to_array (results, &boxed);
+
+  return send_message (worker, MPIRE_MESSAGE_ERROR,
+                       g_variant_new ("(tusissbv)", chunk_id, index,
+                                      g_quark_to_string (error->domain), error->code,
+                                      error->message, task_name, boxed, array));
+}
+
+static MpireTask *
+find_task (Worker      *worker,
+           const char  *name,
+           GError     **error)
+{
+  if (worker->task != NULL && g_str_equal (mpire_task_get_name (worker->task), name))
+    return worker->task;
+
+  g_clear_object (&worker->task);
+  worker->task = mpire_task_lookup (name);
+  if (worker->task == NULL)
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_TASK_NOT_REGISTERED,
+                   _("No task named “%s” is registered in the worker program; "
+                     "create it with mpire_task_new() before calling mpire_init()"),
+                   name);
+      return NULL;
+    }
+  if (!mpire_task_can_run_on_thread (worker->task, g_thread_self ()))
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_NOT_SUPPORTED,
+                   _("Task “%s” is written in a language that runs only on the thread "
+                     "that created it (JavaScript); use the spawn start method"),
+                   name);
+      g_clear_object (&worker->task);
+      return NULL;
+    }
+
+  return worker->task;
+}
+
+static gboolean
+run_chunk (Worker   *worker,
+           GVariant *body)
+{
+  guint64 chunk_id;
+  const char *name;
+  gboolean boxed, results_boxed;
+  g_autoptr(GVariant) args = NULL;
+  g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_autoptr(GError) error = NULL;
+  MpireTask *task;
+  gsize n;
+
+  g_variant_get (body, "(t&sbv)", &chunk_id, &name, &boxed, &args);
+
+  if (!g_variant_is_of_type (args, G_VARIANT_TYPE_ARRAY) ||
+      (boxed && !g_variant_is_of_type (args, G_VARIANT_TYPE ("av"))))
+    {
+      g_set_error (&error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+                   _("The worker received tasks of type “%s”, which is not an array"),
+                   g_variant_get_type_string (args));
+      return send_error (worker, chunk_id, 0, error, name, results);
+    }
+
+  task = find_task (worker, name, &error);
+  if (task == NULL)
+    return send_error (worker, chunk_id, 0, error, name, results);
+
+  n = g_variant_n_children (args);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr(GVariant) element = g_variant_get_child_value (args, i);
+      g_autoptr(GVariant) task_args = boxed ? g_variant_get_variant (element) : g_steal_pointer (&element);
+      GVariant *result = mpire_task_invoke (task, worker->context, task_args, &error);
+
+      if (result == NULL)
+        return send_error (worker, chunk_id, i, error, name, results);
+      g_ptr_array_add (results, result);
+    }
+
+  {
+    GVariant *array = results_to_array (results, &results_boxed);
+    return send_message (worker, MPIRE_MESSAGE_RESULTS,
+                         g_variant_new ("(tbv)", chunk_id, results_boxed, array));
+  }
+}
+
+static void
+receive_hello (Worker   *worker,
+               GVariant *body)
+{
+  int worker_id;
+  gboolean pass_worker_id, use_worker_state;
+  g_autoptr(GVariant) shared = NULL;
+
+  g_variant_get (body, "(ibbmv)", &worker_id, &pass_worker_id, &use_worker_state, &shared);
+  g_clear_object (&worker->context);
+  worker->context = mpire_worker_context_new (worker_id, pass_worker_id,
+                                              worker->shared_by_address != NULL
+                                                ? worker->shared_by_address : shared,
+                                              use_worker_state);
+}
+
+void
+mpire_worker_serve (int       fd,
+                    GVariant *shared_objects)
+{
+  Worker worker = { fd, shared_objects, NULL, NULL };
+
+  for (;;)
+    {
+      MpireMessageKind kind;
+      g_autoptr(GVariant) body = NULL;
+      g_autoptr(GError) error = NULL;
+
+      if (!mpire_frame_read (fd, &kind, &body, &error))
+        {
+          if (error != NULL)
+            g_debug ("Worker stops: %s", error->message);
+          break;
+        }
+
+      if (kind == MPIRE_MESSAGE_HELLO)
+        receive_hello (&worker, body);
+      else if (kind == MPIRE_MESSAGE_TASKS && worker.context != NULL)
+        {
+          if (!run_chunk (&worker, body))
+            break;
+        }
+      else if (kind == MPIRE_MESSAGE_STOP)
+        break;
+      else
+        {
+          g_debug ("Worker stops: unexpected message of kind %d", kind);
+          break;
+        }
+    }
+
+  g_clear_object (&worker.task);
+  g_clear_object (&worker.context);
+  close (fd);
+}
