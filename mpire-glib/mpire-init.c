@@ -33,10 +33,9 @@ mpire_init_gettext (void)
 }
 
 /**
- * mpire_init:
- * @argc: (inout) (optional): the number of arguments in @argv
- * @argv: (inout) (array length=argc) (optional) (nullable): the program's
- *   arguments
+ * mpire_init: (skip)
+ * @argc: (nullable): the number of arguments in @argv
+ * @argv: (nullable): the program's arguments
  *
  * Sets up mpire-glib. Call it at the top of `main()`, after creating the
  * program's tasks with [ctor@Mpire.Task.new] and before anything else
@@ -48,14 +47,32 @@ mpire_init_gettext (void)
  * other process it returns at once. @argc and @argv are left as they are;
  * they are taken so that later versions can take options of their own.
  *
- * In Python: `Mpire.init(sys.argv)` at the start of `__main__`, with the
- * tasks created at module level; in GJS: `Mpire.init(ARGV)`.
+ * Bindings use [func@Mpire.init_argv], which they call `Mpire.init()`.
  *
  * Since: 1.0
  */
 void
 mpire_init (int    *argc,
             char ***argv)
+{
+  mpire_init_argv (argv != NULL ? (const char * const *) *argv : NULL);
+}
+
+/**
+ * mpire_init_argv: (rename-to mpire_init)
+ * @argv: (nullable) (array zero-terminated=1): the program's arguments
+ *
+ * [func@Mpire.init] for language bindings, where it is called
+ * `Mpire.init()`: in Python `Mpire.init(sys.argv)` at the start of
+ * `__main__`, with the tasks created at module level; in GJS
+ * `Mpire.init(ARGV)` (or `Mpire.init(null)`) after creating the tasks.
+ *
+ * When the process was started as a spawn worker this does not return.
+ *
+ * Since: 1.0
+ */
+void
+mpire_init_argv (const char * const *argv)
 {
   const char *fd_str;
   gint64 fd;

@@ -19,6 +19,8 @@ MPIRE_AVAILABLE_IN_ALL
 void mpire_init      (int    *argc,
                       char ***argv);
 MPIRE_AVAILABLE_IN_ALL
+void mpire_init_argv (const char * const *argv);
+MPIRE_AVAILABLE_IN_ALL
 int  mpire_cpu_count (void);
 
 G_END_DECLS

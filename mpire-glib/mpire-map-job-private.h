@@ -30,7 +30,7 @@ typedef struct
 
 typedef enum {
   MPIRE_JOB_CHUNK_DONE,    /* chunk, results, boxed */
-  MPIRE_JOB_CHUNK_FAILED,  /* chunk, error, partial results */
+  MPIRE_JOB_CHUNK_FAILED,  /* chunk (or none), error, partial results */
   MPIRE_JOB_WORKER_LOST,   /* a worker went away between chunks */
   MPIRE_JOB_TERMINATED,    /* the pool was terminated */
 } MpireJobEvent;

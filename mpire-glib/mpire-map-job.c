@@ -71,6 +71,7 @@ struct _MpireMapJob
   GError            *error;
   gboolean           error_reported;
   gboolean           finished;     /* written under the pool's lock */
+  gboolean           told_finished;
 
   GMainContext      *context;
   GSource           *inbox_source;
@@ -207,7 +208,11 @@ mpire_map_job_new (MpireWorkerPool  *pool,
   if (chunk_size > 0)
     job->chunker.chunk_size = chunk_size;
   else if (job->limit >= 0)
-    job->chunker.n_splits = n_splits > 0 ? n_splits : (gint64) n_jobs * 64;
+    {
+      /* More splits than tasks would make empty chunks. */
+      n_splits = n_splits > 0 ? n_splits : (gint64) n_jobs * 64;
+      job->chunker.n_splits = MAX (1, MIN (n_splits, job->limit));
+    }
   else
     {
       g_warning ("The number of tasks is unknown, so tasks are not chunked (chunk size 1). "
@@ -282,9 +287,13 @@ mpire_map_job_get_n_pulled (MpireMapJob *job)
   return job->n_pulled;
 }
 
+/* Tells the caller's side about new results, and about the end once. */
 static void
 notify (MpireMapJob *job)
 {
+  if (job->told_finished)
+    return;
+  job->told_finished = job->finished;
   if (job->notify != NULL)
     job->notify (job, job->notify_data);
 }
@@ -483,7 +492,9 @@ handle_message (MpireMapJob *job,
       break;
 
     case MPIRE_JOB_CHUNK_FAILED:
-      if (!job->ordered || message->chunk->index == job->next_index)
+      /* The results of the tasks before the failed one, if in order. */
+      if (message->results != NULL && g_variant_n_children (message->results) > 0 &&
+          (!job->ordered || message->chunk->index == job->next_index))
         make_ready (job, message->chunk->index, message->results, message->boxed);
       finish (job, g_steal_pointer (&message->error));
       break;

@@ -10,6 +10,7 @@
 
 #include "mpire-error.h"
 #include "mpire-task-private.h"
+#include "mpire-worker-context-private.h"
 
 /**
  * MpireTask:
@@ -206,7 +207,8 @@ mpire_task_get_name (MpireTask *self)
 /**
  * mpire_task_invoke:
  * @self: a task
- * @context: the worker running the task
+ * @context: (nullable): the worker running the task, or %NULL for a
+ *   context of no worker (id -1, no shared objects, no state)
  * @args: the task's arguments
  * @error: return location for a #GError
  *
@@ -227,12 +229,17 @@ mpire_task_invoke (MpireTask           *self,
                    GVariant            *args,
                    GError             **error)
 {
+  g_autoptr(MpireWorkerContext) default_context = NULL;
   GError *local_error = NULL;
   GVariant *result;
 
   g_return_val_if_fail (MPIRE_IS_TASK (self), NULL);
+  g_return_val_if_fail (context == NULL || MPIRE_IS_WORKER_CONTEXT (context), NULL);
   g_return_val_if_fail (args != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (context == NULL)
+    context = default_context = mpire_worker_context_new (-1, FALSE, NULL, FALSE);
 
   result = self->func (context, args, self->user_data, &local_error);
 

@@ -74,12 +74,12 @@ maybe_gone (MpireWorkerLink *self)
     self->callbacks->gone (self, self->wait_status, self->data);
 }
 
+/* The pool kills the link on `broken`. */
 static void
 fail (MpireWorkerLink *self,
       const GError    *error)
 {
   self->callbacks->broken (self, error, self->data);
-  mpire_worker_link_kill (self);
 }
 
 /* Hands every complete frame of the input buffer to the pool. Returns

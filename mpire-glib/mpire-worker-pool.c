@@ -293,7 +293,6 @@ on_results (MpireWorkerPool *self,
       if (chunk != NULL)
         g_queue_push_head (mpire_worker_link_get_chunks (link), chunk);
       on_broken (link, error, self);
-      mpire_worker_link_kill (link);
     }
 }
 
@@ -321,7 +320,6 @@ on_task_error (MpireWorkerPool *self,
       if (chunk != NULL)
         g_queue_push_head (mpire_worker_link_get_chunks (link), chunk);
       on_broken (link, error, self);
-      mpire_worker_link_kill (link);
       return;
     }
 
@@ -356,22 +354,28 @@ on_frame (MpireWorkerLink  *link,
                      _("Worker %d sent a message of unexpected kind %d"),
                      mpire_worker_link_get_id (link), kind);
       on_broken (link, error, self);
-      mpire_worker_link_kill (link);
     }
 
   dispatch (self);
 }
 
-/* The link is being killed for @error: its first chunk fails with it. */
+/* The link is being killed for @error: it gets no more chunks, and the
+ * running call fails with the error (a broken channel cannot be trusted
+ * to say which tasks ran). */
 static void
 on_broken (MpireWorkerLink *link,
            const GError    *error,
            gpointer         data)
 {
+  MpireWorkerPool *self = data;
   MpireChunk *chunk = g_queue_pop_head (mpire_worker_link_get_chunks (link));
 
+  retire (self, link, TRUE);
   if (chunk != NULL)
     mpire_map_job_post (chunk->job, MPIRE_JOB_CHUNK_FAILED, chunk, NULL, FALSE,
+                        g_error_copy (error));
+  else if (self->job != NULL)
+    mpire_map_job_post (self->job, MPIRE_JOB_CHUNK_FAILED, NULL, NULL, FALSE,
                         g_error_copy (error));
 }
 

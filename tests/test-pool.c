@@ -1,0 +1,1083 @@
+/* test-pool.c: the map family on every start method
+ *
+ * Run with --start-method spawn|fork|threading. With spawn the binary
+ * runs itself again as the worker: tasks are created before mpire_init().
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mpire.h"
+
+static MpireStartMethod start_method = MPIRE_START_METHOD_SPAWN;
+static MpireTask *square_task, *multiply_task, *kwargs_task, *fail_task, *abort_task;
+static MpireTask *sleepy_task, *mixed_task, *null_task, *whoami_task, *shared_task, *count_task;
+
+#define TEST_ERROR (g_quark_from_static_string ("test-error"))
+
+static GVariant *
+square (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  gint64 x = g_variant_get_int64 (args);
+  return g_variant_new_int64 (x * x);
+}
+
+static GVariant *
+multiply (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  gint64 x, y;
+  g_variant_get (args, "(xx)", &x, &y);
+  return g_variant_new_int64 (x * y);
+}
+
+static GVariant *
+multiply_kwargs (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  gint64 x = 0, y = 0;
+  g_variant_lookup (args, "x", "x", &x);
+  g_variant_lookup (args, "y", "x", &y);
+  return g_variant_new_int64 (x * y);
+}
+
+static GVariant *
+fail_on_seven (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  gint64 x = g_variant_get_int64 (args);
+
+  if (x == 7)
+    {
+      g_set_error (error, TEST_ERROR, 42, "seven is not allowed");
+      return NULL;
+    }
+  return g_variant_new_int64 (x);
+}
+
+static GVariant *
+abort_on_three (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  if (g_variant_get_int64 (args) == 3)
+    abort ();
+  return g_variant_new_int64 (0);
+}
+
+static GVariant *
+sleepy (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  g_usleep (g_variant_get_int64 (args) * 1000);
+  return g_variant_new_boolean (TRUE);
+}
+
+static GVariant *
+mixed (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  gint64 x = g_variant_get_int64 (args);
+  return x % 2 ? g_variant_new_string ("odd") : g_variant_new_int64 (x);
+}
+
+static GVariant *
+return_null (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  return NULL;
+}
+
+static GVariant *
+whoami (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  return g_variant_new_int32 (mpire_worker_context_get_worker_id (ctx));
+}
+
+static GVariant *
+read_shared (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  GVariant *shared = mpire_worker_context_get_shared_objects (ctx);
+  gint64 offset = 0;
+
+  if (shared != NULL)
+    g_variant_lookup (shared, "offset", "x", &offset);
+  return g_variant_new_int64 (g_variant_get_int64 (args) + offset);
+}
+
+/* Counts the tasks each worker ran, in its state. */
+static GVariant *
+count (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  GVariant *state = mpire_worker_context_get_state (ctx);
+  gint64 n = state != NULL ? g_variant_get_int64 (state) + 1 : 1;
+
+  mpire_worker_context_set_state (ctx, g_variant_new_int64 (n));
+  return g_variant_new_int64 (n);
+}
+
+static GVariant *
+range_variant (gint64 n)
+{
+  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("ax"));
+
+  for (gint64 i = 0; i < n; i++)
+    g_variant_builder_add (builder, "x", i);
+  return g_variant_builder_end (builder);
+}
+
+static MpireWorkerPool *
+new_pool (int n_jobs)
+{
+  return mpire_worker_pool_new (n_jobs, start_method);
+}
+
+static gboolean
+is_process_method (void)
+{
+  return start_method != MPIRE_START_METHOD_THREADING;
+}
+
+static guint
+count_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/self/fd/%s", name);
+      g_autofree char *target = g_file_read_link (path, NULL);
+
+      if (g_test_verbose ())
+        g_test_message ("fd %s: %s", name, target);
+      n++;
+    }
+  return n;
+}
+
+/* Children of every thread of this process, zombies included. */
+static guint
+count_children (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *tid;
+  guint n = 0;
+
+  while ((tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/self/task/%s/children", tid);
+      g_autofree char *contents = NULL;
+      g_auto(GStrv) pids = NULL;
+
+      if (!g_file_get_contents (path, &contents, NULL, NULL))
+        continue;
+      pids = g_strsplit (g_strstrip (contents), " ", -1);
+      for (guint i = 0; pids[i] != NULL; i++)
+        if (*pids[i] != '\0')
+          n++;
+    }
+  return n;
+}
+
+/* GLib closes some fds of its own a moment after their last use (the
+ * pidfd of a child watch finishing in its worker thread), so a count can
+ * briefly be high, and a baseline taken just after an earlier test can
+ * be too: wait for the count to come down to at most @expected. */
+static void
+assert_settles (guint      (*counter) (void),
+                guint        expected,
+                const char  *what)
+{
+  guint value = counter ();
+
+  for (int i = 0; i < 100 && value > expected; i++)
+    {
+      g_usleep (20 * 1000);
+      value = counter ();
+    }
+  if (value > expected)
+    g_error ("%s: %u, expected at most %u", what, value, expected);
+}
+
+/* Creates GLib's own lazily made fds (worker thread, child watch) before
+ * a test counts fds. */
+static void
+warm_up (void)
+{
+  g_autoptr(MpireWorkerPool) pool = mpire_worker_pool_new (1, start_method);
+  g_autoptr(GVariant) result = mpire_worker_pool_map (pool, square_task, g_variant_new_parsed ("[@x 1]"),
+                                                      NULL, NULL, NULL);
+  g_assert_nonnull (result);
+}
+
+static void
+assert_squares (GVariant *result,
+                gint64    n)
+{
+  g_assert_nonnull (result);
+  g_assert_cmpstr (g_variant_get_type_string (result), ==, "ax");
+  g_assert_cmpuint (g_variant_n_children (result), ==, n);
+  for (gint64 i = 0; i < n; i++)
+    {
+      gint64 v;
+      g_variant_get_child (result, i, "x", &v);
+      g_assert_cmpint (v, ==, i * i);
+    }
+}
+
+static void
+test_map_ordered (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+
+  result = mpire_worker_pool_map (pool, square_task, range_variant (100000), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 100000);
+}
+
+static void
+test_map_unordered (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GHashTable) set = g_hash_table_new (g_int64_hash, g_int64_equal);
+  const gint64 *values;
+  gsize n;
+
+  result = mpire_worker_pool_map_unordered (pool, square_task, range_variant (10000), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_get_type_string (result), ==, "ax");
+  values = g_variant_get_fixed_array (result, &n, sizeof (gint64));
+  g_assert_cmpuint (n, ==, 10000);
+
+  /* Every square, exactly once. */
+  for (gsize i = 0; i < n; i++)
+    g_assert_true (g_hash_table_add (set, (gpointer) &values[i]));
+  for (gint64 i = 0; i < 10000; i++)
+    {
+      gint64 sq = i * i;
+      g_assert_true (g_hash_table_contains (set, &sq));
+    }
+}
+
+static void
+test_map_empty (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+
+  result = mpire_worker_pool_map (pool, square_task, range_variant (0), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_get_type_string (result), ==, "av");
+  g_assert_cmpuint (g_variant_n_children (result), ==, 0);
+}
+
+static void
+test_map_arguments (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) products = NULL;
+  g_autoptr(GVariant) kw_products = NULL;
+  g_autoptr(GVariantBuilder) pairs = g_variant_builder_new (G_VARIANT_TYPE ("a(xx)"));
+  g_autoptr(GVariant) dicts = g_variant_ref_sink (g_variant_new_parsed (
+    "[{'x': <@x 2>, 'y': <@x 100>}, {'y': <@x 101>, 'x': <@x 3>}]"));
+
+  for (gint64 i = 0; i < 100; i++)
+    g_variant_builder_add (pairs, "(xx)", i, i + 100);
+
+  products = mpire_worker_pool_map (pool, multiply_task, g_variant_builder_end (pairs), NULL, NULL, &error);
+  g_assert_no_error (error);
+  for (gint64 i = 0; i < 100; i++)
+    {
+      gint64 v;
+      g_variant_get_child (products, i, "x", &v);
+      g_assert_cmpint (v, ==, i * (i + 100));
+    }
+
+  kw_products = mpire_worker_pool_map (pool, kwargs_task, dicts, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_print (kw_products, TRUE), ==, "[int64 200, 303]");
+}
+
+static void
+test_map_mixed_results (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+
+  /* One chunk per task: chunks of single types, mixed across chunks. */
+  mpire_map_options_set_chunk_size (options, 1);
+  result = mpire_worker_pool_map (pool, mixed_task, range_variant (4), options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_print (result, FALSE), ==, "[<int64 0>, <'odd'>, <int64 2>, <'odd'>]");
+
+  g_clear_pointer (&result, g_variant_unref);
+  mpire_map_options_set_chunk_size (options, 3);
+  result = mpire_worker_pool_map (pool, mixed_task, range_variant (4), options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_print (result, FALSE), ==, "[<int64 0>, <'odd'>, <int64 2>, <'odd'>]");
+}
+
+static void
+test_map_chunking_options (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (3);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  const gint64 chunk_sizes[] = { 1, 7, 1000, 5000 };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (chunk_sizes); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) result = NULL;
+
+      mpire_map_options_set_chunk_size (options, chunk_sizes[i]);
+      result = mpire_worker_pool_map (pool, square_task, range_variant (2000), options, NULL, &error);
+      g_assert_no_error (error);
+      assert_squares (result, 2000);
+    }
+
+  for (gint64 splits = 1; splits < 2048; splits *= 9)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) result = NULL;
+
+      mpire_map_options_set_chunk_size (options, 0);
+      mpire_map_options_set_n_splits (options, splits);
+      result = mpire_worker_pool_map (pool, square_task, range_variant (1000), options, NULL, &error);
+      g_assert_no_error (error);
+      assert_squares (result, 1000);
+    }
+
+  /* iterable-len takes the first elements only. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) result = NULL;
+
+    mpire_map_options_set_iterable_len (options, 10);
+    result = mpire_worker_pool_map (pool, square_task, range_variant (1000), options, NULL, &error);
+    g_assert_no_error (error);
+    assert_squares (result, 10);
+  }
+}
+
+static void
+test_map_task_error (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+
+  result = mpire_worker_pool_map (pool, fail_task, range_variant (100), NULL, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, TEST_ERROR, 42);
+  g_assert_true (g_str_has_prefix (error->message, "seven is not allowed"));
+  g_assert_nonnull (strstr (error->message, "fail-on-seven"));
+  g_assert_nonnull (strstr (error->message, "worker "));
+  g_assert_nonnull (strstr (error->message, "arguments 7"));
+  g_clear_error (&error);
+
+  /* A task that returns NULL without an error. */
+  result = mpire_worker_pool_map (pool, null_task, range_variant (5), NULL, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_TASK_FAILED);
+  g_clear_error (&error);
+
+  /* The pool is still usable. */
+  result = mpire_worker_pool_map (pool, square_task, range_variant (1000), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 1000);
+}
+
+static void
+test_map_worker_died (void)
+{
+  g_autoptr(MpireWorkerPool) pool = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+
+  if (!is_process_method ())
+    {
+      g_test_skip ("A thread that aborts takes the whole process with it");
+      return;
+    }
+
+  pool = new_pool (2);
+  result = mpire_worker_pool_map (pool, abort_task, range_variant (10), NULL, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+  g_assert_nonnull (strstr (error->message, "signal 6"));
+  g_assert_nonnull (strstr (error->message, "abort-on-three"));
+  g_clear_error (&error);
+
+  result = mpire_worker_pool_map (pool, square_task, range_variant (1000), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 1000);
+}
+
+static void
+test_map_bad_input (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+
+  result = mpire_worker_pool_map (pool, square_task, g_variant_new_int64 (3), NULL, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  result = mpire_worker_pool_map (pool, square_task, NULL, NULL, NULL, &error);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  mpire_map_options_set_chunk_size (options, -4);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (4), options, NULL, &error);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  mpire_worker_pool_set_n_jobs (pool, -1);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (4), NULL, NULL, &error);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* Wrong argument types are the task's business: it fails cleanly. */
+  mpire_worker_pool_set_n_jobs (pool, 2);
+  result = mpire_worker_pool_map (pool, multiply_task, g_variant_new_parsed ("[@(xx) (1, 2)]"),
+                                  NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_print (result, TRUE), ==, "[int64 2]");
+}
+
+static void
+test_map_unknown_task (void)
+{
+  g_autoptr(MpireWorkerPool) pool = NULL;
+  g_autoptr(MpireTask) local_task = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+
+  if (start_method != MPIRE_START_METHOD_SPAWN)
+    {
+      g_test_skip ("Only spawned workers have a registry of their own");
+      return;
+    }
+
+  /* Created after mpire_init(): the worker program never registers it. */
+  local_task = mpire_task_new ("only-in-the-parent", square, NULL, NULL);
+  pool = new_pool (2);
+  result = mpire_worker_pool_map (pool, local_task, range_variant (10), NULL, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_TASK_NOT_REGISTERED);
+  g_assert_nonnull (strstr (error->message, "only-in-the-parent"));
+}
+
+static void
+test_map_busy (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireResultIter) iter = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) first = NULL;
+  g_autoptr(GVariant) result = NULL;
+
+  iter = mpire_worker_pool_imap (pool, square_task, range_variant (100), NULL, &error);
+  g_assert_no_error (error);
+  first = mpire_result_iter_next (iter, NULL, &error);
+  g_assert_no_error (error);
+
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_POOL_BUSY);
+  g_clear_error (&error);
+
+  g_assert_false (mpire_worker_pool_stop_and_join (pool, &error));
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_POOL_BUSY);
+  g_clear_error (&error);
+
+  /* Dropping the iterator ends the call. */
+  g_clear_object (&iter);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 10);
+}
+
+typedef struct
+{
+  GMainLoop *loop;
+  GVariant  *result;
+  GError    *error;
+} AsyncData;
+
+static void
+map_done (GObject      *object,
+          GAsyncResult *res,
+          gpointer      user_data)
+{
+  AsyncData *data = user_data;
+
+  data->result = mpire_worker_pool_map_finish (MPIRE_WORKER_POOL (object), res, &data->error);
+  g_main_loop_quit (data->loop);
+}
+
+static void
+test_map_async (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  AsyncData data = { g_main_loop_new (NULL, FALSE), NULL, NULL };
+
+  mpire_worker_pool_map_async (pool, square_task, range_variant (5000), NULL, NULL, map_done, &data);
+  g_main_loop_run (data.loop);
+  g_assert_no_error (data.error);
+  assert_squares (data.result, 5000);
+
+  g_variant_unref (data.result);
+  g_main_loop_unref (data.loop);
+}
+
+static gboolean
+cancel_later (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_map_cancel (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("ax"));
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  AsyncData data = { g_main_loop_new (NULL, FALSE), NULL, NULL };
+  gint64 start = g_get_monotonic_time ();
+
+  /* 200 tasks of 50 ms on 2 workers: 5 s if nothing stopped them. */
+  for (int i = 0; i < 200; i++)
+    g_variant_builder_add (builder, "x", (gint64) 50);
+
+  mpire_worker_pool_map_async (pool, sleepy_task, g_variant_builder_end (builder), NULL,
+                               cancellable, map_done, &data);
+  g_timeout_add (200, cancel_later, cancellable);
+  g_main_loop_run (data.loop);
+  g_assert_null (data.result);
+  g_assert_error (data.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&data.error);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 4 * G_USEC_PER_SEC);
+
+  result = mpire_worker_pool_map (pool, square_task, range_variant (100), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 100);
+  g_main_loop_unref (data.loop);
+}
+
+static void
+collect_iter (MpireResultIter *iter,
+              GArray          *values)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *item;
+
+  while ((item = mpire_result_iter_next (iter, NULL, &error)) != NULL)
+    {
+      gint64 v = g_variant_get_int64 (item);
+      g_array_append_val (values, v);
+      g_variant_unref (item);
+    }
+  g_assert_no_error (error);
+}
+
+static void
+test_imap (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpireResultIter) ordered = NULL;
+  g_autoptr(MpireResultIter) unordered = NULL;
+  g_autoptr(GArray) values = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gint64 sum = 0;
+
+  ordered = mpire_worker_pool_imap (pool, square_task, range_variant (3000), NULL, &error);
+  g_assert_no_error (error);
+  collect_iter (ordered, values);
+  g_assert_cmpuint (values->len, ==, 3000);
+  for (guint i = 0; i < values->len; i++)
+    g_assert_cmpint (g_array_index (values, gint64, i), ==, (gint64) i * i);
+
+  /* Exhausted: it keeps saying so. */
+  g_assert_null (mpire_result_iter_next (ordered, NULL, &error));
+  g_assert_no_error (error);
+
+  g_array_set_size (values, 0);
+  unordered = mpire_worker_pool_imap_unordered (pool, square_task, range_variant (3000), NULL, &error);
+  g_assert_no_error (error);
+  collect_iter (unordered, values);
+  g_assert_cmpuint (values->len, ==, 3000);
+  for (guint i = 0; i < values->len; i++)
+    sum += g_array_index (values, gint64, i);
+  g_assert_cmpint (sum, ==, (gint64) 2999 * 3000 * 5999 / 6);
+}
+
+static void
+test_imap_error (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpireResultIter) iter = NULL;
+  GVariant *item;
+  gint64 expected = 0;
+
+  mpire_map_options_set_chunk_size (options, 1);
+  iter = mpire_worker_pool_imap (pool, fail_task, range_variant (20), options, &error);
+  g_assert_no_error (error);
+  while ((item = mpire_result_iter_next (iter, NULL, &error)) != NULL)
+    {
+      /* Whatever comes before the error comes in order. */
+      g_assert_cmpint (g_variant_get_int64 (item), ==, expected++);
+      g_variant_unref (item);
+    }
+  g_assert_error (error, TEST_ERROR, 42);
+  g_assert_cmpint (expected, <=, 7);
+  g_clear_error (&error);
+  g_assert_null (mpire_result_iter_next (iter, NULL, &error));
+  g_assert_no_error (error);
+}
+
+typedef struct
+{
+  gint64 next;
+  gint64 end;    /* -1: endless */
+} Counter;
+
+static GVariant *
+count_up (gpointer  user_data,
+          GError  **error)
+{
+  Counter *counter = user_data;
+
+  if (counter->end >= 0 && counter->next >= counter->end)
+    return NULL;
+  return g_variant_new_int64 (counter->next++);
+}
+
+static void
+test_imap_lazy_source (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  Counter counter = { 0, 1000 };
+
+  mpire_map_options_set_source (options, count_up, &counter, NULL);
+  mpire_map_options_set_iterable_len (options, 1000);
+  result = mpire_worker_pool_map (pool, square_task, NULL, options, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 1000);
+  g_assert_false (mpire_map_options_has_source (options));
+
+  /* Unknown length: chunk size 1, with a warning as in MPIRE. */
+  g_clear_pointer (&result, g_variant_unref);
+  counter.next = 0;
+  counter.end = 50;
+  mpire_map_options_set_iterable_len (options, -1);
+  mpire_map_options_set_source (options, count_up, &counter, NULL);
+  g_test_expect_message ("Mpire", G_LOG_LEVEL_WARNING, "*number of tasks is unknown*");
+  result = mpire_worker_pool_map (pool, square_task, NULL, options, NULL, &error);
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  assert_squares (result, 50);
+}
+
+static void
+test_imap_back_pressure (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(MpireResultIter) iter = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  Counter counter = { 0, -1 };
+
+  mpire_map_options_set_source (options, count_up, &counter, NULL);
+  mpire_map_options_set_chunk_size (options, 5);
+  mpire_map_options_set_max_tasks_active (options, 20);
+  iter = mpire_worker_pool_imap (pool, square_task, NULL, options, &error);
+  g_assert_no_error (error);
+
+  for (gint64 consumed = 0; consumed < 500; consumed++)
+    {
+      g_autoptr(GVariant) item = mpire_result_iter_next (iter, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (g_variant_get_int64 (item), ==, consumed * consumed);
+      /* consumed + 1 results taken so far. */
+      g_assert_cmpint (counter.next, <=, consumed + 1 + 20);
+      g_assert_cmpint (mpire_result_iter_get_n_pulled (iter), ==, counter.next);
+    }
+
+  /* Let the workers catch up: still bounded. */
+  g_usleep (100 * 1000);
+  g_assert_cmpint (counter.next, <=, 500 + 20);
+
+  g_clear_object (&iter);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 10);
+}
+
+static void
+next_done (GObject      *object,
+           GAsyncResult *res,
+           gpointer      user_data)
+{
+  AsyncData *data = user_data;
+
+  data->result = mpire_result_iter_next_finish (MPIRE_RESULT_ITER (object), res, &data->error);
+  g_main_loop_quit (data->loop);
+}
+
+static void
+imap_started (GObject      *object,
+              GAsyncResult *res,
+              gpointer      user_data)
+{
+  MpireResultIter **iter = user_data;
+
+  *iter = mpire_worker_pool_imap_finish (MPIRE_WORKER_POOL (object), res, NULL);
+}
+
+static void
+test_imap_async (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireResultIter) iter = NULL;
+  AsyncData data = { g_main_loop_new (NULL, FALSE), NULL, NULL };
+  gint64 i = 0;
+
+  mpire_worker_pool_imap_async (pool, square_task, range_variant (300), NULL, NULL, imap_started, &iter);
+  while (iter == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  for (;;)
+    {
+      mpire_result_iter_next_async (iter, NULL, next_done, &data);
+      g_main_loop_run (data.loop);
+      g_assert_no_error (data.error);
+      if (data.result == NULL)
+        break;
+      g_assert_cmpint (g_variant_get_int64 (data.result), ==, i * i);
+      g_clear_pointer (&data.result, g_variant_unref);
+      i++;
+    }
+  g_assert_cmpint (i, ==, 300);
+  g_main_loop_unref (data.loop);
+}
+
+static void
+test_context_worker_id (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (3);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) ids = NULL;
+  gsize n;
+  const gint32 *values;
+
+  ids = mpire_worker_pool_map (pool, whoami_task, range_variant (300), NULL, NULL, &error);
+  g_assert_no_error (error);
+  values = g_variant_get_fixed_array (ids, &n, sizeof (gint32));
+  for (gsize i = 0; i < n; i++)
+    g_assert_cmpint (values[i], ==, -1);
+
+  g_clear_pointer (&ids, g_variant_unref);
+  mpire_worker_pool_set_pass_worker_id (pool, TRUE);
+  ids = mpire_worker_pool_map (pool, whoami_task, range_variant (300), NULL, NULL, &error);
+  g_assert_no_error (error);
+  values = g_variant_get_fixed_array (ids, &n, sizeof (gint32));
+  g_assert_cmpuint (n, ==, 300);
+  for (gsize i = 0; i < n; i++)
+    g_assert_true (values[i] >= 0 && values[i] < 3);
+}
+
+static void
+test_context_shared_objects (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+
+  mpire_worker_pool_set_shared_objects (pool, g_variant_new_parsed ("{'offset': <@x 1000>}"));
+  result = mpire_worker_pool_map (pool, shared_task, range_variant (100), NULL, NULL, &error);
+  g_assert_no_error (error);
+  for (gint64 i = 0; i < 100; i++)
+    {
+      gint64 v;
+      g_variant_get_child (result, i, "x", &v);
+      g_assert_cmpint (v, ==, i + 1000);
+    }
+}
+
+static gint64
+total_of_last_counts (GVariant *counts)
+{
+  /* Each worker's counter rises 1, 2, 3...: the number of tasks is the
+   * number of results, and the largest is at most that. */
+  gsize n;
+  const gint64 *values = g_variant_get_fixed_array (counts, &n, sizeof (gint64));
+  gint64 max = 0;
+
+  for (gsize i = 0; i < n; i++)
+    max = MAX (max, values[i]);
+  return max;
+}
+
+static void
+test_context_worker_state (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) first = NULL;
+  g_autoptr(GVariant) second = NULL;
+  g_autoptr(GVariant) fresh = NULL;
+  gint64 max_first;
+
+  mpire_worker_pool_set_use_worker_state (pool, TRUE);
+  mpire_worker_pool_set_keep_alive (pool, TRUE);
+  mpire_map_options_set_chunk_size (options, 10);
+
+  first = mpire_worker_pool_map (pool, count_task, range_variant (100), options, NULL, &error);
+  g_assert_no_error (error);
+  max_first = total_of_last_counts (first);
+  g_assert_cmpint (max_first, >=, 50);
+  g_assert_cmpint (max_first, <=, 100);
+
+  /* keep-alive: the same workers, counting on. */
+  second = mpire_worker_pool_map (pool, count_task, range_variant (100), options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (total_of_last_counts (second), >, max_first);
+  g_assert_cmpuint (mpire_worker_pool_get_n_workers (pool), ==, 2);
+
+  /* Without keep-alive, workers (and their state) start afresh. */
+  mpire_worker_pool_set_keep_alive (pool, FALSE);
+  g_assert_true (mpire_worker_pool_stop_and_join (pool, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (mpire_worker_pool_get_n_workers (pool), ==, 0);
+  fresh = mpire_worker_pool_map (pool, count_task, range_variant (100), options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (total_of_last_counts (fresh), <=, 100);
+  g_assert_cmpint (total_of_last_counts (fresh), >=, 50);
+}
+
+static void
+test_terminate_leaves_nothing (void)
+{
+  g_autoptr(MpireWorkerPool) pool = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  guint fds_before, children_before;
+
+  warm_up ();
+  fds_before = count_fds ();
+  children_before = count_children ();
+  pool = new_pool (3);
+
+  mpire_worker_pool_set_keep_alive (pool, TRUE);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (100), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (mpire_worker_pool_get_n_workers (pool), ==, 3);
+  if (is_process_method ())
+    g_assert_cmpuint (count_children (), ==, children_before + 3);
+
+  mpire_worker_pool_terminate (pool);
+  g_assert_cmpuint (mpire_worker_pool_get_n_workers (pool), ==, 0);
+  g_assert_cmpuint (count_children (), ==, children_before);
+
+  /* Usable again after terminate. */
+  g_clear_pointer (&result, g_variant_unref);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (100), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 100);
+
+  g_clear_object (&pool);
+  g_assert_cmpuint (count_children (), ==, children_before);
+  assert_settles (count_fds, fds_before, "open fds after dispose");
+}
+
+static void
+test_terminate_running_call (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("ax"));
+  g_autoptr(MpireResultIter) iter = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) item = NULL;
+  guint children_before = count_children ();
+
+  for (int i = 0; i < 100; i++)
+    g_variant_builder_add (builder, "x", (gint64) 20);
+  iter = mpire_worker_pool_imap (pool, sleepy_task, g_variant_builder_end (builder), NULL, &error);
+  g_assert_no_error (error);
+  item = mpire_result_iter_next (iter, NULL, &error);
+  g_assert_no_error (error);
+
+  mpire_worker_pool_terminate (pool);
+  g_assert_cmpuint (count_children (), ==, children_before);
+
+  /* The rest of the call fails; no result is made up. */
+  while ((item = mpire_result_iter_next (iter, NULL, &error)) != NULL)
+    g_variant_unref (item);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_POOL_TERMINATED);
+}
+
+static void
+test_dispose_leaves_nothing (void)
+{
+  guint fds_before, children_before;
+
+  warm_up ();
+  fds_before = count_fds ();
+  children_before = count_children ();
+
+  for (int round = 0; round < 3; round++)
+    {
+      g_autoptr(MpireWorkerPool) pool = new_pool (2);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) result = NULL;
+
+      mpire_worker_pool_set_keep_alive (pool, round % 2 == 0);
+      result = mpire_worker_pool_map (pool, square_task, range_variant (100), NULL, NULL, &error);
+      g_assert_no_error (error);
+    }
+
+  g_assert_cmpuint (count_children (), ==, children_before);
+  assert_settles (count_fds, fds_before, "open fds after dispose");
+}
+
+static void
+test_workers_that_exit (void)
+{
+  g_autoptr(MpireWorkerPool) pool = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  const char * const exits[] = { "/bin/sh", "-c", "exit 3", NULL };
+  const char * const garbage[] = { "/bin/sh", "-c", "printf 'this is not a frame at all' >&3; sleep 5", NULL };
+
+  if (start_method != MPIRE_START_METHOD_SPAWN)
+    {
+      g_test_skip ("worker-argv is for spawned workers");
+      return;
+    }
+
+  pool = new_pool (2);
+  mpire_worker_pool_set_worker_argv (pool, exits);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+  g_assert_nonnull (strstr (error->message, "status 3"));
+  g_clear_error (&error);
+
+  mpire_worker_pool_set_worker_argv (pool, garbage);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL);
+  g_clear_error (&error);
+
+  mpire_worker_pool_set_worker_argv (pool, NULL);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 10);
+}
+
+static void
+add_test (const char *path,
+          GTestFunc   func)
+{
+  g_autofree char *full = g_strdup_printf ("/mpire/pool/%s/%s", path,
+                                           start_method == MPIRE_START_METHOD_SPAWN ? "spawn" :
+                                           start_method == MPIRE_START_METHOD_FORK ? "fork" : "threading");
+  g_test_add_func (full, func);
+}
+
+static void
+parse_start_method (int   *argc,
+                    char **argv)
+{
+  for (int i = 1; i < *argc; i++)
+    {
+      const char *value = NULL;
+
+      if (g_str_equal (argv[i], "--start-method") && i + 1 < *argc)
+        value = argv[i + 1];
+      else
+        continue;
+
+      if (g_str_equal (value, "fork"))
+        start_method = MPIRE_START_METHOD_FORK;
+      else if (g_str_equal (value, "threading"))
+        start_method = MPIRE_START_METHOD_THREADING;
+      else
+        start_method = MPIRE_START_METHOD_SPAWN;
+
+      memmove (&argv[i], &argv[i + 2], (*argc - i - 1) * sizeof (char *));
+      *argc -= 2;
+      return;
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  square_task = mpire_task_new ("square", square, NULL, NULL);
+  multiply_task = mpire_task_new ("multiply", multiply, NULL, NULL);
+  kwargs_task = mpire_task_new ("multiply-kwargs", multiply_kwargs, NULL, NULL);
+  fail_task = mpire_task_new ("fail-on-seven", fail_on_seven, NULL, NULL);
+  abort_task = mpire_task_new ("abort-on-three", abort_on_three, NULL, NULL);
+  sleepy_task = mpire_task_new ("sleepy", sleepy, NULL, NULL);
+  mixed_task = mpire_task_new ("mixed", mixed, NULL, NULL);
+  null_task = mpire_task_new ("return-null", return_null, NULL, NULL);
+  whoami_task = mpire_task_new ("whoami", whoami, NULL, NULL);
+  shared_task = mpire_task_new ("read-shared", read_shared, NULL, NULL);
+  count_task = mpire_task_new ("count", count, NULL, NULL);
+
+  mpire_init (&argc, &argv);
+
+  parse_start_method (&argc, argv);
+  g_test_init (&argc, &argv, NULL);
+
+  add_test ("map/ordered", test_map_ordered);
+  add_test ("map/unordered", test_map_unordered);
+  add_test ("map/empty", test_map_empty);
+  add_test ("map/arguments", test_map_arguments);
+  add_test ("map/mixed-results", test_map_mixed_results);
+  add_test ("map/chunking-options", test_map_chunking_options);
+  add_test ("map/task-error", test_map_task_error);
+  add_test ("map/worker-died", test_map_worker_died);
+  add_test ("map/bad-input", test_map_bad_input);
+  add_test ("map/unknown-task", test_map_unknown_task);
+  add_test ("map/busy", test_map_busy);
+  add_test ("map/async", test_map_async);
+  add_test ("map/cancel", test_map_cancel);
+  add_test ("imap/ordered-and-unordered", test_imap);
+  add_test ("imap/error", test_imap_error);
+  add_test ("imap/lazy-source", test_imap_lazy_source);
+  add_test ("imap/back-pressure", test_imap_back_pressure);
+  add_test ("imap/async", test_imap_async);
+  add_test ("context/worker-id", test_context_worker_id);
+  add_test ("context/shared-objects", test_context_shared_objects);
+  add_test ("context/worker-state", test_context_worker_state);
+  add_test ("terminate/leaves-nothing", test_terminate_leaves_nothing);
+  add_test ("terminate/running-call", test_terminate_running_call);
+  add_test ("dispose/leaves-nothing", test_dispose_leaves_nothing);
+  add_test ("faults/workers-that-exit", test_workers_that_exit);
+
+  return g_test_run ();
+}
