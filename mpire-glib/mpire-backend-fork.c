@@ -41,6 +41,9 @@ fork_start (const MpireWorkerStartInfo  *info,
 
   if (pid == 0)
     {
+      /* Holding any pool end of a channel, its own included, would keep
+       * a worker from seeing the pool go away. */
+      close (info->pool_fd);
       for (guint i = 0; i < info->n_close_fds; i++)
         close (info->close_fds[i]);
       mpire_worker_serve (child_fd, info->shared_objects);

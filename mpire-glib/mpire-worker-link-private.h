@@ -22,6 +22,7 @@ typedef struct
   GVariant           *shared_objects;  /* fork, threading: shared by address */
   const int          *close_fds;       /* fork: fds the child must not keep */
   guint               n_close_fds;
+  int                 pool_fd;         /* the pool's end of this worker's channel */
 } MpireWorkerStartInfo;
 
 /* Called in the pool thread with the pool's lock held. */

@@ -298,7 +298,12 @@ mpire_worker_link_start (MpireStartMethod                method,
   g_queue_init (&self->outq);
   g_queue_init (&self->chunks);
 
-  self->handle = self->backend->start (info, fds[1], error);
+  {
+    MpireWorkerStartInfo with_fd = *info;
+
+    with_fd.pool_fd = fds[0];
+    self->handle = self->backend->start (&with_fd, fds[1], error);
+  }
   if (self->handle == NULL)
     {
       close (fds[0]);

@@ -74,7 +74,9 @@ struct _MpireWorkerPool
   char            **worker_argv;
 
   GMutex            lock;
-  GCond             cond;           /* a link is gone */
+  GCond             cond;           /* a link is gone, or parking changed */
+  gboolean          parking;        /* the pool's thread must wait */
+  gboolean          parked;         /* ...and it does */
   GThread          *thread;
   GMainContext     *context;
   GMainLoop        *loop;
@@ -145,6 +147,45 @@ stop_thread (MpireWorkerPool *self)
   g_thread_join (g_steal_pointer (&self->thread));
   g_clear_pointer (&self->loop, g_main_loop_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
+}
+
+/* fork() copies only the forking thread: a lock that another thread
+ * holds at that moment stays locked forever in the child (ASan's
+ * allocator, unlike glibc's malloc, has no fork handler). So the pool's
+ * thread waits on a condition while workers are forked. */
+static gboolean
+parked_cb (gpointer data)
+{
+  MpireWorkerPool *self = data;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  self->parked = TRUE;
+  g_cond_broadcast (&self->cond);
+  while (self->parking)
+    g_cond_wait (&self->cond, &self->lock);
+  self->parked = FALSE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+park_thread (MpireWorkerPool *self)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  self->parking = TRUE;
+  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_callback (source, parked_cb, self, NULL);
+  g_source_set_static_name (source, "[mpire] park for fork");
+  g_source_attach (source, self->context);
+  while (!self->parked)
+    g_cond_wait (&self->cond, &self->lock);
+}
+
+static void
+unpark_thread (MpireWorkerPool *self)
+{
+  self->parking = FALSE;
+  g_cond_broadcast (&self->cond);
 }
 
 /* ---- workers (lock held) ---------------------------------------------- */
@@ -509,6 +550,7 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_auto(GStrv) argv = NULL;
+  GError *start_error = NULL;
   int n = effective_n_jobs (self);
 
   ensure_thread (self);
@@ -531,6 +573,9 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
         return FALSE;
     }
 
+  if (self->start_method == MPIRE_START_METHOD_FORK)
+    park_thread (self);
+
   for (int i = 0; i < n; i++)
     {
       g_autofree int *close_fds = g_new (int, self->links->len + 1);
@@ -549,9 +594,9 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
       info.close_fds = close_fds;
 
       link = mpire_worker_link_start (self->start_method, &info, &self->lock, self->context,
-                                      &link_callbacks, self, error);
+                                      &link_callbacks, self, &start_error);
       if (link == NULL)
-        return FALSE;
+        break;
 
       hello = mpire_frame_encode (MPIRE_MESSAGE_HELLO,
                                   g_variant_new ("(ibb@mv)", i, self->pass_worker_id,
@@ -565,6 +610,15 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
       g_bytes_unref (hello);
       self->slots->pdata[i] = link;
       g_ptr_array_add (self->links, link);
+    }
+
+  if (self->start_method == MPIRE_START_METHOD_FORK)
+    unpark_thread (self);
+
+  if (start_error != NULL)
+    {
+      g_propagate_error (error, start_error);
+      return FALSE;
     }
 
   dispatch (self);

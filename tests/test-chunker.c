@@ -5,6 +5,17 @@
 
 #include "mpire-chunker-private.h"
 
+
+static void
+assert_printed (GVariant   *value,
+                gboolean    type_annotate,
+                const char *expected)
+{
+  g_autofree char *text = g_variant_print (value, type_annotate);
+
+  g_assert_cmpstr (text, ==, expected);
+}
+
 static void
 assert_chunks (const MpireChunker *chunker,
                const gint64       *expected,
@@ -102,7 +113,7 @@ test_concat (void)
   g_ptr_array_add (arrays, g_variant_ref_sink (g_variant_new_parsed ("[@x 1, 2]")));
   g_ptr_array_add (arrays, g_variant_ref_sink (g_variant_new_parsed ("[@x 3]")));
   same = g_variant_ref_sink (mpire_array_concat (arrays, boxed));
-  g_assert_cmpstr (g_variant_print (same, TRUE), ==, "[int64 1, 2, 3]");
+  assert_printed (same, TRUE, "[int64 1, 2, 3]");
 
   g_ptr_array_add (arrays, g_variant_ref_sink (g_variant_new_parsed ("[<'four'>]")));
   mixed = g_variant_ref_sink (mpire_array_concat (arrays, boxed));

@@ -12,7 +12,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
+
 #include "mpire.h"
+
+
+static void
+assert_printed (GVariant   *value,
+                gboolean    type_annotate,
+                const char *expected)
+{
+  g_autofree char *text = g_variant_print (value, type_annotate);
+
+  g_assert_cmpstr (text, ==, expected);
+}
 
 static MpireStartMethod start_method = MPIRE_START_METHOD_SPAWN;
 static MpireTask *square_task, *multiply_task, *kwargs_task, *fail_task, *abort_task;
@@ -300,7 +313,7 @@ test_map_arguments (void)
 
   kw_products = mpire_worker_pool_map (pool, kwargs_task, dicts, NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (g_variant_print (kw_products, TRUE), ==, "[int64 200, 303]");
+  assert_printed (kw_products, TRUE, "[int64 200, 303]");
 }
 
 static void
@@ -315,13 +328,13 @@ test_map_mixed_results (void)
   mpire_map_options_set_chunk_size (options, 1);
   result = mpire_worker_pool_map (pool, mixed_task, range_variant (4), options, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (g_variant_print (result, FALSE), ==, "[<int64 0>, <'odd'>, <int64 2>, <'odd'>]");
+  assert_printed (result, FALSE, "[<int64 0>, <'odd'>, <int64 2>, <'odd'>]");
 
   g_clear_pointer (&result, g_variant_unref);
   mpire_map_options_set_chunk_size (options, 3);
   result = mpire_worker_pool_map (pool, mixed_task, range_variant (4), options, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (g_variant_print (result, FALSE), ==, "[<int64 0>, <'odd'>, <int64 2>, <'odd'>]");
+  assert_printed (result, FALSE, "[<int64 0>, <'odd'>, <int64 2>, <'odd'>]");
 }
 
 static void
@@ -452,7 +465,7 @@ test_map_bad_input (void)
   result = mpire_worker_pool_map (pool, multiply_task, g_variant_new_parsed ("[@(xx) (1, 2)]"),
                                   NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (g_variant_print (result, TRUE), ==, "[int64 2]");
+  assert_printed (result, TRUE, "[int64 2]");
 }
 
 static void
@@ -997,6 +1010,75 @@ test_workers_that_exit (void)
   assert_squares (result, 10);
 }
 
+static char *
+pid_file_path (pid_t test_pid)
+{
+  g_autofree char *name = g_strdup_printf ("mpire-test-%d.pids", (int) test_pid);
+
+  return g_build_filename (g_get_tmp_dir (), name, NULL);
+}
+
+/* Workers must not outlive a pool whose process dies without cleaning
+ * up (a crash, _exit()): they see their channel close and exit. */
+static void
+test_parent_dies (void)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) pids = NULL;
+
+  if (!is_process_method ())
+    {
+      g_test_skip ("Threads end with their process");
+      return;
+    }
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(MpireWorkerPool) pool = new_pool (2);
+      g_autoptr(GString) list = g_string_new ("");
+      g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+      g_autoptr(GVariant) result = NULL;
+      const char *tid;
+
+      mpire_worker_pool_set_keep_alive (pool, TRUE);
+      result = mpire_worker_pool_map (pool, square_task, range_variant (100), NULL, NULL, NULL);
+      g_assert_nonnull (result);
+      while ((tid = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *children_path = g_strdup_printf ("/proc/self/task/%s/children", tid);
+          g_autofree char *children = NULL;
+
+          if (g_file_get_contents (children_path, &children, NULL, NULL))
+            g_string_append (list, children);
+        }
+      path = pid_file_path (getppid ());
+      g_assert_true (g_file_set_contents (path, list->str, -1, NULL));
+      _exit (0);
+    }
+
+  /* Inherited: orphaned workers would hold captured pipes open. */
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDOUT | G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+
+  path = pid_file_path (getpid ());
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_unlink (path);
+  pids = g_strsplit (g_strstrip (contents), " ", -1);
+  g_assert_cmpuint (g_strv_length (pids), ==, 2);
+
+  for (guint i = 0; pids[i] != NULL; i++)
+    {
+      pid_t pid = (pid_t) g_ascii_strtoll (pids[i], NULL, 10);
+      int tries = 0;
+
+      /* Orphans are reaped by init once they exit. */
+      while (kill (pid, 0) == 0 && tries++ < 500)
+        g_usleep (10 * 1000);
+      g_assert_cmpint (kill (pid, 0), ==, -1);
+    }
+}
+
 static void
 add_test (const char *path,
           GTestFunc   func)
@@ -1007,30 +1089,32 @@ add_test (const char *path,
   g_test_add_func (full, func);
 }
 
+/* --start-method NAME, kept in the environment for the subprocesses of
+ * g_test_trap_subprocess(), which get no such argument. */
 static void
 parse_start_method (int   *argc,
                     char **argv)
 {
-  for (int i = 1; i < *argc; i++)
-    {
-      const char *value = NULL;
+  const char *value = g_getenv ("MPIRE_TEST_START_METHOD");
 
-      if (g_str_equal (argv[i], "--start-method") && i + 1 < *argc)
-        value = argv[i + 1];
-      else
+  for (int i = 1; i + 1 < *argc; i++)
+    {
+      if (!g_str_equal (argv[i], "--start-method"))
         continue;
 
-      if (g_str_equal (value, "fork"))
-        start_method = MPIRE_START_METHOD_FORK;
-      else if (g_str_equal (value, "threading"))
-        start_method = MPIRE_START_METHOD_THREADING;
-      else
-        start_method = MPIRE_START_METHOD_SPAWN;
-
+      value = argv[i + 1];
+      g_setenv ("MPIRE_TEST_START_METHOD", value, TRUE);
       memmove (&argv[i], &argv[i + 2], (*argc - i - 1) * sizeof (char *));
       *argc -= 2;
-      return;
+      break;
     }
+
+  if (g_strcmp0 (value, "fork") == 0)
+    start_method = MPIRE_START_METHOD_FORK;
+  else if (g_strcmp0 (value, "threading") == 0)
+    start_method = MPIRE_START_METHOD_THREADING;
+  else
+    start_method = MPIRE_START_METHOD_SPAWN;
 }
 
 int
@@ -1078,6 +1162,7 @@ main (int argc, char **argv)
   add_test ("terminate/running-call", test_terminate_running_call);
   add_test ("dispose/leaves-nothing", test_dispose_leaves_nothing);
   add_test ("faults/workers-that-exit", test_workers_that_exit);
+  add_test ("faults/parent-dies", test_parent_dies);
 
   return g_test_run ();
 }

@@ -11,6 +11,17 @@
 #include "mpire-error.h"
 #include "mpire-protocol-private.h"
 
+
+static void
+assert_printed (GVariant   *value,
+                gboolean    type_annotate,
+                const char *expected)
+{
+  g_autofree char *text = g_variant_print (value, type_annotate);
+
+  g_assert_cmpstr (text, ==, expected);
+}
+
 static void
 test_roundtrip (void)
 {
@@ -39,7 +50,7 @@ test_roundtrip (void)
   g_assert_cmpuint (id, ==, 42);
   g_assert_cmpstr (name, ==, "square");
   g_assert_false (boxed);
-  g_assert_cmpstr (g_variant_print (args, TRUE), ==, "[int64 1, 2, 3]");
+  assert_printed (args, TRUE, "[int64 1, 2, 3]");
 
   /* A clean end of stream is not an error. */
   close (fds[0]);
