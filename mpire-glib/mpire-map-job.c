@@ -507,7 +507,7 @@ handle_message (MpireMapJob *job,
           finish (job, g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
                                     _("Workers keep exiting before they run any task; "
                                       "does the worker program call mpire_init()?")));
-        else if (!mpire_worker_pool_start_workers (job->pool, job, &error))
+        else if (!mpire_worker_pool_start_workers (job->pool, job, FALSE, &error))
           finish (job, g_steal_pointer (&error));
       }
       break;
@@ -595,7 +595,7 @@ mpire_map_job_start (MpireMapJob       *job,
       g_source_attach (job->cancel_source, job->context);
     }
 
-  if (!mpire_worker_pool_start_workers (job->pool, job, &error))
+  if (!mpire_worker_pool_start_workers (job->pool, job, TRUE, &error))
     {
       mpire_map_job_fail (job, g_steal_pointer (&error));
       return;

@@ -14,6 +14,7 @@ GMutex  *mpire_worker_pool_get_lock      (MpireWorkerPool  *self);
 guint64  mpire_worker_pool_next_job_id   (MpireWorkerPool  *self);
 gboolean mpire_worker_pool_start_workers (MpireWorkerPool  *self,
                                           MpireMapJob      *job,
+                                          gboolean          starting,
                                           GError          **error);
 void     mpire_worker_pool_submit        (MpireWorkerPool  *self,
                                           MpireChunk       *chunk);

@@ -86,6 +86,10 @@ struct _MpireWorkerPool
   GQueue           *backlogs;       /* order-tasks: per slot */
   MpireMapJob      *job;            /* the running call (weak) */
   gboolean          workers_stale;  /* a setting changed: restart workers */
+  /* Settings as the running call started: a property set meanwhile
+   * takes effect at the next call. */
+  MpireStartMethod  active_method;
+  gboolean          active_order_tasks;
   guint64           next_job_id;
 };
 
@@ -223,7 +227,7 @@ static GQueue *
 queue_for_slot (MpireWorkerPool *self,
                 guint            slot)
 {
-  return self->order_tasks ? &self->backlogs[slot] : &self->pending;
+  return self->active_order_tasks ? &self->backlogs[slot] : &self->pending;
 }
 
 static void
@@ -543,9 +547,13 @@ mpire_worker_pool_next_job_id (MpireWorkerPool *self)
   return ++self->next_job_id;
 }
 
+/* Starts the workers missing from the pool. When a call starts
+ * (@starting), the pool first takes the current settings, restarting its
+ * workers if they changed; during a call it only replaces lost workers. */
 gboolean
 mpire_worker_pool_start_workers (MpireWorkerPool  *self,
                                  MpireMapJob      *job,
+                                 gboolean          starting,
                                  GError          **error)
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
@@ -555,7 +563,7 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
 
   ensure_thread (self);
 
-  if (self->workers_stale || (int) self->slots->len != n)
+  if (starting && (self->workers_stale || (int) self->slots->len != n))
     {
       retire_all (self, FALSE);
       for (guint i = 0; i < self->slots->len; i++)
@@ -564,16 +572,20 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
       g_ptr_array_set_size (self->slots, n);
       self->backlogs = g_new0 (GQueue, n);
       self->workers_stale = FALSE;
+      self->active_method = self->start_method;
     }
+  if (starting)
+    self->active_order_tasks = self->order_tasks;
+  n = self->slots->len;
 
-  if (self->start_method == MPIRE_START_METHOD_SPAWN)
+  if (self->active_method == MPIRE_START_METHOD_SPAWN)
     {
       argv = self->worker_argv != NULL ? g_strdupv (self->worker_argv) : self_argv (error);
       if (argv == NULL)
         return FALSE;
     }
 
-  if (self->start_method == MPIRE_START_METHOD_FORK)
+  if (self->active_method == MPIRE_START_METHOD_FORK)
     park_thread (self);
 
   for (int i = 0; i < n; i++)
@@ -590,10 +602,10 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
         close_fds[info.n_close_fds++] = mpire_worker_link_get_fd (self->links->pdata[j]);
       info.worker_id = i;
       info.argv = (const char * const *) argv;
-      info.shared_objects = self->start_method != MPIRE_START_METHOD_SPAWN ? self->shared_objects : NULL;
+      info.shared_objects = self->active_method != MPIRE_START_METHOD_SPAWN ? self->shared_objects : NULL;
       info.close_fds = close_fds;
 
-      link = mpire_worker_link_start (self->start_method, &info, &self->lock, self->context,
+      link = mpire_worker_link_start (self->active_method, &info, &self->lock, self->context,
                                       &link_callbacks, self, &start_error);
       if (link == NULL)
         break;
@@ -602,7 +614,7 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
                                   g_variant_new ("(ibb@mv)", i, self->pass_worker_id,
                                                  self->use_worker_state,
                                                  g_variant_new_maybe (G_VARIANT_TYPE_VARIANT,
-                                                                      self->start_method == MPIRE_START_METHOD_SPAWN &&
+                                                                      self->active_method == MPIRE_START_METHOD_SPAWN &&
                                                                       self->shared_objects != NULL
                                                                         ? g_variant_new_variant (self->shared_objects)
                                                                         : NULL)));
@@ -612,7 +624,7 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
       g_ptr_array_add (self->links, link);
     }
 
-  if (self->start_method == MPIRE_START_METHOD_FORK)
+  if (self->active_method == MPIRE_START_METHOD_FORK)
     unpark_thread (self);
 
   if (start_error != NULL)
@@ -631,7 +643,7 @@ mpire_worker_pool_submit (MpireWorkerPool *self,
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
-  g_queue_push_tail (self->order_tasks ? &self->backlogs[chunk->index % self->slots->len]
+  g_queue_push_tail (self->active_order_tasks ? &self->backlogs[chunk->index % self->slots->len]
                                        : &self->pending,
                      chunk);
   dispatch (self);

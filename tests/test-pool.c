@@ -821,6 +821,28 @@ test_context_worker_id (void)
 }
 
 static void
+test_order_tasks (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (3);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) ids = NULL;
+  const gint32 *values;
+  gsize n;
+
+  mpire_worker_pool_set_pass_worker_id (pool, TRUE);
+  mpire_worker_pool_set_order_tasks (pool, TRUE);
+  mpire_map_options_set_chunk_size (options, 2);
+  ids = mpire_worker_pool_map (pool, whoami_task, range_variant (60), options, NULL, &error);
+  g_assert_no_error (error);
+  values = g_variant_get_fixed_array (ids, &n, sizeof (gint32));
+  g_assert_cmpuint (n, ==, 60);
+  /* Chunk i (tasks 2i and 2i+1) ran on worker i mod 3. */
+  for (gsize i = 0; i < n; i++)
+    g_assert_cmpint (values[i], ==, (gint32) ((i / 2) % 3));
+}
+
+static void
 test_context_shared_objects (void)
 {
   g_autoptr(MpireWorkerPool) pool = new_pool (2);
@@ -1157,6 +1179,7 @@ main (int argc, char **argv)
   add_test ("imap/async", test_imap_async);
   add_test ("context/worker-id", test_context_worker_id);
   add_test ("context/shared-objects", test_context_shared_objects);
+  add_test ("context/order-tasks", test_order_tasks);
   add_test ("context/worker-state", test_context_worker_state);
   add_test ("terminate/leaves-nothing", test_terminate_leaves_nothing);
   add_test ("terminate/running-call", test_terminate_running_call);
