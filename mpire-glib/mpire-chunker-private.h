@@ -29,6 +29,7 @@ GVariant *mpire_array_slice              (GVariant           *array,
                                           gsize               start,
                                           gsize               len);
 GVariant *mpire_array_concat             (GPtrArray          *arrays,
-                                          gboolean           *boxed);
+                                          gboolean           *boxed,
+                                          const GVariantType *empty_type);
 
 G_END_DECLS

@@ -154,10 +154,12 @@ mpire_array_slice (GVariant *array,
 /* One array of the elements of all @arrays, in order: of their common
  * type when they all have one, otherwise `av`. @boxed has one flag per
  * array: TRUE for an `av` array whose elements are boxed already (the
- * protocol's boxed chunks), which is never unboxed again. */
+ * protocol's boxed chunks), which is never unboxed again. With no array
+ * at all, the result is an empty array of @empty_type, or `av`. */
 GVariant *
-mpire_array_concat (GPtrArray *arrays,
-                    gboolean  *boxed)
+mpire_array_concat (GPtrArray          *arrays,
+                    gboolean           *boxed,
+                    const GVariantType *empty_type)
 {
   const GVariantType *type = NULL;
   gboolean same = TRUE;
@@ -177,7 +179,7 @@ mpire_array_concat (GPtrArray *arrays,
     }
 
   if (arrays->len == 0)
-    return g_variant_new_array (G_VARIANT_TYPE_VARIANT, NULL, 0);
+    return g_variant_new_array (empty_type != NULL ? empty_type : G_VARIANT_TYPE_VARIANT, NULL, 0);
 
   if (same && (size = mpire_variant_type_fixed_size (g_variant_type_element (type))) > 0)
     {

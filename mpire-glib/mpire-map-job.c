@@ -464,7 +464,14 @@ feed (MpireMapJob *job)
       chunk->frame = mpire_frame_encode (MPIRE_MESSAGE_TASKS,
                                          g_variant_new ("(tsbv)", chunk->id,
                                                         mpire_task_get_name (job->task),
-                                                        boxed, args));
+                                                        boxed, args),
+                                         &error);
+      if (chunk->frame == NULL)
+        {
+          mpire_chunk_free (chunk);
+          finish (job, g_steal_pointer (&error));
+          return;
+        }
       job->n_chunks++;
       job->n_pulled += chunk->n_tasks;
       mpire_worker_pool_submit (job->pool, chunk);
@@ -687,5 +694,6 @@ mpire_map_job_collect (MpireMapJob  *job,
       g_array_append_val (boxed, rc->boxed);
     }
 
-  return g_variant_ref_sink (mpire_array_concat (arrays, (gboolean *) boxed->data));
+  return g_variant_ref_sink (mpire_array_concat (arrays, (gboolean *) boxed->data,
+                                                 mpire_task_get_result_type (job->task)));
 }

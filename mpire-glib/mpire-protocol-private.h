@@ -42,7 +42,8 @@ typedef enum {
 
 const GVariantType *mpire_message_body_type    (MpireMessageKind   kind);
 GBytes             *mpire_frame_encode         (MpireMessageKind   kind,
-                                                GVariant          *body);
+                                                GVariant          *body,
+                                                GError           **error);
 gboolean            mpire_frame_parse_header   (const guint8      *header,
                                                 MpireMessageKind  *kind,
                                                 gsize             *body_len,

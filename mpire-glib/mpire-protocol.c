@@ -31,9 +31,11 @@ mpire_message_body_type (MpireMessageKind kind)
   return G_VARIANT_TYPE (body_types[kind]);
 }
 
+/* Fails only for a body too large for a frame (2 GiB). */
 GBytes *
-mpire_frame_encode (MpireMessageKind  kind,
-                    GVariant         *body)
+mpire_frame_encode (MpireMessageKind   kind,
+                    GVariant          *body,
+                    GError           **error)
 {
   g_autoptr(GVariant) owned = g_variant_ref_sink (body);
   gsize size = g_variant_get_size (owned);
@@ -41,7 +43,13 @@ mpire_frame_encode (MpireMessageKind  kind,
   guint32 len_le;
 
   g_assert (g_variant_is_of_type (owned, mpire_message_body_type (kind)));
-  g_assert (size < MPIRE_FRAME_MAX_BODY);
+  if (size >= MPIRE_FRAME_MAX_BODY)
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+                   _("A message of %" G_GSIZE_FORMAT " bytes is too large to send to or "
+                     "from a worker (the limit is 2 GiB); use smaller chunks"), size);
+      return NULL;
+    }
 
   buf = g_malloc (MPIRE_FRAME_HEADER_SIZE + size);
   len_le = GUINT32_TO_LE ((guint32) size);

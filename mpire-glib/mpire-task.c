@@ -54,6 +54,9 @@ struct _MpireTask
   gpointer        user_data;
   GDestroyNotify  destroy;
 
+  GVariantType   *args_type;
+  GVariantType   *result_type;
+
   /* Set when the task was created by a language runtime that runs code on
    * its own thread only (GJS). */
   GThread        *bound_thread;
@@ -72,6 +75,8 @@ mpire_task_finalize (GObject *object)
   if (self->destroy != NULL)
     self->destroy (self->user_data);
   g_free (self->name);
+  g_clear_pointer (&self->args_type, g_variant_type_free);
+  g_clear_pointer (&self->result_type, g_variant_type_free);
   g_clear_pointer (&self->bound_thread, g_thread_unref);
 
   G_OBJECT_CLASS (mpire_task_parent_class)->finalize (object);
@@ -205,6 +210,94 @@ mpire_task_get_name (MpireTask *self)
 }
 
 /**
+ * mpire_task_get_args_type:
+ * @self: a task
+ *
+ * Gets the type the task's arguments must have, if it was set with
+ * [method@Mpire.Task.set_args_type].
+ *
+ * Returns: (transfer none) (nullable): the arguments' type, or %NULL for
+ *   any type
+ *
+ * Since: 1.0
+ */
+const GVariantType *
+mpire_task_get_args_type (MpireTask *self)
+{
+  g_return_val_if_fail (MPIRE_IS_TASK (self), NULL);
+
+  return self->args_type;
+}
+
+/**
+ * mpire_task_set_args_type:
+ * @self: a task
+ * @args_type: (nullable): the type every task's arguments must have (it
+ *   may be indefinite, like `(x*)`), or %NULL for any type
+ *
+ * Declares the type of the task's arguments. A map whose input elements
+ * are not of that type then fails at once with
+ * %MPIRE_ERROR_INVALID_ARGUMENT, before any worker starts, and so does a
+ * task given arguments of another type, instead of the task reading
+ * values of the wrong type. Set it when creating the task, in every
+ * process (spawned workers register their own tasks).
+ *
+ * Since: 1.0
+ */
+void
+mpire_task_set_args_type (MpireTask          *self,
+                          const GVariantType *args_type)
+{
+  g_return_if_fail (MPIRE_IS_TASK (self));
+
+  g_clear_pointer (&self->args_type, g_variant_type_free);
+  self->args_type = args_type != NULL ? g_variant_type_copy (args_type) : NULL;
+}
+
+/**
+ * mpire_task_get_result_type:
+ * @self: a task
+ *
+ * Gets the type the task's results must have, if it was set with
+ * [method@Mpire.Task.set_result_type].
+ *
+ * Returns: (transfer none) (nullable): the results' type, or %NULL for
+ *   any type
+ *
+ * Since: 1.0
+ */
+const GVariantType *
+mpire_task_get_result_type (MpireTask *self)
+{
+  g_return_val_if_fail (MPIRE_IS_TASK (self), NULL);
+
+  return self->result_type;
+}
+
+/**
+ * mpire_task_set_result_type:
+ * @self: a task
+ * @result_type: (nullable): the definite type of every result, or %NULL
+ *   for any type
+ *
+ * Declares the type of the task's results. A result of another type
+ * fails the task with %MPIRE_ERROR_TASK_FAILED, and a map over an empty
+ * input returns an empty array of this type rather than `av`.
+ *
+ * Since: 1.0
+ */
+void
+mpire_task_set_result_type (MpireTask          *self,
+                            const GVariantType *result_type)
+{
+  g_return_if_fail (MPIRE_IS_TASK (self));
+  g_return_if_fail (result_type == NULL || g_variant_type_is_definite (result_type));
+
+  g_clear_pointer (&self->result_type, g_variant_type_free);
+  self->result_type = result_type != NULL ? g_variant_type_copy (result_type) : NULL;
+}
+
+/**
  * mpire_task_invoke:
  * @self: a task
  * @context: (nullable): the worker running the task, or %NULL for a
@@ -217,7 +310,10 @@ mpire_task_get_name (MpireTask *self)
  * Workers call this for every task; it is public so that a task can be
  * tested without a pool. A function that returns %NULL without setting an
  * error (what PyGObject does when a Python task raises an exception that
- * is not a `GLib.Error`) fails with %MPIRE_ERROR_TASK_FAILED.
+ * is not a `GLib.Error`) fails with %MPIRE_ERROR_TASK_FAILED, and so
+ * does a result of another type than a declared result type. Arguments
+ * of another type than the declared arguments type fail with
+ * %MPIRE_ERROR_INVALID_ARGUMENT without calling the function.
  *
  * Returns: (transfer full): the result of the task
  *
@@ -237,6 +333,16 @@ mpire_task_invoke (MpireTask           *self,
   g_return_val_if_fail (context == NULL || MPIRE_IS_WORKER_CONTEXT (context), NULL);
   g_return_val_if_fail (args != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (self->args_type != NULL && !g_variant_is_of_type (args, self->args_type))
+    {
+      g_autofree char *wanted = g_variant_type_dup_string (self->args_type);
+
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+                   _("Task “%s” takes arguments of type “%s”, not “%s”"),
+                   self->name, wanted, g_variant_get_type_string (args));
+      return NULL;
+    }
 
   if (context == NULL)
     context = default_context = mpire_worker_context_new (-1, FALSE, NULL, FALSE);
@@ -263,7 +369,19 @@ mpire_task_invoke (MpireTask           *self,
       g_clear_error (&local_error);
     }
 
-  return g_variant_take_ref (result);
+  g_variant_take_ref (result);
+  if (self->result_type != NULL && !g_variant_is_of_type (result, self->result_type))
+    {
+      g_autofree char *wanted = g_variant_type_dup_string (self->result_type);
+
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_TASK_FAILED,
+                   _("Task “%s” returned a value of type “%s” instead of “%s”"),
+                   self->name, g_variant_get_type_string (result), wanted);
+      g_variant_unref (result);
+      return NULL;
+    }
+
+  return result;
 }
 
 gboolean

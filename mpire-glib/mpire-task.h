@@ -55,6 +55,16 @@ MpireTask   *mpire_task_lookup   (const char     *name) G_GNUC_WARN_UNUSED_RESUL
 MPIRE_AVAILABLE_IN_ALL
 const char  *mpire_task_get_name (MpireTask      *self);
 MPIRE_AVAILABLE_IN_ALL
+const GVariantType *mpire_task_get_args_type   (MpireTask          *self);
+MPIRE_AVAILABLE_IN_ALL
+void                mpire_task_set_args_type   (MpireTask          *self,
+                                                const GVariantType *args_type);
+MPIRE_AVAILABLE_IN_ALL
+const GVariantType *mpire_task_get_result_type (MpireTask          *self);
+MPIRE_AVAILABLE_IN_ALL
+void                mpire_task_set_result_type (MpireTask          *self,
+                                                const GVariantType *result_type);
+MPIRE_AVAILABLE_IN_ALL
 GVariant    *mpire_task_invoke   (MpireTask           *self,
                                   MpireWorkerContext  *context,
                                   GVariant            *args,

@@ -376,7 +376,7 @@ mpire_worker_link_stop (MpireWorkerLink *self)
   if (self->stopping)
     return;
 
-  frame = mpire_frame_encode (MPIRE_MESSAGE_STOP, g_variant_new ("()"));
+  frame = mpire_frame_encode (MPIRE_MESSAGE_STOP, g_variant_new ("()"), NULL);
   mpire_worker_link_send (self, frame);
   self->stopping = TRUE;
 }

@@ -617,11 +617,17 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
                                                                       self->active_method == MPIRE_START_METHOD_SPAWN &&
                                                                       self->shared_objects != NULL
                                                                         ? g_variant_new_variant (self->shared_objects)
-                                                                        : NULL)));
-      mpire_worker_link_send (link, hello);
-      g_bytes_unref (hello);
+                                                                        : NULL)),
+                                  &start_error);
       self->slots->pdata[i] = link;
       g_ptr_array_add (self->links, link);
+      if (hello == NULL)
+        {
+          retire (self, link, TRUE);
+          break;
+        }
+      mpire_worker_link_send (link, hello);
+      g_bytes_unref (hello);
     }
 
   if (self->active_method == MPIRE_START_METHOD_FORK)
@@ -1349,6 +1355,18 @@ begin_call (MpireWorkerPool  *self,
     }
   if (!check_task (self, task, error))
     return NULL;
+  if (iterable != NULL && mpire_task_get_args_type (task) != NULL &&
+      g_variant_is_of_type (iterable, G_VARIANT_TYPE_ARRAY) &&
+      !g_variant_type_is_subtype_of (g_variant_type_element (g_variant_get_type (iterable)),
+                                     mpire_task_get_args_type (task)))
+    {
+      g_autofree char *wanted = g_variant_type_dup_string (mpire_task_get_args_type (task));
+
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+                   _("Task “%s” takes arguments of type “%s”, but the input is of type “%s”"),
+                   mpire_task_get_name (task), wanted, g_variant_get_type_string (iterable));
+      return NULL;
+    }
 
   job = mpire_map_job_new (self, task, iterable, options, ordered, collect,
                            effective_n_jobs (self), error);
@@ -1404,10 +1422,12 @@ start_map (MpireWorkerPool     *self,
   GTask *gtask = g_task_new (self, cancellable, callback, user_data);
   GError *error = NULL;
   g_autoptr(MpireMapJob) job = NULL;
+  /* Taken even when the call fails early: a floating input is ours. */
+  g_autoptr(GVariant) input = iterable != NULL ? g_variant_ref_sink (iterable) : NULL;
 
   g_task_set_source_tag (gtask, source_tag);
 
-  job = begin_call (self, task, iterable, options, ordered, TRUE, &error);
+  job = begin_call (self, task, input, options, ordered, TRUE, &error);
   if (job == NULL)
     {
       g_task_return_error (gtask, error);
@@ -1671,7 +1691,8 @@ start_imap (MpireWorkerPool  *self,
             GCancellable     *cancellable,
             GError          **error)
 {
-  g_autoptr(MpireMapJob) job = begin_call (self, task, iterable, options, ordered, FALSE, error);
+  g_autoptr(GVariant) input = iterable != NULL ? g_variant_ref_sink (iterable) : NULL;
+  g_autoptr(MpireMapJob) job = begin_call (self, task, input, options, ordered, FALSE, error);
   MpireResultIter *iter;
 
   if (job == NULL)

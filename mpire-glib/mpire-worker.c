@@ -58,11 +58,12 @@ results_to_array (GPtrArray *results,
 static gboolean
 send_message (Worker           *worker,
               MpireMessageKind  kind,
-              GVariant         *body)
+              GVariant         *body,
+              GError          **error)
 {
-  g_autoptr(GBytes) frame = mpire_frame_encode (kind, body);
+  g_autoptr(GBytes) frame = mpire_frame_encode (kind, body, error);
 
-  return mpire_frame_write (worker->fd, frame, NULL);
+  return frame != NULL && mpire_frame_write (worker->fd, frame, NULL);
 }
 
 static gboolean
@@ -79,7 +80,8 @@ send_error (Worker       *worker,
   return send_message (worker, MPIRE_MESSAGE_ERROR,
                        g_variant_new ("(tusissbv)", chunk_id, index,
                                       g_quark_to_string (error->domain), error->code,
-                                      error->message, task_name, boxed, array));
+                                      error->message, task_name, boxed, array),
+                       NULL);
 }
 
 static MpireTask *
@@ -155,8 +157,15 @@ run_chunk (Worker   *worker,
 
   {
     GVariant *array = results_to_array (results, &results_boxed);
-    return send_message (worker, MPIRE_MESSAGE_RESULTS,
-                         g_variant_new ("(tbv)", chunk_id, results_boxed, array));
+
+    if (send_message (worker, MPIRE_MESSAGE_RESULTS,
+                      g_variant_new ("(tbv)", chunk_id, results_boxed, array), &error))
+      return TRUE;
+    if (error == NULL)
+      return FALSE;
+    /* Too large: the pool learns why instead of losing the worker. */
+    g_ptr_array_set_size (results, 0);
+    return send_error (worker, chunk_id, 0, error, name, results);
   }
 }
 

@@ -106,17 +106,17 @@ test_concat (void)
   g_autoptr(GVariant) empty = NULL;
   g_autoptr(GVariant) expected_mixed = g_variant_ref_sink (g_variant_new_parsed ("[<@x 1>, <@x 2>, <@x 3>, <'four'>]"));
 
-  empty = g_variant_ref_sink (mpire_array_concat (arrays, boxed));
+  empty = g_variant_ref_sink (mpire_array_concat (arrays, boxed, NULL));
   g_assert_cmpstr (g_variant_get_type_string (empty), ==, "av");
   g_assert_cmpuint (g_variant_n_children (empty), ==, 0);
 
   g_ptr_array_add (arrays, g_variant_ref_sink (g_variant_new_parsed ("[@x 1, 2]")));
   g_ptr_array_add (arrays, g_variant_ref_sink (g_variant_new_parsed ("[@x 3]")));
-  same = g_variant_ref_sink (mpire_array_concat (arrays, boxed));
+  same = g_variant_ref_sink (mpire_array_concat (arrays, boxed, NULL));
   assert_printed (same, TRUE, "[int64 1, 2, 3]");
 
   g_ptr_array_add (arrays, g_variant_ref_sink (g_variant_new_parsed ("[<'four'>]")));
-  mixed = g_variant_ref_sink (mpire_array_concat (arrays, boxed));
+  mixed = g_variant_ref_sink (mpire_array_concat (arrays, boxed, NULL));
   g_assert_true (g_variant_equal (mixed, expected_mixed));
 }
 

@@ -30,6 +30,7 @@ assert_printed (GVariant   *value,
 static MpireStartMethod start_method = MPIRE_START_METHOD_SPAWN;
 static MpireTask *square_task, *multiply_task, *kwargs_task, *fail_task, *abort_task;
 static MpireTask *sleepy_task, *mixed_task, *null_task, *whoami_task, *shared_task, *count_task;
+static MpireTask *typed_task, *liar_task;
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error"))
 
@@ -466,6 +467,59 @@ test_map_bad_input (void)
                                   NULL, NULL, &error);
   g_assert_no_error (error);
   assert_printed (result, TRUE, "[int64 2]");
+}
+
+static GVariant *
+one_string (gpointer  user_data,
+            GError  **error)
+{
+  gboolean *done = user_data;
+
+  if (*done)
+    return NULL;
+  *done = TRUE;
+  return g_variant_new_string ("not a number");
+}
+
+/* Declared argument and result types turn type mistakes into errors. */
+static void
+test_map_typed_task (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  gboolean done = FALSE;
+
+  result = mpire_worker_pool_map (pool, typed_task, g_variant_new_parsed ("['a', 'b']"), NULL, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "“x”"));
+  g_clear_error (&error);
+
+  /* A lazy source is checked task by task, in the worker. */
+  mpire_map_options_set_source (options, one_string, &done, NULL);
+  mpire_map_options_set_chunk_size (options, 1);
+  result = mpire_worker_pool_map (pool, typed_task, NULL, options, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "not a number"));
+  g_clear_error (&error);
+
+  result = mpire_worker_pool_map (pool, liar_task, range_variant (3), NULL, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_TASK_FAILED);
+  g_clear_error (&error);
+
+  /* An empty input has the declared result type. */
+  result = mpire_worker_pool_map (pool, typed_task, range_variant (0), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_get_type_string (result), ==, "ax");
+  g_clear_pointer (&result, g_variant_unref);
+
+  result = mpire_worker_pool_map (pool, typed_task, range_variant (100), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 100);
 }
 
 static void
@@ -968,6 +1022,7 @@ test_terminate_running_call (void)
   g_assert_cmpuint (count_children (), ==, children_before);
 
   /* The rest of the call fails; no result is made up. */
+  g_clear_pointer (&item, g_variant_unref);
   while ((item = mpire_result_iter_next (iter, NULL, &error)) != NULL)
     g_variant_unref (item);
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_POOL_TERMINATED);
@@ -1153,6 +1208,11 @@ main (int argc, char **argv)
   whoami_task = mpire_task_new ("whoami", whoami, NULL, NULL);
   shared_task = mpire_task_new ("read-shared", read_shared, NULL, NULL);
   count_task = mpire_task_new ("count", count, NULL, NULL);
+  typed_task = mpire_task_new ("typed-square", square, NULL, NULL);
+  mpire_task_set_args_type (typed_task, G_VARIANT_TYPE_INT64);
+  mpire_task_set_result_type (typed_task, G_VARIANT_TYPE_INT64);
+  liar_task = mpire_task_new ("liar", mixed, NULL, NULL);
+  mpire_task_set_result_type (liar_task, G_VARIANT_TYPE_INT64);
 
   mpire_init (&argc, &argv);
 
@@ -1169,6 +1229,7 @@ main (int argc, char **argv)
   add_test ("map/worker-died", test_map_worker_died);
   add_test ("map/bad-input", test_map_bad_input);
   add_test ("map/unknown-task", test_map_unknown_task);
+  add_test ("map/typed-task", test_map_typed_task);
   add_test ("map/busy", test_map_busy);
   add_test ("map/async", test_map_async);
   add_test ("map/cancel", test_map_cancel);

@@ -39,7 +39,7 @@ test_roundtrip (void)
 
   frame = mpire_frame_encode (MPIRE_MESSAGE_TASKS,
                               g_variant_new ("(tsbv)", G_GUINT64_CONSTANT (42), "square", FALSE,
-                                             g_variant_new_parsed ("[@x 1, 2, 3]")));
+                                             g_variant_new_parsed ("[@x 1, 2, 3]")), NULL);
   g_assert_true (mpire_frame_write (fds[0], frame, &error));
   g_assert_no_error (error);
 
@@ -93,7 +93,7 @@ test_truncated (void)
   g_assert_no_errno (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
   frame = mpire_frame_encode (MPIRE_MESSAGE_RESULTS,
                               g_variant_new ("(tbv)", G_GUINT64_CONSTANT (1), FALSE,
-                                             g_variant_new_parsed ("[@x 1, 2, 3]")));
+                                             g_variant_new_parsed ("[@x 1, 2, 3]")), NULL);
   data = g_bytes_get_data (frame, &len);
   g_assert_cmpint (write (fds[0], data, len - 3), ==, (gssize) len - 3);
   close (fds[0]);

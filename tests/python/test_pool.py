@@ -1,0 +1,794 @@
+#!/usr/bin/python3
+# test_pool.py: mpire-glib through PyGObject, on one start method.
+#
+# Usage: test_pool.py fork|threading|spawn
+#
+# With the spawn start method this script is run again as each worker:
+# everything before Mpire.init() (imports, the task functions, the
+# Mpire.Task objects) runs in the workers too, and Mpire.init() never
+# returns there. So every task is created at module level, and all the
+# test logic is after Mpire.init().
+#
+# Exits 0 when every check passed, 1 otherwise; prints one line per check.
+#
+# SPDX-License-Identifier: MIT
+
+import faulthandler
+import gc
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+import gi
+
+gi.require_version('GLib', '2.0')
+gi.require_version('Gio', '2.0')
+gi.require_version('Mpire', '1.0')
+from gi.repository import GLib, Gio, Mpire  # noqa: E402
+
+N_JOBS = 2
+MY_DOMAIN = 'my-domain'
+
+
+# ---- task functions (module level: the spawn workers need them too) -------
+
+def square(ctx, args):
+    return GLib.Variant('x', args.get_int64() ** 2)
+
+
+def multiply(ctx, args):
+    a, b = args.unpack()
+    return GLib.Variant('x', a * b)
+
+
+def keywords(ctx, args):
+    # An a{sv} element: keyword-style arguments, "scale" is optional.
+    kw = args.unpack()
+    return GLib.Variant('x', kw['x'] * kw.get('scale', 1) + len(kw.get('label', '')))
+
+
+def mixed(ctx, args):
+    n = args.get_int64()
+    if n % 2 == 0:
+        return GLib.Variant('x', n)
+    return GLib.Variant('s', 'odd %d' % n)
+
+
+def fail_on_seven(ctx, args):
+    n = args.get_int64()
+    if n == 7:
+        raise GLib.Error.new_literal(GLib.quark_from_string(MY_DOMAIN), 'seven', 3)
+    return GLib.Variant('x', n)
+
+
+def value_error_on_seven(ctx, args):
+    n = args.get_int64()
+    if n == 7:
+        raise ValueError('expected ValueError from value_error_on_seven (part of the test)')
+    return GLib.Variant('x', n)
+
+
+def not_a_variant(ctx, args):
+    return args.get_int64()
+
+
+def slow(ctx, args):
+    time.sleep(0.2)
+    return GLib.Variant('x', args.get_int64())
+
+
+def worker_id(ctx, args):
+    time.sleep(0.02)
+    return GLib.Variant('i', ctx.get_worker_id())
+
+
+def shared(ctx, args):
+    so = ctx.get_shared_objects()
+    if so is None:
+        raise GLib.Error.new_literal(GLib.quark_from_string(MY_DOMAIN), 'no shared objects', 1)
+    d = so.unpack()
+    return GLib.Variant('x', args.get_int64() * d['factor'] + d['offset'])
+
+
+def count_tasks(ctx, args):
+    # Counts the tasks this worker ran, in its state.
+    state = ctx.get_state()
+    n = state.get_int64() + 1 if state is not None else 1
+    ctx.set_state(GLib.Variant('x', n))
+    return GLib.Variant('(ix)', (ctx.get_worker_id(), n))
+
+
+square_task = Mpire.Task.new('square', square)
+multiply_task = Mpire.Task.new('multiply', multiply)
+keywords_task = Mpire.Task.new('keywords', keywords)
+mixed_task = Mpire.Task.new('mixed', mixed)
+fail_task = Mpire.Task.new('fail_on_seven', fail_on_seven)
+value_error_task = Mpire.Task.new('value_error_on_seven', value_error_on_seven)
+not_a_variant_task = Mpire.Task.new('not_a_variant', not_a_variant)
+slow_task = Mpire.Task.new('slow', slow)
+worker_id_task = Mpire.Task.new('worker_id', worker_id)
+shared_task = Mpire.Task.new('shared', shared)
+count_task = Mpire.Task.new('count_tasks', count_tasks)
+
+
+# ---- test harness ---------------------------------------------------------
+
+failures = []
+start_method = None
+
+
+def check(name, ok, detail=''):
+    if ok:
+        print('ok     %s' % name, flush=True)
+    else:
+        print('FAILED %s%s' % (name, (': ' + str(detail)) if detail else ''), flush=True)
+        failures.append(name)
+    return ok
+
+
+def is_mpire_error(e, code):
+    return (isinstance(e, GLib.Error) and
+            e.domain == 'mpire-error-quark' and
+            e.code == int(code))
+
+
+def describe(e):
+    if isinstance(e, GLib.Error):
+        return 'GLib.Error(%s, %d, %r)' % (e.domain, e.code, e.message)
+    return repr(e)
+
+
+def expect_error(name, func, pred, what):
+    """Runs func(), which must raise a GLib.Error satisfying pred."""
+    try:
+        r = func()
+    except GLib.Error as e:
+        return check(name, pred(e), 'expected %s, got %s' % (what, describe(e))) and e
+    return check(name, False, 'expected %s, got the result %r' % (what, r))
+
+
+def ax(values):
+    return GLib.Variant('ax', list(values))
+
+
+def new_pool(**props):
+    pool = Mpire.WorkerPool.new(N_JOBS, start_method)
+    for k, v in props.items():
+        pool.set_property(k.replace('_', '-'), v)
+    return pool
+
+
+def run_loop(start, timeout=60):
+    """Runs a main loop until start(done) calls done(value); returns value."""
+    loop = GLib.MainLoop()
+    box = {}
+
+    def done(value):
+        box['value'] = value
+        loop.quit()
+
+    def on_timeout():
+        box['timeout'] = True
+        loop.quit()
+        return GLib.SOURCE_REMOVE
+
+    tid = GLib.timeout_add_seconds(timeout, on_timeout)
+    start(done)
+    loop.run()
+    if 'timeout' in box:
+        raise AssertionError('main loop timed out after %d s' % timeout)
+    GLib.source_remove(tid)
+    return box['value']
+
+
+def iterate(it):
+    out = []
+    while True:
+        v = it.next(None)
+        if v is None:
+            return out
+        out.append(v)
+
+
+def still_works(name, pool):
+    try:
+        r = pool.map(square_task, ax(range(1000)), None, None)
+        check(name, r.unpack() == [i * i for i in range(1000)], 'wrong results')
+    except Exception as e:
+        check(name, False, describe(e))
+
+
+# ---- tests ----------------------------------------------------------------
+
+def test_map(pool):
+    n = 100000
+    r = pool.map(square_task, ax(range(n)), None, None)
+    check('map: result type ax', r.get_type_string() == 'ax', r.get_type_string())
+    check('map: %d squares in order' % n, r.unpack() == [i * i for i in range(n)])
+
+
+def test_map_unordered(pool):
+    n = 100000
+    r = pool.map_unordered(square_task, ax(range(n)), None, None)
+    check('map_unordered: result type ax', r.get_type_string() == 'ax', r.get_type_string())
+    check('map_unordered: same multiset of squares',
+          sorted(r.unpack()) == [i * i for i in range(n)])
+
+
+def test_imap(pool):
+    n = 10000
+    it = pool.imap(square_task, ax(range(n)), None)
+    values = [v.get_int64() for v in iterate(it)]
+    check('imap: %d squares in order' % n, values == [i * i for i in range(n)])
+    check('imap: next() after the end gives None again', it.next(None) is None)
+    check('imap: n_pulled is the whole input', it.get_n_pulled() == n, it.get_n_pulled())
+
+
+def test_imap_unordered(pool):
+    n = 10000
+    it = pool.imap_unordered(square_task, ax(range(n)), None)
+    values = [v.get_int64() for v in iterate(it)]
+    check('imap_unordered: same multiset of squares', sorted(values) == [i * i for i in range(n)])
+
+
+def test_tuple_args(pool):
+    pairs = [(i, 3 * i + 1) for i in range(2000)]
+    r = pool.map(multiply_task, GLib.Variant('a(xx)', pairs), None, None)
+    check('tuple arguments a(xx)', r.unpack() == [a * b for a, b in pairs])
+
+
+def test_kwargs(pool):
+    items = []
+    for i in range(500):
+        kw = {'x': GLib.Variant('x', i)}
+        if i % 2:
+            kw['scale'] = GLib.Variant('x', 10)
+        if i % 3 == 0:
+            kw['label'] = GLib.Variant('s', 'abc')
+        items.append(kw)
+    expected = [i * (10 if i % 2 else 1) + (3 if i % 3 == 0 else 0) for i in range(500)]
+    r = pool.map(keywords_task, GLib.Variant('aa{sv}', items), None, None)
+    check('keyword arguments a{sv}', r.unpack() == expected)
+
+
+def test_mixed(pool):
+    r = pool.map(mixed_task, ax(range(100)), None, None)
+    check('mixed result types: type av', r.get_type_string() == 'av', r.get_type_string())
+    expected = [n if n % 2 == 0 else 'odd %d' % n for n in range(100)]
+    check('mixed result types: values in order', r.unpack() == expected)
+    inner = {r.get_child_value(i).get_variant().get_type_string() for i in range(2)}
+    check('mixed result types: boxed x and s', inner == {'x', 's'}, inner)
+
+
+def test_empty(pool):
+    r = pool.map(square_task, GLib.Variant('ax', []), None, None)
+    check('empty input: empty av', r.get_type_string() == 'av' and r.n_children() == 0,
+          '%s with %d elements' % (r.get_type_string(), r.n_children()))
+    r = pool.map_unordered(square_task, GLib.Variant('ax', []), None, None)
+    check('empty input, unordered: empty av', r.get_type_string() == 'av' and r.n_children() == 0,
+          '%s with %d elements' % (r.get_type_string(), r.n_children()))
+    it = pool.imap(square_task, GLib.Variant('ax', []), None)
+    check('empty input, imap: ends at once', it.next(None) is None)
+    del it
+
+
+def test_task_glib_error(pool):
+    pattern = re.compile(r'^seven \(task “fail_on_seven”, worker (\d+), arguments 7\)$')
+    for name, call in (('map', pool.map), ('map_unordered', pool.map_unordered)):
+        e = expect_error('task GLib.Error (%s): same domain and code' % name,
+                         lambda: call(fail_task, ax(range(50)), None, None),
+                         lambda e: e.domain == MY_DOMAIN and e.code == 3,
+                         '%s code 3' % MY_DOMAIN)
+        if e:
+            m = pattern.match(e.message)
+            check('task GLib.Error (%s): message names task, worker and arguments' % name,
+                  m is not None and 0 <= int(m.group(1)) < N_JOBS, repr(e.message))
+        still_works('task GLib.Error (%s): next map works' % name, pool)
+
+    # imap: the results before the failure come first, then the error,
+    # once. Chunks of 5 tasks, failing in the middle of the second chunk.
+    opts = Mpire.MapOptions.new()
+    opts.set_chunk_size(5)
+    imap_error_checks('task GLib.Error (imap, mid-chunk)', pool, opts)
+    still_works('task GLib.Error (imap, mid-chunk): next map works', pool)
+
+    # Failing on the first task of a chunk (here every chunk is one task):
+    # run in a child process, as this once crashed the caller.
+    isolated('task GLib.Error (imap, first task of a chunk)', 'imap-error-chunk-start')
+
+
+def imap_error_checks(name, pool, opts):
+    it = pool.imap(fail_task, ax(range(50)), opts)
+    got = []
+    err = None
+    try:
+        while True:
+            v = it.next(None)
+            if v is None:
+                break
+            got.append(v.get_int64())
+    except GLib.Error as e:
+        err = e
+    check(name + ': results before the failure in order',
+          got == list(range(len(got))) and len(got) <= 7, got)
+    check(name + ': raised with domain and code',
+          err is not None and err.domain == MY_DOMAIN and err.code == 3, err and describe(err))
+    try:
+        after = it.next(None)
+        check(name + ': iterator ends after the error', after is None, after)
+    except GLib.Error as e:
+        check(name + ': error raised only once', False, describe(e))
+    del it
+    gc.collect()
+
+
+def isolated(name, mode):
+    """Runs the checks of @mode in a child process (this script again)."""
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), sys.argv[1], mode],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=60)
+    for line in proc.stdout.splitlines():
+        print('  | ' + line, flush=True)
+    check(name, proc.returncode == 0, 'child exited with status %d' % proc.returncode)
+
+
+def child_imap_error_chunk_start(pool):
+    opts = Mpire.MapOptions.new()
+    opts.set_chunk_size(1)
+    imap_error_checks('imap, chunk size 1, task 7 fails', pool, opts)
+    still_works('imap, chunk size 1: next map works', pool)
+
+
+def test_task_value_error(pool):
+    print('# a ValueError traceback on stderr is expected next', flush=True)
+    e = expect_error('task ValueError: TASK_FAILED',
+                     lambda: pool.map(value_error_task, ax(range(50)), None, None),
+                     lambda e: is_mpire_error(e, Mpire.Error.TASK_FAILED), 'TASK_FAILED')
+    if e:
+        check('task ValueError: message says neither result nor error',
+              'neither a result nor an error' in e.message and 'value_error_on_seven' in e.message,
+              repr(e.message))
+    still_works('task ValueError: next map works', pool)
+
+
+def test_task_not_a_variant(pool):
+    print('# a TypeError traceback on stderr is expected next', flush=True)
+    expect_error('task returning an int: TASK_FAILED',
+                 lambda: pool.map(not_a_variant_task, ax(range(10)), None, None),
+                 lambda e: is_mpire_error(e, Mpire.Error.TASK_FAILED), 'TASK_FAILED')
+    still_works('task returning an int: next map works', pool)
+
+
+def test_lazy_source(pool):
+    n = 5000
+    gen = iter(range(n))
+    calls = [0]
+
+    def source(*unused):
+        calls[0] += 1
+        v = next(gen, None)
+        return None if v is None else GLib.Variant('x', v)
+
+    opts = Mpire.MapOptions.new()
+    opts.set_iterable_len(n)
+    opts.set_source(source)
+    check('lazy source: has_source', opts.has_source())
+    r = pool.map(square_task, None, opts, None)
+    check('lazy source + iterable_len: squares in order', r.unpack() == [i * i for i in range(n)])
+    check('lazy source: the call took the source', not opts.has_source())
+
+    # Without iterable_len, ended by the source returning None.
+    gen2 = iter(range(300))
+    opts = Mpire.MapOptions.new()
+    opts.set_chunk_size(7)
+    opts.set_source(lambda *unused: (lambda v: None if v is None else GLib.Variant('x', v))(next(gen2, None)))
+    r = pool.map(square_task, None, opts, None)
+    check('lazy source ended by None: squares in order', r.unpack() == [i * i for i in range(300)])
+
+    # Source results of different types are passed on as they are.
+    items = iter([GLib.Variant('x', 4), GLib.Variant('x', 5)])
+    opts = Mpire.MapOptions.new()
+    opts.set_chunk_size(1)
+    opts.set_source(lambda *unused: next(items, None))
+    r = pool.map(square_task, None, opts, None)
+    check('lazy source chunk_size 1', r.unpack() == [16, 25], r.unpack())
+
+
+def test_endless_source(pool):
+    max_active = 20
+    counter = [0]
+
+    def source(*unused):
+        v = counter[0]
+        counter[0] += 1
+        return GLib.Variant('x', v)
+
+    opts = Mpire.MapOptions.new()
+    opts.set_max_tasks_active(max_active)
+    opts.set_chunk_size(5)
+    opts.set_source(source)
+    it = pool.imap(square_task, None, opts)
+    ok_order = True
+    ok_pressure = True
+    worst = None
+    for consumed in range(1, 51):
+        v = it.next(None)
+        if v is None or v.get_int64() != (consumed - 1) ** 2:
+            ok_order = False
+            break
+        pulled = it.get_n_pulled()
+        if pulled > consumed + max_active or pulled != counter[0]:
+            ok_pressure = False
+            worst = (consumed, pulled, counter[0])
+    check('endless source (imap): 50 results in order', ok_order)
+    check('endless source (imap): n_pulled <= consumed + max_tasks_active', ok_pressure, worst)
+    check('endless source (imap): it did pull ahead', it.get_n_pulled() > 50, it.get_n_pulled())
+    del it
+    gc.collect()
+    pulled_at_drop = counter[0]
+    still_works('endless source: map works after dropping the iterator', pool)
+    check('endless source: source not called after dropping', counter[0] == pulled_at_drop,
+          '%d -> %d' % (pulled_at_drop, counter[0]))
+
+
+def test_map_async(pool):
+    n = 20000
+
+    def start(done):
+        def cb(p, res):
+            try:
+                done(p.map_finish(res))
+            except Exception as e:
+                done(e)
+        pool.map_async(square_task, ax(range(n)), None, None, cb)
+
+    r = run_loop(start)
+    if isinstance(r, Exception):
+        check('map_async: squares in order', False, describe(r))
+    else:
+        check('map_async: squares in order', r.unpack() == [i * i for i in range(n)])
+
+    def start_unordered(done):
+        def cb(p, res):
+            try:
+                done(p.map_unordered_finish(res))
+            except Exception as e:
+                done(e)
+        pool.map_unordered_async(square_task, ax(range(n)), None, None, cb)
+
+    r = run_loop(start_unordered)
+    check('map_unordered_async: same multiset',
+          not isinstance(r, Exception) and sorted(r.unpack()) == [i * i for i in range(n)],
+          describe(r) if isinstance(r, Exception) else '')
+
+
+def test_imap_async(pool):
+    n = 1000
+
+    def start(done):
+        values = []
+
+        def on_next(it, res):
+            try:
+                v = it.next_finish(res)
+            except Exception as e:
+                done(e)
+                return
+            if v is None:
+                done(values)
+            else:
+                values.append(v.get_int64())
+                it.next_async(None, on_next)
+
+        def on_iter(p, res):
+            try:
+                it = p.imap_finish(res)
+            except Exception as e:
+                done(e)
+                return
+            it.next_async(None, on_next)
+
+        pool.imap_async(square_task, ax(range(n)), None, None, on_iter)
+
+    r = run_loop(start)
+    check('imap_async + next_async: squares in order',
+          r == [i * i for i in range(n)], describe(r) if isinstance(r, Exception) else '')
+
+
+def test_cancel(pool):
+    cancellable = Gio.Cancellable()
+    opts = Mpire.MapOptions.new()
+    opts.set_chunk_size(1)
+    times = {}
+
+    def start(done):
+        def cb(p, res):
+            times['done'] = time.monotonic()
+            try:
+                done(p.map_finish(res))
+            except Exception as e:
+                done(e)
+
+        def cancel():
+            times['cancel'] = time.monotonic()
+            cancellable.cancel()
+            return GLib.SOURCE_REMOVE
+
+        pool.map_async(slow_task, ax(range(40)), opts, cancellable, cb)
+        GLib.timeout_add(500, cancel)
+
+    t0 = time.monotonic()
+    r = run_loop(start)
+    check('cancel map_async: G_IO_ERROR_CANCELLED',
+          isinstance(r, GLib.Error) and r.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED),
+          describe(r))
+    if 'cancel' in times and 'done' in times:
+        # 40 tasks of 0.2 s on 2 workers take 4 s; cancelled after 0.5 s.
+        check('cancel map_async: ends soon after the cancel',
+              times['done'] - times['cancel'] < 1.0,
+              '%.2f s after the cancel' % (times['done'] - times['cancel']))
+    still_works('cancel map_async: next map works', pool)
+    check('cancel map_async: whole test well under the uncancelled time',
+          time.monotonic() - t0 < 3.5, '%.2f s' % (time.monotonic() - t0))
+
+    # The blocking map takes a cancellable too: cancel it from another thread.
+    cancellable = Gio.Cancellable()
+    timer = threading.Timer(0.5, cancellable.cancel)
+    timer.start()
+    t0 = time.monotonic()
+    expect_error('cancel blocking map from another thread: G_IO_ERROR_CANCELLED',
+                 lambda: pool.map(slow_task, ax(range(40)), opts, cancellable),
+                 lambda e: e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED),
+                 'G_IO_ERROR_CANCELLED')
+    timer.join()
+    check('cancel blocking map: ends soon', time.monotonic() - t0 < 2.0,
+          '%.2f s' % (time.monotonic() - t0))
+    still_works('cancel blocking map: next map works', pool)
+
+    # An already cancelled cancellable fails at once.
+    expect_error('map with a cancelled cancellable: G_IO_ERROR_CANCELLED',
+                 lambda: pool.map(square_task, ax(range(10)), None, cancellable),
+                 lambda e: e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED),
+                 'G_IO_ERROR_CANCELLED')
+    still_works('after a cancelled map: next map works', pool)
+
+
+def test_pool_busy(pool):
+    it = pool.imap(square_task, ax(range(1000)), None)
+    first = it.next(None)
+    check('pool busy: imap started', first is not None and first.get_int64() == 0)
+    expect_error('pool busy: map during imap fails with POOL_BUSY',
+                 lambda: pool.map(square_task, ax(range(10)), None, None),
+                 lambda e: is_mpire_error(e, Mpire.Error.POOL_BUSY), 'POOL_BUSY')
+    expect_error('pool busy: imap during imap fails with POOL_BUSY',
+                 lambda: pool.imap(square_task, ax(range(10)), None),
+                 lambda e: is_mpire_error(e, Mpire.Error.POOL_BUSY), 'POOL_BUSY')
+    rest = [v.get_int64() for v in iterate(it)]
+    check('pool busy: the running imap is unharmed', rest == [i * i for i in range(1, 1000)])
+    still_works('pool busy: map works once the imap is exhausted', pool)
+
+    # Dropping an unfinished iterator frees the pool as well.
+    it = pool.imap(square_task, ax(range(100000)), None)
+    it.next(None)
+    del it
+    gc.collect()
+    still_works('pool busy: map works after dropping an unfinished imap', pool)
+
+
+def test_bad_input(pool):
+    expect_error('bad input: non-array iterable gives INVALID_ARGUMENT',
+                 lambda: pool.map(square_task, GLib.Variant('x', 3), None, None),
+                 lambda e: is_mpire_error(e, Mpire.Error.INVALID_ARGUMENT), 'INVALID_ARGUMENT')
+    expect_error('bad input: no iterable and no source gives INVALID_ARGUMENT',
+                 lambda: pool.map(square_task, None, None, None),
+                 lambda e: is_mpire_error(e, Mpire.Error.INVALID_ARGUMENT), 'INVALID_ARGUMENT')
+    opts = Mpire.MapOptions.new()
+    opts.set_source(lambda *unused: None)
+    expect_error('bad input: both iterable and source gives INVALID_ARGUMENT',
+                 lambda: pool.map(square_task, ax(range(3)), opts, None),
+                 lambda e: is_mpire_error(e, Mpire.Error.INVALID_ARGUMENT), 'INVALID_ARGUMENT')
+    opts = Mpire.MapOptions.new()
+    opts.set_chunk_size(-2)
+    expect_error('bad input: negative chunk_size gives INVALID_ARGUMENT',
+                 lambda: pool.map(square_task, ax(range(3)), opts, None),
+                 lambda e: is_mpire_error(e, Mpire.Error.INVALID_ARGUMENT), 'INVALID_ARGUMENT')
+    bad = Mpire.WorkerPool.new(-1, start_method)
+    expect_error('bad input: n_jobs -1 gives INVALID_ARGUMENT at map time',
+                 lambda: bad.map(square_task, ax(range(3)), None, None),
+                 lambda e: is_mpire_error(e, Mpire.Error.INVALID_ARGUMENT), 'INVALID_ARGUMENT')
+    still_works('bad input: the pool still works', pool)
+
+
+def test_worker_id():
+    pool = new_pool(pass_worker_id=True)
+    opts = Mpire.MapOptions.new()
+    opts.set_chunk_size(2)
+    ids = pool.map(worker_id_task, ax(range(40)), opts, None).unpack()
+    check('pass_worker_id: ids in 0..n_jobs-1', set(ids) <= set(range(N_JOBS)), sorted(set(ids)))
+    check('pass_worker_id: every worker ran tasks', set(ids) == set(range(N_JOBS)),
+          sorted(set(ids)))
+    pool = new_pool()
+    ids = pool.map(worker_id_task, ax(range(4)), None, None).unpack()
+    check('without pass_worker_id: id -1', ids == [-1] * 4, ids)
+
+
+def test_shared_objects():
+    pool = new_pool()
+    pool.props.shared_objects = GLib.Variant('a{sx}', {'factor': 3, 'offset': 1000})
+    check('shared_objects: property reads back',
+          pool.props.shared_objects.unpack() == {'factor': 3, 'offset': 1000})
+    try:
+        r = pool.map(shared_task, ax(range(200)), None, None).unpack()
+        check('shared_objects: seen by tasks', r == [3 * i + 1000 for i in range(200)])
+    except GLib.Error as e:
+        check('shared_objects: seen by tasks', False, describe(e))
+    # Changing them restarts the workers with the new value.
+    pool.props.shared_objects = GLib.Variant('a{sx}', {'factor': 1, 'offset': -5})
+    r = pool.map(shared_task, ax(range(10)), None, None).unpack()
+    check('shared_objects: new value after a change', r == [i - 5 for i in range(10)], r)
+
+
+def test_worker_state():
+    pool = new_pool(use_worker_state=True, keep_alive=True, pass_worker_id=True)
+    opts = Mpire.MapOptions.new()
+    opts.set_chunk_size(10)
+    n1, n2 = 300, 200
+    first = pool.map(count_task, ax(range(n1)), opts, None).unpack()
+    second = pool.map(count_task, ax(range(n2)), opts, None).unpack()
+
+    def per_worker(results):
+        d = {}
+        for wid, n in results:
+            d.setdefault(wid, []).append(n)
+        return d
+
+    w1, w2 = per_worker(first), per_worker(second)
+    check('worker state: worker ids valid', set(w1) | set(w2) <= set(range(N_JOBS)),
+          sorted(set(w1) | set(w2)))
+    ok = all(sorted(v) == list(range(1, len(v) + 1)) for v in w1.values())
+    check('worker state: first map counts 1..k per worker', ok,
+          {k: (min(v), max(v), len(v)) for k, v in w1.items()})
+    ok = all(sorted(v) == list(range(len(w1.get(k, [])) + 1, len(w1.get(k, [])) + len(v) + 1))
+             for k, v in w2.items())
+    check('worker state: second map continues the counts (keep_alive)', ok,
+          {k: (min(v), max(v), len(v)) for k, v in w2.items()})
+    total = sum(max(w2.get(k, []) or w1.get(k, [0])) for k in set(w1) | set(w2))
+    check('worker state: %d tasks counted in all' % (n1 + n2), total == n1 + n2, total)
+    check('worker state: n_workers alive with keep_alive', pool.get_n_workers() == N_JOBS,
+          pool.get_n_workers())
+    try:
+        pool.stop_and_join()
+        check('worker state: stop_and_join', pool.get_n_workers() == 0, pool.get_n_workers())
+    except GLib.Error as e:
+        check('worker state: stop_and_join', False, describe(e))
+    # After stop_and_join the workers start afresh: the state is new.
+    third = pool.map(count_task, ax(range(20)), opts, None).unpack()
+    w3 = per_worker(third)
+    ok = all(sorted(v) == list(range(1, len(v) + 1)) for v in w3.values())
+    check('worker state: new workers start with no state', ok,
+          {k: (min(v), max(v), len(v)) for k, v in w3.items()})
+
+
+class Watchdog:
+    """Fails the test instead of hanging: after @seconds without a reset it
+    prints where every thread is, kills this process's children (workers)
+    and exits with status 1."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.what = 'start'
+        self.timer = None
+
+    def reset(self, what):
+        self.what = what
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = threading.Timer(self.seconds, self.fire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def cancel(self):
+        if self.timer is not None:
+            self.timer.cancel()
+
+    def fire(self):
+        print('FAILED %s: still running after %d s (hang); tracebacks follow' %
+              (self.what, self.seconds), flush=True)
+        faulthandler.dump_traceback(file=sys.stdout, all_threads=True)
+        sys.stdout.flush()
+        for pid in children():
+            print('# killing worker process %d' % pid, flush=True)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        os._exit(1)
+
+
+def children():
+    me = os.getpid()
+    pids = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # The command name (field 2) may hold spaces: split after it.
+        fields = stat[stat.rindex(')') + 2:].split()
+        if int(fields[1]) == me:
+            pids.append(int(entry))
+    return pids
+
+
+def run_tests(tests, watchdog, *args):
+    for test in tests:
+        t0 = time.monotonic()
+        watchdog.reset(test.__name__)
+        try:
+            test(*args)
+        except Exception as e:
+            check(test.__name__, False, 'unexpected %s\n%s' % (describe(e), traceback.format_exc()))
+        print('#   %s: %.2f s' % (test.__name__, time.monotonic() - t0), flush=True)
+
+
+CHILD_MODES = {
+    'imap-error-chunk-start': child_imap_error_chunk_start,
+}
+
+
+def main():
+    global start_method
+    methods = {
+        'fork': Mpire.StartMethod.FORK,
+        'threading': Mpire.StartMethod.THREADING,
+        'spawn': Mpire.StartMethod.SPAWN,
+    }
+    if len(sys.argv) not in (2, 3) or sys.argv[1] not in methods or \
+       (len(sys.argv) == 3 and sys.argv[2] not in CHILD_MODES):
+        print('usage: %s fork|threading|spawn' % sys.argv[0], file=sys.stderr)
+        return 2
+    start_method = methods[sys.argv[1]]
+    watchdog = Watchdog(60)
+    t_all = time.monotonic()
+
+    if len(sys.argv) == 3:
+        # A child run by isolated(): one group of checks on a fresh pool.
+        run_tests([CHILD_MODES[sys.argv[2]]], watchdog, new_pool())
+    else:
+        print('# mpire-glib Python test, start method %s, %d jobs' % (sys.argv[1], N_JOBS),
+              flush=True)
+        pool = new_pool()
+        check('pool properties',
+              pool.props.n_jobs == N_JOBS and pool.props.start_method == start_method and
+              not pool.props.keep_alive and not pool.props.pass_worker_id and
+              not pool.props.use_worker_state)
+        run_tests([
+            test_map, test_map_unordered, test_imap, test_imap_unordered,
+            test_tuple_args, test_kwargs, test_mixed, test_empty,
+            test_task_glib_error, test_task_value_error, test_task_not_a_variant,
+            test_lazy_source, test_endless_source, test_map_async, test_imap_async,
+            test_cancel, test_pool_busy, test_bad_input,
+        ], watchdog, pool)
+        run_tests([test_worker_id, test_shared_objects, test_worker_state], watchdog)
+        watchdog.reset('disposing the pool')
+        del pool
+        gc.collect()
+
+    watchdog.cancel()
+    print('# %d failed check(s)%s, %.1f s' % (
+        len(failures), (': ' + ', '.join(failures)) if failures else '',
+        time.monotonic() - t_all), flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    Mpire.init(sys.argv)
+    sys.exit(main())
