@@ -337,8 +337,7 @@ mpire_map_job_fail (MpireMapJob *job,
 }
 
 static void
-make_ready (MpireMapJob *job,
-            gint64       index,
+push_ready (MpireMapJob *job,
             GVariant    *results,
             gboolean     boxed)
 {
@@ -346,13 +345,28 @@ make_ready (MpireMapJob *job,
 
   rc->results = g_variant_ref (results);
   rc->boxed = boxed;
+  g_queue_push_tail (&job->ready, rc);
+}
+
+/* Makes a chunk's results ready: at once when unordered, otherwise once
+ * every chunk before it is. */
+static void
+make_ready (MpireMapJob *job,
+            gint64       index,
+            GVariant    *results,
+            gboolean     boxed)
+{
+  ResultChunk *rc;
 
   if (!job->ordered)
     {
-      g_queue_push_tail (&job->ready, rc);
+      push_ready (job, results, boxed);
       return;
     }
 
+  rc = g_new0 (ResultChunk, 1);
+  rc->results = g_variant_ref (results);
+  rc->boxed = boxed;
   g_hash_table_insert (job->early, g_memdup2 (&index, sizeof index), rc);
   for (;;)
     {
@@ -499,10 +513,11 @@ handle_message (MpireMapJob *job,
       break;
 
     case MPIRE_JOB_CHUNK_FAILED:
-      /* The results of the tasks before the failed one, if in order. */
+      /* The results of the tasks before the failed one come first, when
+       * every result before them is ready; nothing after them does. */
       if (message->results != NULL && g_variant_n_children (message->results) > 0 &&
           (!job->ordered || message->chunk->index == job->next_index))
-        make_ready (job, message->chunk->index, message->results, message->boxed);
+        push_ready (job, message->results, message->boxed);
       finish (job, g_steal_pointer (&message->error));
       break;
 

@@ -511,28 +511,28 @@ self_argv (GError **error)
   return (char **) g_ptr_array_free (g_steal_pointer (&argv), FALSE);
 }
 
+/* GJS runs JavaScript on its own thread only, so a JavaScript task
+ * cannot run on a worker thread; and a forked copy of a JavaScript
+ * engine can deadlock on the locks of the engine's helper threads, which
+ * the child does not have. Such tasks need spawned workers. */
 static gboolean
 check_task (MpireWorkerPool  *self,
             MpireTask        *task,
             GError          **error)
 {
-  if (!mpire_task_is_thread_bound (task))
+  if (!mpire_task_is_thread_bound (task) || self->start_method == MPIRE_START_METHOD_SPAWN)
     return TRUE;
 
-  if (self->start_method == MPIRE_START_METHOD_THREADING ||
-      (self->start_method == MPIRE_START_METHOD_FORK &&
-       !mpire_task_can_run_on_thread (task, g_thread_self ())))
-    {
-      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_NOT_SUPPORTED,
-                   _("Task “%s” is written in JavaScript, which runs only on the thread "
-                     "that created it, so it cannot run on a %s pool; use the spawn "
-                     "start method"),
-                   mpire_task_get_name (task),
-                   self->start_method == MPIRE_START_METHOD_THREADING ? "threading" : "fork");
-      return FALSE;
-    }
-
-  return TRUE;
+  g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_NOT_SUPPORTED,
+               self->start_method == MPIRE_START_METHOD_THREADING
+                 ? _("Task “%s” is written in JavaScript, which runs only on the thread "
+                     "that created it, so it cannot run on a threading pool; use the "
+                     "spawn start method")
+                 : _("Task “%s” is written in JavaScript, whose engine can deadlock in a "
+                     "forked copy of the process, so it cannot run on a fork pool; use the "
+                     "spawn start method"),
+               mpire_task_get_name (task));
+  return FALSE;
 }
 
 GMutex *

@@ -66,6 +66,20 @@ def fail_on_seven(ctx, args):
     return GLib.Variant('x', n)
 
 
+def fail_slowly_on_seven(ctx, args):
+    # Later tasks finish first: their results must not be handed out in
+    # place of the failed task's.
+    n = args.get_int64()
+    if n == 7:
+        time.sleep(0.3)
+        raise GLib.Error.new_literal(GLib.quark_from_string(MY_DOMAIN), 'seven', 3)
+    return GLib.Variant('x', n)
+
+
+def wrong_result_type(ctx, args):
+    return GLib.Variant('s', 'not an x')
+
+
 def value_error_on_seven(ctx, args):
     n = args.get_int64()
     if n == 7:
@@ -108,12 +122,19 @@ multiply_task = Mpire.Task.new('multiply', multiply)
 keywords_task = Mpire.Task.new('keywords', keywords)
 mixed_task = Mpire.Task.new('mixed', mixed)
 fail_task = Mpire.Task.new('fail_on_seven', fail_on_seven)
+slow_fail_task = Mpire.Task.new('fail_slowly_on_seven', fail_slowly_on_seven)
 value_error_task = Mpire.Task.new('value_error_on_seven', value_error_on_seven)
 not_a_variant_task = Mpire.Task.new('not_a_variant', not_a_variant)
 slow_task = Mpire.Task.new('slow', slow)
 worker_id_task = Mpire.Task.new('worker_id', worker_id)
 shared_task = Mpire.Task.new('shared', shared)
 count_task = Mpire.Task.new('count_tasks', count_tasks)
+# Tasks with declared types: set in every process, before Mpire.init().
+typed_square_task = Mpire.Task.new('typed_square', square)
+typed_square_task.set_args_type(GLib.VariantType.new('x'))
+typed_square_task.set_result_type(GLib.VariantType.new('x'))
+typed_wrong_task = Mpire.Task.new('typed_wrong_result', wrong_result_type)
+typed_wrong_task.set_result_type(GLib.VariantType.new('x'))
 
 
 # ---- test harness ---------------------------------------------------------
@@ -292,10 +313,14 @@ def test_task_glib_error(pool):
 
     # imap: the results before the failure come first, then the error,
     # once. Chunks of 5 tasks, failing in the middle of the second chunk.
+    # With order_tasks, chunks 0, 2, 4... go to worker 0 and chunks 1, 3...
+    # to worker 1: chunks 2 and 4 are done while chunk 1 fails slowly.
     opts = Mpire.MapOptions.new()
     opts.set_chunk_size(5)
-    imap_error_checks('task GLib.Error (imap, mid-chunk)', pool, opts)
-    still_works('task GLib.Error (imap, mid-chunk): next map works', pool)
+    ordered_pool = new_pool(order_tasks=True)
+    imap_error_checks('task GLib.Error (imap, mid-chunk)', ordered_pool, opts)
+    still_works('task GLib.Error (imap, mid-chunk): next map works', ordered_pool)
+    del ordered_pool
 
     # Failing on the first task of a chunk (here every chunk is one task):
     # run in a child process, as this once crashed the caller.
@@ -303,7 +328,7 @@ def test_task_glib_error(pool):
 
 
 def imap_error_checks(name, pool, opts):
-    it = pool.imap(fail_task, ax(range(50)), opts)
+    it = pool.imap(slow_fail_task, ax(range(50)), opts)
     got = []
     err = None
     try:
@@ -331,7 +356,7 @@ def isolated(name, mode):
     """Runs the checks of @mode in a child process (this script again)."""
     proc = subprocess.run([sys.executable, os.path.abspath(__file__), sys.argv[1], mode],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=60)
+                          timeout=40)
     for line in proc.stdout.splitlines():
         print('  | ' + line, flush=True)
     check(name, proc.returncode == 0, 'child exited with status %d' % proc.returncode)
@@ -342,6 +367,31 @@ def child_imap_error_chunk_start(pool):
     opts.set_chunk_size(1)
     imap_error_checks('imap, chunk size 1, task 7 fails', pool, opts)
     still_works('imap, chunk size 1: next map works', pool)
+
+
+def test_typed_tasks(pool):
+    check('typed task: args type reads back',
+          typed_square_task.get_args_type().dup_string() == 'x')
+    check('typed task: result type reads back',
+          typed_square_task.get_result_type().dup_string() == 'x')
+    r = pool.map(typed_square_task, ax(range(100)), None, None)
+    check('typed task: map works', r.unpack() == [i * i for i in range(100)])
+    r = pool.map(typed_square_task, GLib.Variant('ax', []), None, None)
+    check('typed task: empty input gives empty ax', r.get_type_string() == 'ax' and
+          r.n_children() == 0, '%s with %d elements' % (r.get_type_string(), r.n_children()))
+    t0 = time.monotonic()
+    expect_error('typed task: input of another type gives INVALID_ARGUMENT',
+                 lambda: pool.map(typed_square_task, GLib.Variant('as', ['a', 'b']), None, None),
+                 lambda e: is_mpire_error(e, Mpire.Error.INVALID_ARGUMENT), 'INVALID_ARGUMENT')
+    check('typed task: input of another type refused at once', time.monotonic() - t0 < 1.0,
+          '%.2f s' % (time.monotonic() - t0))
+    e = expect_error('typed task: result of another type gives TASK_FAILED',
+                     lambda: pool.map(typed_wrong_task, ax(range(10)), None, None),
+                     lambda e: is_mpire_error(e, Mpire.Error.TASK_FAILED), 'TASK_FAILED')
+    if e:
+        check('typed task: message names both types', '“s”' in e.message and '“x”' in e.message,
+              repr(e.message))
+    still_works('typed task: next map works', pool)
 
 
 def test_task_value_error(pool):
@@ -364,39 +414,58 @@ def test_task_not_a_variant(pool):
     still_works('task returning an int: next map works', pool)
 
 
-def test_lazy_source(pool):
-    n = 5000
-    gen = iter(range(n))
-    calls = [0]
+def source_of(values):
+    """A lazy source (MpireSourceFunc) giving 'x' values, then None."""
+    it = iter(values)
 
     def source(*unused):
-        calls[0] += 1
-        v = next(gen, None)
+        v = next(it, None)
         return None if v is None else GLib.Variant('x', v)
+    return source
 
+
+def test_lazy_source(pool):
+    n = 5000
     opts = Mpire.MapOptions.new()
     opts.set_iterable_len(n)
-    opts.set_source(source)
+    opts.set_source(source_of(range(n)))
     check('lazy source: has_source', opts.has_source())
     r = pool.map(square_task, None, opts, None)
     check('lazy source + iterable_len: squares in order', r.unpack() == [i * i for i in range(n)])
     check('lazy source: the call took the source', not opts.has_source())
 
     # Without iterable_len, ended by the source returning None.
-    gen2 = iter(range(300))
     opts = Mpire.MapOptions.new()
     opts.set_chunk_size(7)
-    opts.set_source(lambda *unused: (lambda v: None if v is None else GLib.Variant('x', v))(next(gen2, None)))
+    opts.set_source(source_of(range(300)))
     r = pool.map(square_task, None, opts, None)
     check('lazy source ended by None: squares in order', r.unpack() == [i * i for i in range(300)])
 
-    # Source results of different types are passed on as they are.
-    items = iter([GLib.Variant('x', 4), GLib.Variant('x', 5)])
+    # iterable_len shorter than the source: only that many tasks.
     opts = Mpire.MapOptions.new()
-    opts.set_chunk_size(1)
-    opts.set_source(lambda *unused: next(items, None))
+    opts.set_iterable_len(10)
+    opts.set_source(source_of(range(100)))
     r = pool.map(square_task, None, opts, None)
-    check('lazy source chunk_size 1', r.unpack() == [16, 25], r.unpack())
+    check('lazy source longer than iterable_len: 10 results', r.unpack() == [i * i for i in range(10)],
+          r.unpack())
+
+    # A source that fails: the map fails with its error.
+    count = [0]
+
+    def failing_source(*unused):
+        count[0] += 1
+        if count[0] > 10:
+            raise GLib.Error.new_literal(GLib.quark_from_string(MY_DOMAIN), 'source failed', 9)
+        return GLib.Variant('x', count[0])
+
+    opts = Mpire.MapOptions.new()
+    opts.set_chunk_size(3)
+    opts.set_source(failing_source)
+    expect_error('lazy source raising GLib.Error: the map fails with it',
+                 lambda: pool.map(square_task, None, opts, None),
+                 lambda e: e.domain == MY_DOMAIN and e.code == 9 and 'source failed' in e.message,
+                 '%s code 9' % MY_DOMAIN)
+    still_works('lazy source raising GLib.Error: next map works', pool)
 
 
 def test_endless_source(pool):
@@ -519,7 +588,7 @@ def test_cancel(pool):
             cancellable.cancel()
             return GLib.SOURCE_REMOVE
 
-        pool.map_async(slow_task, ax(range(40)), opts, cancellable, cb)
+        pool.map_async(slow_task, ax(range(60)), opts, cancellable, cb)
         GLib.timeout_add(500, cancel)
 
     t0 = time.monotonic()
@@ -528,13 +597,13 @@ def test_cancel(pool):
           isinstance(r, GLib.Error) and r.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED),
           describe(r))
     if 'cancel' in times and 'done' in times:
-        # 40 tasks of 0.2 s on 2 workers take 4 s; cancelled after 0.5 s.
+        # 60 tasks of 0.2 s on 2 workers take 6 s; cancelled after 0.5 s.
         check('cancel map_async: ends soon after the cancel',
-              times['done'] - times['cancel'] < 1.0,
+              times['done'] - times['cancel'] < 1.5,
               '%.2f s after the cancel' % (times['done'] - times['cancel']))
     still_works('cancel map_async: next map works', pool)
     check('cancel map_async: whole test well under the uncancelled time',
-          time.monotonic() - t0 < 3.5, '%.2f s' % (time.monotonic() - t0))
+          time.monotonic() - t0 < 4.0, '%.2f s' % (time.monotonic() - t0))
 
     # The blocking map takes a cancellable too: cancel it from another thread.
     cancellable = Gio.Cancellable()
@@ -542,11 +611,11 @@ def test_cancel(pool):
     timer.start()
     t0 = time.monotonic()
     expect_error('cancel blocking map from another thread: G_IO_ERROR_CANCELLED',
-                 lambda: pool.map(slow_task, ax(range(40)), opts, cancellable),
+                 lambda: pool.map(slow_task, ax(range(60)), opts, cancellable),
                  lambda e: e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED),
                  'G_IO_ERROR_CANCELLED')
     timer.join()
-    check('cancel blocking map: ends soon', time.monotonic() - t0 < 2.0,
+    check('cancel blocking map: ends soon', time.monotonic() - t0 < 2.5,
           '%.2f s' % (time.monotonic() - t0))
     still_works('cancel blocking map: next map works', pool)
 
@@ -774,6 +843,7 @@ def main():
             test_map, test_map_unordered, test_imap, test_imap_unordered,
             test_tuple_args, test_kwargs, test_mixed, test_empty,
             test_task_glib_error, test_task_value_error, test_task_not_a_variant,
+            test_typed_tasks,
             test_lazy_source, test_endless_source, test_map_async, test_imap_async,
             test_cancel, test_pool_busy, test_bad_input,
         ], watchdog, pool)

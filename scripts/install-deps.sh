@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages mpire-glib needs to build, test and run
+# its demo, if any is missing. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  gcc libc6-dev meson ninja-build pkg-config gettext
+  libglib2.0-dev libgirepository1.0-dev gobject-introspection
+  libsoup-3.0-dev libjson-glib-dev
+  python3 python3-gi gjs
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+
+echo "Installing: ${missing[*]}"
+$sudo apt-get update
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends \
+  -o DPkg::Lock::Timeout=120 "${missing[@]}"
