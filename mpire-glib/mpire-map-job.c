@@ -117,8 +117,8 @@ check_count (gint64       value,
     return TRUE;
 
   g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
-               _("The map option “%s” must not be negative (it is %" G_GINT64_FORMAT ")"),
-               name, value);
+               _("The map option “%s” must not be negative (it is %lld)"),
+               name, (long long) value);
   return FALSE;
 }
 
@@ -152,7 +152,7 @@ mpire_map_job_new (MpireWorkerPool  *pool,
     {
       g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
                    _("The map option “iterable-len” must be -1 (unknown) or a number of "
-                     "tasks (it is %" G_GINT64_FORMAT ")"), iterable_len);
+                     "tasks (it is %lld)"), (long long) iterable_len);
       return NULL;
     }
 

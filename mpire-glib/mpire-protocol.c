@@ -46,7 +46,7 @@ mpire_frame_encode (MpireMessageKind   kind,
   if (size >= MPIRE_FRAME_MAX_BODY)
     {
       g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
-                   _("A message of %" G_GSIZE_FORMAT " bytes is too large to send to or "
+                   _("A message of %zu bytes is too large to send to or "
                      "from a worker (the limit is 2 GiB); use smaller chunks"), size);
       return NULL;
     }

@@ -310,8 +310,8 @@ check_results (MpireWorkerLink  *link,
     return TRUE;
 
   g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
-               _("Worker %d sent %" G_GSIZE_FORMAT " results of type “%s” for a chunk of "
-                 "%" G_GSIZE_FORMAT " tasks"),
+               _("Worker %d sent %zu results of type “%s” for a chunk of "
+                 "%zu tasks"),
                mpire_worker_link_get_id (link),
                g_variant_is_of_type (results, G_VARIANT_TYPE_ARRAY) ? g_variant_n_children (results) : 0,
                g_variant_get_type_string (results), chunk->n_tasks);
@@ -445,7 +445,7 @@ on_gone (MpireWorkerLink *link,
       g_autofree char *args = describe_args (chunk, 0);
       GError *error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
                                    _("Worker %d %s while running task “%s” on a chunk of "
-                                     "%" G_GSIZE_FORMAT " tasks starting with arguments %s"),
+                                     "%zu tasks starting with arguments %s"),
                                    id, status, mpire_map_job_get_task_name (chunk->job),
                                    chunk->n_tasks, args);
 
