@@ -14,6 +14,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "mpire-backend-private.h"
+#include "mpire-child-watch-private.h"
 #include "mpire-error.h"
 #include "mpire-worker-private.h"
 
@@ -55,46 +56,24 @@ fork_start (const MpireWorkerStartInfo  *info,
   return GINT_TO_POINTER (pid);
 }
 
-typedef struct
+/* Shared with the spawn backend: a worker process, by pid. */
+void
+mpire_process_watch (gpointer       handle,
+                     GMainContext  *context,
+                     void         (*exited) (int wait_status, gpointer data),
+                     gpointer       data)
 {
-  void     (*exited) (int wait_status, gpointer data);
-  gpointer data;
-} ExitWatch;
-
-static void
-child_exited (GPid     pid,
-              int      wait_status,
-              gpointer user_data)
-{
-  ExitWatch *watch = user_data;
-
-  watch->exited (wait_status, watch->data);
+  mpire_child_watch_add (GPOINTER_TO_INT (handle), context, exited, data);
 }
 
-static void
-fork_watch (gpointer       handle,
-            GMainContext  *context,
-            void         (*exited) (int wait_status, gpointer data),
-            gpointer       data)
-{
-  g_autoptr(GSource) source = g_child_watch_source_new (GPOINTER_TO_INT (handle));
-  ExitWatch *watch = g_new (ExitWatch, 1);
-
-  watch->exited = exited;
-  watch->data = data;
-  g_source_set_callback (source, G_SOURCE_FUNC (child_exited), watch, g_free);
-  g_source_set_static_name (source, "[mpire] fork worker exit");
-  g_source_attach (source, context);
-}
-
-static void
-fork_kill (gpointer handle)
+void
+mpire_process_kill (gpointer handle)
 {
   kill (GPOINTER_TO_INT (handle), SIGKILL);
 }
 
-static void
-fork_free (gpointer handle)
+void
+mpire_process_free (gpointer handle)
 {
 }
 
@@ -102,7 +81,7 @@ const MpireBackend *
 mpire_backend_fork (void)
 {
   static const MpireBackend backend = {
-    fork_start, fork_watch, fork_kill, fork_free, TRUE,
+    fork_start, mpire_process_watch, mpire_process_kill, mpire_process_free, TRUE,
   };
 
   return &backend;

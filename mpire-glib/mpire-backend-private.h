@@ -28,6 +28,14 @@ typedef struct
   gboolean is_process;
 } MpireBackend;
 
+/* The watch, kill and free of both process backends: handle is a pid. */
+void mpire_process_watch (gpointer       handle,
+                          GMainContext  *context,
+                          void         (*exited) (int wait_status, gpointer data),
+                          gpointer       data);
+void mpire_process_kill  (gpointer       handle);
+void mpire_process_free  (gpointer       handle);
+
 const MpireBackend *mpire_backend_spawn     (void);
 const MpireBackend *mpire_backend_fork      (void);
 const MpireBackend *mpire_backend_threading (void);

@@ -1,9 +1,11 @@
-/* mpire-backend-spawn.c: workers that are new processes (GSubprocess)
+/* mpire-backend-spawn.c: workers that are new processes
  *
  * SPDX-License-Identifier: MIT
  */
 
 #include "config.h"
+
+#include <unistd.h>
 
 #include <glib/gi18n-lib.h>
 
@@ -14,97 +16,49 @@
 /* The worker's end of the channel is this fd in the child. */
 #define CHILD_CHANNEL_FD 3
 
+/* g_spawn rather than GSubprocess: GSubprocess reaps its child with
+ * GLib's child watch, which in GLib 2.74 can report a child that is
+ * still exiting as exited with status 0 and leave it a zombie (see
+ * mpire-child-watch.c). The pool watches and reaps its workers itself. */
 static gpointer
 spawn_start (const MpireWorkerStartInfo  *info,
              int                          child_fd,
              GError                     **error)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autofree char *cwd = g_get_current_dir ();
   g_autofree char *fd_str = g_strdup_printf ("%d", CHILD_CHANNEL_FD);
+  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), MPIRE_WORKER_FD_ENV, fd_str, TRUE);
+  const int source_fds[] = { child_fd };
+  const int target_fds[] = { CHILD_CHANNEL_FD };
   g_autoptr(GError) local_error = NULL;
-  GSubprocess *subprocess;
+  GPid pid = 0;
+  gboolean spawned;
 
-  g_subprocess_launcher_set_cwd (launcher, cwd);
-  g_subprocess_launcher_setenv (launcher, MPIRE_WORKER_FD_ENV, fd_str, TRUE);
-  g_subprocess_launcher_take_fd (launcher, child_fd, CHILD_CHANNEL_FD);
+  spawned = g_spawn_async_with_pipes_and_fds (cwd, info->argv, (const char * const *) envp,
+                                              G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH |
+                                              G_SPAWN_STDIN_FROM_DEV_NULL,
+                                              NULL, NULL, -1, -1, -1,
+                                              source_fds, target_fds, G_N_ELEMENTS (source_fds),
+                                              &pid, NULL, NULL, NULL, &local_error);
+  /* The parent must not keep the worker's end: it would never see EOF. */
+  close (child_fd);
 
-  subprocess = g_subprocess_launcher_spawnv (launcher, info->argv, &local_error);
-  /* The launcher keeps the child's end open until it is freed: drop it now
-   * (autoptr) so that the pool sees EOF when the worker dies. */
-  if (subprocess == NULL)
-    g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
-                 _("Could not start worker %d (“%s”): %s"),
-                 info->worker_id, info->argv[0], local_error->message);
+  if (!spawned)
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
+                   _("Could not start worker %d (“%s”): %s"),
+                   info->worker_id, info->argv[0], local_error->message);
+      return NULL;
+    }
 
-  return subprocess;
-}
-
-typedef struct
-{
-  GSubprocess *subprocess;
-  void       (*exited) (int wait_status, gpointer data);
-  gpointer     data;
-} ExitWatch;
-
-static void
-wait_done (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  g_autofree ExitWatch *watch = user_data;
-  GSubprocess *subprocess = G_SUBPROCESS (object);
-
-  g_subprocess_wait_finish (subprocess, result, NULL);
-  watch->exited (g_subprocess_get_status (subprocess), watch->data);
-}
-
-/* Runs in the pool's thread, whose thread-default context is where the
- * wait's callback must run. */
-static gboolean
-start_wait (gpointer user_data)
-{
-  ExitWatch *watch = user_data;
-
-  g_subprocess_wait_async (watch->subprocess, NULL, wait_done, watch);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-spawn_watch (gpointer       handle,
-             GMainContext  *context,
-             void         (*exited) (int wait_status, gpointer data),
-             gpointer       data)
-{
-  g_autoptr(GSource) source = g_idle_source_new ();
-  ExitWatch *watch = g_new (ExitWatch, 1);
-
-  watch->subprocess = handle;
-  watch->exited = exited;
-  watch->data = data;
-
-  g_source_set_callback (source, start_wait, watch, NULL);
-  g_source_set_static_name (source, "[mpire] spawn worker watch");
-  g_source_attach (source, context);
-}
-
-static void
-spawn_kill (gpointer handle)
-{
-  g_subprocess_force_exit (handle);
-}
-
-static void
-spawn_free (gpointer handle)
-{
-  g_object_unref (handle);
+  return GINT_TO_POINTER (pid);
 }
 
 const MpireBackend *
 mpire_backend_spawn (void)
 {
   static const MpireBackend backend = {
-    spawn_start, spawn_watch, spawn_kill, spawn_free, TRUE,
+    spawn_start, mpire_process_watch, mpire_process_kill, mpire_process_free, TRUE,
   };
 
   return &backend;

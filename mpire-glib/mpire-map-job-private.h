@@ -81,6 +81,8 @@ void         mpire_map_job_post         (MpireMapJob        *job,
                                          gboolean            boxed,
                                          GError             *error);
 void         mpire_chunk_free           (MpireChunk         *chunk);
+GVariant    *mpire_chunk_get_task_args  (MpireChunk         *chunk,
+                                         gsize               index);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpireMapJob, mpire_map_job_unref)
 

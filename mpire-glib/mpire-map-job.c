@@ -73,6 +73,11 @@ struct _MpireMapJob
   gboolean           finished;     /* written under the pool's lock */
   gboolean           told_finished;
 
+  /* progress signal */
+  gint64             n_done;       /* completed (map) or handed out (imap) */
+  gint64             progress_done;
+  gint64             progress_time;
+
   GMainContext      *context;
   GSource           *inbox_source;
   GSource           *cancel_source;
@@ -287,14 +292,53 @@ mpire_map_job_get_n_pulled (MpireMapJob *job)
   return job->n_pulled;
 }
 
-/* Tells the caller's side about new results, and about the end once. */
+/* At most one emission per interval, except the last one. */
+#define PROGRESS_INTERVAL_USEC (G_USEC_PER_SEC / 20)
+
 static void
-notify (MpireMapJob *job)
+emit_progress (MpireMapJob *job,
+               gboolean     last)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (job->n_done == job->progress_done && (!last || job->progress_time != 0))
+    return;
+  if (!last && now - job->progress_time < PROGRESS_INTERVAL_USEC)
+    return;
+
+  job->progress_done = job->n_done;
+  job->progress_time = now;
+  mpire_worker_pool_emit_progress (job->pool, job->n_done, MAX (job->limit, 0));
+}
+
+/* Signals follow what the caller has: a collecting call ends when its
+ * job does, an iterating one once its last result was taken. The end is
+ * told once: the last progress, then `finished`. */
+static void
+update_signals (MpireMapJob *job)
 {
   if (job->told_finished)
     return;
-  job->told_finished = job->finished;
-  if (job->notify != NULL)
+
+  if (job->finished && (job->collect || g_queue_is_empty (&job->ready)))
+    {
+      job->told_finished = TRUE;
+      emit_progress (job, TRUE);
+      mpire_worker_pool_emit_finished (job->pool);
+    }
+  else
+    emit_progress (job, FALSE);
+}
+
+/* Tells the caller's side about new results; a collecting call hears
+ * about its end once. */
+static void
+notify (MpireMapJob *job)
+{
+  gboolean told_before = job->told_finished;
+
+  update_signals (job);
+  if (job->notify != NULL && !(job->collect && told_before))
     job->notify (job, job->notify_data);
 }
 
@@ -494,6 +538,19 @@ feed (MpireMapJob *job)
   check_done (job);
 }
 
+/* The arguments of task @index of @chunk, or %NULL past its end. */
+GVariant *
+mpire_chunk_get_task_args (MpireChunk *chunk,
+                           gsize       index)
+{
+  g_autoptr(GVariant) child = NULL;
+
+  if (index >= chunk->n_tasks)
+    return NULL;
+  child = g_variant_get_child_value (chunk->args, index);
+  return chunk->boxed ? g_variant_get_variant (child) : g_steal_pointer (&child);
+}
+
 static void
 handle_message (MpireMapJob *job,
                 JobMessage  *message)
@@ -507,17 +564,28 @@ handle_message (MpireMapJob *job,
       make_ready (job, message->chunk->index, message->results, message->boxed);
       job->n_chunks_done++;
       if (job->collect)
-        job->n_consumed += message->chunk->n_tasks;
+        {
+          job->n_consumed += message->chunk->n_tasks;
+          job->n_done += message->chunk->n_tasks;
+        }
       job->n_workers_lost = 0;
       feed (job);
       break;
 
     case MPIRE_JOB_CHUNK_FAILED:
-      /* The results of the tasks before the failed one come first, when
-       * every result before them is ready; nothing after them does. */
+      /* A task's own error comes with the results of the tasks before it
+       * in its chunk: they come first, when every result before them is
+       * ready; nothing after them does. */
       if (message->results != NULL && g_variant_n_children (message->results) > 0 &&
           (!job->ordered || message->chunk->index == job->next_index))
         push_ready (job, message->results, message->boxed);
+      {
+        g_autoptr(GVariant) args = NULL;
+
+        if (message->results != NULL)
+          args = mpire_chunk_get_task_args (message->chunk, g_variant_n_children (message->results));
+        mpire_worker_pool_emit_task_failed (job->pool, message->error, args);
+      }
       finish (job, g_steal_pointer (&message->error));
       break;
 
@@ -669,7 +737,9 @@ mpire_map_job_next (MpireMapJob  *job,
       if (rc->offset == g_variant_n_children (rc->results))
         result_chunk_free (g_queue_pop_head (&job->ready));
       job->n_consumed++;
+      job->n_done++;
       feed (job);
+      update_signals (job);
       return MPIRE_JOB_NEXT_ITEM;
     }
 

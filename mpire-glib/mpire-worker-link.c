@@ -16,6 +16,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "mpire-backend-private.h"
+#include "mpire-child-watch-private.h"
 #include "mpire-error.h"
 #include "mpire-worker-link-private.h"
 
@@ -406,6 +407,8 @@ mpire_worker_link_free (MpireWorkerLink *self)
 char *
 mpire_describe_wait_status (int wait_status)
 {
+  if (wait_status == MPIRE_WAIT_STATUS_UNKNOWN)
+    return g_strdup (_("exited (its exit status was collected elsewhere)"));
   if (WIFSIGNALED (wait_status))
     return g_strdup_printf (_("was killed by signal %d (%s)"),
                             WTERMSIG (wait_status), g_strsignal (WTERMSIG (wait_status)));

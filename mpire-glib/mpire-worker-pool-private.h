@@ -22,4 +22,13 @@ void     mpire_worker_pool_release       (MpireWorkerPool  *self,
                                           MpireMapJob      *job,
                                           gboolean          abort);
 
+/* Signals, emitted by a job in its context. */
+void     mpire_worker_pool_emit_progress    (MpireWorkerPool *self,
+                                             gint64           done,
+                                             gint64           total);
+void     mpire_worker_pool_emit_task_failed (MpireWorkerPool *self,
+                                             const GError    *error,
+                                             GVariant        *args);
+void     mpire_worker_pool_emit_finished    (MpireWorkerPool *self);
+
 G_END_DECLS

@@ -111,6 +111,15 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+enum {
+  PROGRESS,
+  TASK_FAILED,
+  FINISHED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static void on_frame  (MpireWorkerLink *link, MpireMessageKind kind, GVariant *body, gpointer data);
 static void on_broken (MpireWorkerLink *link, const GError *error, gpointer data);
 static void on_gone   (MpireWorkerLink *link, int wait_status, gpointer data);
@@ -200,15 +209,24 @@ effective_n_jobs (MpireWorkerPool *self)
   return self->n_jobs > 0 ? self->n_jobs : mpire_cpu_count ();
 }
 
+/* Whether @link is one of the pool's current workers (not one told to
+ * go). */
+static gboolean
+is_active (MpireWorkerPool *self,
+           MpireWorkerLink *link)
+{
+  int id = mpire_worker_link_get_id (link);
+
+  return id < (int) self->slots->len && self->slots->pdata[id] == link;
+}
+
 static void
 retire (MpireWorkerPool *self,
         MpireWorkerLink *link,
         gboolean         kill)
 {
-  int id = mpire_worker_link_get_id (link);
-
-  if (id < (int) self->slots->len && self->slots->pdata[id] == link)
-    self->slots->pdata[id] = NULL;
+  if (is_active (self, link))
+    self->slots->pdata[mpire_worker_link_get_id (link)] = NULL;
   if (kill)
     mpire_worker_link_kill (link);
   else
@@ -255,15 +273,12 @@ static char *
 describe_args (MpireChunk *chunk,
                gsize       index)
 {
-  g_autoptr(GVariant) child = NULL;
-  g_autoptr(GVariant) args = NULL;
+  g_autoptr(GVariant) args = mpire_chunk_get_task_args (chunk, index);
   char *text;
 
-  if (index >= chunk->n_tasks)
+  if (args == NULL)
     return g_strdup ("?");
 
-  child = g_variant_get_child_value (chunk->args, index);
-  args = chunk->boxed ? g_variant_get_variant (child) : g_variant_ref (child);
   text = g_variant_print (args, FALSE);
   if (g_utf8_strlen (text, -1) > 200)
     {
@@ -414,12 +429,13 @@ on_broken (MpireWorkerLink *link,
 {
   MpireWorkerPool *self = data;
   MpireChunk *chunk = g_queue_pop_head (mpire_worker_link_get_chunks (link));
+  gboolean was_active = is_active (self, link);
 
   retire (self, link, TRUE);
   if (chunk != NULL)
     mpire_map_job_post (chunk->job, MPIRE_JOB_CHUNK_FAILED, chunk, NULL, FALSE,
                         g_error_copy (error));
-  else if (self->job != NULL)
+  else if (was_active && self->job != NULL)
     mpire_map_job_post (self->job, MPIRE_JOB_CHUNK_FAILED, NULL, NULL, FALSE,
                         g_error_copy (error));
 }
@@ -432,7 +448,7 @@ on_gone (MpireWorkerLink *link,
   MpireWorkerPool *self = data;
   GQueue *chunks = mpire_worker_link_get_chunks (link);
   int id = mpire_worker_link_get_id (link);
-  gboolean was_active = id < (int) self->slots->len && self->slots->pdata[id] == link;
+  gboolean was_active = is_active (self, link);
   MpireChunk *chunk;
 
   if (was_active)
@@ -946,6 +962,76 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
     g_param_spec_boxed ("worker-argv", NULL, NULL, G_TYPE_STRV, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * MpireWorkerPool::progress:
+   * @self: the pool
+   * @done: tasks done so far: completed for `map`, handed out for `imap`
+   * @total: the number of tasks, or 0 when unknown
+   *
+   * Tells how far the running call is, in the thread-default main
+   * context of the thread that started it. At most about 20 emissions a
+   * second, so that even millions of tiny tasks cannot flood a user
+   * interface, and always a last one when the call ends.
+   *
+   * Since: 1.0
+   */
+  signals[PROGRESS] =
+    g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_INT64);
+
+  /**
+   * MpireWorkerPool::task-failed:
+   * @self: the pool
+   * @error: the error the call fails with
+   * @args: (nullable): the arguments of the failed task, or %NULL when
+   *   they are not known (a worker that died while running a chunk)
+   *
+   * Emitted when a task of the running call fails, before the call
+   * reports the error, in the context of the thread that started it.
+   *
+   * Since: 1.0
+   */
+  signals[TASK_FAILED] =
+    g_signal_new ("task-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_ERROR, G_TYPE_VARIANT);
+
+  /**
+   * MpireWorkerPool::finished:
+   * @self: the pool
+   *
+   * Emitted once when a call of the map family ends, whether it
+   * succeeded, failed or was cancelled, after the last
+   * [signal@Mpire.WorkerPool::progress] and before the call's result is
+   * returned (or its callback runs).
+   *
+   * Since: 1.0
+   */
+  signals[FINISHED] =
+    g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+void
+mpire_worker_pool_emit_progress (MpireWorkerPool *self,
+                                 gint64           done,
+                                 gint64           total)
+{
+  g_signal_emit (self, signals[PROGRESS], 0, done, total);
+}
+
+void
+mpire_worker_pool_emit_task_failed (MpireWorkerPool *self,
+                                    const GError    *error,
+                                    GVariant        *args)
+{
+  g_signal_emit (self, signals[TASK_FAILED], 0, error, args);
+}
+
+void
+mpire_worker_pool_emit_finished (MpireWorkerPool *self)
+{
+  g_signal_emit (self, signals[FINISHED], 0);
 }
 
 static void

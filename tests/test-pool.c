@@ -168,7 +168,8 @@ count_fds (void)
   return n;
 }
 
-/* Children of every thread of this process, zombies included. */
+/* Children of every thread of this process, zombies included (listed
+ * with --verbose). */
 static guint
 count_children (void)
 {
@@ -186,8 +187,16 @@ count_children (void)
         continue;
       pids = g_strsplit (g_strstrip (contents), " ", -1);
       for (guint i = 0; pids[i] != NULL; i++)
-        if (*pids[i] != '\0')
+        {
+          g_autofree char *stat_path = g_strdup_printf ("/proc/%s/stat", pids[i]);
+          g_autofree char *stat = NULL;
+
+          if (*pids[i] == '\0')
+            continue;
+          if (g_test_verbose () && g_file_get_contents (stat_path, &stat, NULL, NULL))
+            g_test_message ("child of thread %s: %s", tid, g_strstrip (stat));
           n++;
+        }
     }
   return n;
 }
@@ -1087,6 +1096,173 @@ test_workers_that_exit (void)
   assert_squares (result, 10);
 }
 
+typedef struct
+{
+  GArray   *done;        /* progress values, in order */
+  gint64    total;
+  guint     n_finished;
+  gboolean  finished_after_last_progress;
+  guint     n_failed;
+  GError   *failure;
+  GVariant *failed_args;
+} SignalLog;
+
+static void
+on_progress (MpireWorkerPool *pool,
+             gint64           done,
+             gint64           total,
+             SignalLog       *log)
+{
+  g_assert_cmpuint (log->n_finished, ==, 0);
+  g_array_append_val (log->done, done);
+  log->total = total;
+}
+
+static void
+on_finished (MpireWorkerPool *pool,
+             SignalLog       *log)
+{
+  log->n_finished++;
+  log->finished_after_last_progress = log->done->len > 0;
+}
+
+static void
+on_task_failed (MpireWorkerPool *pool,
+                const GError    *error,
+                GVariant        *args,
+                SignalLog       *log)
+{
+  log->n_failed++;
+  g_clear_error (&log->failure);
+  log->failure = g_error_copy (error);
+  g_clear_pointer (&log->failed_args, g_variant_unref);
+  log->failed_args = args != NULL ? g_variant_ref (args) : NULL;
+}
+
+static void
+signal_log_connect (SignalLog       *log,
+                    MpireWorkerPool *pool)
+{
+  memset (log, 0, sizeof *log);
+  log->done = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_signal_connect (pool, "progress", G_CALLBACK (on_progress), log);
+  g_signal_connect (pool, "finished", G_CALLBACK (on_finished), log);
+  g_signal_connect (pool, "task-failed", G_CALLBACK (on_task_failed), log);
+}
+
+static void
+signal_log_clear (SignalLog       *log,
+                  MpireWorkerPool *pool)
+{
+  g_signal_handlers_disconnect_by_data (pool, log);
+  g_array_unref (log->done);
+  g_clear_error (&log->failure);
+  g_clear_pointer (&log->failed_args, g_variant_unref);
+}
+
+static void
+assert_progress_complete (SignalLog *log,
+                          gint64     total)
+{
+  g_assert_cmpuint (log->done->len, >, 0);
+  for (guint i = 1; i < log->done->len; i++)
+    g_assert_cmpint (g_array_index (log->done, gint64, i - 1), <=, g_array_index (log->done, gint64, i));
+  g_assert_cmpint (g_array_index (log->done, gint64, log->done->len - 1), ==, total);
+  g_assert_cmpint (log->total, ==, total);
+  g_assert_cmpuint (log->n_finished, ==, 1);
+  g_assert_true (log->finished_after_last_progress);
+}
+
+static void
+test_signals_progress (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(MpireResultIter) iter = NULL;
+  SignalLog log;
+  GVariant *item;
+  gint64 taken = 0;
+
+  signal_log_connect (&log, pool);
+  mpire_map_options_set_chunk_size (options, 50);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10000), options, NULL, &error);
+  g_assert_no_error (error);
+  assert_progress_complete (&log, 10000);
+  g_assert_cmpuint (log.n_failed, ==, 0);
+  signal_log_clear (&log, pool);
+
+  /* imap: progress is what the caller has taken. */
+  signal_log_connect (&log, pool);
+  iter = mpire_worker_pool_imap (pool, square_task, range_variant (2000), options, &error);
+  g_assert_no_error (error);
+  while ((item = mpire_result_iter_next (iter, NULL, &error)) != NULL)
+    {
+      taken++;
+      if (log.done->len > 0)
+        g_assert_cmpint (g_array_index (log.done, gint64, log.done->len - 1), <=, taken);
+      /* It ends when the last result is taken. */
+      g_assert_cmpuint (log.n_finished, ==, taken == 2000 ? 1 : 0);
+      g_variant_unref (item);
+    }
+  g_assert_no_error (error);
+  assert_progress_complete (&log, 2000);
+  signal_log_clear (&log, pool);
+
+  /* An empty map still ends with progress and finished. */
+  signal_log_connect (&log, pool);
+  g_clear_pointer (&result, g_variant_unref);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (0), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_progress_complete (&log, 0);
+  signal_log_clear (&log, pool);
+}
+
+static void
+test_signals_rate_limited (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  SignalLog log;
+  gint64 start = g_get_monotonic_time ();
+  double seconds;
+
+  /* 10,000 chunks, each of which could make an emission. */
+  signal_log_connect (&log, pool);
+  mpire_map_options_set_chunk_size (options, 100);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (1000000), options, NULL, &error);
+  g_assert_no_error (error);
+  seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  assert_progress_complete (&log, 1000000);
+  g_test_message ("%u progress signals in %.2f s", log.done->len, seconds);
+  /* About 20 a second, and one at the end. */
+  g_assert_cmpuint (log.done->len, <=, 25 * seconds + 2);
+  signal_log_clear (&log, pool);
+}
+
+static void
+test_signals_task_failed (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  SignalLog log;
+
+  signal_log_connect (&log, pool);
+  result = mpire_worker_pool_map (pool, fail_task, range_variant (100), NULL, NULL, &error);
+  g_assert_error (error, TEST_ERROR, 42);
+  g_assert_cmpuint (log.n_failed, ==, 1);
+  g_assert_error (log.failure, TEST_ERROR, 42);
+  g_assert_cmpstr (log.failure->message, ==, error->message);
+  g_assert_nonnull (log.failed_args);
+  assert_printed (log.failed_args, TRUE, "int64 7");
+  g_assert_cmpuint (log.n_finished, ==, 1);
+  signal_log_clear (&log, pool);
+}
+
 static char *
 pid_file_path (pid_t test_pid)
 {
@@ -1247,6 +1423,9 @@ main (int argc, char **argv)
   add_test ("dispose/leaves-nothing", test_dispose_leaves_nothing);
   add_test ("faults/workers-that-exit", test_workers_that_exit);
   add_test ("faults/parent-dies", test_parent_dies);
+  add_test ("signals/progress", test_signals_progress);
+  add_test ("signals/rate-limited", test_signals_rate_limited);
+  add_test ("signals/task-failed", test_signals_task_failed);
 
   return g_test_run ();
 }

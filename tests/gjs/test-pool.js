@@ -261,6 +261,22 @@ function testMisc(pool, label) {
     check(`${label}: the running imap is unharmed`, count === 1000, `${count}`);
     stillWorks(`${label}: map works once the imap is exhausted`, pool);
 
+    const progress = [];
+    let finished = 0;
+    const handlers = [
+        pool.connect('progress', (p, done, total) => progress.push([done, total])),
+        pool.connect('finished', () => finished++),
+    ];
+    const opts = Mpire.MapOptions.new();
+    opts.set_chunk_size(100);
+    pool.map(squareTask, ax(range(3000)), opts, null);
+    handlers.forEach(h => pool.disconnect(h));
+    check(`${label}: progress is monotonic and ends at the total`,
+        progress.length > 0 && progress.every((p, i) => i === 0 || progress[i - 1][0] <= p[0]) &&
+        progress[progress.length - 1][0] === 3000 && progress[progress.length - 1][1] === 3000,
+        JSON.stringify(progress.slice(-3)));
+    check(`${label}: finished fires once`, finished === 1, `${finished}`);
+
     const idPool = Mpire.WorkerPool.new(N_JOBS, pool.start_method);
     idPool.pass_worker_id = true;
     const ids = idPool.map(workerIdTask, ax(range(40)), null, null).deepUnpack();
@@ -275,7 +291,7 @@ function testSpawn() {
     testMapAsync(pool, 'spawn');
     testMisc(pool, 'spawn');
 
-    // The task that the fork section runs under garbage collection.
+    // A task that makes the engine collect garbage.
     const r = pool.map(allocTask, ax(range(4)), null, null);
     check('spawn: a JS task that collects garbage finishes',
         sameArray(r.deepUnpack(), range(4).map(i => 500000 + i)), JSON.stringify(r.deepUnpack()));

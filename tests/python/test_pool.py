@@ -673,6 +673,36 @@ def test_bad_input(pool):
     still_works('bad input: the pool still works', pool)
 
 
+def test_signals(pool):
+    progress, finished, failed = [], [], []
+    handlers = [
+        pool.connect('progress', lambda p, done, total: progress.append((done, total))),
+        pool.connect('finished', lambda p: finished.append(len(progress))),
+        pool.connect('task-failed', lambda p, e, args: failed.append((e.domain, e.code, args))),
+    ]
+    try:
+        opts = Mpire.MapOptions.new()
+        opts.set_chunk_size(100)
+        pool.map(square_task, ax(range(5000)), opts, None)
+        check('signals: progress is monotonic',
+              all(a[0] <= b[0] for a, b in zip(progress, progress[1:])), progress)
+        check('signals: progress ends at the total', progress[-1:] == [(5000, 5000)], progress[-3:])
+        check('signals: finished once, after the last progress',
+              finished == [len(progress)], (finished, len(progress)))
+        del progress[:], finished[:]
+        try:
+            pool.map(fail_task, ax(range(20)), None, None)
+        except GLib.Error:
+            pass
+        check('signals: task-failed carries the error and the arguments',
+              len(failed) == 1 and failed[0][0] == 'my-domain' and failed[0][1] == 3 and
+              failed[0][2] is not None and failed[0][2].unpack() == 7, failed)
+        check('signals: finished once after a failure', finished == [len(progress)], finished)
+    finally:
+        for h in handlers:
+            pool.disconnect(h)
+
+
 def test_worker_id():
     pool = new_pool(pass_worker_id=True)
     opts = Mpire.MapOptions.new()
@@ -845,7 +875,7 @@ def main():
             test_task_glib_error, test_task_value_error, test_task_not_a_variant,
             test_typed_tasks,
             test_lazy_source, test_endless_source, test_map_async, test_imap_async,
-            test_cancel, test_pool_busy, test_bad_input,
+            test_cancel, test_pool_busy, test_bad_input, test_signals,
         ], watchdog, pool)
         run_tests([test_worker_id, test_shared_objects, test_worker_state], watchdog)
         watchdog.reset('disposing the pool')

@@ -1,0 +1,24 @@
+/* mpire-child-watch-private.h: reaping worker processes
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Wait status given when the child was reaped by someone else (a
+ * SIGCHLD set to SIG_IGN, a waitpid(-1) in the program). */
+#define MPIRE_WAIT_STATUS_UNKNOWN (-1)
+
+typedef void (*MpireChildExitedFunc) (int      wait_status,
+                                      gpointer data);
+
+void mpire_child_watch_add (GPid                  pid,
+                            GMainContext         *context,
+                            MpireChildExitedFunc  exited,
+                            gpointer              data);
+
+G_END_DECLS
