@@ -23,9 +23,12 @@ slow_square (MpireWorkerContext  *context,
   return g_variant_new_int64 (x * x);
 }
 
+/* The pool's progress signal, at most about 20 times a second. */
 static void
-draw_bar (gint64 done,
-          gint64 total)
+draw_bar (MpireWorkerPool *pool,
+          gint64           done,
+          gint64           total,
+          gpointer         user_data)
 {
   int width = 40;
   int filled = total > 0 ? (int) (done * width / total) : 0;
@@ -40,12 +43,14 @@ main (int argc, char **argv)
 {
   g_autoptr(MpireTask) task = mpire_task_new ("slow-square", slow_square, NULL, NULL);
   g_autoptr(MpireWorkerPool) pool = NULL;
-  g_autoptr(MpireResultIter) results = NULL;
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GVariant) squares = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("ax"));
   MpireStartMethod method = MPIRE_START_METHOD_SPAWN;
-  gint64 n = 2000, done = 0, sum = 0;
-  GVariant *result;
+  gint64 n = 2000, sum = 0;
+  gsize n_results;
+  const gint64 *values;
 
   mpire_init (&argc, &argv);
 
@@ -60,29 +65,29 @@ main (int argc, char **argv)
     g_variant_builder_add (builder, "x", i);
 
   pool = mpire_worker_pool_new (0, method);
+  if (isatty (STDERR_FILENO))
+    g_signal_connect (pool, "progress", G_CALLBACK (draw_bar), NULL);
   g_print ("Squaring %" G_GINT64_FORMAT " numbers on %d workers\n", n, mpire_cpu_count ());
 
-  results = mpire_worker_pool_imap (pool, task, g_variant_builder_end (builder), NULL, &error);
-  while (results != NULL && (result = mpire_result_iter_next (results, NULL, &error)) != NULL)
-    {
-      gint64 square = g_variant_get_int64 (result);
-
-      if (done < 5 || done == n - 1)
-        g_print ("%s%" G_GINT64_FORMAT "^2 = %" G_GINT64_FORMAT "\n", done ? "" : "\n", done, square);
-      sum += square;
-      done++;
-      if (isatty (STDERR_FILENO))
-        draw_bar (done, n);
-      g_variant_unref (result);
-    }
-  g_printerr ("\n");
-
-  if (error != NULL)
+  /* Small chunks, so that the bar moves. */
+  mpire_map_options_set_chunk_size (options, 10);
+  squares = mpire_worker_pool_map (pool, task, g_variant_builder_end (builder), options, NULL, &error);
+  if (isatty (STDERR_FILENO))
+    g_printerr ("\n");
+  if (squares == NULL)
     {
       g_printerr ("Failed: %s\n", error->message);
       return EXIT_FAILURE;
     }
 
-  g_print ("Done: %" G_GINT64_FORMAT " results, sum of squares %" G_GINT64_FORMAT "\n", done, sum);
+  values = g_variant_get_fixed_array (squares, &n_results, sizeof (gint64));
+  for (gsize i = 0; i < n_results; i++)
+    {
+      if (i < 5 || i == n_results - 1)
+        g_print ("%" G_GSIZE_FORMAT "^2 = %" G_GINT64_FORMAT "\n", i, values[i]);
+      sum += values[i];
+    }
+
+  g_print ("Done: %" G_GSIZE_FORMAT " results, sum of squares %" G_GINT64_FORMAT "\n", n_results, sum);
   return EXIT_SUCCESS;
 }
