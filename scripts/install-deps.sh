@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages mpire-glib needs to build, test and run
-# its demo, if any is missing. Needs root (or sudo).
+# its demo, and those named as arguments, if any is missing. Needs root
+# (or sudo).
+# Usage: scripts/install-deps.sh [EXTRA-PACKAGE...]
 set -euo pipefail
 
 packages=(
@@ -8,6 +10,7 @@ packages=(
   libglib2.0-dev libgirepository1.0-dev gobject-introspection
   libsoup-3.0-dev libjson-glib-dev
   python3 python3-gi gjs
+  "$@"
 )
 
 missing=()

@@ -1,0 +1,243 @@
+#!/usr/bin/python3
+# format_table.py: merges the JSON lines of mpire-bench and bench_python.py
+# into one table.
+#
+# Usage: format_table.py RESULTS.jsonl...   (or the lines on standard input)
+#
+# Each input line is one measurement:
+#   workload  "tiny", "cpu-c", "cpu-py"
+#   lang      "C" or "Py": the language of the task function
+#   system    what ran it, e.g. "mpire-glib fork", "multiprocessing.Pool spawn"
+#   peer      "mpire", "seq", "floor", "pool-fork", "pool-spawn", "joblib", "parallel"
+#   mode      "warm" (pool started before the timed calls), "cold" (a new
+#             pool per timed call, start-up and shutdown included) or "n/a"
+#   n_jobs, n_tasks, times (seconds of each timed run), ok, error
+#   others_cpu_s, wall_s, n_cpus: CPU seconds that other processes used
+#             during the measurement (its wall time, the machine's CPUs)
+#
+# Columns: the median of the runs, tasks per second, the speed-up over the
+# sequential loop in the row's language (same workload), and for mpire-glib
+# rows the ratio to each peer: the peer's median divided by this row's, so
+# > 1 means mpire-glib is faster. A peer counts when it ran the same
+# workload, the same number of tasks and jobs, and the same mode (peers
+# without a pool, "n/a", match both). Lines that are not JSON are ignored.
+#
+# Exits 1 when a measurement failed (its row says why).
+#
+# SPDX-License-Identifier: MIT
+
+import json
+import statistics
+import sys
+
+DESCRIPTIONS = {
+    'tiny': 'tiny tasks: x*x over {n:,} int64 (map, default chunking) - per-task overhead',
+    'tiny-imapu': 'tiny tasks through imap_unordered, results consumed one by one ({n:,});'
+                  ' xseq against the tiny map\'s sequential loop',
+    'cpu-c': 'CPU-bound, C task: {n:,} tasks of 4.5M LCG steps (~5 ms each)',
+    'cpu-py': 'CPU-bound, Python task: {n:,} tasks of 40k LCG steps (~5 ms each)',
+}
+WORKLOAD_ORDER = ['tiny', 'tiny-imapu', 'cpu-c', 'cpu-py']
+# Workloads without a sequential row of their own use this one's.
+SEQ_OF = {'tiny-imapu': 'tiny'}
+PEERS = [('pool-fork', 'xPool-fork'), ('pool-spawn', 'xPool-spawn'),
+         ('joblib', 'xjoblib'), ('parallel', 'xparallel')]
+SYSTEM_ORDER = ['seq', 'floor', 'conv', 'mpire', 'pool-fork', 'pool-spawn', 'joblib', 'parallel']
+
+
+def load(paths):
+    records = []
+    streams = [open(p) for p in paths] if paths else [sys.stdin]
+    for stream in streams:
+        for line in stream:
+            line = line.strip()
+            if not line.startswith('{'):
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if record.get('ok') and record.get('times'):
+                record['median'] = statistics.median(record['times'])
+            else:
+                record['median'] = None
+            records.append(record)
+    return records
+
+
+def find(records, **want):
+    for r in records:
+        if all(r.get(k) == v for k, v in want.items()) and r['median'] is not None:
+            return r
+    return None
+
+
+def peer_row(records, row, peer):
+    for r in records:
+        if (r['workload'] == row['workload'] and r['peer'] == peer
+                and r['n_jobs'] == row['n_jobs'] and r['n_tasks'] == row['n_tasks']
+                and r['mode'] in (row['mode'], 'n/a') and r['median'] is not None):
+            return r
+    return None
+
+
+def others_share(r):
+    """Other processes' share of the CPUs during @r, and whether it is
+    enough to distort it (> 10%, and at least 0.1 s: clock ticks are 10 ms)."""
+    others, wall, cpus = r.get('others_cpu_s'), r.get('wall_s'), r.get('n_cpus') or 1
+    if others is None or not wall:
+        return '', False
+    share = 100 * others / (wall * cpus)
+    flag = share > 10 and others >= 0.1
+    return '%.0f%%%s' % (share, ' !' if flag else ''), flag
+
+
+def ratio(a, b):
+    return '%.2f' % (a / b) if a and b else ''
+
+
+def fmt_rate(n, t):
+    if not t:
+        return ''
+    rate = n / t
+    if rate >= 1e6:
+        return '%.2fM' % (rate / 1e6)
+    if rate >= 1e3:
+        return '%.1fk' % (rate / 1e3)
+    return '%.1f' % rate
+
+
+def main():
+    records = load(sys.argv[1:])
+    if not records:
+        print('no measurements', file=sys.stderr)
+        return 1
+    failed = False
+
+    header = (['lang', 'system', 'jobs', 'mode', 'median s', 'tasks/s', 'xseq']
+              + [p[1] for p in PEERS] + ['others'])
+    noisy = 0
+    rows_by_workload = {}
+    workloads = sorted({r['workload'] for r in records},
+                       key=lambda w: (WORKLOAD_ORDER.index(w) if w in WORKLOAD_ORDER else 99, w))
+    for workload in workloads:
+        rows = [r for r in records if r['workload'] == workload]
+        rows.sort(key=lambda r: (r['lang'] != 'C',
+                                 SYSTEM_ORDER.index(r['peer']) if r['peer'] in SYSTEM_ORDER else 99,
+                                 r['system'], r['mode'] == 'cold', r['n_jobs']))
+        table = []
+        for r in rows:
+            if r['median'] is None:
+                failed = True
+                table.append([r['lang'], r['system'], str(r['n_jobs']), r['mode'],
+                              'FAILED: %s' % r.get('error', 'no times')])
+                continue
+            seq = find(records, workload=SEQ_OF.get(workload, workload), lang=r['lang'], peer='seq',
+                       n_tasks=r['n_tasks'])
+            cells = [r['lang'], r['system'], str(r['n_jobs']), r['mode'], '%.4f' % r['median'],
+                     fmt_rate(r['n_tasks'], r['median']),
+                     ratio(seq['median'], r['median']) if seq else '']
+            for peer, _ in PEERS:
+                p = peer_row(records, r, peer) if r['peer'] == 'mpire' else None
+                cells.append(ratio(p['median'], r['median']) if p else '')
+            share, flag = others_share(r)
+            noisy += flag
+            cells.append(share)
+            table.append(cells)
+        rows_by_workload[workload] = (rows, table)
+
+    widths = [len(h) for h in header]
+    for _, table in rows_by_workload.values():
+        for cells in table:
+            if len(cells) == len(header):
+                widths = [max(w, len(c)) for w, c in zip(widths, cells)]
+
+    def line(cells):
+        out = []
+        for i, c in enumerate(cells):
+            out.append(c.ljust(widths[i]) if i < 4 else c.rjust(widths[i]))
+        return '  '.join(out).rstrip()
+
+    print(line(header))
+    for workload in workloads:
+        rows, table = rows_by_workload[workload]
+        n = rows[0]['n_tasks'] if rows else 0
+        print()
+        print('== %s' % DESCRIPTIONS.get(workload, workload).format(n=n))
+        for cells in table:
+            if len(cells) == len(header):
+                print(line(cells))
+            else:
+                print(line(cells[:4]) + '  ' + cells[4])
+    print()
+    print('median s: median of the timed runs. xseq: the sequential loop of the same language'
+          ' divided by this row.')
+    print('xPEER (mpire-glib rows): the peer\'s median divided by this row\'s, same workload,'
+          ' tasks, jobs and mode; > 1 = mpire-glib faster.')
+    print('warm: pool started (and kept alive) before the timed calls; cold: a new pool per'
+          ' call, start-up and shutdown timed.')
+    print('others: share of the CPUs that other processes used during the measurement;'
+          ' "!" = enough to distort it (after 2 retries).')
+    if noisy:
+        print('WARNING: %d measurement(s) ran while other processes used the CPUs (marked !):'
+              ' rerun on a quiet machine.' % noisy)
+
+    print_targets(records)
+    return 1 if failed else 0
+
+
+def rows_n(records, workload):
+    r = find(records, workload=workload)
+    return r['n_tasks'] if r else None
+
+
+def print_targets(records):
+    """The issue-5 targets that this run measures, as measured."""
+    lines = []
+
+    def pair(row_want, ref_want):
+        """The medians of a row and of its reference, and whether either was disturbed."""
+        row = find(records, **row_want)
+        ref = find(records, n_tasks=row['n_tasks'], **ref_want) if row else None
+        if not (row and ref):
+            return None, None, ''
+        noisy = others_share(row)[1] or others_share(ref)[1]
+        return row['median'], ref['median'], '  [noisy: others used the CPUs]' if noisy else ''
+
+    for method in ('spawn', 'fork', 'threading'):
+        t, seq, note = pair(dict(workload='cpu-c', system='mpire-glib %s' % method, mode='warm',
+                                 n_jobs=2),
+                            dict(workload='cpu-c', peer='seq'))
+        if t:
+            lines.append('CPU-bound C, 2 workers, %-9s %5.2fx the sequential C loop (target >= 1.9x)%s'
+                         % (method, seq / t, note))
+    for method in ('spawn', 'fork', 'threading'):
+        want = dict(workload='tiny', lang='C', system='mpire-glib %s' % method, mode='warm')
+        t, pool, note = pair(want, dict(workload='tiny', peer='pool-fork', mode='warm'))
+        if t:
+            lines.append('tiny C, %-9s %6.2fx the throughput of Pool.map fork (Python)'
+                         ' (target >= 20x)%s' % (method, pool / t, note))
+        t, seq, note = pair(want, dict(workload='tiny', lang='C', peer='seq'))
+        if t:
+            lines.append('tiny C, %-9s %6.2fx the time of the sequential C GVariant loop'
+                         ' (target <= 3x)%s' % (method, t / seq, note))
+    for method in ('fork', 'spawn'):
+        t, pool, note = pair(dict(workload='tiny', lang='Py', system='mpire-glib %s (GI)' % method,
+                                  mode='warm'),
+                             dict(workload='tiny', peer='pool-%s' % method, mode='warm'))
+        if t:
+            lines.append('tiny Python via GI, %-5s %5.2fx the throughput of Pool.map %s'
+                         ' (target >= 1x)%s' % (method, pool / t, method, note))
+            conv = find(records, workload='tiny', peer='conv', n_tasks=rows_n(records, 'tiny'),
+                        system='list->ax->list, Variant()/unpack()')
+            if conv:
+                lines.append('  (%.2fx counting list->ax->list by Variant()/unpack(), which the'
+                             ' map rows leave out)' % (pool / (t + conv['median'])))
+    if lines:
+        print()
+        print('Targets (issue 5) measured in this run:')
+        for line_ in lines:
+            print('  ' + line_)
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,817 @@
+/* mpire-bench.c: the C side of the mpire-glib benchmark
+ *
+ * Runs the workloads with C tasks on mpire-glib (each start method) and on
+ * the C peers: a sequential loop over the same GVariant array, a plain C
+ * loop (the floor), and GNU parallel running this program once per task.
+ * Prints one JSON object per line on standard output (format_table.py
+ * turns them, with bench_python.py's, into the table); progress goes to
+ * standard error.
+ *
+ * Usage: mpire-bench [--quick|--smoke] [--runs N] [--only tiny,cpu]
+ *                    [--tiny-tasks N] [--cpu-tasks N]
+ *                    [--methods spawn,fork,threading] [--no-parallel]
+ *        mpire-bench --one-task I     (prints the CPU task's result for I)
+ *
+ * Every measurement checks its result outside the timed region; a wrong
+ * result is reported as a failure, never as a time. Exits 1 if any check
+ * failed.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mpire-glib/mpire.h>
+
+/* The CPU-bound task: CPU_STEPS_C steps of a 64-bit LCG started from the
+ * task's index (about 5 ms here). workloads.py has the same algorithm
+ * with fewer steps for the same time in Python. */
+#define LCG_A       G_GUINT64_CONSTANT (6364136223846793005)
+#define LCG_C       G_GUINT64_CONSTANT (1442695040888963407)
+#define CPU_STEPS_C 4500000
+
+typedef struct
+{
+  const char *name;     /* "quick", "full" or "smoke" */
+  gint64      tiny_n;   /* elements of the tiny-task map */
+  gint64      cpu_n;    /* tasks of the CPU-bound map */
+  int         runs;     /* timed runs per measurement (median reported) */
+  int         cold_runs; /* timed runs of cold pools and of GNU parallel */
+  gboolean    parallel;  /* run the GNU parallel peer */
+} Config;
+
+static Config config;
+static gboolean any_failed;
+
+/* A measurement that other processes disturbed is taken again, up to
+ * MAX_RETRIES times; the last one is kept whatever it is. */
+#define MAX_RETRIES 2
+static int retries_left;
+static gboolean emitted;
+#define MEASURE(call) G_STMT_START {                                  \
+    for (retries_left = MAX_RETRIES; ; retries_left--)                \
+      {                                                               \
+        emitted = FALSE;                                              \
+        call;                                                         \
+        if (emitted)                                                  \
+          break;                                                      \
+      }                                                               \
+  } G_STMT_END
+static char *self_exe;
+
+/* ---- the work ---------------------------------------------------------- */
+
+static guint64
+lcg_run (guint64 x,
+         gint64  steps)
+{
+  for (gint64 k = 0; k < steps; k++)
+    x = x * LCG_A + LCG_C;
+  return x;
+}
+
+/* x after @steps steps of the LCG, jumped ahead by repeated squaring:
+ * checks a CPU task's result in O(log steps). */
+static guint64
+lcg_skip (guint64 x,
+          gint64  steps)
+{
+  guint64 acc_mult = 1, acc_plus = 0, cur_mult = LCG_A, cur_plus = LCG_C;
+
+  while (steps > 0)
+    {
+      if (steps & 1)
+        {
+          acc_mult *= cur_mult;
+          acc_plus = acc_plus * cur_mult + cur_plus;
+        }
+      cur_plus = (cur_mult + 1) * cur_plus;
+      cur_mult *= cur_mult;
+      steps >>= 1;
+    }
+  return acc_mult * x + acc_plus;
+}
+
+static gint64
+cpu_work (gint64 i)
+{
+  return (gint64) (lcg_run ((guint64) i, CPU_STEPS_C) >> 1);
+}
+
+static gint64
+cpu_expected (gint64 i)
+{
+  return (gint64) (lcg_skip ((guint64) i, CPU_STEPS_C) >> 1);
+}
+
+static GVariant *
+square_func (MpireWorkerContext  *context,
+             GVariant            *args,
+             gpointer             user_data,
+             GError             **error)
+{
+  gint64 x = g_variant_get_int64 (args);
+
+  return g_variant_new_int64 (x * x);
+}
+
+static GVariant *
+cpu_func (MpireWorkerContext  *context,
+          GVariant            *args,
+          gpointer             user_data,
+          GError             **error)
+{
+  return g_variant_new_int64 (cpu_work (g_variant_get_int64 (args)));
+}
+
+/* ---- inputs and checks ------------------------------------------------- */
+
+/* The `ax` [0, 1, ..., n-1], not floating. */
+static GVariant *
+make_range (gint64 n)
+{
+  g_autofree gint64 *values = g_new (gint64, MAX (n, 1));
+
+  for (gint64 i = 0; i < n; i++)
+    values[i] = i;
+  return g_variant_ref_sink (g_variant_new_fixed_array (G_VARIANT_TYPE_INT64,
+                                                        values, n, sizeof (gint64)));
+}
+
+typedef gboolean (*CheckFunc) (GVariant *result, gint64 n, GError **error);
+
+static const gint64 *
+get_ax (GVariant  *result,
+        gint64     n,
+        GError   **error)
+{
+  gsize len = 0;
+  const gint64 *values;
+
+  if (result == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no result");
+      return NULL;
+    }
+  if (!g_variant_is_of_type (result, G_VARIANT_TYPE ("ax")))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "result is a '%s', not 'ax'",
+                   g_variant_get_type_string (result));
+      return NULL;
+    }
+  values = g_variant_get_fixed_array (result, &len, sizeof (gint64));
+  if ((gint64) len != n)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "%" G_GSIZE_FORMAT " results for %" G_GINT64_FORMAT " tasks", len, n);
+      return NULL;
+    }
+  return values != NULL ? values : (const gint64 *) "";
+}
+
+static gboolean
+check_squares (GVariant  *result,
+               gint64     n,
+               GError   **error)
+{
+  const gint64 *values = get_ax (result, n, error);
+
+  if (values == NULL)
+    return FALSE;
+  for (gint64 i = 0; i < n; i++)
+    if (values[i] != i * i)
+      {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                     "result %" G_GINT64_FORMAT " is %" G_GINT64_FORMAT, i, values[i]);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+static gboolean
+check_cpu (GVariant  *result,
+           gint64     n,
+           GError   **error)
+{
+  const gint64 *values = get_ax (result, n, error);
+
+  if (values == NULL)
+    return FALSE;
+  for (gint64 i = 0; i < n; i++)
+    if (values[i] != cpu_expected (i))
+      {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                     "result %" G_GINT64_FORMAT " is %" G_GINT64_FORMAT, i, values[i]);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+static double
+now (void)
+{
+  return g_get_monotonic_time () / 1e6;
+}
+
+/* ---- how quiet the machine is ------------------------------------------ */
+
+/* Other processes running during a measurement steal CPUs from it. Each
+ * record says how much: the CPU time all CPUs spent (/proc/stat) minus the
+ * CPU time of this process, its reaped children and its live descendants
+ * (the workers), as a share of the CPUs over the measurement. */
+
+static double
+machine_cpu_seconds (void)
+{
+  g_autofree char *stat = NULL;
+  guint64 v[8] = { 0 };
+
+  if (!g_file_get_contents ("/proc/stat", &stat, NULL, NULL) ||
+      sscanf (stat, "cpu %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+              " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+              " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+              &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+    return 0;
+  /* user nice system (idle iowait) irq softirq steal: steal is time the
+   * hypervisor gave to others, which is noise too */
+  return (double) (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / sysconf (_SC_CLK_TCK);
+}
+
+static double
+tree_cpu_seconds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc", 0, NULL);
+  g_autoptr(GArray) pids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) ppids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) cpus = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr(GHashTable) ours = g_hash_table_new (g_int64_hash, g_int64_equal);
+  gint64 self = getpid ();
+  guint64 total = 0;
+  const char *name;
+  gboolean grew = TRUE;
+
+  if (dir == NULL)
+    return 0;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL, *stat = NULL;
+      const char *p;
+      gint64 pid, ppid = 0;
+      guint64 t[4] = { 0 };
+
+      if (!g_ascii_isdigit (name[0]))
+        continue;
+      pid = g_ascii_strtoll (name, NULL, 10);
+      path = g_strdup_printf ("/proc/%s/stat", name);
+      if (!g_file_get_contents (path, &stat, NULL, NULL) || (p = strrchr (stat, ')')) == NULL)
+        continue;
+      /* after "pid (comm)": state ppid ... utime(14) stime cutime cstime */
+      if (sscanf (p + 2, "%*c %" G_GINT64_FORMAT " %*d %*d %*d %*d %*u %*u %*u %*u %*u"
+                  " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+                  " %" G_GUINT64_FORMAT, &ppid, &t[0], &t[1], &t[2], &t[3]) != 5)
+        continue;
+      g_array_append_val (pids, pid);
+      g_array_append_val (ppids, ppid);
+      total = t[0] + t[1] + t[2] + t[3];
+      g_array_append_val (cpus, total);
+    }
+
+  total = 0;
+  g_hash_table_add (ours, &self);
+  while (grew)
+    {
+      grew = FALSE;
+      for (guint i = 0; i < pids->len; i++)
+        if (!g_hash_table_contains (ours, &g_array_index (pids, gint64, i)) &&
+            g_hash_table_contains (ours, &g_array_index (ppids, gint64, i)))
+          {
+            g_hash_table_add (ours, &g_array_index (pids, gint64, i));
+            grew = TRUE;
+          }
+    }
+  for (guint i = 0; i < pids->len; i++)
+    if (g_hash_table_contains (ours, &g_array_index (pids, gint64, i)))
+      total += g_array_index (cpus, guint64, i);
+  return (double) total / sysconf (_SC_CLK_TCK);
+}
+
+static struct
+{
+  double wall, machine, tree;
+} probe;
+
+/* At the start of a measurement. */
+static void
+probe_start (void)
+{
+  probe.tree = tree_cpu_seconds ();
+  probe.machine = machine_cpu_seconds ();
+  probe.wall = now ();
+}
+
+/* CPU seconds other processes used since probe_start(), and the wall
+ * time since then. (Clock ticks are 10 ms: a short measurement gets a
+ * rough figure.) */
+static void
+probe_others (double *others,
+              double *wall)
+{
+  double machine = machine_cpu_seconds (), tree = tree_cpu_seconds ();
+
+  *wall = now () - probe.wall;
+  *others = MAX (0, (machine - probe.machine) - (tree - probe.tree));
+}
+
+/* ---- records ----------------------------------------------------------- */
+
+static void
+json_string (GString    *out,
+             const char *s)
+{
+  g_string_append_c (out, '"');
+  for (; *s != '\0'; s++)
+    {
+      if (*s == '"' || *s == '\\')
+        g_string_append_printf (out, "\\%c", *s);
+      else if ((guchar) *s < 0x20)
+        g_string_append_printf (out, "\\u%04x", *s);
+      else
+        g_string_append_c (out, *s);
+    }
+  g_string_append_c (out, '"');
+}
+
+static int
+compare_doubles (const void *a,
+                 const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static double
+median (const double *times,
+        int           n_times)
+{
+  g_autofree double *sorted = g_memdup2 (times, sizeof (double) * n_times);
+
+  qsort (sorted, n_times, sizeof (double), compare_doubles);
+  return n_times % 2 ? sorted[n_times / 2]
+                     : (sorted[n_times / 2 - 1] + sorted[n_times / 2]) / 2;
+}
+
+/* One line of JSON: see format_table.py for the fields. @times is NULL
+ * when the measurement failed with @error. */
+static void
+emit (const char   *workload,
+      const char   *system,
+      const char   *peer,
+      const char   *mode,
+      int           n_jobs,
+      gint64        n_tasks,
+      const double *times,
+      int           n_times,
+      const GError *error)
+{
+  g_autoptr(GString) out = g_string_new ("{\"workload\": ");
+  double others, wall;
+
+  probe_others (&others, &wall);
+  /* disturbed: the same criterion as format_table.py's "!" */
+  if (error == NULL && retries_left > 0 && others >= 0.1 &&
+      100 * others / (wall * mpire_cpu_count ()) > 10)
+    {
+      g_printerr ("  %-10s %-34s %-5s j%d  others used %.0f%% of the CPUs: measuring again\n",
+                  workload, system, mode, n_jobs, 100 * others / (wall * mpire_cpu_count ()));
+      return;
+    }
+  emitted = TRUE;
+
+  json_string (out, workload);
+  g_string_append (out, ", \"lang\": \"C\", \"system\": ");
+  json_string (out, system);
+  g_string_append (out, ", \"peer\": ");
+  json_string (out, peer);
+  g_string_append (out, ", \"mode\": ");
+  json_string (out, mode);
+  g_string_append_printf (out, ", \"n_jobs\": %d, \"n_tasks\": %" G_GINT64_FORMAT ", \"times\": [",
+                          n_jobs, n_tasks);
+  for (int i = 0; times != NULL && i < n_times; i++)
+    g_string_append_printf (out, "%s%.6f", i ? ", " : "", times[i]);
+  g_string_append_printf (out, "], \"others_cpu_s\": %.2f, \"wall_s\": %.2f, \"n_cpus\": %d,"
+                          " \"attempt\": %d, \"ok\": ", others, wall, mpire_cpu_count (),
+                          MAX_RETRIES - retries_left + 1);
+  g_string_append (out, error == NULL ? "true" : "false");
+  if (error != NULL)
+    {
+      g_string_append (out, ", \"error\": ");
+      json_string (out, error->message);
+      any_failed = TRUE;
+    }
+  g_string_append (out, "}\n");
+  fputs (out->str, stdout);
+  fflush (stdout);
+
+  if (error != NULL)
+    g_printerr ("  %-10s %-34s %-5s j%d  FAILED: %s\n", workload, system, mode, n_jobs,
+                error->message);
+  else
+    g_printerr ("  %-10s %-34s %-5s j%d  median %.4f s\n", workload, system, mode, n_jobs,
+                median (times, n_times));
+}
+
+/* ---- the systems ------------------------------------------------------- */
+
+static const char *
+method_name (MpireStartMethod method)
+{
+  switch (method)
+    {
+    case MPIRE_START_METHOD_SPAWN:
+      return "spawn";
+    case MPIRE_START_METHOD_FORK:
+      return "fork";
+    case MPIRE_START_METHOD_THREADING:
+      return "threading";
+    default:
+      return "?";
+    }
+}
+
+typedef GVariant *(*SeqFunc) (GVariant *input, GError **error);
+
+/* The sequential loop over the same GVariant array: each element given
+ * to the task function as the pool gives it, each result added to an
+ * `ax`, as the pool's result is. */
+static GVariant *
+seq_loop (GVariant       *input,
+          MpireTaskFunc   func,
+          GError        **error)
+{
+  GVariantBuilder builder;
+  GVariantIter iter;
+  GVariant *child;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("ax"));
+  g_variant_iter_init (&iter, input);
+  while ((child = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      GVariant *result = func (NULL, child, NULL, error);
+
+      g_variant_unref (child);
+      if (result == NULL)
+        {
+          g_variant_builder_clear (&builder);
+          return NULL;
+        }
+      g_variant_builder_add_value (&builder, result);
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
+static GVariant *
+seq_square (GVariant *input, GError **error)
+{
+  return seq_loop (input, square_func, error);
+}
+
+static GVariant *
+seq_cpu (GVariant *input, GError **error)
+{
+  return seq_loop (input, cpu_func, error);
+}
+
+/* The floor: the squares of a plain int64 array, no GVariant per element. */
+static GVariant *
+raw_square (GVariant *input, GError **error)
+{
+  gsize n = 0;
+  const gint64 *in = g_variant_get_fixed_array (input, &n, sizeof (gint64));
+  gint64 *out = g_new (gint64, MAX (n, 1));
+
+  for (gsize i = 0; i < n; i++)
+    out[i] = in[i] * in[i];
+  return g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE ("ax"), out,
+                                                      n * sizeof (gint64), TRUE, g_free, out));
+}
+
+static void
+bench_seq (const char *workload,
+           const char *system,
+           const char *peer,
+           SeqFunc     func,
+           GVariant   *input,
+           CheckFunc   check)
+{
+  gint64 n = g_variant_n_children (input);
+  g_autofree double *times = g_new0 (double, config.runs);
+  g_autoptr(GError) error = NULL;
+
+  probe_start ();
+  for (int r = 0; r < config.runs && error == NULL; r++)
+    {
+      double t0 = now ();
+      g_autoptr(GVariant) result = func (input, &error);
+
+      times[r] = now () - t0;
+      if (error == NULL)
+        check (result, n, &error);
+    }
+  emit (workload, system, peer, "n/a", 1, n, times, config.runs, error);
+}
+
+/* mpire-glib, warm: one pool with keep-alive, a warm-up map that starts
+ * the workers, then the timed maps. Cold: a new pool for each run, its
+ * start-up, map and disposal all timed. */
+static void
+bench_mpire (const char       *workload,
+             MpireTask        *task,
+             MpireStartMethod  method,
+             int               n_jobs,
+             gboolean          cold,
+             GVariant         *input,
+             CheckFunc         check)
+{
+  gint64 n = g_variant_n_children (input);
+  int runs = cold ? config.cold_runs : config.runs;
+  g_autofree double *times = g_new0 (double, runs);
+  g_autofree char *system = g_strdup_printf ("mpire-glib %s", method_name (method));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpireWorkerPool) pool = NULL;
+
+  probe_start ();
+  if (!cold)
+    {
+      g_autoptr(GVariant) warm_input = make_range (MIN (n, 4 * n_jobs));
+      g_autoptr(GVariant) warm = NULL;
+
+      pool = mpire_worker_pool_new (n_jobs, method);
+      mpire_worker_pool_set_keep_alive (pool, TRUE);
+      warm = mpire_worker_pool_map (pool, task, warm_input, NULL, NULL, &error);
+    }
+
+  for (int r = 0; r < runs && error == NULL; r++)
+    {
+      g_autoptr(GVariant) result = NULL;
+      double t0 = now ();
+
+      if (cold)
+        {
+          g_autoptr(MpireWorkerPool) cold_pool = mpire_worker_pool_new (n_jobs, method);
+
+          result = mpire_worker_pool_map (cold_pool, task, input, NULL, NULL, &error);
+        }
+      else
+        result = mpire_worker_pool_map (pool, task, input, NULL, NULL, &error);
+      times[r] = now () - t0;
+      if (error == NULL)
+        check (result, n, &error);
+    }
+
+  if (pool != NULL && error == NULL)
+    mpire_worker_pool_stop_and_join (pool, &error);
+  emit (workload, system, "mpire", cold ? "cold" : "warm", n_jobs, n, times, runs, error);
+}
+
+/* mpire-glib imap_unordered on a warm pool: the results consumed one by
+ * one as they come (summed, counted and xor-ed, then checked). */
+static void
+bench_mpire_imapu (const char       *workload,
+                   MpireTask        *task,
+                   MpireStartMethod  method,
+                   int               n_jobs,
+                   GVariant         *input)
+{
+  gint64 n = g_variant_n_children (input);
+  g_autofree double *times = g_new0 (double, config.runs);
+  g_autofree char *system = g_strdup_printf ("mpire-glib %s", method_name (method));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpireWorkerPool) pool = mpire_worker_pool_new (n_jobs, method);
+  g_autoptr(GVariant) warm_input = make_range (MIN (n, 4 * n_jobs));
+  g_autoptr(GVariant) warm = NULL;
+  guint64 want_sum = 0, want_xor = 0;
+
+  probe_start ();
+  for (gint64 i = 0; i < n; i++)
+    {
+      want_sum += (guint64) (i * i);
+      want_xor ^= (guint64) (i * i);
+    }
+
+  mpire_worker_pool_set_keep_alive (pool, TRUE);
+  warm = mpire_worker_pool_map (pool, task, warm_input, NULL, NULL, &error);
+
+  for (int r = 0; r < config.runs && error == NULL; r++)
+    {
+      g_autoptr(MpireResultIter) iter = NULL;
+      guint64 sum = 0, xor = 0;
+      gint64 count = 0;
+      GVariant *value;
+      double t0 = now ();
+
+      iter = mpire_worker_pool_imap_unordered (pool, task, input, NULL, &error);
+      while (iter != NULL && (value = mpire_result_iter_next (iter, NULL, &error)) != NULL)
+        {
+          guint64 v = (guint64) g_variant_get_int64 (value);
+
+          sum += v;
+          xor ^= v;
+          count++;
+          g_variant_unref (value);
+        }
+      times[r] = now () - t0;
+      if (error == NULL && (count != n || sum != want_sum || xor != want_xor))
+        g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                     "%" G_GINT64_FORMAT " results for %" G_GINT64_FORMAT " tasks, or wrong ones",
+                     count, n);
+    }
+
+  if (error == NULL)
+    mpire_worker_pool_stop_and_join (pool, &error);
+  emit (workload, system, "mpire", "warm", n_jobs, n, times, config.runs, error);
+}
+
+/* GNU parallel running `mpire-bench --one-task I` for each task: what a
+ * shell user would do with a per-task C program. */
+static void
+bench_parallel (const char *workload,
+                int         n_jobs,
+                gint64      n)
+{
+  g_autofree double *times = g_new0 (double, config.cold_runs);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *parallel = g_find_program_in_path ("parallel");
+
+  probe_start ();
+  if (parallel == NULL)
+    {
+      g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "GNU parallel is not installed");
+      emit (workload, "GNU parallel (C process per task)", "parallel", "n/a", n_jobs, n,
+            NULL, 0, error);
+      return;
+    }
+
+  g_ptr_array_add (argv, g_strdup (parallel));
+  g_ptr_array_add (argv, g_strdup ("--will-cite"));
+  g_ptr_array_add (argv, g_strdup ("-k"));
+  g_ptr_array_add (argv, g_strdup_printf ("-j%d", n_jobs));
+  g_ptr_array_add (argv, g_strdup (self_exe));
+  g_ptr_array_add (argv, g_strdup ("--one-task"));
+  g_ptr_array_add (argv, g_strdup ("{}"));
+  g_ptr_array_add (argv, g_strdup (":::"));
+  for (gint64 i = 0; i < n; i++)
+    g_ptr_array_add (argv, g_strdup_printf ("%" G_GINT64_FORMAT, i));
+  g_ptr_array_add (argv, NULL);
+
+  for (int r = 0; r < config.cold_runs && error == NULL; r++)
+    {
+      g_autofree char *out = NULL;
+      g_auto(GStrv) lines = NULL;
+      int status = 0;
+      double t0 = now ();
+
+      if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDERR_TO_DEV_NULL,
+                         NULL, NULL, &out, NULL, &status, &error))
+        break;
+      times[r] = now () - t0;
+      if (!g_spawn_check_wait_status (status, &error))
+        break;
+
+      lines = g_strsplit (out, "\n", -1);
+      if ((gint64) g_strv_length (lines) != n + 1)
+        g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "%u lines of output for %"
+                     G_GINT64_FORMAT " tasks", g_strv_length (lines), n);
+      for (gint64 i = 0; i < n && error == NULL; i++)
+        if (g_ascii_strtoll (lines[i], NULL, 10) != cpu_expected (i))
+          g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                       "wrong result for task %" G_GINT64_FORMAT ": %s", i, lines[i]);
+    }
+  emit (workload, "GNU parallel (C process per task)", "parallel", "n/a", n_jobs, n,
+        times, config.cold_runs, error);
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static gboolean
+in_list (const char *list,
+         const char *word)
+{
+  g_auto(GStrv) words = g_strsplit (list, ",", -1);
+
+  return g_strv_contains ((const char * const *) words, word);
+}
+
+int
+main (int argc, char **argv)
+{
+  /* Tasks first: spawn workers run this program again and find them by name. */
+  g_autoptr(MpireTask) square_task = mpire_task_new ("bench-square", square_func, NULL, NULL);
+  g_autoptr(MpireTask) cpu_task = mpire_task_new ("bench-cpu", cpu_func, NULL, NULL);
+  gboolean quick = FALSE, smoke = FALSE, no_parallel = FALSE;
+  int runs = 0;
+  gint64 tiny_n = 0, cpu_n = 0;
+  g_autofree char *one_task = NULL;
+  g_autofree char *only_arg = NULL, *methods_arg = NULL;
+  const char *only, *methods;
+  const GOptionEntry entries[] = {
+    { "quick", 0, 0, G_OPTION_ARG_NONE, &quick, "Fewer tasks and runs (under a minute in all)", NULL },
+    { "smoke", 0, 0, G_OPTION_ARG_NONE, &smoke, "Tiny sizes, one run: only checks the results", NULL },
+    { "runs", 0, 0, G_OPTION_ARG_INT, &runs, "Timed runs per measurement", "N" },
+    { "tiny-tasks", 0, 0, G_OPTION_ARG_INT64, &tiny_n, "Elements of the tiny-task map", "N" },
+    { "cpu-tasks", 0, 0, G_OPTION_ARG_INT64, &cpu_n, "Tasks of the CPU-bound map", "N" },
+    { "only", 0, 0, G_OPTION_ARG_STRING, &only_arg, "Workloads to run (tiny,cpu)", "LIST" },
+    { "methods", 0, 0, G_OPTION_ARG_STRING, &methods_arg, "Start methods (spawn,fork,threading)", "LIST" },
+    { "no-parallel", 0, 0, G_OPTION_ARG_NONE, &no_parallel, "Skip the GNU parallel peer", NULL },
+    { "one-task", 0, 0, G_OPTION_ARG_STRING, &one_task, "Print the CPU task's result for I", "I" },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- benchmark mpire-glib against its peers");
+  g_autoptr(GError) error = NULL;
+  const MpireStartMethod all_methods[] = {
+    MPIRE_START_METHOD_SPAWN, MPIRE_START_METHOD_FORK, MPIRE_START_METHOD_THREADING,
+  };
+
+  mpire_init (&argc, &argv);     /* in a spawn worker: serves tasks, never returns */
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("mpire-bench: %s\n", error->message);
+      return 2;
+    }
+
+  only = only_arg != NULL ? only_arg : "tiny,cpu";
+  methods = methods_arg != NULL ? methods_arg : "spawn,fork,threading";
+
+  if (one_task != NULL)
+    {
+      g_print ("%" G_GINT64_FORMAT "\n", cpu_work (g_ascii_strtoll (one_task, NULL, 10)));
+      return 0;
+    }
+
+  if (smoke)
+    config = (Config) { "smoke", 2000, 6, 1, 1, FALSE };
+  else if (quick)
+    config = (Config) { "quick", 200000, 60, 3, 2, TRUE };
+  else
+    config = (Config) { "full", 1000000, 200, 5, 3, TRUE };
+  if (runs > 0)
+    config.runs = config.cold_runs = runs;
+  if (tiny_n > 0)
+    config.tiny_n = tiny_n;
+  if (cpu_n > 0)
+    config.cpu_n = cpu_n;
+  if (no_parallel)
+    config.parallel = FALSE;
+  self_exe = g_file_read_link ("/proc/self/exe", NULL);
+
+  g_printerr ("mpire-bench (%s): %d CPUs, %d runs per measurement\n",
+              config.name, mpire_cpu_count (), config.runs);
+
+  if (in_list (only, "tiny"))
+    {
+      g_autoptr(GVariant) input = make_range (config.tiny_n);
+
+      MEASURE (bench_seq ("tiny", "sequential C loop (GVariant)", "seq", seq_square, input,
+                          check_squares));
+      MEASURE (bench_seq ("tiny", "C loop on int64[] (floor)", "floor", raw_square, input,
+                          check_squares));
+      for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
+        if (in_list (methods, method_name (all_methods[m])))
+          {
+            MEASURE (bench_mpire ("tiny", square_task, all_methods[m], 2, FALSE, input,
+                                  check_squares));
+            MEASURE (bench_mpire ("tiny", square_task, all_methods[m], 2, TRUE, input,
+                                  check_squares));
+          }
+      for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
+        if (in_list (methods, method_name (all_methods[m])))
+          MEASURE (bench_mpire_imapu ("tiny-imapu", square_task, all_methods[m], 2, input));
+    }
+
+  if (in_list (only, "cpu"))
+    {
+      g_autoptr(GVariant) input = make_range (config.cpu_n);
+
+      MEASURE (bench_seq ("cpu-c", "sequential C loop (GVariant)", "seq", seq_cpu, input,
+                          check_cpu));
+      for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
+        if (in_list (methods, method_name (all_methods[m])))
+          {
+            MEASURE (bench_mpire ("cpu-c", cpu_task, all_methods[m], 1, FALSE, input, check_cpu));
+            MEASURE (bench_mpire ("cpu-c", cpu_task, all_methods[m], 2, FALSE, input, check_cpu));
+            MEASURE (bench_mpire ("cpu-c", cpu_task, all_methods[m], 2, TRUE, input, check_cpu));
+          }
+      if (config.parallel)
+        for (int j = 1; j <= 2; j++)
+          MEASURE (bench_parallel ("cpu-c", j, config.cpu_n));
+    }
+
+  g_free (self_exe);
+  return any_failed ? 1 : 0;
+}
