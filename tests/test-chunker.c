@@ -5,16 +5,8 @@
 
 #include "mpire-chunker-private.h"
 
+#include "test-util.h"
 
-static void
-assert_printed (GVariant   *value,
-                gboolean    type_annotate,
-                const char *expected)
-{
-  g_autofree char *text = g_variant_print (value, type_annotate);
-
-  g_assert_cmpstr (text, ==, expected);
-}
 
 static void
 assert_chunks (const MpireChunker *chunker,

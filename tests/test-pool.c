@@ -16,16 +16,8 @@
 
 #include "mpire.h"
 
+#include "test-util.h"
 
-static void
-assert_printed (GVariant   *value,
-                gboolean    type_annotate,
-                const char *expected)
-{
-  g_autofree char *text = g_variant_print (value, type_annotate);
-
-  g_assert_cmpstr (text, ==, expected);
-}
 
 static MpireStartMethod start_method = MPIRE_START_METHOD_SPAWN;
 static MpireTask *square_task, *multiply_task, *kwargs_task, *fail_task, *abort_task;
@@ -247,6 +239,21 @@ assert_squares (GVariant *result,
     }
 }
 
+/* Runs a map that must fail and returns its error. */
+static GError *
+map_error (MpireWorkerPool *pool,
+           MpireTask       *task,
+           GVariant        *input,
+           MpireMapOptions *options)
+{
+  GError *error = NULL;
+  g_autoptr(GVariant) result = mpire_worker_pool_map (pool, task, input, options, NULL, &error);
+
+  g_assert_null (result);
+  g_assert_nonnull (error);
+  return error;
+}
+
 static void
 test_map_ordered (void)
 {
@@ -396,8 +403,7 @@ test_map_task_error (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) result = NULL;
 
-  result = mpire_worker_pool_map (pool, fail_task, range_variant (100), NULL, NULL, &error);
-  g_assert_null (result);
+  error = map_error (pool, fail_task, range_variant (100), NULL);
   g_assert_error (error, TEST_ERROR, 42);
   g_assert_true (g_str_has_prefix (error->message, "seven is not allowed"));
   g_assert_nonnull (strstr (error->message, "fail-on-seven"));
@@ -406,8 +412,7 @@ test_map_task_error (void)
   g_clear_error (&error);
 
   /* A task that returns NULL without an error. */
-  result = mpire_worker_pool_map (pool, null_task, range_variant (5), NULL, NULL, &error);
-  g_assert_null (result);
+  error = map_error (pool, null_task, range_variant (5), NULL);
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_TASK_FAILED);
   g_clear_error (&error);
 
@@ -431,8 +436,7 @@ test_map_worker_died (void)
     }
 
   pool = new_pool (2);
-  result = mpire_worker_pool_map (pool, abort_task, range_variant (10), NULL, NULL, &error);
-  g_assert_null (result);
+  error = map_error (pool, abort_task, range_variant (10), NULL);
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
   g_assert_nonnull (strstr (error->message, "signal 6"));
   g_assert_nonnull (strstr (error->message, "abort-on-three"));
@@ -451,8 +455,7 @@ test_map_bad_input (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) result = NULL;
 
-  result = mpire_worker_pool_map (pool, square_task, g_variant_new_int64 (3), NULL, NULL, &error);
-  g_assert_null (result);
+  error = map_error (pool, square_task, g_variant_new_int64 (3), NULL);
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
@@ -500,8 +503,7 @@ test_map_typed_task (void)
   g_autoptr(GVariant) result = NULL;
   gboolean done = FALSE;
 
-  result = mpire_worker_pool_map (pool, typed_task, g_variant_new_parsed ("['a', 'b']"), NULL, NULL, &error);
-  g_assert_null (result);
+  error = map_error (pool, typed_task, g_variant_new_parsed ("['a', 'b']"), NULL);
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, "“x”"));
   g_clear_error (&error);
@@ -509,14 +511,12 @@ test_map_typed_task (void)
   /* A lazy source is checked task by task, in the worker. */
   mpire_map_options_set_source (options, one_string, &done, NULL);
   mpire_map_options_set_chunk_size (options, 1);
-  result = mpire_worker_pool_map (pool, typed_task, NULL, options, NULL, &error);
-  g_assert_null (result);
+  error = map_error (pool, typed_task, NULL, options);
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, "not a number"));
   g_clear_error (&error);
 
-  result = mpire_worker_pool_map (pool, liar_task, range_variant (3), NULL, NULL, &error);
-  g_assert_null (result);
+  error = map_error (pool, liar_task, range_variant (3), NULL);
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_TASK_FAILED);
   g_clear_error (&error);
 
@@ -548,8 +548,7 @@ test_map_unknown_task (void)
   /* Created after mpire_init(): the worker program never registers it. */
   local_task = mpire_task_new ("only-in-the-parent", square, NULL, NULL);
   pool = new_pool (2);
-  result = mpire_worker_pool_map (pool, local_task, range_variant (10), NULL, NULL, &error);
-  g_assert_null (result);
+  error = map_error (pool, local_task, range_variant (10), NULL);
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_TASK_NOT_REGISTERED);
   g_assert_nonnull (strstr (error->message, "only-in-the-parent"));
 }
@@ -568,8 +567,7 @@ test_map_busy (void)
   first = mpire_result_iter_next (iter, NULL, &error);
   g_assert_no_error (error);
 
-  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
-  g_assert_null (result);
+  error = map_error (pool, square_task, range_variant (10), NULL);
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_POOL_BUSY);
   g_clear_error (&error);
 
@@ -1078,15 +1076,13 @@ test_workers_that_exit (void)
 
   pool = new_pool (2);
   mpire_worker_pool_set_worker_argv (pool, exits);
-  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
-  g_assert_null (result);
+  error = map_error (pool, square_task, range_variant (10), NULL);
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
   g_assert_nonnull (strstr (error->message, "status 3"));
   g_clear_error (&error);
 
   mpire_worker_pool_set_worker_argv (pool, garbage);
-  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
-  g_assert_null (result);
+  error = map_error (pool, square_task, range_variant (10), NULL);
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL);
   g_clear_error (&error);
 

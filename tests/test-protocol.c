@@ -11,16 +11,8 @@
 #include "mpire-error.h"
 #include "mpire-protocol-private.h"
 
+#include "test-util.h"
 
-static void
-assert_printed (GVariant   *value,
-                gboolean    type_annotate,
-                const char *expected)
-{
-  g_autofree char *text = g_variant_print (value, type_annotate);
-
-  g_assert_cmpstr (text, ==, expected);
-}
 
 static void
 test_roundtrip (void)
