@@ -5,8 +5,8 @@
  * SPDX-License-Identifier: MIT
  */
 
+#include <locale.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <mpire-glib/mpire.h>
 
@@ -21,21 +21,6 @@ slow_square (MpireWorkerContext  *context,
 
   g_usleep (2000);
   return g_variant_new_int64 (x * x);
-}
-
-/* The pool's progress signal, at most about 20 times a second. */
-static void
-draw_bar (MpireWorkerPool *pool,
-          gint64           done,
-          gint64           total,
-          gpointer         user_data)
-{
-  int width = 40;
-  int filled = total > 0 ? (int) (done * width / total) : 0;
-
-  g_printerr ("\r[%.*s%*s] %3d%% %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
-              filled, "########################################",
-              width - filled, "", total > 0 ? (int) (done * 100 / total) : 0, done, total);
 }
 
 int
@@ -53,6 +38,7 @@ main (int argc, char **argv)
   const gint64 *values;
 
   mpire_init (&argc, &argv);
+  setlocale (LC_ALL, "");
 
   if (argc > 1)
     n = g_ascii_strtoll (argv[1], NULL, 10);
@@ -65,15 +51,17 @@ main (int argc, char **argv)
     g_variant_builder_add (builder, "x", i);
 
   pool = mpire_worker_pool_new (0, method);
-  if (isatty (STDERR_FILENO))
-    g_signal_connect (pool, "progress", G_CALLBACK (draw_bar), NULL);
+  /* Drawn on standard error, when it is a terminal. */
+  mpire_map_options_set_progress_bar (options, TRUE);
+  mpire_map_options_set_progress_bar_options (options,
+                                              g_variant_new_parsed ("{'desc': <'Squaring'>, "
+                                                                    "'unit': <'numbers'>, "
+                                                                    "'colour': <'green'>}"));
   g_print ("Squaring %" G_GINT64_FORMAT " numbers on %d workers\n", n, mpire_cpu_count ());
 
   /* Small chunks, so that the bar moves. */
   mpire_map_options_set_chunk_size (options, 10);
   squares = mpire_worker_pool_map (pool, task, g_variant_builder_end (builder), options, NULL, &error);
-  if (isatty (STDERR_FILENO))
-    g_printerr ("\n");
   if (squares == NULL)
     {
       g_printerr ("Failed: %s\n", error->message);

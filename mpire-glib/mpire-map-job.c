@@ -5,12 +5,15 @@
 
 #include "config.h"
 
+#include <unistd.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "mpire-chunker-private.h"
 #include "mpire-error.h"
 #include "mpire-map-job-private.h"
 #include "mpire-map-options-private.h"
+#include "mpire-progress-bar-private.h"
 #include "mpire-protocol-private.h"
 #include "mpire-worker-pool-private.h"
 
@@ -73,7 +76,8 @@ struct _MpireMapJob
   gboolean           finished;     /* written under the pool's lock */
   gboolean           told_finished;
 
-  /* progress signal */
+  /* progress signal and bar */
+  MpireProgressBar  *bar;
   gint64             n_done;       /* completed (map) or handed out (imap) */
   gint64             progress_done;
   gint64             progress_time;
@@ -139,6 +143,7 @@ mpire_map_job_new (MpireWorkerPool  *pool,
 {
   g_autoptr(MpireMapOptions) defaults = NULL;
   g_autoptr(MpireSource) source = NULL;
+  g_autoptr(MpireProgressBar) bar = NULL;
   gint64 iterable_len, chunk_size, n_splits, max_active;
   MpireMapJob *job;
 
@@ -183,10 +188,24 @@ mpire_map_job_new (MpireWorkerPool  *pool,
       return NULL;
     }
 
+  if (mpire_map_options_get_progress_bar (options))
+    {
+      GError *bar_error = NULL;
+
+      bar = mpire_progress_bar_new (mpire_map_options_get_progress_bar_options (options),
+                                    STDERR_FILENO, &bar_error);
+      if (bar_error != NULL)
+        {
+          g_propagate_error (error, bar_error);
+          return NULL;
+        }
+    }
+
   if (iterable == NULL)
     source = mpire_map_options_steal_source (options);
 
   job = g_new0 (MpireMapJob, 1);
+  job->bar = g_steal_pointer (&bar);
   g_atomic_ref_count_init (&job->ref_count);
   job->pool = g_object_ref (pool);
   job->task = g_object_ref (task);
@@ -257,6 +276,10 @@ mpire_map_job_unref (MpireMapJob *job)
       g_source_destroy (job->inbox_source);
       g_source_unref (job->inbox_source);
     }
+  /* An abandoned call leaves its bar where it stopped. */
+  if (job->bar != NULL)
+    mpire_progress_bar_finish (job->bar, job->n_done, MAX (job->limit, 0));
+  g_clear_pointer (&job->bar, mpire_progress_bar_free);
   g_clear_pointer (&job->context, g_main_context_unref);
   g_clear_pointer (&job->array, g_variant_unref);
   g_clear_pointer (&job->source, mpire_source_free);
@@ -308,6 +331,8 @@ emit_progress (MpireMapJob *job,
 
   job->progress_done = job->n_done;
   job->progress_time = now;
+  if (job->bar != NULL && !last)
+    mpire_progress_bar_update (job->bar, job->n_done, MAX (job->limit, 0));
   mpire_worker_pool_emit_progress (job->pool, job->n_done, MAX (job->limit, 0));
 }
 
@@ -323,6 +348,8 @@ update_signals (MpireMapJob *job)
   if (job->finished && (job->collect || g_queue_is_empty (&job->ready)))
     {
       job->told_finished = TRUE;
+      if (job->bar != NULL)
+        mpire_progress_bar_finish (job->bar, job->n_done, MAX (job->limit, 0));
       emit_progress (job, TRUE);
       mpire_worker_pool_emit_finished (job->pool);
     }

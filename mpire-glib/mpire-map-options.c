@@ -26,6 +26,8 @@ struct _MpireMapOptions
   gint64       chunk_size;
   gint64       n_splits;
   gint64       max_tasks_active;
+  gboolean     progress_bar;
+  GVariant    *progress_bar_options;
   MpireSource *source;
 };
 
@@ -37,6 +39,8 @@ enum {
   PROP_CHUNK_SIZE,
   PROP_N_SPLITS,
   PROP_MAX_TASKS_ACTIVE,
+  PROP_PROGRESS_BAR,
+  PROP_PROGRESS_BAR_OPTIONS,
   N_PROPS
 };
 
@@ -88,6 +92,7 @@ mpire_map_options_finalize (GObject *object)
   MpireMapOptions *self = MPIRE_MAP_OPTIONS (object);
 
   g_clear_pointer (&self->source, mpire_source_free);
+  g_clear_pointer (&self->progress_bar_options, g_variant_unref);
 
   G_OBJECT_CLASS (mpire_map_options_parent_class)->finalize (object);
 }
@@ -98,12 +103,17 @@ mpire_map_options_get_property (GObject    *object,
                                 GValue     *value,
                                 GParamSpec *pspec)
 {
-  gint64 *field = field_of_property (MPIRE_MAP_OPTIONS (object), prop_id);
+  MpireMapOptions *self = MPIRE_MAP_OPTIONS (object);
+  gint64 *field = field_of_property (self, prop_id);
 
-  if (field == NULL)
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-  else
+  if (field != NULL)
     g_value_set_int64 (value, *field);
+  else if (prop_id == PROP_PROGRESS_BAR)
+    g_value_set_boolean (value, self->progress_bar);
+  else if (prop_id == PROP_PROGRESS_BAR_OPTIONS)
+    g_value_set_variant (value, self->progress_bar_options);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -112,10 +122,16 @@ mpire_map_options_set_property (GObject      *object,
                                 const GValue *value,
                                 GParamSpec   *pspec)
 {
-  if (field_of_property (MPIRE_MAP_OPTIONS (object), prop_id) == NULL)
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  MpireMapOptions *self = MPIRE_MAP_OPTIONS (object);
+
+  if (field_of_property (self, prop_id) != NULL)
+    set_field (self, prop_id, g_value_get_int64 (value));
+  else if (prop_id == PROP_PROGRESS_BAR)
+    mpire_map_options_set_progress_bar (self, g_value_get_boolean (value));
+  else if (prop_id == PROP_PROGRESS_BAR_OPTIONS)
+    mpire_map_options_set_progress_bar_options (self, g_value_get_variant (value));
   else
-    set_field (MPIRE_MAP_OPTIONS (object), prop_id, g_value_get_int64 (value));
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -177,6 +193,34 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    */
   properties[PROP_MAX_TASKS_ACTIVE] =
     g_param_spec_int64 ("max-tasks-active", NULL, NULL, G_MININT64, G_MAXINT64, 0, flags);
+
+  /**
+   * MpireMapOptions:progress-bar:
+   *
+   * Whether to draw a progress bar on standard error while the call runs,
+   * like MPIRE's `progress_bar=True`: percent, done/total, elapsed time,
+   * estimated time left and rate, redrawn in place at most about 20
+   * times a second. Only on a terminal: when standard error is not one,
+   * nothing is drawn (no control characters end up in a log file).
+   *
+   * Since: 1.0
+   */
+  properties[PROP_PROGRESS_BAR] =
+    g_param_spec_boolean ("progress-bar", NULL, NULL, FALSE, flags);
+
+  /**
+   * MpireMapOptions:progress-bar-options:
+   *
+   * MPIRE's `progress_bar_options`, as an `a{sv}`: `desc` (a description
+   * before the bar), `unit` (default "tasks"), `colour` (a name like
+   * "green", or "#rrggbb"), `position` (the line below the cursor to draw
+   * on, for nested pools) and `disable` (a boolean). Another key or type
+   * fails the call with %MPIRE_ERROR_INVALID_ARGUMENT.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_PROGRESS_BAR_OPTIONS] =
+    g_param_spec_variant ("progress-bar-options", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -336,6 +380,84 @@ mpire_map_options_set_max_tasks_active (MpireMapOptions *self,
 {
   g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
   set_field (self, PROP_MAX_TASKS_ACTIVE, max_tasks_active);
+}
+
+/**
+ * mpire_map_options_get_progress_bar:
+ * @self: map options
+ *
+ * Gets [property@Mpire.MapOptions:progress-bar].
+ *
+ * Returns: whether the call draws a progress bar
+ *
+ * Since: 1.0
+ */
+gboolean
+mpire_map_options_get_progress_bar (MpireMapOptions *self)
+{
+  g_return_val_if_fail (MPIRE_IS_MAP_OPTIONS (self), FALSE);
+  return self->progress_bar;
+}
+
+/**
+ * mpire_map_options_set_progress_bar:
+ * @self: map options
+ * @progress_bar: whether the call draws a progress bar
+ *
+ * Sets [property@Mpire.MapOptions:progress-bar].
+ *
+ * Since: 1.0
+ */
+void
+mpire_map_options_set_progress_bar (MpireMapOptions *self,
+                                    gboolean         progress_bar)
+{
+  g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
+
+  progress_bar = !!progress_bar;
+  if (self->progress_bar == progress_bar)
+    return;
+  self->progress_bar = progress_bar;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROGRESS_BAR]);
+}
+
+/**
+ * mpire_map_options_get_progress_bar_options:
+ * @self: map options
+ *
+ * Gets [property@Mpire.MapOptions:progress-bar-options].
+ *
+ * Returns: (transfer none) (nullable): the progress bar options
+ *
+ * Since: 1.0
+ */
+GVariant *
+mpire_map_options_get_progress_bar_options (MpireMapOptions *self)
+{
+  g_return_val_if_fail (MPIRE_IS_MAP_OPTIONS (self), NULL);
+  return self->progress_bar_options;
+}
+
+/**
+ * mpire_map_options_set_progress_bar_options:
+ * @self: map options
+ * @options: (nullable): an `a{sv}` of progress bar options
+ *
+ * Sets [property@Mpire.MapOptions:progress-bar-options].
+ *
+ * Since: 1.0
+ */
+void
+mpire_map_options_set_progress_bar_options (MpireMapOptions *self,
+                                            GVariant        *options)
+{
+  g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
+
+  if (options != NULL)
+    g_variant_ref_sink (options);
+  g_clear_pointer (&self->progress_bar_options, g_variant_unref);
+  self->progress_bar_options = options;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROGRESS_BAR_OPTIONS]);
 }
 
 /**

@@ -61,6 +61,16 @@ MPIRE_AVAILABLE_IN_ALL
 void             mpire_map_options_set_max_tasks_active (MpireMapOptions *self,
                                                          gint64           max_tasks_active);
 MPIRE_AVAILABLE_IN_ALL
+gboolean         mpire_map_options_get_progress_bar     (MpireMapOptions *self);
+MPIRE_AVAILABLE_IN_ALL
+void             mpire_map_options_set_progress_bar     (MpireMapOptions *self,
+                                                         gboolean         progress_bar);
+MPIRE_AVAILABLE_IN_ALL
+GVariant        *mpire_map_options_get_progress_bar_options (MpireMapOptions *self);
+MPIRE_AVAILABLE_IN_ALL
+void             mpire_map_options_set_progress_bar_options (MpireMapOptions *self,
+                                                             GVariant        *options);
+MPIRE_AVAILABLE_IN_ALL
 void             mpire_map_options_set_source           (MpireMapOptions *self,
                                                          MpireSourceFunc  func,
                                                          gpointer         user_data,

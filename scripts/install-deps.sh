@@ -9,7 +9,7 @@ packages=(
   gcc libc6-dev meson ninja-build pkg-config gettext
   libglib2.0-dev libgirepository1.0-dev gobject-introspection
   libsoup-3.0-dev libjson-glib-dev
-  python3 python3-gi gjs
+  python3 python3-gi gjs tmux
   "$@"
 )
 

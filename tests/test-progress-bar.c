@@ -1,0 +1,153 @@
+/* test-progress-bar.c: drawing and options of the terminal bar
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#include <pty.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mpire-error.h"
+#include "mpire-progress-bar-private.h"
+
+/* A bar drawing on a pseudo-terminal, so that it is not refused. */
+static MpireProgressBar *
+new_bar (GVariant  *options,
+         int       *master,
+         GError   **error)
+{
+  int slave;
+
+  g_assert_no_errno (openpty (master, &slave, NULL, NULL, NULL));
+  return mpire_progress_bar_new (options, slave, error);
+}
+
+static void
+test_render_known_total (void)
+{
+  int master;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpireProgressBar) bar =
+    new_bar (g_variant_new_parsed ("{'desc': <'Work'>, 'unit': <'items'>}"), &master, &error);
+  g_autofree char *half = NULL;
+  g_autofree char *full = NULL;
+  g_autofree char *start = NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (bar);
+
+  half = mpire_progress_bar_render (bar, 450, 1000, 2.0, 80);
+  g_assert_true (g_str_has_prefix (half, "Work:  45%|"));
+  g_assert_true (g_str_has_suffix (half, "| 450/1000 [00:02<00:02, 225.00 items/s]"));
+  g_assert_cmpint (g_utf8_strlen (half, -1), ==, 80);
+
+  full = mpire_progress_bar_render (bar, 1000, 1000, 3725.0, 80);
+  g_assert_true (g_str_has_prefix (full, "Work: 100%|"));
+  g_assert_true (g_str_has_suffix (full, "| 1000/1000 [1:02:05<00:00, 0.27 items/s]"));
+
+  start = mpire_progress_bar_render (bar, 0, 1000, 0.0, 80);
+  g_assert_true (g_str_has_suffix (start, "| 0/1000 [00:00<?, ? items/s]"));
+  close (master);
+}
+
+static void
+test_render_unknown_total (void)
+{
+  int master;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpireProgressBar) bar = new_bar (NULL, &master, &error);
+  g_autofree char *line = NULL;
+
+  g_assert_no_error (error);
+  line = mpire_progress_bar_render (bar, 300, 0, 1.5, 80);
+  g_assert_cmpstr (line, ==, "300 tasks [00:01, 200.00 tasks/s]");
+  close (master);
+}
+
+static void
+test_draw_in_place (void)
+{
+  int master;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpireProgressBar) bar = new_bar (g_variant_new_parsed ("{'colour': <'green'>}"),
+                                             &master, &error);
+  char buf[4096];
+  gssize n;
+
+  g_assert_no_error (error);
+  mpire_progress_bar_update (bar, 1, 4);
+  mpire_progress_bar_finish (bar, 4, 4);
+  mpire_progress_bar_finish (bar, 4, 4);
+  n = read (master, buf, sizeof buf - 1);
+  g_assert_cmpint (n, >, 0);
+  buf[n] = '\0';
+  /* Two draws, each from the start of the line; one line feed at the end. */
+  g_assert_true (g_str_has_prefix (buf, "\r"));
+  g_assert_nonnull (strstr (buf, " 25%|"));
+  g_assert_nonnull (strstr (buf, "100%|"));
+  g_assert_nonnull (strstr (buf, "\033[32m"));
+  g_assert_nonnull (strstr (buf, "\033[K"));
+  g_assert_true (g_str_has_suffix (buf, "\r\n") || g_str_has_suffix (buf, "\n"));
+  g_assert_null (strchr (strchr (buf, '\n') + 1, '\n'));
+  close (master);
+}
+
+static void
+test_not_a_terminal (void)
+{
+  g_autoptr(GError) error = NULL;
+  int fds[2];
+
+  g_assert_no_errno (pipe (fds));
+  g_assert_null (mpire_progress_bar_new (NULL, fds[1], &error));
+  g_assert_no_error (error);
+  close (fds[0]);
+  close (fds[1]);
+}
+
+static void
+test_bad_options (void)
+{
+  const char *bad[] = {
+    "{'desk': <'typo'>}",
+    "{'colour': <'mauve'>}",
+    "{'position': <-1>}",
+    "{'desc': <42>}",
+    "{'disable': <'yes'>}",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      int master;
+      MpireProgressBar *bar = new_bar (g_variant_new_parsed (bad[i]), &master, &error);
+
+      g_assert_null (bar);
+      g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+      close (master);
+    }
+
+  /* Disabled: no bar, no error. */
+  {
+    g_autoptr(GError) error = NULL;
+    int master;
+
+    g_assert_null (new_bar (g_variant_new_parsed ("{'disable': <true>}"), &master, &error));
+    g_assert_no_error (error);
+    close (master);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/mpire/progress-bar/render/known-total", test_render_known_total);
+  g_test_add_func ("/mpire/progress-bar/render/unknown-total", test_render_unknown_total);
+  g_test_add_func ("/mpire/progress-bar/draw-in-place", test_draw_in_place);
+  g_test_add_func ("/mpire/progress-bar/not-a-terminal", test_not_a_terminal);
+  g_test_add_func ("/mpire/progress-bar/bad-options", test_bad_options);
+
+  return g_test_run ();
+}
