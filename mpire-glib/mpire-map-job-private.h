@@ -33,6 +33,8 @@ typedef enum {
   MPIRE_JOB_CHUNK_FAILED,  /* chunk (or none), error, partial results */
   MPIRE_JOB_WORKER_LOST,   /* a worker went away between chunks */
   MPIRE_JOB_TERMINATED,    /* the pool was terminated */
+  MPIRE_JOB_EXIT_FAILED,   /* error: a worker_exit failed while stopping */
+  MPIRE_JOB_STOPPED,       /* the workers stopped at the end of the call are gone */
 } MpireJobEvent;
 
 /* Called in the job's context whenever results are ready or the job

@@ -74,6 +74,7 @@ struct _MpireMapJob
   GError            *error;
   gboolean           error_reported;
   gboolean           finished;     /* written under the pool's lock */
+  gboolean           awaiting_stop; /* for the workers' exit at the call's end */
   gboolean           told_finished;
 
   /* progress signal and bar */
@@ -269,6 +270,8 @@ mpire_map_job_unref (MpireMapJob *job)
   if (!job->finished)
     finish (job, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                       _("The call was abandoned")));
+  if (job->awaiting_stop)
+    mpire_worker_pool_forget_job (job->pool, job);
 
   g_assert (g_queue_is_empty (&job->inbox));
   if (job->inbox_source != NULL)
@@ -297,10 +300,11 @@ mpire_map_job_get_context (MpireMapJob *job)
   return job->context;
 }
 
+/* Done, workers stopped at its end included. */
 gboolean
 mpire_map_job_is_finished (MpireMapJob *job)
 {
-  return job->finished;
+  return job->finished && !job->awaiting_stop;
 }
 
 const char *
@@ -345,7 +349,7 @@ update_signals (MpireMapJob *job)
   if (job->told_finished)
     return;
 
-  if (job->finished && (job->collect || g_queue_is_empty (&job->ready)))
+  if (mpire_map_job_is_finished (job) && (job->collect || g_queue_is_empty (&job->ready)))
     {
       job->told_finished = TRUE;
       if (job->bar != NULL)
@@ -396,7 +400,7 @@ finish (MpireMapJob *job,
       g_clear_pointer (&job->cancel_source, g_source_unref);
     }
 
-  mpire_worker_pool_release (job->pool, job, error != NULL);
+  job->awaiting_stop = mpire_worker_pool_release (job->pool, job, error != NULL);
 }
 
 void
@@ -582,6 +586,18 @@ static void
 handle_message (MpireMapJob *job,
                 JobMessage  *message)
 {
+  /* What arrives for the end of a call once its tasks are done. */
+  if (message->event == MPIRE_JOB_EXIT_FAILED)
+    {
+      if (job->error == NULL)
+        job->error = g_steal_pointer (&message->error);
+      return;
+    }
+  if (message->event == MPIRE_JOB_STOPPED)
+    {
+      job->awaiting_stop = FALSE;
+      return;
+    }
   if (job->finished)
     return;
 
@@ -739,7 +755,7 @@ mpire_map_job_post (MpireMapJob   *job,
   message->boxed = boxed;
   message->error = error;
 
-  if (job->finished)
+  if (job->finished && event != MPIRE_JOB_STOPPED && event != MPIRE_JOB_EXIT_FAILED)
     {
       job_message_free (message);
       return;
@@ -770,7 +786,7 @@ mpire_map_job_next (MpireMapJob  *job,
       return MPIRE_JOB_NEXT_ITEM;
     }
 
-  if (!job->finished)
+  if (!mpire_map_job_is_finished (job))
     return MPIRE_JOB_NEXT_WAIT;
 
   if (job->error != NULL && !job->error_reported)
@@ -790,7 +806,7 @@ mpire_map_job_collect (MpireMapJob  *job,
   g_autoptr(GPtrArray) arrays = g_ptr_array_new ();
   g_autoptr(GArray) boxed = g_array_new (FALSE, FALSE, sizeof (gboolean));
 
-  g_assert (job->finished);
+  g_assert (mpire_map_job_is_finished (job));
 
   if (job->error != NULL)
     {

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "mpire-map-options-private.h"
+#include "mpire-task.h"
 
 /**
  * MpireMapOptions:
@@ -28,6 +29,8 @@ struct _MpireMapOptions
   gint64       max_tasks_active;
   gboolean     progress_bar;
   GVariant    *progress_bar_options;
+  MpireTask   *worker_init;
+  MpireTask   *worker_exit;
   MpireSource *source;
 };
 
@@ -41,6 +44,8 @@ enum {
   PROP_MAX_TASKS_ACTIVE,
   PROP_PROGRESS_BAR,
   PROP_PROGRESS_BAR_OPTIONS,
+  PROP_WORKER_INIT,
+  PROP_WORKER_EXIT,
   N_PROPS
 };
 
@@ -93,6 +98,8 @@ mpire_map_options_finalize (GObject *object)
 
   g_clear_pointer (&self->source, mpire_source_free);
   g_clear_pointer (&self->progress_bar_options, g_variant_unref);
+  g_clear_object (&self->worker_init);
+  g_clear_object (&self->worker_exit);
 
   G_OBJECT_CLASS (mpire_map_options_parent_class)->finalize (object);
 }
@@ -112,6 +119,10 @@ mpire_map_options_get_property (GObject    *object,
     g_value_set_boolean (value, self->progress_bar);
   else if (prop_id == PROP_PROGRESS_BAR_OPTIONS)
     g_value_set_variant (value, self->progress_bar_options);
+  else if (prop_id == PROP_WORKER_INIT)
+    g_value_set_object (value, self->worker_init);
+  else if (prop_id == PROP_WORKER_EXIT)
+    g_value_set_object (value, self->worker_exit);
   else
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
@@ -130,6 +141,10 @@ mpire_map_options_set_property (GObject      *object,
     mpire_map_options_set_progress_bar (self, g_value_get_boolean (value));
   else if (prop_id == PROP_PROGRESS_BAR_OPTIONS)
     mpire_map_options_set_progress_bar_options (self, g_value_get_variant (value));
+  else if (prop_id == PROP_WORKER_INIT)
+    mpire_map_options_set_worker_init (self, g_value_get_object (value));
+  else if (prop_id == PROP_WORKER_EXIT)
+    mpire_map_options_set_worker_exit (self, g_value_get_object (value));
   else
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
@@ -221,6 +236,35 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    */
   properties[PROP_PROGRESS_BAR_OPTIONS] =
     g_param_spec_variant ("progress-bar-options", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL, flags);
+
+  /**
+   * MpireMapOptions:worker-init:
+   *
+   * A task run once by each worker when it starts serving, before its
+   * first task, with an empty tuple as arguments and the same context as
+   * the tasks (worker id, shared objects, state): MPIRE's `worker_init`.
+   * A worker kept alive from an earlier call does not run it again. If it
+   * fails, the call fails with its error.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_WORKER_INIT] =
+    g_param_spec_object ("worker-init", NULL, NULL, MPIRE_TYPE_TASK, flags);
+
+  /**
+   * MpireMapOptions:worker-exit:
+   *
+   * A task run by each worker when it stops (at the end of the call, or
+   * at [method@Mpire.WorkerPool.stop_and_join] for kept-alive workers),
+   * with an empty tuple as arguments: MPIRE's `worker_exit`. What it
+   * returns is collected by [method@Mpire.WorkerPool.get_exit_results];
+   * the call waits for it. Workers killed by
+   * [method@Mpire.WorkerPool.terminate] do not run it.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_WORKER_EXIT] =
+    g_param_spec_object ("worker-exit", NULL, NULL, MPIRE_TYPE_TASK, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -458,6 +502,80 @@ mpire_map_options_set_progress_bar_options (MpireMapOptions *self,
   g_clear_pointer (&self->progress_bar_options, g_variant_unref);
   self->progress_bar_options = options;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROGRESS_BAR_OPTIONS]);
+}
+
+/**
+ * mpire_map_options_get_worker_init:
+ * @self: map options
+ *
+ * Gets [property@Mpire.MapOptions:worker-init].
+ *
+ * Returns: (transfer none) (nullable): the worker_init task
+ *
+ * Since: 1.0
+ */
+MpireTask *
+mpire_map_options_get_worker_init (MpireMapOptions *self)
+{
+  g_return_val_if_fail (MPIRE_IS_MAP_OPTIONS (self), NULL);
+  return self->worker_init;
+}
+
+/**
+ * mpire_map_options_set_worker_init:
+ * @self: map options
+ * @task: (nullable): the task each worker runs when it starts
+ *
+ * Sets [property@Mpire.MapOptions:worker-init].
+ *
+ * Since: 1.0
+ */
+void
+mpire_map_options_set_worker_init (MpireMapOptions *self,
+                                   MpireTask       *task)
+{
+  g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
+  g_return_if_fail (task == NULL || MPIRE_IS_TASK (task));
+
+  if (g_set_object (&self->worker_init, task))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORKER_INIT]);
+}
+
+/**
+ * mpire_map_options_get_worker_exit:
+ * @self: map options
+ *
+ * Gets [property@Mpire.MapOptions:worker-exit].
+ *
+ * Returns: (transfer none) (nullable): the worker_exit task
+ *
+ * Since: 1.0
+ */
+MpireTask *
+mpire_map_options_get_worker_exit (MpireMapOptions *self)
+{
+  g_return_val_if_fail (MPIRE_IS_MAP_OPTIONS (self), NULL);
+  return self->worker_exit;
+}
+
+/**
+ * mpire_map_options_set_worker_exit:
+ * @self: map options
+ * @task: (nullable): the task each worker runs when it stops
+ *
+ * Sets [property@Mpire.MapOptions:worker-exit].
+ *
+ * Since: 1.0
+ */
+void
+mpire_map_options_set_worker_exit (MpireMapOptions *self,
+                                   MpireTask       *task)
+{
+  g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
+  g_return_if_fail (task == NULL || MPIRE_IS_TASK (task));
+
+  if (g_set_object (&self->worker_exit, task))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORKER_EXIT]);
 }
 
 /**

@@ -11,6 +11,7 @@
 
 #include <glib-object.h>
 
+#include "mpire-task.h"
 #include "mpire-version-macros.h"
 
 G_BEGIN_DECLS
@@ -70,6 +71,16 @@ GVariant        *mpire_map_options_get_progress_bar_options (MpireMapOptions *se
 MPIRE_AVAILABLE_IN_ALL
 void             mpire_map_options_set_progress_bar_options (MpireMapOptions *self,
                                                              GVariant        *options);
+MPIRE_AVAILABLE_IN_ALL
+MpireTask       *mpire_map_options_get_worker_init      (MpireMapOptions *self);
+MPIRE_AVAILABLE_IN_ALL
+void             mpire_map_options_set_worker_init      (MpireMapOptions *self,
+                                                         MpireTask       *task);
+MPIRE_AVAILABLE_IN_ALL
+MpireTask       *mpire_map_options_get_worker_exit      (MpireMapOptions *self);
+MPIRE_AVAILABLE_IN_ALL
+void             mpire_map_options_set_worker_exit      (MpireMapOptions *self,
+                                                         MpireTask       *task);
 MPIRE_AVAILABLE_IN_ALL
 void             mpire_map_options_set_source           (MpireMapOptions *self,
                                                          MpireSourceFunc  func,

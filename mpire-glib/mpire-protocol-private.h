@@ -37,6 +37,12 @@ typedef enum {
   MPIRE_MESSAGE_ERROR,       /* (tusissbv) chunk id, index of the failed task,
                                 error domain, code, message, task name,
                                 boxed, results of the tasks before it */
+  /* pool → worker */
+  MPIRE_MESSAGE_CONFIG,      /* (ss)    worker_init, worker_exit task names ("": none) */
+  /* worker → pool */
+  MPIRE_MESSAGE_EXIT_RESULT, /* (v)     what worker_exit returned */
+  MPIRE_MESSAGE_FAILED,      /* (sisss) error domain, code, message, task name,
+                                "init" or "exit" */
   MPIRE_MESSAGE_LAST
 } MpireMessageKind;
 

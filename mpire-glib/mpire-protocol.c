@@ -22,6 +22,9 @@ static const char * const body_types[MPIRE_MESSAGE_LAST] = {
   [MPIRE_MESSAGE_STOP]    = "()",
   [MPIRE_MESSAGE_RESULTS] = "(tbv)",
   [MPIRE_MESSAGE_ERROR]   = "(tusissbv)",
+  [MPIRE_MESSAGE_CONFIG]  = "(ss)",
+  [MPIRE_MESSAGE_EXIT_RESULT] = "(v)",
+  [MPIRE_MESSAGE_FAILED]  = "(sisss)",
 };
 
 const GVariantType *

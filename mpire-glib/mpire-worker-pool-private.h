@@ -18,9 +18,11 @@ gboolean mpire_worker_pool_start_workers (MpireWorkerPool  *self,
                                           GError          **error);
 void     mpire_worker_pool_submit        (MpireWorkerPool  *self,
                                           MpireChunk       *chunk);
-void     mpire_worker_pool_release       (MpireWorkerPool  *self,
+gboolean mpire_worker_pool_release       (MpireWorkerPool  *self,
                                           MpireMapJob      *job,
                                           gboolean          abort);
+void     mpire_worker_pool_forget_job    (MpireWorkerPool  *self,
+                                          MpireMapJob      *job);
 
 /* Signals, emitted by a job in its context. */
 void     mpire_worker_pool_emit_progress    (MpireWorkerPool *self,

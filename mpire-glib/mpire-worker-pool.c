@@ -85,6 +85,10 @@ struct _MpireWorkerPool
   GQueue            pending;        /* MpireChunk waiting for a worker */
   GQueue           *backlogs;       /* order-tasks: per slot */
   MpireMapJob      *job;            /* the running call (weak) */
+  char             *init_name;      /* its worker_init and worker_exit */
+  char             *exit_name;
+  GPtrArray        *stopping;       /* links stopped at the end of job */
+  GPtrArray        *exit_results;   /* GVariant, from the latest call */
   gboolean          workers_stale;  /* a setting changed: restart workers */
   /* Settings as the running call started: a property set meanwhile
    * takes effect at the next call. */
@@ -391,6 +395,36 @@ on_task_error (MpireWorkerPool *self,
                       g_steal_pointer (&error));
 }
 
+/* A worker_init (the call fails) or worker_exit (the call that stops the
+ * worker fails) returned an error. */
+static void
+on_lifecycle_failed (MpireWorkerPool *self,
+                     MpireWorkerLink *link,
+                     GVariant        *body)
+{
+  const char *domain, *message, *task_name, *stage;
+  gint32 code;
+  GError *error;
+  MpireMapJob *job = self->job;
+  gboolean at_exit;
+
+  g_variant_get (body, "(&si&s&s&s)", &domain, &code, &message, &task_name, &stage);
+  at_exit = g_str_equal (stage, "exit");
+  error = g_error_new (*domain != '\0' ? g_quark_from_string (domain) : MPIRE_ERROR, code,
+                       at_exit ? _("%s (worker_exit task “%s”, worker %d)")
+                               : _("%s (worker_init task “%s”, worker %d)"),
+                       message, task_name, mpire_worker_link_get_id (link));
+
+  if (job == NULL)
+    {
+      g_debug ("%s", error->message);
+      g_error_free (error);
+    }
+  else
+    mpire_map_job_post (job, at_exit ? MPIRE_JOB_EXIT_FAILED : MPIRE_JOB_CHUNK_FAILED,
+                        NULL, NULL, FALSE, error);
+}
+
 static void
 on_frame (MpireWorkerLink  *link,
           MpireMessageKind  kind,
@@ -398,6 +432,20 @@ on_frame (MpireWorkerLink  *link,
           gpointer          data)
 {
   MpireWorkerPool *self = data;
+
+  if (kind == MPIRE_MESSAGE_EXIT_RESULT)
+    {
+      GVariant *result;
+
+      g_variant_get (body, "(v)", &result);
+      g_ptr_array_add (self->exit_results, result);
+      return;
+    }
+  if (kind == MPIRE_MESSAGE_FAILED)
+    {
+      on_lifecycle_failed (self, link, body);
+      return;
+    }
 
   /* A worker already told to go may still answer: nobody waits for it. */
   if (g_queue_is_empty (mpire_worker_link_get_chunks (link)))
@@ -470,6 +518,14 @@ on_gone (MpireWorkerLink *link,
     }
   else if (was_active && self->job != NULL)
     mpire_map_job_post (self->job, MPIRE_JOB_WORKER_LOST, NULL, NULL, FALSE, NULL);
+
+  /* The last worker stopped at the end of a call: the call is done. */
+  if (g_ptr_array_remove_fast (self->stopping, link) && self->stopping->len == 0 &&
+      self->job != NULL)
+    {
+      mpire_map_job_post (self->job, MPIRE_JOB_STOPPED, NULL, NULL, FALSE, NULL);
+      self->job = NULL;
+    }
 
   mpire_worker_link_free (link);
   g_cond_broadcast (&self->cond);
@@ -563,6 +619,19 @@ mpire_worker_pool_next_job_id (MpireWorkerPool *self)
   return ++self->next_job_id;
 }
 
+static void
+send_config (MpireWorkerPool *self,
+             MpireWorkerLink *link)
+{
+  g_autoptr(GBytes) frame =
+    mpire_frame_encode (MPIRE_MESSAGE_CONFIG,
+                        g_variant_new ("(ss)", self->init_name ? self->init_name : "",
+                                       self->exit_name ? self->exit_name : ""),
+                        NULL);
+
+  mpire_worker_link_send (link, frame);
+}
+
 /* Starts the workers missing from the pool. When a call starts
  * (@starting), the pool first takes the current settings, restarting its
  * workers if they changed; during a call it only replaces lost workers. */
@@ -591,7 +660,13 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
       self->active_method = self->start_method;
     }
   if (starting)
-    self->active_order_tasks = self->order_tasks;
+    {
+      self->active_order_tasks = self->order_tasks;
+      /* Kept-alive workers learn this call's worker_exit. */
+      for (guint i = 0; i < self->slots->len; i++)
+        if (self->slots->pdata[i] != NULL)
+          send_config (self, self->slots->pdata[i]);
+    }
   n = self->slots->len;
 
   if (self->active_method == MPIRE_START_METHOD_SPAWN)
@@ -644,6 +719,7 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
         }
       mpire_worker_link_send (link, hello);
       g_bytes_unref (hello);
+      send_config (self, link);
     }
 
   if (self->active_method == MPIRE_START_METHOD_FORK)
@@ -692,16 +768,16 @@ remove_job_chunks (GQueue      *queue,
 }
 
 /* Ends the pool's part of @job: none of its chunks stays anywhere. A
- * worker running one of them is killed (stopped, for a thread). */
-void
+ * worker running one of them is killed (stopped, for a thread). Without
+ * keep-alive, a call that succeeded stops its workers, and the pool
+ * stays the call's until they are gone (their worker_exit has run):
+ * then it posts MPIRE_JOB_STOPPED, and this returns TRUE. */
+gboolean
 mpire_worker_pool_release (MpireWorkerPool *self,
                            MpireMapJob     *job,
                            gboolean         abort)
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-
-  if (self->job == job)
-    self->job = NULL;
 
   remove_job_chunks (&self->pending, job);
   for (guint i = 0; self->backlogs != NULL && i < self->slots->len; i++)
@@ -719,7 +795,36 @@ mpire_worker_pool_release (MpireWorkerPool *self,
     }
 
   if (!abort && !self->keep_alive)
-    retire_all (self, FALSE);
+    for (guint i = 0; i < self->slots->len; i++)
+      {
+        MpireWorkerLink *link = self->slots->pdata[i];
+
+        if (link == NULL)
+          continue;
+        g_ptr_array_add (self->stopping, link);
+        retire (self, link, FALSE);
+      }
+
+  if (self->job != job)
+    return FALSE;
+  if (self->stopping->len > 0)
+    return TRUE;
+  self->job = NULL;
+  return FALSE;
+}
+
+/* @job is going away while its workers stop: nobody is told. */
+void
+mpire_worker_pool_forget_job (MpireWorkerPool *self,
+                              MpireMapJob     *job)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  if (self->job == job)
+    {
+      self->job = NULL;
+      g_ptr_array_set_size (self->stopping, 0);
+    }
 }
 
 /* ---- GObject ----------------------------------------------------------- */
@@ -747,6 +852,10 @@ mpire_worker_pool_finalize (GObject *object)
   g_free (self->backlogs);
   g_ptr_array_unref (self->slots);
   g_ptr_array_unref (self->links);
+  g_ptr_array_unref (self->stopping);
+  g_ptr_array_unref (self->exit_results);
+  g_free (self->init_name);
+  g_free (self->exit_name);
   g_clear_pointer (&self->shared_objects, g_variant_unref);
   g_strfreev (self->worker_argv);
   g_mutex_clear (&self->lock);
@@ -1042,6 +1151,8 @@ mpire_worker_pool_init (MpireWorkerPool *self)
   g_cond_init (&self->cond);
   self->slots = g_ptr_array_new ();
   self->links = g_ptr_array_new ();
+  self->stopping = g_ptr_array_new ();
+  self->exit_results = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   g_queue_init (&self->pending);
 }
 
@@ -1470,6 +1581,13 @@ begin_call (MpireWorkerPool  *self,
       return NULL;
     }
   self->job = job;
+  g_free (self->init_name);
+  g_free (self->exit_name);
+  self->init_name = options != NULL && mpire_map_options_get_worker_init (options) != NULL
+    ? g_strdup (mpire_task_get_name (mpire_map_options_get_worker_init (options))) : NULL;
+  self->exit_name = options != NULL && mpire_map_options_get_worker_exit (options) != NULL
+    ? g_strdup (mpire_task_get_name (mpire_map_options_get_worker_exit (options))) : NULL;
+  g_ptr_array_set_size (self->exit_results, 0);
   g_mutex_unlock (&self->lock);
 
   return job;
@@ -2088,6 +2206,37 @@ mpire_worker_pool_terminate (MpireWorkerPool *self)
     mpire_map_job_post (self->job, MPIRE_JOB_TERMINATED, NULL, NULL, FALSE, NULL);
   retire_all (self, TRUE);
   wait_for_links (self);
+}
+
+/**
+ * mpire_worker_pool_get_exit_results:
+ * @self: a pool
+ *
+ * Gets what the [property@Mpire.MapOptions:worker-exit] tasks returned,
+ * one result per worker that stopped since the latest call started, in
+ * the order the workers stopped: MPIRE's `get_exit_results()`. Without
+ * keep-alive a call waits for its workers to stop, so the results are
+ * there when it returns; kept-alive workers stop at
+ * [method@Mpire.WorkerPool.stop_and_join].
+ *
+ * Returns: (transfer full): an `av` array of the exit results
+ *
+ * Since: 1.0
+ */
+GVariant *
+mpire_worker_pool_get_exit_results (MpireWorkerPool *self)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  g_autofree GVariant **boxes = NULL;
+
+  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), NULL);
+
+  locker = g_mutex_locker_new (&self->lock);
+  boxes = g_new (GVariant *, self->exit_results->len + 1);
+  for (guint i = 0; i < self->exit_results->len; i++)
+    boxes[i] = g_variant_new_variant (self->exit_results->pdata[i]);
+  return g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE_VARIANT, boxes,
+                                                  self->exit_results->len));
 }
 
 /**

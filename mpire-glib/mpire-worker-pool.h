@@ -159,5 +159,7 @@ MPIRE_AVAILABLE_IN_ALL
 void              mpire_worker_pool_terminate            (MpireWorkerPool      *self);
 MPIRE_AVAILABLE_IN_ALL
 guint             mpire_worker_pool_get_n_workers        (MpireWorkerPool      *self);
+MPIRE_AVAILABLE_IN_ALL
+GVariant         *mpire_worker_pool_get_exit_results     (MpireWorkerPool      *self) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -21,6 +21,8 @@ typedef struct
   GVariant           *shared_by_address;
   MpireWorkerContext *context;
   MpireTask          *task;      /* the last task looked up */
+  gboolean            initialized;
+  char               *exit_task; /* worker_exit of the latest call, or NULL */
 } Worker;
 
 /* Results of a chunk as one array: of the results' own type when they
@@ -116,6 +118,82 @@ find_task (Worker      *worker,
 }
 
 static gboolean
+send_failed (Worker       *worker,
+             const GError *error,
+             const char   *task_name,
+             const char   *stage)
+{
+  return send_message (worker, MPIRE_MESSAGE_FAILED,
+                       g_variant_new ("(sisss)", g_quark_to_string (error->domain), error->code,
+                                      error->message, task_name, stage),
+                       NULL);
+}
+
+/* Runs worker_init or worker_exit: the task gets an empty tuple. */
+static GVariant *
+run_lifecycle_task (Worker      *worker,
+                    const char  *name,
+                    GError     **error)
+{
+  g_autoptr(MpireTask) task = mpire_task_lookup (name);
+
+  if (task == NULL)
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_TASK_NOT_REGISTERED,
+                   _("No task named “%s” is registered in the worker program; "
+                     "create it with mpire_task_new() before calling mpire_init()"),
+                   name);
+      return NULL;
+    }
+  return mpire_task_invoke (task, worker->context, g_variant_new ("()"), error);
+}
+
+/* A call's worker_init runs once, when the worker serves its first call
+ * (later calls of a kept-alive worker do not run theirs, as in MPIRE);
+ * the worker_exit of the latest call runs when the worker stops. Returns
+ * FALSE if the worker must stop. */
+static gboolean
+receive_config (Worker   *worker,
+                GVariant *body)
+{
+  const char *init_name, *exit_name;
+
+  g_variant_get (body, "(&s&s)", &init_name, &exit_name);
+  g_free (worker->exit_task);
+  worker->exit_task = *exit_name != '\0' ? g_strdup (exit_name) : NULL;
+
+  if (!worker->initialized && *init_name != '\0')
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) result = run_lifecycle_task (worker, init_name, &error);
+
+      if (result == NULL)
+        {
+          send_failed (worker, error, init_name, "init");
+          return FALSE;
+        }
+    }
+  worker->initialized = TRUE;
+  return TRUE;
+}
+
+static void
+run_exit (Worker *worker)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+
+  if (worker->exit_task == NULL || worker->context == NULL)
+    return;
+
+  result = run_lifecycle_task (worker, worker->exit_task, &error);
+  if (result == NULL)
+    send_failed (worker, error, worker->exit_task, "exit");
+  else
+    send_message (worker, MPIRE_MESSAGE_EXIT_RESULT, g_variant_new ("(v)", result), NULL);
+}
+
+static gboolean
 run_chunk (Worker   *worker,
            GVariant *body)
 {
@@ -189,7 +267,7 @@ void
 mpire_worker_serve (int       fd,
                     GVariant *shared_objects)
 {
-  Worker worker = { fd, shared_objects, NULL, NULL };
+  Worker worker = { fd, shared_objects, NULL, NULL, FALSE, NULL };
 
   for (;;)
     {
@@ -206,13 +284,21 @@ mpire_worker_serve (int       fd,
 
       if (kind == MPIRE_MESSAGE_HELLO)
         receive_hello (&worker, body);
+      else if (kind == MPIRE_MESSAGE_CONFIG && worker.context != NULL)
+        {
+          if (!receive_config (&worker, body))
+            break;
+        }
       else if (kind == MPIRE_MESSAGE_TASKS && worker.context != NULL)
         {
           if (!run_chunk (&worker, body))
             break;
         }
       else if (kind == MPIRE_MESSAGE_STOP)
-        break;
+        {
+          run_exit (&worker);
+          break;
+        }
       else
         {
           g_debug ("Worker stops: unexpected message of kind %d", kind);
@@ -222,5 +308,6 @@ mpire_worker_serve (int       fd,
 
   g_clear_object (&worker.task);
   g_clear_object (&worker.context);
+  g_free (worker.exit_task);
   close (fd);
 }

@@ -23,6 +23,8 @@ static MpireStartMethod start_method = MPIRE_START_METHOD_SPAWN;
 static MpireTask *square_task, *multiply_task, *kwargs_task, *fail_task, *abort_task;
 static MpireTask *sleepy_task, *mixed_task, *null_task, *whoami_task, *shared_task, *count_task;
 static MpireTask *typed_task, *liar_task;
+static MpireTask *init_zero_task, *init_million_task, *count_even_task, *exit_state_task;
+static MpireTask *init_fails_task, *exit_fails_task;
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error"))
 
@@ -117,6 +119,52 @@ count (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
 
   mpire_worker_context_set_state (ctx, g_variant_new_int64 (n));
   return g_variant_new_int64 (n);
+}
+
+static GVariant *
+init_zero (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  mpire_worker_context_set_state (ctx, g_variant_new_int64 (0));
+  return g_variant_new ("()");
+}
+
+static GVariant *
+init_million (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  mpire_worker_context_set_state (ctx, g_variant_new_int64 (1000000));
+  return g_variant_new ("()");
+}
+
+/* MPIRE's worker state example: count the even numbers each worker saw. */
+static GVariant *
+count_even (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  gint64 x = g_variant_get_int64 (args);
+  gint64 n = g_variant_get_int64 (mpire_worker_context_get_state (ctx));
+
+  if (x % 2 == 0)
+    mpire_worker_context_set_state (ctx, g_variant_new_int64 (n + 1));
+  return g_variant_new_int64 (x * x);
+}
+
+static GVariant *
+exit_state (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  return g_variant_ref (mpire_worker_context_get_state (ctx));
+}
+
+static GVariant *
+init_fails (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  g_set_error (error, TEST_ERROR, 7, "cannot initialise");
+  return NULL;
+}
+
+static GVariant *
+exit_fails (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  g_set_error (error, TEST_ERROR, 8, "cannot clean up");
+  return NULL;
 }
 
 static GVariant *
@@ -1198,8 +1246,9 @@ test_signals_progress (void)
       taken++;
       if (log.done->len > 0)
         g_assert_cmpint (g_array_index (log.done, gint64, log.done->len - 1), <=, taken);
-      /* It ends when the last result is taken. */
-      g_assert_cmpuint (log.n_finished, ==, taken == 2000 ? 1 : 0);
+      /* It ends with the last result, or once the workers stopped after it. */
+      if (taken < 2000)
+        g_assert_cmpuint (log.n_finished, ==, 0);
       g_variant_unref (item);
     }
   g_assert_no_error (error);
@@ -1257,6 +1306,107 @@ test_signals_task_failed (void)
   assert_printed (log.failed_args, TRUE, "int64 7");
   g_assert_cmpuint (log.n_finished, ==, 1);
   signal_log_clear (&log, pool);
+}
+
+static gint64
+sum_exit_results (MpireWorkerPool *pool,
+                  guint            n_expected)
+{
+  g_autoptr(GVariant) results = mpire_worker_pool_get_exit_results (pool);
+  gint64 sum = 0;
+
+  g_assert_cmpstr (g_variant_get_type_string (results), ==, "av");
+  g_assert_cmpuint (g_variant_n_children (results), ==, n_expected);
+  for (gsize i = 0; i < n_expected; i++)
+    {
+      g_autoptr(GVariant) box = g_variant_get_child_value (results, i);
+      g_autoptr(GVariant) value = g_variant_get_variant (box);
+
+      sum += g_variant_get_int64 (value);
+    }
+  return sum;
+}
+
+static void
+test_init_exit (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+
+  mpire_worker_pool_set_use_worker_state (pool, TRUE);
+  mpire_map_options_set_worker_init (options, init_zero_task);
+  mpire_map_options_set_worker_exit (options, exit_state_task);
+  mpire_map_options_set_chunk_size (options, 5);
+
+  /* As in MPIRE's documentation: 50 even numbers in 0..99. */
+  result = mpire_worker_pool_map (pool, count_even_task, range_variant (100), options, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 100);
+  g_assert_cmpint (sum_exit_results (pool, 2), ==, 50);
+  g_assert_cmpuint (mpire_worker_pool_get_n_workers (pool), ==, 0);
+}
+
+/* Kept-alive workers run the first call's worker_init only, and the
+ * latest call's worker_exit when they stop. */
+static void
+test_init_exit_keep_alive (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) first = mpire_map_options_new ();
+  g_autoptr(MpireMapOptions) second = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+
+  mpire_worker_pool_set_use_worker_state (pool, TRUE);
+  mpire_worker_pool_set_keep_alive (pool, TRUE);
+  mpire_map_options_set_worker_init (first, init_zero_task);
+  mpire_map_options_set_chunk_size (first, 5);
+  mpire_map_options_set_worker_init (second, init_million_task);
+  mpire_map_options_set_worker_exit (second, exit_state_task);
+  mpire_map_options_set_chunk_size (second, 5);
+
+  result = mpire_worker_pool_map (pool, count_even_task, range_variant (100), first, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&result, g_variant_unref);
+  g_assert_cmpint (sum_exit_results (pool, 0), ==, 0);
+
+  result = mpire_worker_pool_map (pool, count_even_task, range_variant (100), second, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sum_exit_results (pool, 0), ==, 0);
+
+  g_assert_true (mpire_worker_pool_stop_and_join (pool, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sum_exit_results (pool, 2), ==, 100);
+}
+
+static void
+test_init_exit_errors (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+
+  mpire_worker_pool_set_use_worker_state (pool, TRUE);
+  mpire_map_options_set_worker_init (options, init_fails_task);
+  error = map_error (pool, square_task, range_variant (10), options);
+  g_assert_error (error, TEST_ERROR, 7);
+  g_assert_true (g_str_has_prefix (error->message, "cannot initialise"));
+  g_assert_nonnull (strstr (error->message, "worker_init"));
+  g_clear_error (&error);
+
+  mpire_map_options_set_worker_init (options, init_zero_task);
+  mpire_map_options_set_worker_exit (options, exit_fails_task);
+  error = map_error (pool, count_even_task, range_variant (10), options);
+  g_assert_error (error, TEST_ERROR, 8);
+  g_assert_nonnull (strstr (error->message, "worker_exit"));
+  g_clear_error (&error);
+
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 10);
 }
 
 static char *
@@ -1380,6 +1530,12 @@ main (int argc, char **argv)
   whoami_task = mpire_task_new ("whoami", whoami, NULL, NULL);
   shared_task = mpire_task_new ("read-shared", read_shared, NULL, NULL);
   count_task = mpire_task_new ("count", count, NULL, NULL);
+  init_zero_task = mpire_task_new ("init-zero", init_zero, NULL, NULL);
+  init_million_task = mpire_task_new ("init-million", init_million, NULL, NULL);
+  count_even_task = mpire_task_new ("count-even", count_even, NULL, NULL);
+  exit_state_task = mpire_task_new ("exit-state", exit_state, NULL, NULL);
+  init_fails_task = mpire_task_new ("init-fails", init_fails, NULL, NULL);
+  exit_fails_task = mpire_task_new ("exit-fails", exit_fails, NULL, NULL);
   typed_task = mpire_task_new ("typed-square", square, NULL, NULL);
   mpire_task_set_args_type (typed_task, G_VARIANT_TYPE_INT64);
   mpire_task_set_result_type (typed_task, G_VARIANT_TYPE_INT64);
@@ -1419,6 +1575,9 @@ main (int argc, char **argv)
   add_test ("dispose/leaves-nothing", test_dispose_leaves_nothing);
   add_test ("faults/workers-that-exit", test_workers_that_exit);
   add_test ("faults/parent-dies", test_parent_dies);
+  add_test ("lifecycle/init-exit", test_init_exit);
+  add_test ("lifecycle/init-exit-keep-alive", test_init_exit_keep_alive);
+  add_test ("lifecycle/init-exit-errors", test_init_exit_errors);
   add_test ("signals/progress", test_signals_progress);
   add_test ("signals/rate-limited", test_signals_rate_limited);
   add_test ("signals/task-failed", test_signals_task_failed);
