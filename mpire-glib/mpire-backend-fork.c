@@ -47,7 +47,7 @@ fork_start (const MpireWorkerStartInfo  *info,
       close (info->pool_fd);
       for (guint i = 0; i < info->n_close_fds; i++)
         close (info->close_fds[i]);
-      mpire_worker_serve (child_fd, info->shared_objects);
+      mpire_worker_serve (child_fd, info->shared_objects, info->heartbeat);
       fflush (NULL);
       _exit (0);
     }

@@ -13,8 +13,10 @@
 #include "mpire-error.h"
 #include "mpire-init-private.h"
 
-/* The worker's end of the channel is this fd in the child. */
-#define CHILD_CHANNEL_FD 3
+/* The worker's end of the channel and its heartbeat are these fds in
+ * the child. */
+#define CHILD_CHANNEL_FD   3
+#define CHILD_HEARTBEAT_FD 4
 
 /* g_spawn rather than GSubprocess: GSubprocess reaps its child with
  * GLib's child watch, which in GLib 2.74 can report a child that is
@@ -27,9 +29,12 @@ spawn_start (const MpireWorkerStartInfo  *info,
 {
   g_autofree char *cwd = g_get_current_dir ();
   g_autofree char *fd_str = g_strdup_printf ("%d", CHILD_CHANNEL_FD);
-  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), MPIRE_WORKER_FD_ENV, fd_str, TRUE);
-  const int source_fds[] = { child_fd };
-  const int target_fds[] = { CHILD_CHANNEL_FD };
+  g_autofree char *beat_str = g_strdup_printf ("%d", CHILD_HEARTBEAT_FD);
+  g_auto(GStrv) envp = g_environ_setenv (g_environ_setenv (g_get_environ (), MPIRE_WORKER_FD_ENV,
+                                                           fd_str, TRUE),
+                                         MPIRE_WORKER_HEARTBEAT_FD_ENV, beat_str, TRUE);
+  const int source_fds[] = { child_fd, mpire_heartbeat_get_fd (info->heartbeat) };
+  const int target_fds[] = { CHILD_CHANNEL_FD, CHILD_HEARTBEAT_FD };
   g_autoptr(GError) local_error = NULL;
   GPid pid = 0;
   gboolean spawned;

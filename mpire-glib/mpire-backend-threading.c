@@ -16,6 +16,7 @@ typedef struct
   GThread      *thread;
   int           fd;
   GVariant     *shared_objects;
+  MpireHeartbeat *heartbeat;
   gboolean      done;
   GMainContext *context;
   void        (*exited) (int wait_status, gpointer data);
@@ -47,7 +48,7 @@ thread_main (gpointer user_data)
 {
   ThreadWorker *worker = user_data;
 
-  mpire_worker_serve (worker->fd, worker->shared_objects);
+  mpire_worker_serve (worker->fd, worker->shared_objects, worker->heartbeat);
 
   g_mutex_lock (&worker->lock);
   worker->done = TRUE;
@@ -68,6 +69,7 @@ threading_start (const MpireWorkerStartInfo  *info,
 
   g_mutex_init (&worker->lock);
   worker->fd = child_fd;
+  worker->heartbeat = info->heartbeat;
   worker->shared_objects = info->shared_objects != NULL ? g_variant_ref (info->shared_objects) : NULL;
   worker->thread = g_thread_try_new (name, thread_main, worker, error);
   if (worker->thread == NULL)

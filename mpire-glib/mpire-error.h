@@ -46,6 +46,8 @@ G_BEGIN_DECLS
  * @MPIRE_ERROR_NOT_SUPPORTED: the task cannot run with this start method
  *   (for example a JavaScript task on a threading pool)
  * @MPIRE_ERROR_WORKER_START: a worker could not be started
+ * @MPIRE_ERROR_TIMED_OUT: a task ran longer than the call's
+ *   [property@Mpire.MapOptions:task-timeout]
  *
  * Error codes of the [const@Mpire.ERROR] domain.
  *
@@ -62,6 +64,7 @@ typedef enum {
   MPIRE_ERROR_TASK_FAILED,
   MPIRE_ERROR_NOT_SUPPORTED,
   MPIRE_ERROR_WORKER_START,
+  MPIRE_ERROR_TIMED_OUT,
 } MpireError;
 
 MPIRE_AVAILABLE_IN_ALL

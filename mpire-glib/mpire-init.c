@@ -74,7 +74,8 @@ mpire_init (int    *argc,
 void
 mpire_init_argv (const char * const *argv)
 {
-  const char *fd_str;
+  const char *fd_str, *beat_str;
+  MpireHeartbeat *heartbeat = NULL;
   gint64 fd;
   char *end = NULL;
 
@@ -99,7 +100,17 @@ mpire_init_argv (const char * const *argv)
   g_unsetenv (MPIRE_WORKER_FD_ENV);
   fcntl ((int) fd, F_SETFD, FD_CLOEXEC);
 
-  mpire_worker_serve ((int) fd, NULL);
+  beat_str = g_getenv (MPIRE_WORKER_HEARTBEAT_FD_ENV);
+  if (beat_str != NULL)
+    {
+      int beat_fd = (int) g_ascii_strtoll (beat_str, NULL, 10);
+
+      if (beat_fd > 2 && fcntl (beat_fd, F_SETFD, FD_CLOEXEC) == 0)
+        heartbeat = mpire_heartbeat_map_fd (beat_fd);
+      g_unsetenv (MPIRE_WORKER_HEARTBEAT_FD_ENV);
+    }
+
+  mpire_worker_serve ((int) fd, NULL, heartbeat);
   exit (EXIT_SUCCESS);
 }
 

@@ -31,6 +31,7 @@ struct _MpireMapOptions
   GVariant    *progress_bar_options;
   MpireTask   *worker_init;
   MpireTask   *worker_exit;
+  double       task_timeout;
   MpireSource *source;
 };
 
@@ -46,6 +47,7 @@ enum {
   PROP_PROGRESS_BAR_OPTIONS,
   PROP_WORKER_INIT,
   PROP_WORKER_EXIT,
+  PROP_TASK_TIMEOUT,
   N_PROPS
 };
 
@@ -123,6 +125,8 @@ mpire_map_options_get_property (GObject    *object,
     g_value_set_object (value, self->worker_init);
   else if (prop_id == PROP_WORKER_EXIT)
     g_value_set_object (value, self->worker_exit);
+  else if (prop_id == PROP_TASK_TIMEOUT)
+    g_value_set_double (value, self->task_timeout);
   else
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
@@ -145,6 +149,8 @@ mpire_map_options_set_property (GObject      *object,
     mpire_map_options_set_worker_init (self, g_value_get_object (value));
   else if (prop_id == PROP_WORKER_EXIT)
     mpire_map_options_set_worker_exit (self, g_value_get_object (value));
+  else if (prop_id == PROP_TASK_TIMEOUT)
+    mpire_map_options_set_task_timeout (self, g_value_get_double (value));
   else
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
@@ -266,6 +272,22 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
   properties[PROP_WORKER_EXIT] =
     g_param_spec_object ("worker-exit", NULL, NULL, MPIRE_TYPE_TASK, flags);
 
+  /**
+   * MpireMapOptions:task-timeout:
+   *
+   * The most seconds one task may run, or -1 (the default) for no limit:
+   * MPIRE's `task_timeout`. A task that runs longer fails the call with
+   * %MPIRE_ERROR_TIMED_OUT, naming its arguments, and its worker is
+   * killed and replaced. A thread cannot be killed: on a threading pool
+   * the call fails all the same, but the task runs on until it returns.
+   * Any other value that is not positive fails the call with
+   * %MPIRE_ERROR_INVALID_ARGUMENT.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TASK_TIMEOUT] =
+    g_param_spec_double ("task-timeout", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, -1, flags);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -273,6 +295,7 @@ static void
 mpire_map_options_init (MpireMapOptions *self)
 {
   self->iterable_len = -1;
+  self->task_timeout = -1;
 }
 
 /**
@@ -576,6 +599,44 @@ mpire_map_options_set_worker_exit (MpireMapOptions *self,
 
   if (g_set_object (&self->worker_exit, task))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORKER_EXIT]);
+}
+
+/**
+ * mpire_map_options_get_task_timeout:
+ * @self: map options
+ *
+ * Gets [property@Mpire.MapOptions:task-timeout].
+ *
+ * Returns: the timeout in seconds, or -1 for none
+ *
+ * Since: 1.0
+ */
+double
+mpire_map_options_get_task_timeout (MpireMapOptions *self)
+{
+  g_return_val_if_fail (MPIRE_IS_MAP_OPTIONS (self), -1);
+  return self->task_timeout;
+}
+
+/**
+ * mpire_map_options_set_task_timeout:
+ * @self: map options
+ * @seconds: the most seconds a task may run, or -1 for no limit
+ *
+ * Sets [property@Mpire.MapOptions:task-timeout].
+ *
+ * Since: 1.0
+ */
+void
+mpire_map_options_set_task_timeout (MpireMapOptions *self,
+                                    double           seconds)
+{
+  g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
+
+  if (self->task_timeout == seconds)
+    return;
+  self->task_timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TASK_TIMEOUT]);
 }
 
 /**

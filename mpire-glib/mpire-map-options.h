@@ -82,6 +82,11 @@ MPIRE_AVAILABLE_IN_ALL
 void             mpire_map_options_set_worker_exit      (MpireMapOptions *self,
                                                          MpireTask       *task);
 MPIRE_AVAILABLE_IN_ALL
+double           mpire_map_options_get_task_timeout     (MpireMapOptions *self);
+MPIRE_AVAILABLE_IN_ALL
+void             mpire_map_options_set_task_timeout     (MpireMapOptions *self,
+                                                         double           seconds);
+MPIRE_AVAILABLE_IN_ALL
 void             mpire_map_options_set_source           (MpireMapOptions *self,
                                                          MpireSourceFunc  func,
                                                          gpointer         user_data,

@@ -38,7 +38,8 @@ typedef enum {
                                 error domain, code, message, task name,
                                 boxed, results of the tasks before it */
   /* pool → worker */
-  MPIRE_MESSAGE_CONFIG,      /* (ss)    worker_init, worker_exit task names ("": none) */
+  MPIRE_MESSAGE_CONFIG,      /* (ssb)   worker_init, worker_exit task names ("": none),
+                                whether to time tasks in the heartbeat */
   /* worker → pool */
   MPIRE_MESSAGE_EXIT_RESULT, /* (v)     what worker_exit returned */
   MPIRE_MESSAGE_FAILED,      /* (sisss) error domain, code, message, task name,

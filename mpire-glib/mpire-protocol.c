@@ -22,7 +22,7 @@ static const char * const body_types[MPIRE_MESSAGE_LAST] = {
   [MPIRE_MESSAGE_STOP]    = "()",
   [MPIRE_MESSAGE_RESULTS] = "(tbv)",
   [MPIRE_MESSAGE_ERROR]   = "(tusissbv)",
-  [MPIRE_MESSAGE_CONFIG]  = "(ss)",
+  [MPIRE_MESSAGE_CONFIG]  = "(ssb)",
   [MPIRE_MESSAGE_EXIT_RESULT] = "(v)",
   [MPIRE_MESSAGE_FAILED]  = "(sisss)",
 };

@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "mpire-enums.h"
+#include "mpire-heartbeat-private.h"
 #include "mpire-protocol-private.h"
 
 G_BEGIN_DECLS
@@ -23,6 +24,7 @@ typedef struct
   const int          *close_fds;       /* fork: fds the child must not keep */
   guint               n_close_fds;
   int                 pool_fd;         /* the pool's end of this worker's channel */
+  MpireHeartbeat     *heartbeat;       /* shared with the worker */
 } MpireWorkerStartInfo;
 
 /* Called in the pool thread with the pool's lock held. */
@@ -50,6 +52,7 @@ void             mpire_worker_link_send        (MpireWorkerLink *self,
 void             mpire_worker_link_stop        (MpireWorkerLink *self);
 void             mpire_worker_link_kill        (MpireWorkerLink *self);
 GQueue          *mpire_worker_link_get_chunks  (MpireWorkerLink *self);
+MpireHeartbeat  *mpire_worker_link_get_heartbeat (MpireWorkerLink *self);
 void             mpire_worker_link_free        (MpireWorkerLink *self);
 char            *mpire_describe_wait_status    (int              wait_status);
 

@@ -44,6 +44,7 @@ struct _MpireWorkerLink
   GQueue                          outq;       /* GBytes frames to send */
   gsize                           out_offset; /* sent bytes of the head */
   GQueue                          chunks;     /* the pool's, in flight here */
+  MpireHeartbeat                 *heartbeat;
 
   gboolean                        stopping;
   gboolean                        closed;
@@ -277,6 +278,7 @@ mpire_worker_link_start (MpireStartMethod                method,
                          GError                        **error)
 {
   MpireWorkerLink *self;
+  MpireHeartbeat *heartbeat;
   int fds[2];
 
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
@@ -288,7 +290,16 @@ mpire_worker_link_start (MpireStartMethod                method,
       return NULL;
     }
 
+  heartbeat = mpire_heartbeat_new (error);
+  if (heartbeat == NULL)
+    {
+      close (fds[0]);
+      close (fds[1]);
+      return NULL;
+    }
+
   self = g_new0 (MpireWorkerLink, 1);
+  self->heartbeat = heartbeat;
   self->id = info->worker_id;
   self->backend = backend_for (method);
   self->fd = fds[0];
@@ -303,11 +314,13 @@ mpire_worker_link_start (MpireStartMethod                method,
     MpireWorkerStartInfo with_fd = *info;
 
     with_fd.pool_fd = fds[0];
+    with_fd.heartbeat = heartbeat;
     self->handle = self->backend->start (&with_fd, fds[1], error);
   }
   if (self->handle == NULL)
     {
       close (fds[0]);
+      mpire_heartbeat_free (heartbeat);
       g_byte_array_unref (self->inbuf);
       g_free (self);
       return NULL;
@@ -346,6 +359,12 @@ GQueue *
 mpire_worker_link_get_chunks (MpireWorkerLink *self)
 {
   return &self->chunks;
+}
+
+MpireHeartbeat *
+mpire_worker_link_get_heartbeat (MpireWorkerLink *self)
+{
+  return self->heartbeat;
 }
 
 void
@@ -401,6 +420,7 @@ mpire_worker_link_free (MpireWorkerLink *self)
   g_assert (g_queue_is_empty (&self->chunks));
 
   self->backend->free (self->handle);
+  mpire_heartbeat_free (self->heartbeat);
   g_free (self);
 }
 

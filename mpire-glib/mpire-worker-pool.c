@@ -87,6 +87,8 @@ struct _MpireWorkerPool
   MpireMapJob      *job;            /* the running call (weak) */
   char             *init_name;      /* its worker_init and worker_exit */
   char             *exit_name;
+  gint64            task_timeout;   /* its task timeout in µs, or 0 */
+  GSource          *timeout_source; /* checks the heartbeats meanwhile */
   GPtrArray        *stopping;       /* links stopped at the end of job */
   GPtrArray        *exit_results;   /* GVariant, from the latest call */
   gboolean          workers_stale;  /* a setting changed: restart workers */
@@ -619,14 +621,88 @@ mpire_worker_pool_next_job_id (MpireWorkerPool *self)
   return ++self->next_job_id;
 }
 
+/* A task of @link has run past the call's timeout: the call fails, the
+ * worker is killed (a thread only loses its channel). */
+static void
+check_link_timeout (MpireWorkerPool *self,
+                    MpireWorkerLink *link,
+                    gint64           now)
+{
+  MpireChunk *chunk = g_queue_peek_head (mpire_worker_link_get_chunks (link));
+  guint64 chunk_id;
+  guint32 index;
+  gint64 started;
+  g_autofree char *args = NULL;
+  GError *error;
+
+  if (chunk == NULL ||
+      !mpire_heartbeat_read (mpire_worker_link_get_heartbeat (link), &chunk_id, &index, &started) ||
+      chunk_id != chunk->id || now - started <= self->task_timeout)
+    return;
+
+  args = describe_args (chunk, index);
+  error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_TIMED_OUT,
+                       mpire_worker_link_is_process (link)
+                         ? _("Task “%s” ran longer than its timeout of %.3f s (worker %d, "
+                             "arguments %s); the worker was killed")
+                         : _("Task “%s” ran longer than its timeout of %.3f s (worker %d, "
+                             "arguments %s); a thread cannot be stopped, so it runs on until "
+                             "the task returns"),
+                       mpire_map_job_get_task_name (chunk->job),
+                       self->task_timeout / (double) G_USEC_PER_SEC,
+                       mpire_worker_link_get_id (link), args);
+  mpire_map_job_post (chunk->job, MPIRE_JOB_CHUNK_FAILED, g_queue_pop_head (mpire_worker_link_get_chunks (link)),
+                      NULL, FALSE, error);
+  retire (self, link, TRUE);
+}
+
+static gboolean
+check_timeouts (gpointer data)
+{
+  MpireWorkerPool *self = data;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  gint64 now = g_get_monotonic_time ();
+
+  for (guint i = 0; i < self->slots->len; i++)
+    if (self->slots->pdata[i] != NULL)
+      check_link_timeout (self, self->slots->pdata[i], now);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+watch_timeouts (MpireWorkerPool *self)
+{
+  guint interval_ms;
+
+  if (self->timeout_source != NULL || self->task_timeout <= 0)
+    return;
+
+  interval_ms = (guint) CLAMP (self->task_timeout / 4000, 5, 250);
+  self->timeout_source = g_timeout_source_new (interval_ms);
+  g_source_set_callback (self->timeout_source, check_timeouts, self, NULL);
+  g_source_set_static_name (self->timeout_source, "[mpire] task timeouts");
+  g_source_attach (self->timeout_source, self->context);
+}
+
+static void
+unwatch_timeouts (MpireWorkerPool *self)
+{
+  if (self->timeout_source == NULL)
+    return;
+  g_source_destroy (self->timeout_source);
+  g_clear_pointer (&self->timeout_source, g_source_unref);
+}
+
 static void
 send_config (MpireWorkerPool *self,
              MpireWorkerLink *link)
 {
   g_autoptr(GBytes) frame =
     mpire_frame_encode (MPIRE_MESSAGE_CONFIG,
-                        g_variant_new ("(ss)", self->init_name ? self->init_name : "",
-                                       self->exit_name ? self->exit_name : ""),
+                        g_variant_new ("(ssb)", self->init_name ? self->init_name : "",
+                                       self->exit_name ? self->exit_name : "",
+                                       self->task_timeout > 0),
                         NULL);
 
   mpire_worker_link_send (link, frame);
@@ -662,6 +738,7 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
   if (starting)
     {
       self->active_order_tasks = self->order_tasks;
+      watch_timeouts (self);
       /* Kept-alive workers learn this call's worker_exit. */
       for (guint i = 0; i < self->slots->len; i++)
         if (self->slots->pdata[i] != NULL)
@@ -779,6 +856,7 @@ mpire_worker_pool_release (MpireWorkerPool *self,
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
+  unwatch_timeouts (self);
   remove_job_chunks (&self->pending, job);
   for (guint i = 0; self->backlogs != NULL && i < self->slots->len; i++)
     remove_job_chunks (&self->backlogs[i], job);
@@ -835,6 +913,7 @@ mpire_worker_pool_dispose (GObject *object)
   MpireWorkerPool *self = MPIRE_WORKER_POOL (object);
 
   mpire_worker_pool_terminate (self);
+  unwatch_timeouts (self);
   stop_thread (self);
 
   G_OBJECT_CLASS (mpire_worker_pool_parent_class)->dispose (object);
@@ -1565,6 +1644,15 @@ begin_call (MpireWorkerPool  *self,
       return NULL;
     }
 
+  if (options != NULL && mpire_map_options_get_task_timeout (options) != -1 &&
+      !(mpire_map_options_get_task_timeout (options) > 0))
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+                   _("The task timeout must be a positive number of seconds, or -1 for "
+                     "none (it is %g)"), mpire_map_options_get_task_timeout (options));
+      return NULL;
+    }
+
   job = mpire_map_job_new (self, task, iterable, options, ordered, collect,
                            effective_n_jobs (self), error);
   if (job == NULL)
@@ -1587,6 +1675,8 @@ begin_call (MpireWorkerPool  *self,
     ? g_strdup (mpire_task_get_name (mpire_map_options_get_worker_init (options))) : NULL;
   self->exit_name = options != NULL && mpire_map_options_get_worker_exit (options) != NULL
     ? g_strdup (mpire_task_get_name (mpire_map_options_get_worker_exit (options))) : NULL;
+  self->task_timeout = options != NULL && mpire_map_options_get_task_timeout (options) > 0
+    ? (gint64) (mpire_map_options_get_task_timeout (options) * G_USEC_PER_SEC) : 0;
   g_ptr_array_set_size (self->exit_results, 0);
   g_mutex_unlock (&self->lock);
 

@@ -7,13 +7,16 @@
 
 #include <glib.h>
 
+#include "mpire-heartbeat-private.h"
+
 G_BEGIN_DECLS
 
 /* Serves frames on @fd until told to stop or the pool goes away, then
  * closes @fd. @shared_objects is the pool's value for workers that share
  * the pool's memory (fork, threading); spawned workers get theirs in the
- * HELLO message. */
-void mpire_worker_serve (int       fd,
-                         GVariant *shared_objects);
+ * HELLO message. Tasks are timed in @heartbeat when a call asks for it. */
+void mpire_worker_serve (int             fd,
+                         GVariant       *shared_objects,
+                         MpireHeartbeat *heartbeat);
 
 G_END_DECLS

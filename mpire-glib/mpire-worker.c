@@ -23,6 +23,8 @@ typedef struct
   MpireTask          *task;      /* the last task looked up */
   gboolean            initialized;
   char               *exit_task; /* worker_exit of the latest call, or NULL */
+  MpireHeartbeat     *heartbeat;
+  gboolean            timed;     /* the call has a task timeout */
 } Worker;
 
 /* Results of a chunk as one array: of the results' own type when they
@@ -158,7 +160,7 @@ receive_config (Worker   *worker,
 {
   const char *init_name, *exit_name;
 
-  g_variant_get (body, "(&s&s)", &init_name, &exit_name);
+  g_variant_get (body, "(&s&sb)", &init_name, &exit_name, &worker->timed);
   g_free (worker->exit_task);
   worker->exit_task = *exit_name != '\0' ? g_strdup (exit_name) : NULL;
 
@@ -226,7 +228,13 @@ run_chunk (Worker   *worker,
     {
       g_autoptr(GVariant) element = g_variant_get_child_value (args, i);
       g_autoptr(GVariant) task_args = boxed ? g_variant_get_variant (element) : g_steal_pointer (&element);
-      GVariant *result = mpire_task_invoke (task, worker->context, task_args, &error);
+      GVariant *result;
+
+      if (worker->timed && worker->heartbeat != NULL)
+        mpire_heartbeat_task_start (worker->heartbeat, chunk_id, i);
+      result = mpire_task_invoke (task, worker->context, task_args, &error);
+      if (worker->timed && worker->heartbeat != NULL)
+        mpire_heartbeat_task_end (worker->heartbeat);
 
       if (result == NULL)
         return send_error (worker, chunk_id, i, error, name, results);
@@ -264,10 +272,11 @@ receive_hello (Worker   *worker,
 }
 
 void
-mpire_worker_serve (int       fd,
-                    GVariant *shared_objects)
+mpire_worker_serve (int             fd,
+                    GVariant       *shared_objects,
+                    MpireHeartbeat *heartbeat)
 {
-  Worker worker = { fd, shared_objects, NULL, NULL, FALSE, NULL };
+  Worker worker = { fd, shared_objects, NULL, NULL, FALSE, NULL, heartbeat, FALSE };
 
   for (;;)
     {

@@ -1308,6 +1308,42 @@ test_signals_task_failed (void)
   signal_log_clear (&log, pool);
 }
 
+static void
+test_task_timeout (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  gint64 start;
+
+  /* Ten quick tasks and one of 3 s, with a timeout of 0.3 s. */
+  mpire_map_options_set_task_timeout (options, 0.3);
+  mpire_map_options_set_chunk_size (options, 1);
+  start = g_get_monotonic_time ();
+  error = map_error (pool, sleepy_task,
+                     g_variant_new_parsed ("[@x 1, 1, 1, 1, 1, 3000, 1, 1, 1, 1, 1]"), options);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (error->message, "sleepy"));
+  g_assert_nonnull (strstr (error->message, "arguments 3000"));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 2500 * 1000);
+  g_clear_error (&error);
+
+  /* Tasks within the timeout pass; the pool is usable. */
+  result = mpire_worker_pool_map (pool, sleepy_task, g_variant_new_parsed ("[@x 1, 2, 3]"),
+                                  options, NULL, &error);
+  g_assert_no_error (error);
+  assert_printed (result, FALSE, "[true, true, true]");
+
+  mpire_map_options_set_task_timeout (options, 0);
+  error = map_error (pool, square_task, range_variant (3), options);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  mpire_map_options_set_task_timeout (options, -5);
+  error = map_error (pool, square_task, range_variant (3), options);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+}
+
 static gint64
 sum_exit_results (MpireWorkerPool *pool,
                   guint            n_expected)
@@ -1575,6 +1611,7 @@ main (int argc, char **argv)
   add_test ("dispose/leaves-nothing", test_dispose_leaves_nothing);
   add_test ("faults/workers-that-exit", test_workers_that_exit);
   add_test ("faults/parent-dies", test_parent_dies);
+  add_test ("lifecycle/task-timeout", test_task_timeout);
   add_test ("lifecycle/init-exit", test_init_exit);
   add_test ("lifecycle/init-exit-keep-alive", test_init_exit_keep_alive);
   add_test ("lifecycle/init-exit-errors", test_init_exit_errors);

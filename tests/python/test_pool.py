@@ -96,6 +96,11 @@ def slow(ctx, args):
     return GLib.Variant('x', args.get_int64())
 
 
+def sleep_ms(ctx, args):
+    time.sleep(args.get_int64() / 1000)
+    return GLib.Variant('b', True)
+
+
 def worker_id(ctx, args):
     time.sleep(0.02)
     return GLib.Variant('i', ctx.get_worker_id())
@@ -129,6 +134,7 @@ slow_task = Mpire.Task.new('slow', slow)
 worker_id_task = Mpire.Task.new('worker_id', worker_id)
 shared_task = Mpire.Task.new('shared', shared)
 count_task = Mpire.Task.new('count_tasks', count_tasks)
+sleep_task = Mpire.Task.new('sleep_ms', sleep_ms)
 # Tasks with declared types: set in every process, before Mpire.init().
 typed_square_task = Mpire.Task.new('typed_square', square)
 typed_square_task.set_args_type(GLib.VariantType.new('x'))
@@ -703,6 +709,26 @@ def test_signals(pool):
             pool.disconnect(h)
 
 
+def test_task_timeout(pool):
+    opts = Mpire.MapOptions.new()
+    opts.set_chunk_size(1)
+    opts.props.task_timeout = 0.3
+    t0 = time.monotonic()
+    expect_error('task_timeout: a task past its timeout gives TIMED_OUT',
+                 lambda: pool.map(sleep_task, ax([1, 1, 3000, 1]), opts, None),
+                 lambda e: is_mpire_error(e, Mpire.Error.TIMED_OUT) and
+                 'arguments 3000' in e.message, 'TIMED_OUT naming the arguments')
+    check('task_timeout: the call fails soon after the timeout', time.monotonic() - t0 < 2.5,
+          '%.2f s' % (time.monotonic() - t0))
+    r = pool.map(sleep_task, ax([1, 2]), opts, None)
+    check('task_timeout: tasks within it pass', r.unpack() == [True, True], r)
+    opts.props.task_timeout = 0
+    expect_error('task_timeout: 0 gives INVALID_ARGUMENT',
+                 lambda: pool.map(square_task, ax(range(3)), opts, None),
+                 lambda e: is_mpire_error(e, Mpire.Error.INVALID_ARGUMENT), 'INVALID_ARGUMENT')
+    still_works('task_timeout: the pool still works', pool)
+
+
 def test_worker_id():
     pool = new_pool(pass_worker_id=True)
     opts = Mpire.MapOptions.new()
@@ -875,7 +901,7 @@ def main():
             test_task_glib_error, test_task_value_error, test_task_not_a_variant,
             test_typed_tasks,
             test_lazy_source, test_endless_source, test_map_async, test_imap_async,
-            test_cancel, test_pool_busy, test_bad_input, test_signals,
+            test_cancel, test_pool_busy, test_bad_input, test_signals, test_task_timeout,
         ], watchdog, pool)
         run_tests([test_worker_id, test_shared_objects, test_worker_state], watchdog)
         watchdog.reset('disposing the pool')

@@ -1,0 +1,35 @@
+/* mpire-heartbeat-private.h: what a worker is running, seen by its pool
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* A page shared by a worker and its pool (a memfd mapped by both
+ * processes, or plain memory for a thread). The worker writes which task
+ * it is running and since when, with no system call; the pool reads it
+ * to enforce task timeouts. */
+typedef struct _MpireHeartbeat MpireHeartbeat;
+
+MpireHeartbeat *mpire_heartbeat_new        (GError          **error);
+MpireHeartbeat *mpire_heartbeat_map_fd     (int               fd);
+int             mpire_heartbeat_get_fd     (MpireHeartbeat   *self);
+void            mpire_heartbeat_free       (MpireHeartbeat   *self);
+
+/* worker side */
+void            mpire_heartbeat_task_start (MpireHeartbeat   *self,
+                                            guint64           chunk_id,
+                                            guint32           index);
+void            mpire_heartbeat_task_end   (MpireHeartbeat   *self);
+
+/* pool side: whether a task is running, which, and since when */
+gboolean        mpire_heartbeat_read       (MpireHeartbeat   *self,
+                                            guint64          *chunk_id,
+                                            guint32          *index,
+                                            gint64           *started);
+
+G_END_DECLS

@@ -1,0 +1,130 @@
+/* mpire-heartbeat.c: what a worker is running, seen by its pool
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib/gi18n-lib.h>
+
+#include "mpire-error.h"
+#include "mpire-heartbeat-private.h"
+
+typedef struct
+{
+  gint64  started;    /* monotonic µs when the task started; 0: no task */
+  guint64 chunk_id;
+  guint32 index;
+} Beat;
+
+struct _MpireHeartbeat
+{
+  Beat *beat;         /* in the shared page */
+  int   fd;           /* the memfd, -1 once handed to a worker */
+};
+
+#define PAGE_SIZE_USED (sizeof (Beat))
+
+MpireHeartbeat *
+mpire_heartbeat_new (GError **error)
+{
+  MpireHeartbeat *self;
+  int fd = memfd_create ("mpire-heartbeat", MFD_CLOEXEC);
+
+  if (fd < 0 || ftruncate (fd, PAGE_SIZE_USED) < 0)
+    {
+      int saved_errno = errno;
+
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
+                   _("Could not create the memory shared with a worker: %s"),
+                   g_strerror (saved_errno));
+      return NULL;
+    }
+
+  self = mpire_heartbeat_map_fd (fd);
+  if (self == NULL)
+    {
+      close (fd);
+      g_set_error_literal (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
+                           _("Could not map the memory shared with a worker"));
+    }
+  return self;
+}
+
+/* Maps the page of @fd, which the heartbeat then owns. */
+MpireHeartbeat *
+mpire_heartbeat_map_fd (int fd)
+{
+  MpireHeartbeat *self;
+  void *page = mmap (NULL, PAGE_SIZE_USED, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+  if (page == MAP_FAILED)
+    return NULL;
+
+  self = g_new0 (MpireHeartbeat, 1);
+  self->beat = page;
+  self->fd = fd;
+  return self;
+}
+
+int
+mpire_heartbeat_get_fd (MpireHeartbeat *self)
+{
+  return self->fd;
+}
+
+void
+mpire_heartbeat_free (MpireHeartbeat *self)
+{
+  munmap (self->beat, PAGE_SIZE_USED);
+  if (self->fd >= 0)
+    close (self->fd);
+  g_free (self);
+}
+
+void
+mpire_heartbeat_task_start (MpireHeartbeat *self,
+                            guint64         chunk_id,
+                            guint32         index)
+{
+  __atomic_store_n (&self->beat->chunk_id, chunk_id, __ATOMIC_RELAXED);
+  __atomic_store_n (&self->beat->index, index, __ATOMIC_RELAXED);
+  __atomic_store_n (&self->beat->started, g_get_monotonic_time (), __ATOMIC_RELEASE);
+}
+
+void
+mpire_heartbeat_task_end (MpireHeartbeat *self)
+{
+  __atomic_store_n (&self->beat->started, 0, __ATOMIC_RELEASE);
+}
+
+/* A consistent read: the task did not change while it was read. */
+gboolean
+mpire_heartbeat_read (MpireHeartbeat *self,
+                      guint64        *chunk_id,
+                      guint32        *index,
+                      gint64         *started)
+{
+  for (int tries = 0; tries < 100; tries++)
+    {
+      gint64 before = __atomic_load_n (&self->beat->started, __ATOMIC_ACQUIRE);
+
+      if (before == 0)
+        return FALSE;
+      *chunk_id = __atomic_load_n (&self->beat->chunk_id, __ATOMIC_RELAXED);
+      *index = __atomic_load_n (&self->beat->index, __ATOMIC_RELAXED);
+      if (__atomic_load_n (&self->beat->started, __ATOMIC_ACQUIRE) == before)
+        {
+          *started = before;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
