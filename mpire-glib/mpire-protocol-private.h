@@ -29,7 +29,8 @@ G_BEGIN_DECLS
 
 typedef enum {
   /* pool → worker */
-  MPIRE_MESSAGE_HELLO = 1,   /* (ibbmv) worker id, pass id, use state, shared objects */
+  MPIRE_MESSAGE_HELLO = 1,   /* (ibbbmv) worker id, pass id, use state, daemon,
+                                shared objects */
   MPIRE_MESSAGE_TASKS,       /* (tsbv)  chunk id, task name, boxed, arguments */
   MPIRE_MESSAGE_STOP,        /* ()                                            */
   /* worker → pool */

@@ -17,7 +17,7 @@
 #include "mpire-protocol-private.h"
 
 static const char * const body_types[MPIRE_MESSAGE_LAST] = {
-  [MPIRE_MESSAGE_HELLO]   = "(ibbmv)",
+  [MPIRE_MESSAGE_HELLO]   = "(ibbbmv)",
   [MPIRE_MESSAGE_TASKS]   = "(tsbv)",
   [MPIRE_MESSAGE_STOP]    = "()",
   [MPIRE_MESSAGE_RESULTS] = "(tbv)",

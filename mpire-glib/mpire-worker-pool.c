@@ -18,6 +18,7 @@
 #include "mpire-task-private.h"
 #include "mpire-worker-link-private.h"
 #include "mpire-worker-pool-private.h"
+#include "mpire-worker-private.h"
 
 /* Chunks sent to a worker before it answers the first: one runs while
  * the next one travels. */
@@ -779,8 +780,8 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
         break;
 
       hello = mpire_frame_encode (MPIRE_MESSAGE_HELLO,
-                                  g_variant_new ("(ibb@mv)", i, self->pass_worker_id,
-                                                 self->use_worker_state,
+                                  g_variant_new ("(ibbb@mv)", i, self->pass_worker_id,
+                                                 self->use_worker_state, self->daemon,
                                                  g_variant_new_maybe (G_VARIANT_TYPE_VARIANT,
                                                                       self->active_method == MPIRE_START_METHOD_SPAWN &&
                                                                       self->shared_objects != NULL
@@ -1067,8 +1068,11 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
   /**
    * MpireWorkerPool:daemon:
    *
-   * MPIRE's daemon flag: whether workers are daemons, which may not start
-   * pools of their own. Stored for now; nested pools are not refused yet.
+   * MPIRE's daemon flag: whether workers are daemons. A task running in a
+   * daemon worker that starts a call on a pool of its own gets
+   * %MPIRE_ERROR_NOT_SUPPORTED at once (MPIRE's daemon processes cannot
+   * have children); set it to %FALSE to allow nested pools. Changing it
+   * restarts the workers at the next call.
    *
    * Since: 1.0
    */
@@ -1627,6 +1631,13 @@ begin_call (MpireWorkerPool  *self,
       g_set_error_literal (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
                            _("This process was started as a worker but never called "
                              "mpire_init(): call it at the start of the program"));
+      return NULL;
+    }
+  if (mpire_worker_is_daemon ())
+    {
+      g_set_error_literal (error, MPIRE_ERROR, MPIRE_ERROR_NOT_SUPPORTED,
+                           _("A task of a daemon pool cannot run a pool of its own; set the "
+                             "outer pool’s daemon property to FALSE to allow nested pools"));
       return NULL;
     }
   if (!check_task (self, task, error))

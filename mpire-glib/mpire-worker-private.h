@@ -19,4 +19,6 @@ void mpire_worker_serve (int             fd,
                          GVariant       *shared_objects,
                          MpireHeartbeat *heartbeat);
 
+gboolean mpire_worker_is_daemon (void);
+
 G_END_DECLS

@@ -15,6 +15,16 @@
 #include "mpire-worker-context-private.h"
 #include "mpire-worker-private.h"
 
+/* Set in the thread serving a worker of a daemon pool: its tasks may not
+ * start pools of their own. */
+static GPrivate daemon_worker = G_PRIVATE_INIT (NULL);
+
+gboolean
+mpire_worker_is_daemon (void)
+{
+  return g_private_get (&daemon_worker) != NULL;
+}
+
 typedef struct
 {
   int                 fd;
@@ -260,10 +270,12 @@ receive_hello (Worker   *worker,
                GVariant *body)
 {
   int worker_id;
-  gboolean pass_worker_id, use_worker_state;
+  gboolean pass_worker_id, use_worker_state, daemon;
   g_autoptr(GVariant) shared = NULL;
 
-  g_variant_get (body, "(ibbmv)", &worker_id, &pass_worker_id, &use_worker_state, &shared);
+  g_variant_get (body, "(ibbbmv)", &worker_id, &pass_worker_id, &use_worker_state, &daemon,
+                 &shared);
+  g_private_set (&daemon_worker, GINT_TO_POINTER (daemon));
   g_clear_object (&worker->context);
   worker->context = mpire_worker_context_new (worker_id, pass_worker_id,
                                               worker->shared_by_address != NULL
@@ -315,6 +327,7 @@ mpire_worker_serve (int             fd,
         }
     }
 
+  g_private_set (&daemon_worker, NULL);
   g_clear_object (&worker.task);
   g_clear_object (&worker.context);
   g_free (worker.exit_task);

@@ -24,7 +24,7 @@ static MpireTask *square_task, *multiply_task, *kwargs_task, *fail_task, *abort_
 static MpireTask *sleepy_task, *mixed_task, *null_task, *whoami_task, *shared_task, *count_task;
 static MpireTask *typed_task, *liar_task;
 static MpireTask *init_zero_task, *init_million_task, *count_even_task, *exit_state_task;
-static MpireTask *init_fails_task, *exit_fails_task;
+static MpireTask *init_fails_task, *exit_fails_task, *nested_task;
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error"))
 
@@ -165,6 +165,28 @@ exit_fails (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **err
 {
   g_set_error (error, TEST_ERROR, 8, "cannot clean up");
   return NULL;
+}
+
+static GVariant *range_variant (gint64 n);
+
+/* Sums the squares of 0..x-1 on a pool of its own. */
+static GVariant *
+nested_sum (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  g_autoptr(MpireWorkerPool) inner = mpire_worker_pool_new (2, start_method);
+  g_autoptr(GVariant) squares =
+    mpire_worker_pool_map (inner, square_task, range_variant (g_variant_get_int64 (args)),
+                           NULL, NULL, error);
+  gint64 sum = 0;
+  gsize n;
+  const gint64 *values;
+
+  if (squares == NULL)
+    return NULL;
+  values = g_variant_get_fixed_array (squares, &n, sizeof (gint64));
+  for (gsize i = 0; i < n; i++)
+    sum += values[i];
+  return g_variant_new_int64 (sum);
 }
 
 static GVariant *
@@ -1344,6 +1366,26 @@ test_task_timeout (void)
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
 }
 
+static void
+test_nested_pools (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+
+  /* Daemon workers (the default) may not start pools. */
+  error = map_error (pool, nested_task, g_variant_new_parsed ("[@x 3, 4]"), NULL);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "daemon"));
+  g_clear_error (&error);
+
+  mpire_worker_pool_set_daemon (pool, FALSE);
+  result = mpire_worker_pool_map (pool, nested_task, g_variant_new_parsed ("[@x 3, 4]"),
+                                  NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_printed (result, TRUE, "[int64 5, 14]");
+}
+
 static gint64
 sum_exit_results (MpireWorkerPool *pool,
                   guint            n_expected)
@@ -1572,6 +1614,7 @@ main (int argc, char **argv)
   exit_state_task = mpire_task_new ("exit-state", exit_state, NULL, NULL);
   init_fails_task = mpire_task_new ("init-fails", init_fails, NULL, NULL);
   exit_fails_task = mpire_task_new ("exit-fails", exit_fails, NULL, NULL);
+  nested_task = mpire_task_new ("nested-sum", nested_sum, NULL, NULL);
   typed_task = mpire_task_new ("typed-square", square, NULL, NULL);
   mpire_task_set_args_type (typed_task, G_VARIANT_TYPE_INT64);
   mpire_task_set_result_type (typed_task, G_VARIANT_TYPE_INT64);
@@ -1612,6 +1655,7 @@ main (int argc, char **argv)
   add_test ("faults/workers-that-exit", test_workers_that_exit);
   add_test ("faults/parent-dies", test_parent_dies);
   add_test ("lifecycle/task-timeout", test_task_timeout);
+  add_test ("lifecycle/nested-pools", test_nested_pools);
   add_test ("lifecycle/init-exit", test_init_exit);
   add_test ("lifecycle/init-exit-keep-alive", test_init_exit_keep_alive);
   add_test ("lifecycle/init-exit-errors", test_init_exit_errors);
