@@ -157,7 +157,8 @@ mpire_map_job_new (MpireWorkerPool  *pool,
   max_active = mpire_map_options_get_max_tasks_active (options);
   if (!check_count (chunk_size, "chunk-size", error) ||
       !check_count (n_splits, "n-splits", error) ||
-      !check_count (max_active, "max-tasks-active", error))
+      !check_count (max_active, "max-tasks-active", error) ||
+      !check_count (mpire_map_options_get_worker_lifespan (options), "worker-lifespan", error))
     return NULL;
   if (iterable_len < -1)
     {
@@ -640,7 +641,7 @@ handle_message (MpireMapJob *job,
           finish (job, g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
                                     _("Workers keep exiting before they run any task; "
                                       "does the worker program call mpire_init()?")));
-        else if (!mpire_worker_pool_start_workers (job->pool, job, FALSE, &error))
+        else if (!mpire_worker_pool_start_workers (job->pool, job, FALSE, !job->exhausted, &error))
           finish (job, g_steal_pointer (&error));
       }
       break;
@@ -728,7 +729,7 @@ mpire_map_job_start (MpireMapJob       *job,
       g_source_attach (job->cancel_source, job->context);
     }
 
-  if (!mpire_worker_pool_start_workers (job->pool, job, TRUE, &error))
+  if (!mpire_worker_pool_start_workers (job->pool, job, TRUE, TRUE, &error))
     {
       mpire_map_job_fail (job, g_steal_pointer (&error));
       return;

@@ -27,6 +27,7 @@ struct _MpireMapOptions
   gint64       chunk_size;
   gint64       n_splits;
   gint64       max_tasks_active;
+  gint64       worker_lifespan;
   gboolean     progress_bar;
   GVariant    *progress_bar_options;
   MpireTask   *worker_init;
@@ -43,6 +44,7 @@ enum {
   PROP_CHUNK_SIZE,
   PROP_N_SPLITS,
   PROP_MAX_TASKS_ACTIVE,
+  PROP_WORKER_LIFESPAN,
   PROP_PROGRESS_BAR,
   PROP_PROGRESS_BAR_OPTIONS,
   PROP_WORKER_INIT,
@@ -75,6 +77,8 @@ field_of_property (MpireMapOptions *self,
       return &self->n_splits;
     case PROP_MAX_TASKS_ACTIVE:
       return &self->max_tasks_active;
+    case PROP_WORKER_LIFESPAN:
+      return &self->worker_lifespan;
     default:
       return NULL;
     }
@@ -214,6 +218,20 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    */
   properties[PROP_MAX_TASKS_ACTIVE] =
     g_param_spec_int64 ("max-tasks-active", NULL, NULL, G_MININT64, G_MAXINT64, 0, flags);
+
+  /**
+   * MpireMapOptions:worker-lifespan:
+   *
+   * The number of tasks after which a worker is replaced by a fresh one
+   * (its worker_exit runs, and the new one's worker_init), or 0 for
+   * never: MPIRE's `worker_lifespan`, against tasks that leak memory. A
+   * worker is not given a chunk past its lifespan, so it restarts after
+   * the chunk that reaches it.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_WORKER_LIFESPAN] =
+    g_param_spec_int64 ("worker-lifespan", NULL, NULL, G_MININT64, G_MAXINT64, 0, flags);
 
   /**
    * MpireMapOptions:progress-bar:
@@ -447,6 +465,40 @@ mpire_map_options_set_max_tasks_active (MpireMapOptions *self,
 {
   g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
   set_field (self, PROP_MAX_TASKS_ACTIVE, max_tasks_active);
+}
+
+/**
+ * mpire_map_options_get_worker_lifespan:
+ * @self: map options
+ *
+ * Gets [property@Mpire.MapOptions:worker-lifespan].
+ *
+ * Returns: the number of tasks a worker runs before it is replaced, or 0
+ *
+ * Since: 1.0
+ */
+gint64
+mpire_map_options_get_worker_lifespan (MpireMapOptions *self)
+{
+  g_return_val_if_fail (MPIRE_IS_MAP_OPTIONS (self), 0);
+  return self->worker_lifespan;
+}
+
+/**
+ * mpire_map_options_set_worker_lifespan:
+ * @self: map options
+ * @worker_lifespan: tasks a worker runs before it is replaced, or 0
+ *
+ * Sets [property@Mpire.MapOptions:worker-lifespan].
+ *
+ * Since: 1.0
+ */
+void
+mpire_map_options_set_worker_lifespan (MpireMapOptions *self,
+                                       gint64           worker_lifespan)
+{
+  g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
+  set_field (self, PROP_WORKER_LIFESPAN, worker_lifespan);
 }
 
 /**

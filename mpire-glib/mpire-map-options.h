@@ -62,6 +62,11 @@ MPIRE_AVAILABLE_IN_ALL
 void             mpire_map_options_set_max_tasks_active (MpireMapOptions *self,
                                                          gint64           max_tasks_active);
 MPIRE_AVAILABLE_IN_ALL
+gint64           mpire_map_options_get_worker_lifespan  (MpireMapOptions *self);
+MPIRE_AVAILABLE_IN_ALL
+void             mpire_map_options_set_worker_lifespan  (MpireMapOptions *self,
+                                                         gint64           worker_lifespan);
+MPIRE_AVAILABLE_IN_ALL
 gboolean         mpire_map_options_get_progress_bar     (MpireMapOptions *self);
 MPIRE_AVAILABLE_IN_ALL
 void             mpire_map_options_set_progress_bar     (MpireMapOptions *self,

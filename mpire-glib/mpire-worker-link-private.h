@@ -53,6 +53,8 @@ void             mpire_worker_link_stop        (MpireWorkerLink *self);
 void             mpire_worker_link_kill        (MpireWorkerLink *self);
 GQueue          *mpire_worker_link_get_chunks  (MpireWorkerLink *self);
 MpireHeartbeat  *mpire_worker_link_get_heartbeat (MpireWorkerLink *self);
+guint64          mpire_worker_link_count_tasks (MpireWorkerLink *self,
+                                                guint64          n_done);
 void             mpire_worker_link_free        (MpireWorkerLink *self);
 char            *mpire_describe_wait_status    (int              wait_status);
 

@@ -45,6 +45,7 @@ struct _MpireWorkerLink
   gsize                           out_offset; /* sent bytes of the head */
   GQueue                          chunks;     /* the pool's, in flight here */
   MpireHeartbeat                 *heartbeat;
+  guint64                         n_tasks_done;
 
   gboolean                        stopping;
   gboolean                        closed;
@@ -365,6 +366,15 @@ MpireHeartbeat *
 mpire_worker_link_get_heartbeat (MpireWorkerLink *self)
 {
   return self->heartbeat;
+}
+
+/* Adds @n_done tasks to those the worker ran; returns the total. */
+guint64
+mpire_worker_link_count_tasks (MpireWorkerLink *self,
+                               guint64          n_done)
+{
+  self->n_tasks_done += n_done;
+  return self->n_tasks_done;
 }
 
 void

@@ -15,6 +15,7 @@ guint64  mpire_worker_pool_next_job_id   (MpireWorkerPool  *self);
 gboolean mpire_worker_pool_start_workers (MpireWorkerPool  *self,
                                           MpireMapJob      *job,
                                           gboolean          starting,
+                                          gboolean          more_to_come,
                                           GError          **error);
 void     mpire_worker_pool_submit        (MpireWorkerPool  *self,
                                           MpireChunk       *chunk);

@@ -89,6 +89,8 @@ struct _MpireWorkerPool
   char             *init_name;      /* its worker_init and worker_exit */
   char             *exit_name;
   gint64            task_timeout;   /* its task timeout in µs, or 0 */
+  gint64            lifespan;       /* its worker lifespan, or 0 */
+  gboolean          job_stopping;   /* job waits for the `stopping` links */
   GSource          *timeout_source; /* checks the heartbeats meanwhile */
   GPtrArray        *stopping;       /* links stopped at the end of job */
   GPtrArray        *exit_results;   /* GVariant, from the latest call */
@@ -255,6 +257,29 @@ queue_for_slot (MpireWorkerPool *self,
   return self->active_order_tasks ? &self->backlogs[slot] : &self->pending;
 }
 
+/* Whether the tasks @link ran or was given reach the call's lifespan. */
+static gboolean
+lifespan_reached (MpireWorkerPool *self,
+                  MpireWorkerLink *link)
+{
+  guint64 n = mpire_worker_link_count_tasks (link, 0);
+
+  if (self->lifespan <= 0)
+    return FALSE;
+  for (GList *l = mpire_worker_link_get_chunks (link)->head; l != NULL; l = l->next)
+    n += ((MpireChunk *) l->data)->n_tasks;
+  return n >= (guint64) self->lifespan;
+}
+
+/* A worker told to go that the end of the call must wait for. */
+static void
+stop_and_await (MpireWorkerPool *self,
+                MpireWorkerLink *link)
+{
+  g_ptr_array_add (self->stopping, link);
+  retire (self, link, FALSE);
+}
+
 static void
 dispatch (MpireWorkerPool *self)
 {
@@ -266,7 +291,8 @@ dispatch (MpireWorkerPool *self)
       if (link == NULL)
         continue;
       while (!g_queue_is_empty (queue) &&
-             g_queue_get_length (mpire_worker_link_get_chunks (link)) < CHUNKS_IN_FLIGHT)
+             g_queue_get_length (mpire_worker_link_get_chunks (link)) < CHUNKS_IN_FLIGHT &&
+             !lifespan_reached (self, link))
         {
           MpireChunk *chunk = g_queue_pop_head (queue);
 
@@ -354,7 +380,19 @@ on_results (MpireWorkerPool *self,
   g_variant_get (body, "(tbv)", &id, &boxed, &results);
   chunk = take_chunk (link, id, &error);
   if (chunk != NULL && check_results (link, chunk, results, boxed, chunk->n_tasks, &error))
-    mpire_map_job_post (chunk->job, MPIRE_JOB_CHUNK_DONE, chunk, results, boxed, NULL);
+    {
+      MpireMapJob *job = chunk->job;
+
+      mpire_worker_link_count_tasks (link, chunk->n_tasks);
+      mpire_map_job_post (job, MPIRE_JOB_CHUNK_DONE, chunk, results, boxed, NULL);
+      /* At the end of its lifespan a worker makes way for a fresh one. */
+      if (is_active (self, link) && lifespan_reached (self, link) &&
+          g_queue_is_empty (mpire_worker_link_get_chunks (link)))
+        {
+          stop_and_await (self, link);
+          mpire_map_job_post (job, MPIRE_JOB_WORKER_LOST, NULL, NULL, FALSE, NULL);
+        }
+    }
   else
     {
       if (chunk != NULL)
@@ -524,10 +562,11 @@ on_gone (MpireWorkerLink *link,
 
   /* The last worker stopped at the end of a call: the call is done. */
   if (g_ptr_array_remove_fast (self->stopping, link) && self->stopping->len == 0 &&
-      self->job != NULL)
+      self->job_stopping)
     {
       mpire_map_job_post (self->job, MPIRE_JOB_STOPPED, NULL, NULL, FALSE, NULL);
       self->job = NULL;
+      self->job_stopping = FALSE;
     }
 
   mpire_worker_link_free (link);
@@ -709,13 +748,26 @@ send_config (MpireWorkerPool *self,
   mpire_worker_link_send (link, frame);
 }
 
+static gboolean
+has_pending (MpireWorkerPool *self)
+{
+  if (!g_queue_is_empty (&self->pending))
+    return TRUE;
+  for (guint i = 0; self->backlogs != NULL && i < self->slots->len; i++)
+    if (!g_queue_is_empty (&self->backlogs[i]))
+      return TRUE;
+  return FALSE;
+}
+
 /* Starts the workers missing from the pool. When a call starts
  * (@starting), the pool first takes the current settings, restarting its
- * workers if they changed; during a call it only replaces lost workers. */
+ * workers if they changed; during a call it only replaces lost workers,
+ * and not once no chunk is left to run (!@more_to_come). */
 gboolean
 mpire_worker_pool_start_workers (MpireWorkerPool  *self,
                                  MpireMapJob      *job,
                                  gboolean          starting,
+                                 gboolean          more_to_come,
                                  GError          **error)
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
@@ -724,6 +776,9 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
   int n = effective_n_jobs (self);
 
   ensure_thread (self);
+
+  if (!starting && !more_to_come && !has_pending (self))
+    return TRUE;
 
   if (starting && (self->workers_stale || (int) self->slots->len != n))
     {
@@ -875,19 +930,17 @@ mpire_worker_pool_release (MpireWorkerPool *self,
 
   if (!abort && !self->keep_alive)
     for (guint i = 0; i < self->slots->len; i++)
-      {
-        MpireWorkerLink *link = self->slots->pdata[i];
-
-        if (link == NULL)
-          continue;
-        g_ptr_array_add (self->stopping, link);
-        retire (self, link, FALSE);
-      }
+      if (self->slots->pdata[i] != NULL)
+        stop_and_await (self, self->slots->pdata[i]);
 
   if (self->job != job)
     return FALSE;
-  if (self->stopping->len > 0)
-    return TRUE;
+  if (!abort && self->stopping->len > 0)
+    {
+      self->job_stopping = TRUE;
+      return TRUE;
+    }
+  g_ptr_array_set_size (self->stopping, 0);
   self->job = NULL;
   return FALSE;
 }
@@ -902,6 +955,7 @@ mpire_worker_pool_forget_job (MpireWorkerPool *self,
   if (self->job == job)
     {
       self->job = NULL;
+      self->job_stopping = FALSE;
       g_ptr_array_set_size (self->stopping, 0);
     }
 }
@@ -1688,6 +1742,7 @@ begin_call (MpireWorkerPool  *self,
     ? g_strdup (mpire_task_get_name (mpire_map_options_get_worker_exit (options))) : NULL;
   self->task_timeout = options != NULL && mpire_map_options_get_task_timeout (options) > 0
     ? (gint64) (mpire_map_options_get_task_timeout (options) * G_USEC_PER_SEC) : 0;
+  self->lifespan = options != NULL ? mpire_map_options_get_worker_lifespan (options) : 0;
   g_ptr_array_set_size (self->exit_results, 0);
   g_mutex_unlock (&self->lock);
 

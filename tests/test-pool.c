@@ -1366,6 +1366,53 @@ test_task_timeout (void)
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
 }
 
+static gint64 sum_exit_results (MpireWorkerPool *pool,
+                                guint            n_expected);
+
+/* Every worker runs 10 tasks (2 chunks of 5), then a fresh one takes
+ * over: its init and exit run each time. */
+static void
+test_worker_lifespan (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) counts = NULL;
+  g_autoptr(GVariant) exits = NULL;
+  const gint64 *values;
+  gsize n;
+
+  mpire_worker_pool_set_use_worker_state (pool, TRUE);
+  mpire_map_options_set_worker_init (options, init_zero_task);
+  mpire_map_options_set_worker_exit (options, exit_state_task);
+  mpire_map_options_set_chunk_size (options, 5);
+  mpire_map_options_set_worker_lifespan (options, 10);
+
+  counts = mpire_worker_pool_map (pool, count_task, range_variant (100), options, NULL, &error);
+  g_assert_no_error (error);
+  values = g_variant_get_fixed_array (counts, &n, sizeof (gint64));
+  g_assert_cmpuint (n, ==, 100);
+  for (gsize i = 0; i < n; i++)
+    g_assert_true (values[i] >= 1 && values[i] <= 10);
+
+  /* Worker lives of at most ten tasks, 100 in all: at least ten lives
+   * (a fresh worker may find no work left, when another took it). */
+  exits = mpire_worker_pool_get_exit_results (pool);
+  g_assert_cmpuint (g_variant_n_children (exits), >=, 10);
+  for (gsize i = 0; i < g_variant_n_children (exits); i++)
+    {
+      g_autoptr(GVariant) box = g_variant_get_child_value (exits, i);
+      g_autoptr(GVariant) value = g_variant_get_variant (box);
+
+      g_assert_cmpint (g_variant_get_int64 (value), <=, 10);
+    }
+  g_assert_cmpint (sum_exit_results (pool, g_variant_n_children (exits)), ==, 100);
+
+  mpire_map_options_set_worker_lifespan (options, -1);
+  error = map_error (pool, count_task, range_variant (10), options);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+}
+
 static void
 test_nested_pools (void)
 {
@@ -1656,6 +1703,7 @@ main (int argc, char **argv)
   add_test ("faults/parent-dies", test_parent_dies);
   add_test ("lifecycle/task-timeout", test_task_timeout);
   add_test ("lifecycle/nested-pools", test_nested_pools);
+  add_test ("lifecycle/worker-lifespan", test_worker_lifespan);
   add_test ("lifecycle/init-exit", test_init_exit);
   add_test ("lifecycle/init-exit-keep-alive", test_init_exit_keep_alive);
   add_test ("lifecycle/init-exit-errors", test_init_exit_errors);
