@@ -47,6 +47,8 @@ fork_start (const MpireWorkerStartInfo  *info,
       close (info->pool_fd);
       for (guint i = 0; i < info->n_close_fds; i++)
         close (info->close_fds[i]);
+      if (info->cpus != NULL)
+        sched_setaffinity (0, sizeof (cpu_set_t), info->cpus);
       mpire_worker_serve (child_fd, info->shared_objects, info->heartbeat);
       fflush (NULL);
       _exit (0);

@@ -56,6 +56,10 @@ spawn_start (const MpireWorkerStartInfo  *info,
       return NULL;
     }
 
+  /* Pinned from here: the child may run a moment before it is. */
+  if (info->cpus != NULL)
+    sched_setaffinity (pid, sizeof (cpu_set_t), info->cpus);
+
   return GINT_TO_POINTER (pid);
 }
 

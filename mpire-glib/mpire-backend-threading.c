@@ -17,6 +17,8 @@ typedef struct
   int           fd;
   GVariant     *shared_objects;
   MpireHeartbeat *heartbeat;
+  cpu_set_t     cpus;
+  gboolean      pinned;
   gboolean      done;
   GMainContext *context;
   void        (*exited) (int wait_status, gpointer data);
@@ -48,6 +50,9 @@ thread_main (gpointer user_data)
 {
   ThreadWorker *worker = user_data;
 
+  /* 0: the calling thread. */
+  if (worker->pinned)
+    sched_setaffinity (0, sizeof (cpu_set_t), &worker->cpus);
   mpire_worker_serve (worker->fd, worker->shared_objects, worker->heartbeat);
 
   g_mutex_lock (&worker->lock);
@@ -70,6 +75,11 @@ threading_start (const MpireWorkerStartInfo  *info,
   g_mutex_init (&worker->lock);
   worker->fd = child_fd;
   worker->heartbeat = info->heartbeat;
+  if (info->cpus != NULL)
+    {
+      worker->cpus = *info->cpus;
+      worker->pinned = TRUE;
+    }
   worker->shared_objects = info->shared_objects != NULL ? g_variant_ref (info->shared_objects) : NULL;
   worker->thread = g_thread_try_new (name, thread_main, worker, error);
   if (worker->thread == NULL)

@@ -5,6 +5,8 @@
 
 #pragma once
 
+#include <sched.h>
+
 #include <gio/gio.h>
 
 #include "mpire-enums.h"
@@ -25,6 +27,7 @@ typedef struct
   guint               n_close_fds;
   int                 pool_fd;         /* the pool's end of this worker's channel */
   MpireHeartbeat     *heartbeat;       /* shared with the worker */
+  const cpu_set_t    *cpus;            /* CPUs to pin the worker to, or NULL */
 } MpireWorkerStartInfo;
 
 /* Called in the pool thread with the pool's lock held. */

@@ -66,6 +66,7 @@ struct _MpireWorkerPool
   /* properties (caller's thread) */
   int               n_jobs;
   MpireStartMethod  start_method;
+  GVariant         *cpu_ids;
   gboolean          daemon;
   GVariant         *shared_objects;
   gboolean          pass_worker_id;
@@ -90,6 +91,7 @@ struct _MpireWorkerPool
   char             *exit_name;
   gint64            task_timeout;   /* its task timeout in µs, or 0 */
   gint64            lifespan;       /* its worker lifespan, or 0 */
+  GArray           *cpu_sets;       /* cpu_set_t per worker, from cpu-ids */
   gboolean          job_stopping;   /* job waits for the `stopping` links */
   GSource          *timeout_source; /* checks the heartbeats meanwhile */
   GPtrArray        *stopping;       /* links stopped at the end of job */
@@ -108,6 +110,7 @@ enum {
   PROP_0,
   PROP_N_JOBS,
   PROP_START_METHOD,
+  PROP_CPU_IDS,
   PROP_DAEMON,
   PROP_SHARED_OBJECTS,
   PROP_PASS_WORKER_ID,
@@ -630,6 +633,104 @@ self_argv (GError **error)
  * engine can deadlock on the locks of the engine's helper threads, which
  * the child does not have. Such tasks need spawned workers. */
 static gboolean
+add_cpu (cpu_set_t  *set,
+         GVariant   *id,
+         GError    **error)
+{
+  gint64 cpu = -1;
+  int n_cpus = mpire_cpu_count ();
+
+  if (g_variant_is_of_type (id, G_VARIANT_TYPE_VARIANT))
+    {
+      g_autoptr(GVariant) inner = g_variant_get_variant (id);
+      return add_cpu (set, inner, error);
+    }
+
+  if (g_variant_is_of_type (id, G_VARIANT_TYPE_INT32))
+    cpu = g_variant_get_int32 (id);
+  else if (g_variant_is_of_type (id, G_VARIANT_TYPE_INT64))
+    cpu = g_variant_get_int64 (id);
+  else if (g_variant_is_of_type (id, G_VARIANT_TYPE_UINT32))
+    cpu = g_variant_get_uint32 (id);
+  else if (g_variant_is_of_type (id, G_VARIANT_TYPE_UINT64))
+    cpu = (gint64) MIN (g_variant_get_uint64 (id), (guint64) G_MAXINT64);
+  else if (g_variant_is_of_type (id, G_VARIANT_TYPE_INT16))
+    cpu = g_variant_get_int16 (id);
+  else if (g_variant_is_of_type (id, G_VARIANT_TYPE_UINT16))
+    cpu = g_variant_get_uint16 (id);
+  else if (g_variant_is_of_type (id, G_VARIANT_TYPE_BYTE))
+    cpu = g_variant_get_byte (id);
+  else
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+                   _("A CPU id must be an integer, not a value of type “%s”"),
+                   g_variant_get_type_string (id));
+      return FALSE;
+    }
+
+  if (cpu < 0 || cpu >= n_cpus || cpu >= CPU_SETSIZE)
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+                   _("CPU id %lld is out of range: this process may use %d CPUs, "
+                     "numbered from 0"), (long long) cpu, n_cpus);
+      return FALSE;
+    }
+  CPU_SET ((int) cpu, set);
+  return TRUE;
+}
+
+/* One cpu_set_t per worker from the cpu-ids property, MPIRE's forms. */
+static GArray *
+parse_cpu_ids (GVariant  *ids,
+               int        n_jobs,
+               GError   **error)
+{
+  g_autoptr(GArray) sets = g_array_new (FALSE, TRUE, sizeof (cpu_set_t));
+  gsize n = g_variant_n_children (ids);
+
+  if (n != 1 && n != (gsize) n_jobs)
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+                   _("cpu-ids has %zu entries: it needs one for all workers or one per "
+                     "worker (%d)"), n, n_jobs);
+      return NULL;
+    }
+
+  g_array_set_size (sets, n_jobs);
+  for (int worker = 0; worker < n_jobs; worker++)
+    {
+      g_autoptr(GVariant) entry = g_variant_get_child_value (ids, n == 1 ? 0 : worker);
+      g_autoptr(GVariant) unboxed = g_variant_is_of_type (entry, G_VARIANT_TYPE_VARIANT)
+        ? g_variant_get_variant (entry) : g_variant_ref (entry);
+      cpu_set_t *set = &g_array_index (sets, cpu_set_t, worker);
+
+      CPU_ZERO (set);
+      if (g_variant_is_of_type (unboxed, G_VARIANT_TYPE_ARRAY))
+        {
+          gsize m = g_variant_n_children (unboxed);
+
+          if (m == 0)
+            {
+              g_set_error_literal (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+                                   _("cpu-ids has an empty set of CPUs"));
+              return NULL;
+            }
+          for (gsize i = 0; i < m; i++)
+            {
+              g_autoptr(GVariant) id = g_variant_get_child_value (unboxed, i);
+
+              if (!add_cpu (set, id, error))
+                return NULL;
+            }
+        }
+      else if (!add_cpu (set, unboxed, error))
+        return NULL;
+    }
+
+  return g_steal_pointer (&sets);
+}
+
+static gboolean
 check_task (MpireWorkerPool  *self,
             MpireTask        *task,
             GError          **error)
@@ -826,6 +927,8 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
         close_fds[info.n_close_fds++] = mpire_worker_link_get_fd (self->links->pdata[j]);
       info.worker_id = i;
       info.argv = (const char * const *) argv;
+      info.cpus = self->cpu_sets != NULL && (guint) i < self->cpu_sets->len
+        ? &g_array_index (self->cpu_sets, cpu_set_t, i) : NULL;
       info.shared_objects = self->active_method != MPIRE_START_METHOD_SPAWN ? self->shared_objects : NULL;
       info.close_fds = close_fds;
 
@@ -991,6 +1094,8 @@ mpire_worker_pool_finalize (GObject *object)
   g_free (self->init_name);
   g_free (self->exit_name);
   g_clear_pointer (&self->shared_objects, g_variant_unref);
+  g_clear_pointer (&self->cpu_ids, g_variant_unref);
+  g_clear_pointer (&self->cpu_sets, g_array_unref);
   g_strfreev (self->worker_argv);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
@@ -1013,6 +1118,9 @@ mpire_worker_pool_get_property (GObject    *object,
       break;
     case PROP_START_METHOD:
       g_value_set_enum (value, self->start_method);
+      break;
+    case PROP_CPU_IDS:
+      g_value_set_variant (value, self->cpu_ids);
       break;
     case PROP_DAEMON:
       g_value_set_boolean (value, self->daemon);
@@ -1055,6 +1163,9 @@ mpire_worker_pool_set_property (GObject      *object,
       break;
     case PROP_START_METHOD:
       mpire_worker_pool_set_start_method (self, g_value_get_enum (value));
+      break;
+    case PROP_CPU_IDS:
+      mpire_worker_pool_set_cpu_ids (self, g_value_get_variant (value));
       break;
     case PROP_DAEMON:
       mpire_worker_pool_set_daemon (self, g_value_get_boolean (value));
@@ -1118,6 +1229,23 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
   properties[PROP_START_METHOD] =
     g_param_spec_enum ("start-method", NULL, NULL, MPIRE_TYPE_START_METHOD,
                        MPIRE_START_METHOD_SPAWN, flags);
+
+  /**
+   * MpireWorkerPool:cpu-ids:
+   *
+   * CPUs to pin the workers to, as MPIRE's `cpu_ids`: an array of CPU
+   * numbers, one per worker (`[0, 1]`) or one for all (`[0]`), or an
+   * array of arrays, a set per worker (`[[0, 1], [2, 3]]`) or one set for
+   * all (`[[0, 1]]`). Any integer type will do. %NULL (the default) pins
+   * nothing. Numbers must be below [func@Mpire.cpu_count], and an array
+   * of per-worker entries must have one per worker; otherwise the next
+   * call fails with %MPIRE_ERROR_INVALID_ARGUMENT. Changing it restarts
+   * the workers at the next call.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_CPU_IDS] =
+    g_param_spec_variant ("cpu-ids", NULL, NULL, G_VARIANT_TYPE_ARRAY, NULL, flags);
 
   /**
    * MpireWorkerPool:daemon:
@@ -1409,6 +1537,46 @@ mpire_worker_pool_set_start_method (MpireWorkerPool  *self,
 }
 
 /**
+ * mpire_worker_pool_get_cpu_ids:
+ * @self: a pool
+ *
+ * Gets [property@Mpire.WorkerPool:cpu-ids].
+ *
+ * Returns: (transfer none) (nullable): the CPU ids
+ *
+ * Since: 1.0
+ */
+GVariant *
+mpire_worker_pool_get_cpu_ids (MpireWorkerPool *self)
+{
+  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), NULL);
+  return self->cpu_ids;
+}
+
+/**
+ * mpire_worker_pool_set_cpu_ids:
+ * @self: a pool
+ * @cpu_ids: (nullable): an array of CPU ids or of arrays of them
+ *
+ * Sets [property@Mpire.WorkerPool:cpu-ids].
+ *
+ * Since: 1.0
+ */
+void
+mpire_worker_pool_set_cpu_ids (MpireWorkerPool *self,
+                               GVariant        *cpu_ids)
+{
+  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
+
+  if (cpu_ids != NULL)
+    g_variant_ref_sink (cpu_ids);
+  g_clear_pointer (&self->cpu_ids, g_variant_unref);
+  self->cpu_ids = cpu_ids;
+  self->workers_stale = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CPU_IDS]);
+}
+
+/**
  * mpire_worker_pool_get_daemon:
  * @self: a pool
  *
@@ -1671,6 +1839,7 @@ begin_call (MpireWorkerPool  *self,
             gboolean          collect,
             GError          **error)
 {
+  g_autoptr(GArray) cpu_sets = NULL;
   MpireMapJob *job;
 
   if (self->n_jobs < 0)
@@ -1718,6 +1887,13 @@ begin_call (MpireWorkerPool  *self,
       return NULL;
     }
 
+  if (self->cpu_ids != NULL)
+    {
+      cpu_sets = parse_cpu_ids (self->cpu_ids, effective_n_jobs (self), error);
+      if (cpu_sets == NULL)
+        return NULL;
+    }
+
   job = mpire_map_job_new (self, task, iterable, options, ordered, collect,
                            effective_n_jobs (self), error);
   if (job == NULL)
@@ -1743,6 +1919,8 @@ begin_call (MpireWorkerPool  *self,
   self->task_timeout = options != NULL && mpire_map_options_get_task_timeout (options) > 0
     ? (gint64) (mpire_map_options_get_task_timeout (options) * G_USEC_PER_SEC) : 0;
   self->lifespan = options != NULL ? mpire_map_options_get_worker_lifespan (options) : 0;
+  g_clear_pointer (&self->cpu_sets, g_array_unref);
+  self->cpu_sets = g_steal_pointer (&cpu_sets);
   g_ptr_array_set_size (self->exit_results, 0);
   g_mutex_unlock (&self->lock);
 

@@ -39,6 +39,11 @@ MPIRE_AVAILABLE_IN_ALL
 void              mpire_worker_pool_set_start_method     (MpireWorkerPool      *self,
                                                           MpireStartMethod      start_method);
 MPIRE_AVAILABLE_IN_ALL
+GVariant         *mpire_worker_pool_get_cpu_ids          (MpireWorkerPool      *self);
+MPIRE_AVAILABLE_IN_ALL
+void              mpire_worker_pool_set_cpu_ids          (MpireWorkerPool      *self,
+                                                          GVariant             *cpu_ids);
+MPIRE_AVAILABLE_IN_ALL
 gboolean          mpire_worker_pool_get_daemon           (MpireWorkerPool      *self);
 MPIRE_AVAILABLE_IN_ALL
 void              mpire_worker_pool_set_daemon           (MpireWorkerPool      *self,

@@ -7,6 +7,7 @@
  */
 
 #include <dirent.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@ static MpireTask *square_task, *multiply_task, *kwargs_task, *fail_task, *abort_
 static MpireTask *sleepy_task, *mixed_task, *null_task, *whoami_task, *shared_task, *count_task;
 static MpireTask *typed_task, *liar_task;
 static MpireTask *init_zero_task, *init_million_task, *count_even_task, *exit_state_task;
-static MpireTask *init_fails_task, *exit_fails_task, *nested_task;
+static MpireTask *init_fails_task, *exit_fails_task, *nested_task, *affinity_task;
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error"))
 
@@ -168,6 +169,20 @@ exit_fails (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **err
 }
 
 static GVariant *range_variant (gint64 n);
+
+/* The worker's id and the CPUs it may run on, as a bit mask. */
+static GVariant *
+affinity (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  cpu_set_t set;
+  guint64 mask = 0;
+
+  g_assert_no_errno (sched_getaffinity (0, sizeof set, &set));
+  for (int cpu = 0; cpu < 64; cpu++)
+    if (CPU_ISSET (cpu, &set))
+      mask |= G_GUINT64_CONSTANT (1) << cpu;
+  return g_variant_new ("(it)", mpire_worker_context_get_worker_id (ctx), mask);
+}
 
 /* Sums the squares of 0..x-1 on a pool of its own. */
 static GVariant *
@@ -1414,6 +1429,58 @@ test_worker_lifespan (void)
 }
 
 static void
+assert_pinned (MpireWorkerPool *pool,
+               GVariant        *cpu_ids,
+               guint64          mask_of_worker0,
+               guint64          mask_of_worker1)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+
+  mpire_worker_pool_set_cpu_ids (pool, cpu_ids);
+  mpire_map_options_set_chunk_size (options, 1);
+  result = mpire_worker_pool_map (pool, affinity_task, range_variant (20), options, NULL, &error);
+  g_assert_no_error (error);
+  for (gsize i = 0; i < g_variant_n_children (result); i++)
+    {
+      gint32 worker;
+      guint64 mask;
+
+      g_variant_get_child (result, i, "(it)", &worker, &mask);
+      g_assert_cmpuint (mask, ==, worker == 0 ? mask_of_worker0 : mask_of_worker1);
+    }
+}
+
+static void
+test_cpu_ids (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GError) error = NULL;
+  const char *bad[] = { "[7]", "[0, 1, 0]", "[['a']]", "[@ai []]", "[-1]" };
+
+  if (mpire_cpu_count () < 2)
+    {
+      g_test_skip ("Needs 2 CPUs");
+      return;
+    }
+
+  mpire_worker_pool_set_pass_worker_id (pool, TRUE);
+  assert_pinned (pool, g_variant_new_parsed ("[0]"), 1, 1);
+  assert_pinned (pool, g_variant_new_parsed ("[1, 0]"), 2, 1);
+  assert_pinned (pool, g_variant_new_parsed ("[[0, 1], [1]]"), 3, 2);
+  assert_pinned (pool, g_variant_new_parsed ("[@au [1]]"), 2, 2);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      mpire_worker_pool_set_cpu_ids (pool, g_variant_new_parsed (bad[i]));
+      error = map_error (pool, square_task, range_variant (2), NULL);
+      g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+      g_clear_error (&error);
+    }
+}
+
+static void
 test_nested_pools (void)
 {
   g_autoptr(MpireWorkerPool) pool = new_pool (2);
@@ -1662,6 +1729,7 @@ main (int argc, char **argv)
   init_fails_task = mpire_task_new ("init-fails", init_fails, NULL, NULL);
   exit_fails_task = mpire_task_new ("exit-fails", exit_fails, NULL, NULL);
   nested_task = mpire_task_new ("nested-sum", nested_sum, NULL, NULL);
+  affinity_task = mpire_task_new ("affinity", affinity, NULL, NULL);
   typed_task = mpire_task_new ("typed-square", square, NULL, NULL);
   mpire_task_set_args_type (typed_task, G_VARIANT_TYPE_INT64);
   mpire_task_set_result_type (typed_task, G_VARIANT_TYPE_INT64);
@@ -1703,6 +1771,7 @@ main (int argc, char **argv)
   add_test ("faults/parent-dies", test_parent_dies);
   add_test ("lifecycle/task-timeout", test_task_timeout);
   add_test ("lifecycle/nested-pools", test_nested_pools);
+  add_test ("lifecycle/cpu-ids", test_cpu_ids);
   add_test ("lifecycle/worker-lifespan", test_worker_lifespan);
   add_test ("lifecycle/init-exit", test_init_exit);
   add_test ("lifecycle/init-exit-keep-alive", test_init_exit_keep_alive);
