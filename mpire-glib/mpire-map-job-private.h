@@ -26,6 +26,9 @@ typedef struct
   GVariant    *args;       /* array of the tasks' arguments */
   gboolean     boxed;      /* args is `av` wrapping each task's arguments */
   GBytes      *frame;      /* the TASKS frame */
+  GObject     *tag;        /* apply: the task's MpireAsyncResult */
+  char        *task_name;
+  gint64       timeout;    /* µs a task of it may run, or 0 */
 } MpireChunk;
 
 typedef enum {
@@ -50,6 +53,17 @@ MpireMapJob *mpire_map_job_new          (MpireWorkerPool    *pool,
                                          gboolean            collect,
                                          int                 n_jobs,
                                          GError            **error);
+MpireMapJob *mpire_map_job_new_apply    (MpireWorkerPool    *pool,
+                                         MpireTask          *task,
+                                         MpireMapOptions    *options,
+                                         int                 n_jobs,
+                                         GError            **error);
+gboolean     mpire_map_job_is_apply     (MpireMapJob        *job);
+gboolean     mpire_map_job_add_apply    (MpireMapJob        *job,
+                                         MpireTask          *task,
+                                         GVariant           *args,
+                                         double              timeout,
+                                         GObject            *result);
 MpireMapJob *mpire_map_job_ref          (MpireMapJob        *job);
 void         mpire_map_job_unref        (MpireMapJob        *job);
 void         mpire_map_job_start        (MpireMapJob        *job,

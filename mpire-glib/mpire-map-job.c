@@ -9,6 +9,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "mpire-async-result-private.h"
 #include "mpire-chunker-private.h"
 #include "mpire-error.h"
 #include "mpire-map-job-private.h"
@@ -89,7 +90,30 @@ struct _MpireMapJob
   GQueue             inbox;        /* JobMessage, under the pool's lock */
   MpireMapJobNotify  notify;
   gpointer           notify_data;
+
+  /* apply: tasks given one by one, each with its own result */
+  gboolean           apply;
+  GQueue             apply_queue;        /* ApplyItem, not yet sent */
+  gint64             task_timeout;       /* µs, or 0 */
+  GPtrArray         *apply_outstanding;  /* MpireAsyncResult, not yet settled */
 };
+
+typedef struct
+{
+  MpireTask        *task;
+  GVariant         *args;
+  gint64            timeout;
+  MpireAsyncResult *result;
+} ApplyItem;
+
+static void
+apply_item_free (ApplyItem *item)
+{
+  g_object_unref (item->task);
+  g_variant_unref (item->args);
+  g_object_unref (item->result);
+  g_free (item);
+}
 
 static void finish (MpireMapJob *job,
                     GError      *error);
@@ -104,6 +128,8 @@ result_chunk_free (ResultChunk *rc)
 void
 mpire_chunk_free (MpireChunk *chunk)
 {
+  g_clear_object (&chunk->tag);
+  g_free (chunk->task_name);
   g_clear_pointer (&chunk->args, g_variant_unref);
   g_clear_pointer (&chunk->frame, g_bytes_unref);
   g_free (chunk);
@@ -208,6 +234,8 @@ mpire_map_job_new (MpireWorkerPool  *pool,
 
   job = g_new0 (MpireMapJob, 1);
   job->bar = g_steal_pointer (&bar);
+  job->task_timeout = mpire_map_options_get_task_timeout (options) > 0
+    ? (gint64) (mpire_map_options_get_task_timeout (options) * G_USEC_PER_SEC) : 0;
   g_atomic_ref_count_init (&job->ref_count);
   job->pool = g_object_ref (pool);
   job->task = g_object_ref (task);
@@ -255,6 +283,97 @@ mpire_map_job_new (MpireWorkerPool  *pool,
   return job;
 }
 
+/* A job that takes tasks one by one from mpire_map_job_add_apply() and
+ * settles one MpireAsyncResult per task: a task's failure fails its
+ * result only. It ends once no task is left; workers then stay. */
+MpireMapJob *
+mpire_map_job_new_apply (MpireWorkerPool  *pool,
+                         MpireTask        *task,
+                         MpireMapOptions  *options,
+                         int               n_jobs,
+                         GError          **error)
+{
+  MpireMapJob *job = mpire_map_job_new (pool, task,
+                                        g_variant_new_array (G_VARIANT_TYPE_VARIANT, NULL, 0),
+                                        options, FALSE, TRUE, n_jobs, error);
+
+  if (job == NULL)
+    return NULL;
+
+  g_clear_pointer (&job->array, g_variant_unref);
+  job->apply = TRUE;
+  job->apply_outstanding = g_ptr_array_new_with_free_func (g_object_unref);
+  job->limit = -1;
+  job->chunker.total = -1;
+  job->chunker.n_splits = 0;
+  job->chunker.chunk_size = 1;
+  job->max_active = G_MAXINT64 / 2;
+  return job;
+}
+
+gboolean
+mpire_map_job_is_apply (MpireMapJob *job)
+{
+  return job->apply;
+}
+
+static void feed (MpireMapJob *job);
+
+/* Queues one task; FALSE if the job ended already. */
+gboolean
+mpire_map_job_add_apply (MpireMapJob *job,
+                         MpireTask   *task,
+                         GVariant    *args,
+                         double       timeout,
+                         GObject     *result)
+{
+  ApplyItem *item;
+
+  if (job->finished)
+    return FALSE;
+
+  item = g_new0 (ApplyItem, 1);
+  item->task = g_object_ref (task);
+  item->timeout = timeout > 0 ? (gint64) (timeout * G_USEC_PER_SEC) : 0;
+  item->args = g_variant_ref_sink (args);
+  item->result = g_object_ref (MPIRE_ASYNC_RESULT (result));
+  g_queue_push_tail (&job->apply_queue, item);
+  g_ptr_array_add (job->apply_outstanding, g_object_ref (result));
+  job->exhausted = FALSE;
+  /* Before the start, the start feeds it. */
+  if (job->context != NULL)
+    feed (job);
+  return TRUE;
+}
+
+static void
+settle_apply (MpireMapJob      *job,
+              MpireAsyncResult *result,
+              GVariant         *value,
+              GError           *error)
+{
+  g_object_ref (result);
+  g_ptr_array_remove_fast (job->apply_outstanding, result);
+  if (error != NULL)
+    mpire_async_result_fail (result, error);
+  else
+    mpire_async_result_complete (result, g_variant_ref (value));
+  g_object_unref (result);
+}
+
+/* Fails every task of an apply job not settled yet. */
+static void
+fail_outstanding (MpireMapJob  *job,
+                  const GError *error)
+{
+  g_autoptr(GPtrArray) outstanding = g_steal_pointer (&job->apply_outstanding);
+
+  job->apply_outstanding = g_ptr_array_new_with_free_func (g_object_unref);
+  g_queue_clear_full (&job->apply_queue, (GDestroyNotify) apply_item_free);
+  for (guint i = 0; i < outstanding->len; i++)
+    mpire_async_result_fail (outstanding->pdata[i], g_error_copy (error));
+}
+
 MpireMapJob *
 mpire_map_job_ref (MpireMapJob *job)
 {
@@ -289,6 +408,8 @@ mpire_map_job_unref (MpireMapJob *job)
   g_clear_pointer (&job->source, mpire_source_free);
   g_clear_pointer (&job->early, g_hash_table_unref);
   g_queue_clear_full (&job->ready, (GDestroyNotify) result_chunk_free);
+  g_queue_clear_full (&job->apply_queue, (GDestroyNotify) apply_item_free);
+  g_clear_pointer (&job->apply_outstanding, g_ptr_array_unref);
   g_clear_error (&job->error);
   g_clear_object (&job->task);
   g_clear_object (&job->pool);
@@ -388,6 +509,8 @@ finish (MpireMapJob *job,
     }
 
   job->error = error;
+  if (job->apply && error != NULL)
+    fail_outstanding (job, error);
   g_mutex_lock (lock);
   job->finished = TRUE;
   inbox = job->inbox;
@@ -516,6 +639,9 @@ feed (MpireMapJob *job)
       gint64 len = mpire_chunker_chunk_len (&job->chunker, job->n_chunks, job->n_pulled);
       g_autoptr(GError) error = NULL;
       GVariant *args;
+      GObject *tag = NULL;
+      char *task_name = NULL;
+      gint64 timeout = job->task_timeout;
       gboolean boxed = FALSE;
       MpireChunk *chunk;
 
@@ -529,7 +655,22 @@ feed (MpireMapJob *job)
       if (job->n_pulled - job->n_consumed + len > job->max_active)
         break;
 
-      if (job->array != NULL)
+      if (job->apply)
+        {
+          ApplyItem *item = g_queue_pop_head (&job->apply_queue);
+
+          if (item == NULL)
+            {
+              job->exhausted = TRUE;
+              break;
+            }
+          args = g_variant_ref_sink (g_variant_new_array (NULL, &item->args, 1));
+          tag = G_OBJECT (g_object_ref (item->result));
+          task_name = g_strdup (mpire_task_get_name (item->task));
+          timeout = item->timeout;
+          apply_item_free (item);
+        }
+      else if (job->array != NULL)
         args = g_variant_ref_sink (mpire_array_slice (job->array, job->n_pulled, len));
       else
         {
@@ -551,9 +692,11 @@ feed (MpireMapJob *job)
       chunk->n_tasks = g_variant_n_children (args);
       chunk->args = args;
       chunk->boxed = boxed;
+      chunk->tag = tag;
+      chunk->timeout = timeout;
+      chunk->task_name = task_name != NULL ? task_name : g_strdup (mpire_task_get_name (job->task));
       chunk->frame = mpire_frame_encode (MPIRE_MESSAGE_TASKS,
-                                         g_variant_new ("(tsbv)", chunk->id,
-                                                        mpire_task_get_name (job->task),
+                                         g_variant_new ("(tsbv)", chunk->id, chunk->task_name,
                                                         boxed, args),
                                          &error);
       if (chunk->frame == NULL)
@@ -583,6 +726,35 @@ mpire_chunk_get_task_args (MpireChunk *chunk,
   return chunk->boxed ? g_variant_get_variant (child) : g_steal_pointer (&child);
 }
 
+/* One task of an apply job is done: it settles its own result only. */
+static void
+handle_apply_message (MpireMapJob *job,
+                      JobMessage  *message)
+{
+  MpireAsyncResult *result = MPIRE_ASYNC_RESULT (message->chunk->tag);
+
+  if (message->event == MPIRE_JOB_CHUNK_DONE)
+    {
+      g_autoptr(GVariant) child = g_variant_get_child_value (message->results, 0);
+      g_autoptr(GVariant) value = message->boxed ? g_variant_get_variant (child)
+                                                 : g_steal_pointer (&child);
+
+      job->n_done++;
+      settle_apply (job, result, value, NULL);
+    }
+  else
+    {
+      g_autoptr(GVariant) args = mpire_chunk_get_task_args (message->chunk, 0);
+
+      mpire_worker_pool_emit_task_failed (job->pool, message->error, args);
+      settle_apply (job, result, NULL, g_steal_pointer (&message->error));
+    }
+
+  job->n_chunks_done++;
+  job->n_workers_lost = 0;
+  feed (job);
+}
+
 static void
 handle_message (MpireMapJob *job,
                 JobMessage  *message)
@@ -601,6 +773,13 @@ handle_message (MpireMapJob *job,
     }
   if (job->finished)
     return;
+
+  if (job->apply && message->chunk != NULL &&
+      (message->event == MPIRE_JOB_CHUNK_DONE || message->event == MPIRE_JOB_CHUNK_FAILED))
+    {
+      handle_apply_message (job, message);
+      return;
+    }
 
   switch (message->event)
     {

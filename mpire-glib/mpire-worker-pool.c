@@ -10,6 +10,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "mpire-async-result-private.h"
 #include "mpire-enum-types.h"
 #include "mpire-error.h"
 #include "mpire-init-private.h"
@@ -89,9 +90,10 @@ struct _MpireWorkerPool
   MpireMapJob      *job;            /* the running call (weak) */
   char             *init_name;      /* its worker_init and worker_exit */
   char             *exit_name;
-  gint64            task_timeout;   /* its task timeout in µs, or 0 */
+  gboolean          timed;          /* workers time their tasks */
   gint64            lifespan;       /* its worker lifespan, or 0 */
   GArray           *cpu_sets;       /* cpu_set_t per worker, from cpu-ids */
+  MpireMapJob      *apply_job;      /* the running apply tasks, owned */
   gboolean          job_stopping;   /* job waits for the `stopping` links */
   GSource          *timeout_source; /* checks the heartbeats meanwhile */
   GPtrArray        *stopping;       /* links stopped at the end of job */
@@ -258,6 +260,22 @@ queue_for_slot (MpireWorkerPool *self,
                 guint            slot)
 {
   return self->active_order_tasks ? &self->backlogs[slot] : &self->pending;
+}
+
+/* Gives the chunks @link was sent but never started (all of them but the
+ * one that was running) to the other workers, first. */
+static void
+requeue_chunks (MpireWorkerPool *self,
+                MpireWorkerLink *link)
+{
+  GQueue *chunks = mpire_worker_link_get_chunks (link);
+  MpireChunk *chunk;
+
+  while ((chunk = g_queue_pop_tail (chunks)) != NULL)
+    g_queue_push_head (self->active_order_tasks
+                         ? &self->backlogs[chunk->index % self->slots->len]
+                         : &self->pending,
+                       chunk);
 }
 
 /* Whether the tasks @link ran or was given reach the call's lifespan. */
@@ -459,14 +477,17 @@ on_lifecycle_failed (MpireWorkerPool *self,
                                : _("%s (worker_init task “%s”, worker %d)"),
                        message, task_name, mpire_worker_link_get_id (link));
 
-  if (job == NULL)
+  /* Only for the running call: a worker it no longer has (killed when a
+   * call failed) may still report. */
+  if (job != NULL &&
+      (at_exit ? g_ptr_array_find (self->stopping, link, NULL) : is_active (self, link)))
+    mpire_map_job_post (job, at_exit ? MPIRE_JOB_EXIT_FAILED : MPIRE_JOB_CHUNK_FAILED,
+                        NULL, NULL, FALSE, error);
+  else
     {
       g_debug ("%s", error->message);
       g_error_free (error);
     }
-  else
-    mpire_map_job_post (job, at_exit ? MPIRE_JOB_EXIT_FAILED : MPIRE_JOB_CHUNK_FAILED,
-                        NULL, NULL, FALSE, error);
 }
 
 static void
@@ -554,14 +575,16 @@ on_gone (MpireWorkerLink *link,
       GError *error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
                                    _("Worker %d %s while running task “%s” on a chunk of "
                                      "%zu tasks starting with arguments %s"),
-                                   id, status, mpire_map_job_get_task_name (chunk->job),
+                                   id, status, chunk->task_name,
                                    chunk->n_tasks, args);
 
       mpire_map_job_post (chunk->job, MPIRE_JOB_CHUNK_FAILED, chunk, NULL, FALSE, error);
-      g_queue_clear_full (chunks, (GDestroyNotify) mpire_chunk_free);
+      requeue_chunks (self, link);
     }
-  else if (was_active && self->job != NULL)
+  /* A call that goes on (apply tasks) needs a worker in its place. */
+  if (was_active && self->job != NULL)
     mpire_map_job_post (self->job, MPIRE_JOB_WORKER_LOST, NULL, NULL, FALSE, NULL);
+  dispatch (self);
 
   /* The last worker stopped at the end of a call: the call is done. */
   if (g_ptr_array_remove_fast (self->stopping, link) && self->stopping->len == 0 &&
@@ -778,7 +801,7 @@ check_link_timeout (MpireWorkerPool *self,
 
   if (chunk == NULL ||
       !mpire_heartbeat_read (mpire_worker_link_get_heartbeat (link), &chunk_id, &index, &started) ||
-      chunk_id != chunk->id || now - started <= self->task_timeout)
+      chunk->timeout <= 0 || chunk_id != chunk->id || now - started <= chunk->timeout)
     return;
 
   args = describe_args (chunk, index);
@@ -789,12 +812,15 @@ check_link_timeout (MpireWorkerPool *self,
                          : _("Task “%s” ran longer than its timeout of %.3f s (worker %d, "
                              "arguments %s); a thread cannot be stopped, so it runs on until "
                              "the task returns"),
-                       mpire_map_job_get_task_name (chunk->job),
-                       self->task_timeout / (double) G_USEC_PER_SEC,
+                       chunk->task_name,
+                       chunk->timeout / (double) G_USEC_PER_SEC,
                        mpire_worker_link_get_id (link), args);
   mpire_map_job_post (chunk->job, MPIRE_JOB_CHUNK_FAILED, g_queue_pop_head (mpire_worker_link_get_chunks (link)),
                       NULL, FALSE, error);
+  requeue_chunks (self, link);
   retire (self, link, TRUE);
+  /* Another worker takes its place (and the requeued chunks). */
+  mpire_map_job_post (chunk->job, MPIRE_JOB_WORKER_LOST, NULL, NULL, FALSE, NULL);
 }
 
 static gboolean
@@ -811,15 +837,17 @@ check_timeouts (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Checks the running tasks against @timeout (µs), a few times in it. */
 static void
-watch_timeouts (MpireWorkerPool *self)
+watch_timeouts (MpireWorkerPool *self,
+                gint64           timeout)
 {
   guint interval_ms;
 
-  if (self->timeout_source != NULL || self->task_timeout <= 0)
+  if (self->timeout_source != NULL || timeout <= 0)
     return;
 
-  interval_ms = (guint) CLAMP (self->task_timeout / 4000, 5, 250);
+  interval_ms = (guint) CLAMP (timeout / 4000, 5, 100);
   self->timeout_source = g_timeout_source_new (interval_ms);
   g_source_set_callback (self->timeout_source, check_timeouts, self, NULL);
   g_source_set_static_name (self->timeout_source, "[mpire] task timeouts");
@@ -843,7 +871,7 @@ send_config (MpireWorkerPool *self,
     mpire_frame_encode (MPIRE_MESSAGE_CONFIG,
                         g_variant_new ("(ssb)", self->init_name ? self->init_name : "",
                                        self->exit_name ? self->exit_name : "",
-                                       self->task_timeout > 0),
+                                       self->timed),
                         NULL);
 
   mpire_worker_link_send (link, frame);
@@ -895,7 +923,6 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
   if (starting)
     {
       self->active_order_tasks = self->order_tasks;
-      watch_timeouts (self);
       /* Kept-alive workers learn this call's worker_exit. */
       for (guint i = 0; i < self->slots->len; i++)
         if (self->slots->pdata[i] != NULL)
@@ -977,8 +1004,9 @@ mpire_worker_pool_submit (MpireWorkerPool *self,
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
+  watch_timeouts (self, chunk->timeout);
   g_queue_push_tail (self->active_order_tasks ? &self->backlogs[chunk->index % self->slots->len]
-                                       : &self->pending,
+                                              : &self->pending,
                      chunk);
   dispatch (self);
 }
@@ -1031,7 +1059,8 @@ mpire_worker_pool_release (MpireWorkerPool *self,
         retire (self, link, TRUE);
     }
 
-  if (!abort && !self->keep_alive)
+  /* Workers of apply tasks stay, for the next ones (as in MPIRE). */
+  if (!abort && !self->keep_alive && !mpire_map_job_is_apply (job))
     for (guint i = 0; i < self->slots->len; i++)
       if (self->slots->pdata[i] != NULL)
         stop_and_await (self, self->slots->pdata[i]);
@@ -1073,6 +1102,7 @@ mpire_worker_pool_dispose (GObject *object)
   mpire_worker_pool_terminate (self);
   unwatch_timeouts (self);
   stop_thread (self);
+  g_clear_pointer (&self->apply_job, mpire_map_job_unref);
 
   G_OBJECT_CLASS (mpire_worker_pool_parent_class)->dispose (object);
 }
@@ -1837,6 +1867,7 @@ begin_call (MpireWorkerPool  *self,
             MpireMapOptions  *options,
             gboolean          ordered,
             gboolean          collect,
+            gboolean          apply,
             GError          **error)
 {
   g_autoptr(GArray) cpu_sets = NULL;
@@ -1894,8 +1925,10 @@ begin_call (MpireWorkerPool  *self,
         return NULL;
     }
 
-  job = mpire_map_job_new (self, task, iterable, options, ordered, collect,
-                           effective_n_jobs (self), error);
+  job = apply
+    ? mpire_map_job_new_apply (self, task, options, effective_n_jobs (self), error)
+    : mpire_map_job_new (self, task, iterable, options, ordered, collect,
+                         effective_n_jobs (self), error);
   if (job == NULL)
     return NULL;
 
@@ -1916,8 +1949,8 @@ begin_call (MpireWorkerPool  *self,
     ? g_strdup (mpire_task_get_name (mpire_map_options_get_worker_init (options))) : NULL;
   self->exit_name = options != NULL && mpire_map_options_get_worker_exit (options) != NULL
     ? g_strdup (mpire_task_get_name (mpire_map_options_get_worker_exit (options))) : NULL;
-  self->task_timeout = options != NULL && mpire_map_options_get_task_timeout (options) > 0
-    ? (gint64) (mpire_map_options_get_task_timeout (options) * G_USEC_PER_SEC) : 0;
+  /* Apply tasks may each have a timeout of their own. */
+  self->timed = apply || (options != NULL && mpire_map_options_get_task_timeout (options) > 0);
   self->lifespan = options != NULL ? mpire_map_options_get_worker_lifespan (options) : 0;
   g_clear_pointer (&self->cpu_sets, g_array_unref);
   self->cpu_sets = g_steal_pointer (&cpu_sets);
@@ -1965,7 +1998,7 @@ start_map (MpireWorkerPool     *self,
 
   g_task_set_source_tag (gtask, source_tag);
 
-  job = begin_call (self, task, input, options, ordered, TRUE, &error);
+  job = begin_call (self, task, input, options, ordered, TRUE, FALSE, &error);
   if (job == NULL)
     {
       g_task_return_error (gtask, error);
@@ -2230,7 +2263,7 @@ start_imap (MpireWorkerPool  *self,
             GError          **error)
 {
   g_autoptr(GVariant) input = iterable != NULL ? g_variant_ref_sink (iterable) : NULL;
-  g_autoptr(MpireMapJob) job = begin_call (self, task, input, options, ordered, FALSE, error);
+  g_autoptr(MpireMapJob) job = begin_call (self, task, input, options, ordered, FALSE, FALSE, error);
   MpireResultIter *iter;
 
   if (job == NULL)
@@ -2454,6 +2487,121 @@ mpire_worker_pool_imap_unordered_finish (MpireWorkerPool  *self,
                                          GError          **error)
 {
   return imap_finish (self, result, mpire_worker_pool_imap_unordered_async, error);
+}
+
+static void
+apply_job_changed (MpireMapJob *job,
+                   gpointer     data)
+{
+  MpireWorkerPool *self = data;
+
+  if (mpire_map_job_is_finished (job) && self->apply_job == job)
+    g_clear_pointer (&self->apply_job, mpire_map_job_unref);
+}
+
+/**
+ * mpire_worker_pool_apply_async:
+ * @self: a pool
+ * @task: the task to run
+ * @args: the task's arguments, as a map gives one element of its input
+ * @options: (nullable): options (worker-init, worker-exit, task-timeout
+ *   and the like), used when the call starts the pool's workers
+ * @error: return location for a #GError
+ *
+ * Runs @task once on a worker without waiting: MPIRE's `apply_async`.
+ * Many such tasks run at once, on all the workers; each settles its own
+ * [class@Mpire.AsyncResult] (a task that fails fails only its result).
+ * The results complete in the thread-default main context of the thread
+ * that started the current run of apply tasks. Workers stay after the
+ * tasks, for the next ones, until [method@Mpire.WorkerPool.stop_and_join]
+ * or [method@Mpire.WorkerPool.terminate].
+ *
+ * Fails with %MPIRE_ERROR_POOL_BUSY while a map runs.
+ *
+ * Returns: (transfer full): the task's result-to-be, or %NULL on error
+ *
+ * Since: 1.0
+ */
+MpireAsyncResult *
+mpire_worker_pool_apply_async (MpireWorkerPool  *self,
+                               MpireTask        *task,
+                               GVariant         *args,
+                               MpireMapOptions  *options,
+                               GError          **error)
+{
+  g_autoptr(GVariant) owned = NULL;
+  g_autoptr(MpireAsyncResult) result = NULL;
+  MpireMapJob *job;
+  double timeout;
+
+  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), NULL);
+  g_return_val_if_fail (MPIRE_IS_TASK (task), NULL);
+  g_return_val_if_fail (args != NULL, NULL);
+  g_return_val_if_fail (options == NULL || MPIRE_IS_MAP_OPTIONS (options), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  owned = g_variant_ref_sink (args);
+  if (!check_task (self, task, error))
+    return NULL;
+  timeout = options != NULL ? mpire_map_options_get_task_timeout (options) : -1;
+  if (timeout != -1 && !(timeout > 0))
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+                   _("The task timeout must be a positive number of seconds, or -1 for "
+                     "none (it is %g)"), timeout);
+      return NULL;
+    }
+
+  if (self->apply_job != NULL && !mpire_map_job_is_finished (self->apply_job))
+    {
+      result = mpire_async_result_new (mpire_map_job_get_context (self->apply_job));
+      if (mpire_map_job_add_apply (self->apply_job, task, owned, timeout, G_OBJECT (result)))
+        return g_steal_pointer (&result);
+      g_clear_object (&result);
+    }
+
+  /* A new run of apply tasks, with this first one queued before the
+   * workers start. */
+  g_clear_pointer (&self->apply_job, mpire_map_job_unref);
+  job = begin_call (self, task, NULL, options, FALSE, TRUE, TRUE, error);
+  if (job == NULL)
+    return NULL;
+  self->apply_job = job;
+  result = mpire_async_result_new (g_main_context_get_thread_default () != NULL
+                                     ? g_main_context_get_thread_default ()
+                                     : g_main_context_default ());
+  mpire_map_job_add_apply (job, task, owned, timeout, G_OBJECT (result));
+  /* A start that fails fails the result. */
+  mpire_map_job_start (job, NULL, apply_job_changed, self);
+  return g_steal_pointer (&result);
+}
+
+/**
+ * mpire_worker_pool_apply:
+ * @self: a pool
+ * @task: the task to run
+ * @args: the task's arguments
+ * @options: (nullable): options, as for [method@Mpire.WorkerPool.apply_async]
+ * @error: return location for a #GError
+ *
+ * Runs @task once on a worker and waits for its result: MPIRE's `apply`.
+ *
+ * Returns: (transfer full): what the task returned, or %NULL on error
+ *
+ * Since: 1.0
+ */
+GVariant *
+mpire_worker_pool_apply (MpireWorkerPool  *self,
+                         MpireTask        *task,
+                         GVariant         *args,
+                         MpireMapOptions  *options,
+                         GError          **error)
+{
+  g_autoptr(MpireAsyncResult) result = mpire_worker_pool_apply_async (self, task, args, options, error);
+
+  if (result == NULL)
+    return NULL;
+  return mpire_async_result_get (result, -1, error);
 }
 
 static void

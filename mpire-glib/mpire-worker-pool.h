@@ -11,6 +11,7 @@
 
 #include <gio/gio.h>
 
+#include "mpire-async-result.h"
 #include "mpire-enums.h"
 #include "mpire-map-options.h"
 #include "mpire-result-iter.h"
@@ -152,6 +153,19 @@ void              mpire_worker_pool_imap_unordered_async (MpireWorkerPool      *
 MPIRE_AVAILABLE_IN_ALL
 MpireResultIter  *mpire_worker_pool_imap_unordered_finish (MpireWorkerPool     *self,
                                                           GAsyncResult         *result,
+                                                          GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+
+MPIRE_AVAILABLE_IN_ALL
+MpireAsyncResult *mpire_worker_pool_apply_async          (MpireWorkerPool      *self,
+                                                          MpireTask            *task,
+                                                          GVariant             *args,
+                                                          MpireMapOptions      *options,
+                                                          GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+MPIRE_AVAILABLE_IN_ALL
+GVariant         *mpire_worker_pool_apply                (MpireWorkerPool      *self,
+                                                          MpireTask            *task,
+                                                          GVariant             *args,
+                                                          MpireMapOptions      *options,
                                                           GError              **error) G_GNUC_WARN_UNUSED_RESULT;
 
 MPIRE_AVAILABLE_IN_ALL

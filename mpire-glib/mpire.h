@@ -10,6 +10,7 @@
 # include "mpire-version-macros.h"
 # include "mpire-enums.h"
 # include "mpire-error.h"
+# include "mpire-async-result.h"
 # include "mpire-task.h"
 # include "mpire-worker-context.h"
 # include "mpire-map-options.h"

@@ -1601,6 +1601,144 @@ test_init_exit_errors (void)
   assert_squares (result, 10);
 }
 
+typedef struct
+{
+  guint n_completed;
+  guint n_failed;
+} SettleCount;
+
+static void
+count_completed (MpireAsyncResult *result,
+                 GVariant         *value,
+                 SettleCount      *count)
+{
+  count->n_completed++;
+}
+
+static void
+count_failed (MpireAsyncResult *result,
+              const GError     *error,
+              SettleCount      *count)
+{
+  count->n_failed++;
+}
+
+static void
+test_apply (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func (g_object_unref);
+  SettleCount count = { 0, 0 };
+
+  result = mpire_worker_pool_apply (pool, square_task, g_variant_new_int64 (7), NULL, &error);
+  g_assert_no_error (error);
+  assert_printed (result, TRUE, "int64 49");
+
+  /* Many at once, successes and errors: each settles once, rightly. */
+  for (gint64 i = 0; i < 300; i++)
+    {
+      MpireAsyncResult *r = mpire_worker_pool_apply_async (pool, i % 3 == 0 ? fail_task : square_task,
+                                                           g_variant_new_int64 (i % 10), NULL, &error);
+      g_assert_no_error (error);
+      g_signal_connect (r, "completed", G_CALLBACK (count_completed), &count);
+      g_signal_connect (r, "failed", G_CALLBACK (count_failed), &count);
+      g_ptr_array_add (results, r);
+    }
+
+  /* A map while they run: the pool is busy. */
+  error = map_error (pool, square_task, range_variant (3), NULL);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_POOL_BUSY);
+  g_clear_error (&error);
+
+  for (gint64 i = 0; i < 300; i++)
+    {
+      MpireAsyncResult *r = results->pdata[i];
+      g_autoptr(GVariant) value = mpire_async_result_get (r, -1, &error);
+      gint64 x = i % 10;
+
+      g_assert_true (mpire_async_result_ready (r));
+      if (i % 3 == 0 && x == 7)
+        {
+          g_assert_error (error, TEST_ERROR, 42);
+          g_assert_false (mpire_async_result_successful (r, NULL));
+          g_clear_error (&error);
+        }
+      else
+        {
+          g_assert_no_error (error);
+          g_assert_cmpint (g_variant_get_int64 (value), ==, i % 3 == 0 ? x : x * x);
+          g_assert_true (mpire_async_result_successful (r, NULL));
+        }
+    }
+  g_assert_cmpuint (count.n_completed + count.n_failed, ==, 300);
+  g_assert_cmpuint (count.n_failed, ==, 10);
+
+  /* Done: maps run again. */
+  g_clear_pointer (&result, g_variant_unref);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 10);
+}
+
+static void
+test_apply_waiting (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpireAsyncResult) slow = NULL;
+  g_autoptr(GVariant) value = NULL;
+
+  slow = mpire_worker_pool_apply_async (pool, sleepy_task, g_variant_new_int64 (300), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (mpire_async_result_successful (slow, &error));
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (mpire_async_result_wait (slow, 0.01));
+  value = mpire_async_result_get (slow, 0.01, &error);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+
+  g_assert_true (mpire_async_result_wait (slow, -1));
+  value = mpire_async_result_get (slow, 0, &error);
+  g_assert_no_error (error);
+  g_assert_true (mpire_async_result_successful (slow, NULL));
+}
+
+/* A task that times out, or whose worker dies, fails alone. */
+static void
+test_apply_faults (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+
+  mpire_map_options_set_task_timeout (options, 0.3);
+  for (gint64 i = 0; i < 20; i++)
+    g_ptr_array_add (results, mpire_worker_pool_apply_async (pool, sleepy_task,
+                                                             g_variant_new_int64 (i == 5 ? 5000 : 10),
+                                                             options, &error));
+  if (is_process_method ())
+    g_ptr_array_add (results, mpire_worker_pool_apply_async (pool, abort_task, g_variant_new_int64 (3),
+                                                             NULL, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < results->len; i++)
+    {
+      g_autoptr(GVariant) value = mpire_async_result_get (results->pdata[i], -1, &error);
+
+      if (i == 5)
+        g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_TIMED_OUT);
+      else if (i == 20)
+        g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+      else
+        g_assert_no_error (error);
+      g_clear_error (&error);
+    }
+}
+
 static char *
 pid_file_path (pid_t test_pid)
 {
@@ -1776,6 +1914,9 @@ main (int argc, char **argv)
   add_test ("lifecycle/init-exit", test_init_exit);
   add_test ("lifecycle/init-exit-keep-alive", test_init_exit_keep_alive);
   add_test ("lifecycle/init-exit-errors", test_init_exit_errors);
+  add_test ("apply/many", test_apply);
+  add_test ("apply/waiting", test_apply_waiting);
+  add_test ("apply/faults", test_apply_faults);
   add_test ("signals/progress", test_signals_progress);
   add_test ("signals/rate-limited", test_signals_rate_limited);
   add_test ("signals/task-failed", test_signals_task_failed);

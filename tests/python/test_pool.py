@@ -729,6 +729,38 @@ def test_task_timeout(pool):
     still_works('task_timeout: the pool still works', pool)
 
 
+def test_apply(pool):
+    r = pool.apply(square_task, GLib.Variant('x', 9), None)
+    check('apply: returns the result', r.unpack() == 81, r)
+    settled = []
+    results = []
+    for i in range(200):
+        ar = pool.apply_async(fail_task if i % 3 == 0 else square_task, GLib.Variant('x', i % 10), None)
+        ar.connect('completed', lambda a, v: settled.append('ok'))
+        ar.connect('failed', lambda a, e: settled.append('failed'))
+        results.append(ar)
+    outcomes = []
+    for i, ar in enumerate(results):
+        try:
+            outcomes.append(ar.get(-1).unpack())
+        except GLib.Error as e:
+            outcomes.append((e.domain, e.code))
+    expected = [((MY_DOMAIN, 3) if i % 10 == 7 else i % 10) if i % 3 == 0 else (i % 10) ** 2
+                for i in range(200)]
+    check('apply_async: 200 tasks settle with the right outcomes', outcomes == expected)
+    check('apply_async: each settles exactly once', len(settled) == 200, len(settled))
+    check('apply_async: successful()', results[1].successful() and not results[27].successful())
+    opts = Mpire.MapOptions.new()
+    opts.props.task_timeout = 0.3
+    slow = pool.apply_async(sleep_task, GLib.Variant('x', 3000), opts)
+    quick = pool.apply_async(sleep_task, GLib.Variant('x', 1), opts)
+    expect_error('apply_async: a task past its timeout fails alone',
+                 lambda: slow.get(-1),
+                 lambda e: is_mpire_error(e, Mpire.Error.TIMED_OUT), 'TIMED_OUT')
+    check('apply_async: the other task succeeds', quick.get(-1).unpack() is True)
+    still_works('apply: the pool still works', pool)
+
+
 def test_worker_id():
     pool = new_pool(pass_worker_id=True)
     opts = Mpire.MapOptions.new()
@@ -902,6 +934,7 @@ def main():
             test_typed_tasks,
             test_lazy_source, test_endless_source, test_map_async, test_imap_async,
             test_cancel, test_pool_busy, test_bad_input, test_signals, test_task_timeout,
+            test_apply,
         ], watchdog, pool)
         run_tests([test_worker_id, test_shared_objects, test_worker_state], watchdog)
         watchdog.reset('disposing the pool')
