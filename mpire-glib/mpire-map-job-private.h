@@ -29,6 +29,7 @@ typedef struct
   GObject     *tag;        /* apply: the task's MpireAsyncResult */
   char        *task_name;
   gint64       timeout;    /* µs a task of it may run, or 0 */
+  guint        retries;    /* runs left after its worker dies */
 } MpireChunk;
 
 typedef enum {

@@ -95,6 +95,7 @@ struct _MpireMapJob
   gboolean           apply;
   GQueue             apply_queue;        /* ApplyItem, not yet sent */
   gint64             task_timeout;       /* µs, or 0 */
+  gboolean           retry;              /* retry-on-worker-death */
   GPtrArray         *apply_outstanding;  /* MpireAsyncResult, not yet settled */
 };
 
@@ -236,6 +237,7 @@ mpire_map_job_new (MpireWorkerPool  *pool,
   job->bar = g_steal_pointer (&bar);
   job->task_timeout = mpire_map_options_get_task_timeout (options) > 0
     ? (gint64) (mpire_map_options_get_task_timeout (options) * G_USEC_PER_SEC) : 0;
+  job->retry = mpire_map_options_get_retry_on_worker_death (options);
   g_atomic_ref_count_init (&job->ref_count);
   job->pool = g_object_ref (pool);
   job->task = g_object_ref (task);
@@ -694,6 +696,7 @@ feed (MpireMapJob *job)
       chunk->boxed = boxed;
       chunk->tag = tag;
       chunk->timeout = timeout;
+      chunk->retries = job->retry ? 1 : 0;
       chunk->task_name = task_name != NULL ? task_name : g_strdup (mpire_task_get_name (job->task));
       chunk->frame = mpire_frame_encode (MPIRE_MESSAGE_TASKS,
                                          g_variant_new ("(tsbv)", chunk->id, chunk->task_name,

@@ -33,6 +33,7 @@ struct _MpireMapOptions
   MpireTask   *worker_init;
   MpireTask   *worker_exit;
   double       task_timeout;
+  gboolean     retry_on_worker_death;
   MpireSource *source;
 };
 
@@ -50,6 +51,7 @@ enum {
   PROP_WORKER_INIT,
   PROP_WORKER_EXIT,
   PROP_TASK_TIMEOUT,
+  PROP_RETRY_ON_WORKER_DEATH,
   N_PROPS
 };
 
@@ -131,6 +133,8 @@ mpire_map_options_get_property (GObject    *object,
     g_value_set_object (value, self->worker_exit);
   else if (prop_id == PROP_TASK_TIMEOUT)
     g_value_set_double (value, self->task_timeout);
+  else if (prop_id == PROP_RETRY_ON_WORKER_DEATH)
+    g_value_set_boolean (value, self->retry_on_worker_death);
   else
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
@@ -155,6 +159,8 @@ mpire_map_options_set_property (GObject      *object,
     mpire_map_options_set_worker_exit (self, g_value_get_object (value));
   else if (prop_id == PROP_TASK_TIMEOUT)
     mpire_map_options_set_task_timeout (self, g_value_get_double (value));
+  else if (prop_id == PROP_RETRY_ON_WORKER_DEATH)
+    mpire_map_options_set_retry_on_worker_death (self, g_value_get_boolean (value));
   else
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
@@ -305,6 +311,22 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    */
   properties[PROP_TASK_TIMEOUT] =
     g_param_spec_double ("task-timeout", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, -1, flags);
+
+  /**
+   * MpireMapOptions:retry-on-worker-death:
+   *
+   * What happens when a worker process dies (killed by a signal, the
+   * out-of-memory killer, an exit) while it runs a chunk of tasks: with
+   * %FALSE (the default) the call fails with %MPIRE_ERROR_WORKER_DIED,
+   * naming the signal and the arguments; with %TRUE the chunk runs once
+   * more on a fresh worker, and the call fails only if it dies again.
+   * Either way no task is lost or reported twice. Chunks a dead worker
+   * had been sent but not started always go to the other workers.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_RETRY_ON_WORKER_DEATH] =
+    g_param_spec_boolean ("retry-on-worker-death", NULL, NULL, FALSE, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -689,6 +711,45 @@ mpire_map_options_set_task_timeout (MpireMapOptions *self,
     return;
   self->task_timeout = seconds;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TASK_TIMEOUT]);
+}
+
+/**
+ * mpire_map_options_get_retry_on_worker_death:
+ * @self: map options
+ *
+ * Gets [property@Mpire.MapOptions:retry-on-worker-death].
+ *
+ * Returns: whether the chunk of a dead worker runs once more
+ *
+ * Since: 1.0
+ */
+gboolean
+mpire_map_options_get_retry_on_worker_death (MpireMapOptions *self)
+{
+  g_return_val_if_fail (MPIRE_IS_MAP_OPTIONS (self), FALSE);
+  return self->retry_on_worker_death;
+}
+
+/**
+ * mpire_map_options_set_retry_on_worker_death:
+ * @self: map options
+ * @retry: whether the chunk of a dead worker runs once more
+ *
+ * Sets [property@Mpire.MapOptions:retry-on-worker-death].
+ *
+ * Since: 1.0
+ */
+void
+mpire_map_options_set_retry_on_worker_death (MpireMapOptions *self,
+                                             gboolean         retry)
+{
+  g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
+
+  retry = !!retry;
+  if (self->retry_on_worker_death == retry)
+    return;
+  self->retry_on_worker_death = retry;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_ON_WORKER_DEATH]);
 }
 
 /**

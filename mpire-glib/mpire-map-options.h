@@ -92,6 +92,11 @@ MPIRE_AVAILABLE_IN_ALL
 void             mpire_map_options_set_task_timeout     (MpireMapOptions *self,
                                                          double           seconds);
 MPIRE_AVAILABLE_IN_ALL
+gboolean         mpire_map_options_get_retry_on_worker_death (MpireMapOptions *self);
+MPIRE_AVAILABLE_IN_ALL
+void             mpire_map_options_set_retry_on_worker_death (MpireMapOptions *self,
+                                                              gboolean         retry);
+MPIRE_AVAILABLE_IN_ALL
 void             mpire_map_options_set_source           (MpireMapOptions *self,
                                                          MpireSourceFunc  func,
                                                          gpointer         user_data,

@@ -5,7 +5,9 @@
 
 #include "config.h"
 
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gi18n-lib.h>
@@ -568,15 +570,26 @@ on_gone (MpireWorkerLink *link,
     self->slots->pdata[id] = NULL;
   g_ptr_array_remove_fast (self->links, link);
 
-  if ((chunk = g_queue_pop_head (chunks)) != NULL)
+  chunk = g_queue_peek_head (chunks);
+  if (chunk != NULL && chunk->retries > 0)
+    {
+      /* Once more, on another worker. */
+      chunk->retries--;
+      requeue_chunks (self, link);
+    }
+  else if ((chunk = g_queue_pop_head (chunks)) != NULL)
     {
       g_autofree char *status = mpire_describe_wait_status (wait_status);
       g_autofree char *args = describe_args (chunk, 0);
       GError *error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
                                    _("Worker %d %s while running task “%s” on a chunk of "
-                                     "%zu tasks starting with arguments %s"),
+                                     "%zu tasks starting with arguments %s%s"),
                                    id, status, chunk->task_name,
-                                   chunk->n_tasks, args);
+                                   chunk->n_tasks, args,
+                                   WIFSIGNALED (wait_status) && WTERMSIG (wait_status) == SIGKILL
+                                     ? _(" (killed from outside: often the kernel’s "
+                                         "out-of-memory killer, when memory runs out)")
+                                     : "");
 
       mpire_map_job_post (chunk->job, MPIRE_JOB_CHUNK_FAILED, chunk, NULL, FALSE, error);
       requeue_chunks (self, link);

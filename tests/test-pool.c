@@ -26,6 +26,7 @@ static MpireTask *sleepy_task, *mixed_task, *null_task, *whoami_task, *shared_ta
 static MpireTask *typed_task, *liar_task;
 static MpireTask *init_zero_task, *init_million_task, *count_even_task, *exit_state_task;
 static MpireTask *init_fails_task, *exit_fails_task, *nested_task, *affinity_task;
+static MpireTask *die_once_task;
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error"))
 
@@ -169,6 +170,25 @@ exit_fails (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **err
 }
 
 static GVariant *range_variant (gint64 n);
+
+/* (x, marker path, signal): the first time it sees x == 3, the worker
+ * kills itself with the signal; after that (the marker exists) it
+ * squares. */
+static GVariant *
+die_once (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  gint64 x;
+  const char *marker;
+  gint32 sig;
+
+  g_variant_get (args, "(x&si)", &x, &marker, &sig);
+  if (x == 3 && !g_file_test (marker, G_FILE_TEST_EXISTS))
+    {
+      g_file_set_contents (marker, "", 0, NULL);
+      raise (sig);
+    }
+  return g_variant_new_int64 (x * x);
+}
 
 /* The worker's id and the CPUs it may run on, as a bit mask. */
 static GVariant *
@@ -1480,6 +1500,60 @@ test_cpu_ids (void)
     }
 }
 
+static GVariant *
+die_once_input (const char *marker,
+                int         sig)
+{
+  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("a(xsi)"));
+
+  for (gint64 i = 0; i < 40; i++)
+    g_variant_builder_add (builder, "(xsi)", i, marker, sig);
+  return g_variant_builder_end (builder);
+}
+
+/* A worker that dies fails the call, or has its chunk run once more. */
+static void
+test_worker_death (void)
+{
+  g_autoptr(MpireWorkerPool) pool = NULL;
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *marker = NULL;
+
+  if (!is_process_method ())
+    {
+      g_test_skip ("A thread that dies takes the whole process with it");
+      return;
+    }
+
+  dir = g_dir_make_tmp ("mpire-test-XXXXXX", NULL);
+  marker = g_build_filename (dir, "died", NULL);
+  pool = new_pool (2);
+  mpire_map_options_set_chunk_size (options, 4);
+
+  /* Killed from outside, as by the out-of-memory killer. */
+  error = map_error (pool, die_once_task, die_once_input (marker, SIGKILL), options);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+  g_assert_nonnull (strstr (error->message, "signal 9"));
+  g_assert_nonnull (strstr (error->message, "out-of-memory"));
+  g_assert_nonnull (strstr (error->message, "(0, "));
+  g_clear_error (&error);
+
+  /* With a retry: every result, once. */
+  g_unlink (marker);
+  mpire_map_options_set_retry_on_worker_death (options, TRUE);
+  result = mpire_worker_pool_map (pool, die_once_task, die_once_input (marker, SIGKILL),
+                                  options, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 40);
+  g_assert_true (g_file_test (marker, G_FILE_TEST_EXISTS));
+
+  g_unlink (marker);
+  g_rmdir (dir);
+}
+
 static void
 test_nested_pools (void)
 {
@@ -1868,6 +1942,7 @@ main (int argc, char **argv)
   exit_fails_task = mpire_task_new ("exit-fails", exit_fails, NULL, NULL);
   nested_task = mpire_task_new ("nested-sum", nested_sum, NULL, NULL);
   affinity_task = mpire_task_new ("affinity", affinity, NULL, NULL);
+  die_once_task = mpire_task_new ("die-once", die_once, NULL, NULL);
   typed_task = mpire_task_new ("typed-square", square, NULL, NULL);
   mpire_task_set_args_type (typed_task, G_VARIANT_TYPE_INT64);
   mpire_task_set_result_type (typed_task, G_VARIANT_TYPE_INT64);
@@ -1910,6 +1985,7 @@ main (int argc, char **argv)
   add_test ("lifecycle/task-timeout", test_task_timeout);
   add_test ("lifecycle/nested-pools", test_nested_pools);
   add_test ("lifecycle/cpu-ids", test_cpu_ids);
+  add_test ("faults/worker-death", test_worker_death);
   add_test ("lifecycle/worker-lifespan", test_worker_lifespan);
   add_test ("lifecycle/init-exit", test_init_exit);
   add_test ("lifecycle/init-exit-keep-alive", test_init_exit_keep_alive);
