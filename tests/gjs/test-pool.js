@@ -214,31 +214,7 @@ function testMapAsync(pool, label) {
         check(`${label}: map_async squares in order`, false, describe(r));
 
     // imap_async + next_async: results one by one without blocking.
-    const values = runLoop(done => {
-        const got = [];
-        const onNext = (it, res) => {
-            let v;
-            try {
-                v = it.next_finish(res);
-            } catch (e) {
-                done(e);
-                return;
-            }
-            if (v === null) {
-                done(got);
-                return;
-            }
-            got.push(v.get_int64());
-            it.next_async(null, onNext);
-        };
-        pool.imap_async(squareTask, ax(range(300)), null, null, (p, res) => {
-            try {
-                p.imap_finish(res).next_async(null, onNext);
-            } catch (e) {
-                done(e);
-            }
-        });
-    });
+    const values = runLoop(done => imapAll(pool, squareTask, ax(range(300)), null, done));
     check(`${label}: imap_async + next_async in order`,
         Array.isArray(values) && sameArray(values, squares(300)),
         Array.isArray(values) ? '' : describe(values));
