@@ -39,6 +39,9 @@ typedef enum {
   MPIRE_JOB_TERMINATED,    /* the pool was terminated */
   MPIRE_JOB_EXIT_FAILED,   /* error: a worker_exit failed while stopping */
   MPIRE_JOB_STOPPED,       /* the workers stopped at the end of the call are gone */
+  MPIRE_JOB_WORKER_STARTED, /* worker id */
+  MPIRE_JOB_WORKER_EXITED,  /* worker id */
+  MPIRE_JOB_WORKER_DIED,    /* worker id, error */
 } MpireJobEvent;
 
 /* Called in the job's context whenever results are ready or the job
@@ -96,6 +99,10 @@ void         mpire_map_job_post         (MpireMapJob        *job,
                                          MpireChunk         *chunk,
                                          GVariant           *results,
                                          gboolean            boxed,
+                                         GError             *error);
+void         mpire_map_job_post_worker  (MpireMapJob        *job,
+                                         MpireJobEvent       event,
+                                         int                 worker_id,
                                          GError             *error);
 void         mpire_chunk_free           (MpireChunk         *chunk);
 GVariant    *mpire_chunk_get_task_args  (MpireChunk         *chunk,

@@ -39,6 +39,7 @@ typedef struct
 typedef struct
 {
   MpireJobEvent  event;
+  int            worker_id;
   MpireChunk    *chunk;
   GVariant      *results;
   gboolean       boxed;
@@ -774,6 +775,12 @@ handle_message (MpireMapJob *job,
       job->awaiting_stop = FALSE;
       return;
     }
+  if (message->event == MPIRE_JOB_WORKER_STARTED || message->event == MPIRE_JOB_WORKER_EXITED ||
+      message->event == MPIRE_JOB_WORKER_DIED)
+    {
+      mpire_worker_pool_emit_worker (job->pool, message->event, message->worker_id, message->error);
+      return;
+    }
   if (job->finished)
     return;
 
@@ -922,6 +929,24 @@ mpire_map_job_start (MpireMapJob       *job,
     notify (job);
 }
 
+static void
+post_message (MpireMapJob *job,
+              JobMessage  *message)
+{
+  MpireJobEvent event = message->event;
+
+  /* A finished job still hears how its workers end. */
+  if (job->finished && event != MPIRE_JOB_STOPPED && event != MPIRE_JOB_EXIT_FAILED &&
+      event != MPIRE_JOB_WORKER_EXITED && event != MPIRE_JOB_WORKER_DIED)
+    {
+      job_message_free (message);
+      return;
+    }
+
+  g_queue_push_tail (&job->inbox, message);
+  g_source_set_ready_time (job->inbox_source, 0);
+}
+
 void
 mpire_map_job_post (MpireMapJob   *job,
                     MpireJobEvent  event,
@@ -937,15 +962,22 @@ mpire_map_job_post (MpireMapJob   *job,
   message->results = results != NULL ? g_variant_ref (results) : NULL;
   message->boxed = boxed;
   message->error = error;
+  post_message (job, message);
+}
 
-  if (job->finished && event != MPIRE_JOB_STOPPED && event != MPIRE_JOB_EXIT_FAILED)
-    {
-      job_message_free (message);
-      return;
-    }
+/* For the pool, with its lock held: a worker started or ended. */
+void
+mpire_map_job_post_worker (MpireMapJob   *job,
+                           MpireJobEvent  event,
+                           int            worker_id,
+                           GError        *error)
+{
+  JobMessage *message = g_new0 (JobMessage, 1);
 
-  g_queue_push_tail (&job->inbox, message);
-  g_source_set_ready_time (job->inbox_source, 0);
+  message->event = event;
+  message->worker_id = worker_id;
+  message->error = error;
+  post_message (job, message);
 }
 
 MpireJobNext

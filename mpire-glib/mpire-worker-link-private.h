@@ -53,6 +53,7 @@ gboolean         mpire_worker_link_is_process  (MpireWorkerLink *self);
 void             mpire_worker_link_send        (MpireWorkerLink *self,
                                                 GBytes          *frame);
 void             mpire_worker_link_stop        (MpireWorkerLink *self);
+gboolean         mpire_worker_link_is_stopping (MpireWorkerLink *self);
 void             mpire_worker_link_kill        (MpireWorkerLink *self);
 GQueue          *mpire_worker_link_get_chunks  (MpireWorkerLink *self);
 MpireHeartbeat  *mpire_worker_link_get_heartbeat (MpireWorkerLink *self);

@@ -167,9 +167,10 @@ on_readable (int          fd,
 
   if (!read_available (self))
     {
-      /* The worker went away (or broke): make sure it does not linger. */
-      if (!self->stopping)
-        mpire_worker_link_kill (self);
+      /* The worker went away (or broke): make sure it does not linger,
+       * without taking it for a worker the pool told to go. */
+      if (!self->stopping && !self->exited)
+        self->backend->kill (self->handle);
       link_close (self);
       maybe_gone (self);
       return G_SOURCE_REMOVE;
@@ -395,6 +396,13 @@ mpire_worker_link_send (MpireWorkerLink *self,
       g_source_set_static_name (self->out_source, "[mpire] worker output");
       g_source_attach (self->out_source, g_source_get_context (self->in_source));
     }
+}
+
+/* Whether the pool told the worker to go (stop or kill). */
+gboolean
+mpire_worker_link_is_stopping (MpireWorkerLink *self)
+{
+  return self->stopping;
 }
 
 /* Asks the worker to finish what it has and exit. */

@@ -33,5 +33,9 @@ void     mpire_worker_pool_emit_task_failed (MpireWorkerPool *self,
                                              const GError    *error,
                                              GVariant        *args);
 void     mpire_worker_pool_emit_finished    (MpireWorkerPool *self);
+void     mpire_worker_pool_emit_worker      (MpireWorkerPool *self,
+                                             MpireJobEvent    event,
+                                             int              worker_id,
+                                             const GError    *error);
 
 G_END_DECLS

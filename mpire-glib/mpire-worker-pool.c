@@ -96,6 +96,7 @@ struct _MpireWorkerPool
   gint64            lifespan;       /* its worker lifespan, or 0 */
   GArray           *cpu_sets;       /* cpu_set_t per worker, from cpu-ids */
   MpireMapJob      *apply_job;      /* the running apply tasks, owned */
+  GArray           *worker_events;  /* WorkerEvent, when no call runs */
   gboolean          job_stopping;   /* job waits for the `stopping` links */
   GSource          *timeout_source; /* checks the heartbeats meanwhile */
   GPtrArray        *stopping;       /* links stopped at the end of job */
@@ -131,10 +132,27 @@ enum {
   PROGRESS,
   TASK_FAILED,
   FINISHED,
+  WORKER_STARTED,
+  WORKER_EXITED,
+  WORKER_DIED,
   N_SIGNALS
 };
 
 static guint signals[N_SIGNALS];
+
+/* A worker's end when no call runs to be told: join and terminate tell. */
+typedef struct
+{
+  MpireJobEvent  event;
+  int            worker_id;
+  GError        *error;
+} WorkerEvent;
+
+static void
+worker_event_clear (WorkerEvent *event)
+{
+  g_clear_error (&event->error);
+}
 
 static void on_frame  (MpireWorkerLink *link, MpireMessageKind kind, GVariant *body, gpointer data);
 static void on_broken (MpireWorkerLink *link, const GError *error, gpointer data);
@@ -599,6 +617,23 @@ on_gone (MpireWorkerLink *link,
     mpire_map_job_post (self->job, MPIRE_JOB_WORKER_LOST, NULL, NULL, FALSE, NULL);
   dispatch (self);
 
+  {
+    WorkerEvent event = { MPIRE_JOB_WORKER_EXITED, id, NULL };
+
+    if (!mpire_worker_link_is_stopping (link))
+      {
+        g_autofree char *status = mpire_describe_wait_status (wait_status);
+
+        event.event = MPIRE_JOB_WORKER_DIED;
+        event.error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
+                                   _("Worker %d %s"), id, status);
+      }
+    if (self->job != NULL)
+      mpire_map_job_post_worker (self->job, event.event, id, event.error);
+    else
+      g_array_append_val (self->worker_events, event);
+  }
+
   /* The last worker stopped at the end of a call: the call is done. */
   if (g_ptr_array_remove_fast (self->stopping, link) && self->stopping->len == 0 &&
       self->job_stopping)
@@ -988,6 +1023,8 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
                                   &start_error);
       self->slots->pdata[i] = link;
       g_ptr_array_add (self->links, link);
+      if (job != NULL)
+        mpire_map_job_post_worker (job, MPIRE_JOB_WORKER_STARTED, i, NULL);
       if (hello == NULL)
         {
           retire (self, link, TRUE);
@@ -1133,6 +1170,7 @@ mpire_worker_pool_finalize (GObject *object)
   g_ptr_array_unref (self->slots);
   g_ptr_array_unref (self->links);
   g_ptr_array_unref (self->stopping);
+  g_array_unref (self->worker_events);
   g_ptr_array_unref (self->exit_results);
   g_free (self->init_name);
   g_free (self->exit_name);
@@ -1427,6 +1465,67 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
   signals[FINISHED] =
     g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  /**
+   * MpireWorkerPool::worker-started:
+   * @self: the pool
+   * @worker_id: the worker's id
+   *
+   * A worker was started (at the start of a call, or to replace one).
+   * Worker signals come in the context of the thread that started the
+   * running call, or, between calls, from
+   * [method@Mpire.WorkerPool.stop_and_join] and
+   * [method@Mpire.WorkerPool.terminate] in their caller's thread.
+   *
+   * Since: 1.0
+   */
+  signals[WORKER_STARTED] =
+    g_signal_new ("worker-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+
+  /**
+   * MpireWorkerPool::worker-exited:
+   * @self: the pool
+   * @worker_id: the worker's id
+   *
+   * A worker the pool told to go (at the end of a call, its lifespan,
+   * a join, a terminate) is gone.
+   *
+   * Since: 1.0
+   */
+  signals[WORKER_EXITED] =
+    g_signal_new ("worker-exited", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+
+  /**
+   * MpireWorkerPool::worker-died:
+   * @self: the pool
+   * @worker_id: the worker's id
+   * @error: how it ended (%MPIRE_ERROR_WORKER_DIED, naming the signal or
+   *   exit status)
+   *
+   * A worker ended that the pool had not told to go: a crash, a signal,
+   * an exit of its own.
+   *
+   * Since: 1.0
+   */
+  signals[WORKER_DIED] =
+    g_signal_new ("worker-died", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_ERROR);
+}
+
+void
+mpire_worker_pool_emit_worker (MpireWorkerPool *self,
+                               MpireJobEvent    event,
+                               int              worker_id,
+                               const GError    *error)
+{
+  if (event == MPIRE_JOB_WORKER_STARTED)
+    g_signal_emit (self, signals[WORKER_STARTED], 0, worker_id);
+  else if (event == MPIRE_JOB_WORKER_EXITED)
+    g_signal_emit (self, signals[WORKER_EXITED], 0, worker_id);
+  else
+    g_signal_emit (self, signals[WORKER_DIED], 0, worker_id, error);
 }
 
 void
@@ -1460,6 +1559,8 @@ mpire_worker_pool_init (MpireWorkerPool *self)
   self->slots = g_ptr_array_new ();
   self->links = g_ptr_array_new ();
   self->stopping = g_ptr_array_new ();
+  self->worker_events = g_array_new (FALSE, FALSE, sizeof (WorkerEvent));
+  g_array_set_clear_func (self->worker_events, (GDestroyNotify) worker_event_clear);
   self->exit_results = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   g_queue_init (&self->pending);
 }
@@ -2617,6 +2718,26 @@ mpire_worker_pool_apply (MpireWorkerPool  *self,
   return mpire_async_result_get (result, -1, error);
 }
 
+/* Tells, in the calling thread, how the workers ended while no call ran. */
+static void
+emit_worker_events (MpireWorkerPool *self)
+{
+  g_autoptr(GArray) events = NULL;
+
+  g_mutex_lock (&self->lock);
+  events = self->worker_events;
+  self->worker_events = g_array_new (FALSE, FALSE, sizeof (WorkerEvent));
+  g_array_set_clear_func (self->worker_events, (GDestroyNotify) worker_event_clear);
+  g_mutex_unlock (&self->lock);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      WorkerEvent *event = &g_array_index (events, WorkerEvent, i);
+
+      mpire_worker_pool_emit_worker (self, event->event, event->worker_id, event->error);
+    }
+}
+
 static void
 wait_for_links (MpireWorkerPool *self)
 {
@@ -2656,6 +2777,8 @@ mpire_worker_pool_stop_and_join (MpireWorkerPool  *self,
 
   retire_all (self, FALSE);
   wait_for_links (self);
+  g_clear_pointer (&locker, g_mutex_locker_free);
+  emit_worker_events (self);
   return TRUE;
 }
 
@@ -2701,6 +2824,8 @@ mpire_worker_pool_terminate (MpireWorkerPool *self)
     mpire_map_job_post (self->job, MPIRE_JOB_TERMINATED, NULL, NULL, FALSE, NULL);
   retire_all (self, TRUE);
   wait_for_links (self);
+  g_clear_pointer (&locker, g_mutex_locker_free);
+  emit_worker_events (self);
 }
 
 /**

@@ -1917,6 +1917,73 @@ test_keep_alive_no_growth (void)
 #endif
 }
 
+typedef struct
+{
+  guint n_started;
+  guint n_exited;
+  guint n_died;
+} WorkerLog;
+
+static void
+on_worker_started (MpireWorkerPool *pool, int id, WorkerLog *log)
+{
+  g_assert_true (id >= 0 && id < 2);
+  log->n_started++;
+}
+
+static void
+on_worker_exited (MpireWorkerPool *pool, int id, WorkerLog *log)
+{
+  log->n_exited++;
+}
+
+static void
+on_worker_died (MpireWorkerPool *pool, int id, const GError *error, WorkerLog *log)
+{
+  g_assert_error ((GError *) error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+  log->n_died++;
+}
+
+static void
+test_signals_workers (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  WorkerLog log = { 0, 0, 0 };
+
+  g_signal_connect (pool, "worker-started", G_CALLBACK (on_worker_started), &log);
+  g_signal_connect (pool, "worker-exited", G_CALLBACK (on_worker_exited), &log);
+  g_signal_connect (pool, "worker-died", G_CALLBACK (on_worker_died), &log);
+
+  /* Without keep-alive the call starts and stops its workers. */
+  result = mpire_worker_pool_map (pool, square_task, range_variant (100), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (log.n_started, ==, 2);
+  g_assert_cmpuint (log.n_exited, ==, 2);
+  g_assert_cmpuint (log.n_died, ==, 0);
+
+  /* Kept alive, they end at the join, which tells. */
+  mpire_worker_pool_set_keep_alive (pool, TRUE);
+  g_clear_pointer (&result, g_variant_unref);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (100), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (log.n_started, ==, 4);
+  g_assert_cmpuint (log.n_exited, ==, 2);
+  g_assert_true (mpire_worker_pool_stop_and_join (pool, &error));
+  g_assert_cmpuint (log.n_exited, ==, 4);
+
+  if (is_process_method ())
+    {
+      error = map_error (pool, abort_task, range_variant (10), NULL);
+      g_clear_error (&error);
+      mpire_worker_pool_terminate (pool);
+      g_assert_cmpuint (log.n_died, >=, 1);
+      g_assert_cmpuint (log.n_started, ==, log.n_exited + log.n_died);
+    }
+  g_signal_handlers_disconnect_by_data (pool, &log);
+}
+
 static char *
 pid_file_path (pid_t test_pid)
 {
@@ -2102,6 +2169,7 @@ main (int argc, char **argv)
   add_test ("signals/progress", test_signals_progress);
   add_test ("signals/rate-limited", test_signals_rate_limited);
   add_test ("signals/task-failed", test_signals_task_failed);
+  add_test ("signals/workers", test_signals_workers);
 
   return g_test_run ();
 }
