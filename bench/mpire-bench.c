@@ -172,17 +172,19 @@ get_ax (GVariant  *result,
   return values != NULL ? values : (const gint64 *) "";
 }
 
+/* Whether result i of the @n is @expected (i). */
 static gboolean
-check_squares (GVariant  *result,
-               gint64     n,
-               GError   **error)
+check_results (GVariant   *result,
+               gint64      n,
+               gint64    (*expected) (gint64 i),
+               GError    **error)
 {
   const gint64 *values = get_ax (result, n, error);
 
   if (values == NULL)
     return FALSE;
   for (gint64 i = 0; i < n; i++)
-    if (values[i] != i * i)
+    if (values[i] != expected (i))
       {
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
                      "result %" G_GINT64_FORMAT " is %" G_GINT64_FORMAT, i, values[i]);
@@ -191,23 +193,26 @@ check_squares (GVariant  *result,
   return TRUE;
 }
 
+static gint64
+square_of (gint64 i)
+{
+  return i * i;
+}
+
+static gboolean
+check_squares (GVariant  *result,
+               gint64     n,
+               GError   **error)
+{
+  return check_results (result, n, square_of, error);
+}
+
 static gboolean
 check_cpu (GVariant  *result,
            gint64     n,
            GError   **error)
 {
-  const gint64 *values = get_ax (result, n, error);
-
-  if (values == NULL)
-    return FALSE;
-  for (gint64 i = 0; i < n; i++)
-    if (values[i] != cpu_expected (i))
-      {
-        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                     "result %" G_GINT64_FORMAT " is %" G_GINT64_FORMAT, i, values[i]);
-        return FALSE;
-      }
-  return TRUE;
+  return check_results (result, n, cpu_expected, error);
 }
 
 static double
