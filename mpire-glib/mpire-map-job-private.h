@@ -90,7 +90,6 @@ GVariant    *mpire_map_job_collect      (MpireMapJob        *job,
                                          GError            **error);
 void         mpire_map_job_fail         (MpireMapJob        *job,
                                          GError             *error);
-const char  *mpire_map_job_get_task_name (MpireMapJob       *job);
 gint64       mpire_map_job_get_n_pulled (MpireMapJob        *job);
 
 /* For the pool, with its lock held. */

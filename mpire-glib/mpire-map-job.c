@@ -432,12 +432,6 @@ mpire_map_job_is_finished (MpireMapJob *job)
   return job->finished && !job->awaiting_stop;
 }
 
-const char *
-mpire_map_job_get_task_name (MpireMapJob *job)
-{
-  return mpire_task_get_name (job->task);
-}
-
 gint64
 mpire_map_job_get_n_pulled (MpireMapJob *job)
 {
