@@ -11,8 +11,9 @@ G_BEGIN_DECLS
 
 /* A page shared by a worker and its pool (a memfd mapped by both
  * processes, or plain memory for a thread). The worker writes which task
- * it is running and since when, with no system call; the pool reads it
- * to enforce task timeouts. */
+ * it is running, and since when if it is timed, with no system call; the
+ * pool reads it to enforce task timeouts and, once the worker died, to
+ * know which task it died in. */
 typedef struct _MpireHeartbeat MpireHeartbeat;
 
 MpireHeartbeat *mpire_heartbeat_new        (GError          **error);
@@ -23,7 +24,8 @@ void            mpire_heartbeat_free       (MpireHeartbeat   *self);
 /* worker side */
 void            mpire_heartbeat_task_start (MpireHeartbeat   *self,
                                             guint64           chunk_id,
-                                            guint32           index);
+                                            guint32           index,
+                                            gboolean          timed);
 void            mpire_heartbeat_task_end   (MpireHeartbeat   *self);
 
 /* pool side: whether a task is running, which, and since when */
@@ -31,5 +33,7 @@ gboolean        mpire_heartbeat_read       (MpireHeartbeat   *self,
                                             guint64          *chunk_id,
                                             guint32          *index,
                                             gint64           *started);
+guint64         mpire_heartbeat_last_task  (MpireHeartbeat   *self,
+                                            guint32          *index);
 
 G_END_DECLS

@@ -89,19 +89,24 @@ mpire_heartbeat_free (MpireHeartbeat *self)
   g_free (self);
 }
 
+/* Two plain stores, and a clock read only when the task is @timed. */
 void
 mpire_heartbeat_task_start (MpireHeartbeat *self,
                             guint64         chunk_id,
-                            guint32         index)
+                            guint32         index,
+                            gboolean        timed)
 {
   __atomic_store_n (&self->beat->chunk_id, chunk_id, __ATOMIC_RELAXED);
   __atomic_store_n (&self->beat->index, index, __ATOMIC_RELAXED);
-  __atomic_store_n (&self->beat->started, g_get_monotonic_time (), __ATOMIC_RELEASE);
+  if (timed)
+    __atomic_store_n (&self->beat->started, g_get_monotonic_time (), __ATOMIC_RELEASE);
 }
 
 void
 mpire_heartbeat_task_end (MpireHeartbeat *self)
 {
+  if (__atomic_load_n (&self->beat->started, __ATOMIC_RELAXED) == 0)
+    return;
   __atomic_store_n (&self->beat->started, 0, __ATOMIC_RELEASE);
 }
 
@@ -127,4 +132,16 @@ mpire_heartbeat_read (MpireHeartbeat *self,
         }
     }
   return FALSE;
+}
+
+/* The last task a worker that is gone began: its chunk's id (0 if it
+ * began none) and its @index in that chunk. */
+guint64
+mpire_heartbeat_last_task (MpireHeartbeat *self,
+                           guint32        *index)
+{
+  guint64 chunk_id = __atomic_load_n (&self->beat->chunk_id, __ATOMIC_ACQUIRE);
+
+  *index = __atomic_load_n (&self->beat->index, __ATOMIC_RELAXED);
+  return chunk_id;
 }

@@ -29,7 +29,9 @@ typedef struct
   GObject     *tag;        /* apply: the task's MpireAsyncResult */
   char        *task_name;
   gint64       timeout;    /* µs a task of it may run, or 0 */
-  guint        retries;    /* runs left after its worker dies */
+  gboolean     retry;      /* runs again when its worker dies in it */
+  guint32      death_index; /* the task its worker last died in */
+  guint        n_deaths;   /* deaths in a row in that task */
 } MpireChunk;
 
 typedef enum {

@@ -67,7 +67,6 @@ struct _MpireMapJob
   gint64             n_chunks;
   gint64             n_chunks_done;
   gboolean           exhausted;
-  guint              n_workers_lost;
 
   /* results */
   GHashTable        *early;        /* ordered: chunk index → ResultChunk */
@@ -691,7 +690,7 @@ feed (MpireMapJob *job)
       chunk->boxed = boxed;
       chunk->tag = tag;
       chunk->timeout = timeout;
-      chunk->retries = job->retry ? 1 : 0;
+      chunk->retry = job->retry;
       chunk->task_name = task_name != NULL ? task_name : g_strdup (mpire_task_get_name (job->task));
       chunk->frame = mpire_frame_encode (MPIRE_MESSAGE_TASKS,
                                          g_variant_new ("(tsbv)", chunk->id, chunk->task_name,
@@ -749,7 +748,6 @@ handle_apply_message (MpireMapJob *job,
     }
 
   job->n_chunks_done++;
-  job->n_workers_lost = 0;
   feed (job);
 }
 
@@ -795,7 +793,6 @@ handle_message (MpireMapJob *job,
           job->n_consumed += message->chunk->n_tasks;
           job->n_done += message->chunk->n_tasks;
         }
-      job->n_workers_lost = 0;
       feed (job);
       break;
 
@@ -820,11 +817,7 @@ handle_message (MpireMapJob *job,
       {
         g_autoptr(GError) error = NULL;
 
-        if (++job->n_workers_lost > (guint) job->n_jobs * 3)
-          finish (job, g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
-                                    _("Workers keep exiting before they run any task; "
-                                      "does the worker program call mpire_init()?")));
-        else if (!mpire_worker_pool_start_workers (job->pool, job, FALSE, !job->exhausted, &error))
+        if (!mpire_worker_pool_start_workers (job->pool, job, FALSE, !job->exhausted, &error))
           finish (job, g_steal_pointer (&error));
       }
       break;

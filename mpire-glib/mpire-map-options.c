@@ -318,10 +318,13 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * What happens when a worker process dies (killed by a signal, the
    * out-of-memory killer, an exit) while it runs a chunk of tasks: with
    * %FALSE (the default) the call fails with %MPIRE_ERROR_WORKER_DIED,
-   * naming the signal and the arguments; with %TRUE the chunk runs once
-   * more on a fresh worker, and the call fails only if it dies again.
-   * Either way no task is lost or reported twice. Chunks a dead worker
-   * had been sent but not started always go to the other workers.
+   * naming the signal and the arguments of the task it died in; with
+   * %TRUE the chunk runs again on a fresh worker, as often as workers are
+   * killed from outside. A task that was running at three deaths of its
+   * worker in a row is taken to be what kills it: the call then fails
+   * with %MPIRE_ERROR_WORKER_DIED naming it. Either way no task is lost or
+   * reported twice. Chunks a dead worker had been sent but not begun
+   * always go to the other workers.
    *
    * Since: 1.0
    */
@@ -733,7 +736,7 @@ mpire_map_options_get_retry_on_worker_death (MpireMapOptions *self)
 /**
  * mpire_map_options_set_retry_on_worker_death:
  * @self: map options
- * @retry: whether the chunk of a dead worker runs once more
+ * @retry: whether the chunk of a dead worker runs again
  *
  * Sets [property@Mpire.MapOptions:retry-on-worker-death].
  *

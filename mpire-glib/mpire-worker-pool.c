@@ -107,6 +107,7 @@ struct _MpireWorkerPool
   MpireStartMethod  active_method;
   gboolean          active_order_tasks;
   guint64           next_job_id;
+  guint             n_idle_deaths;   /* workers that ended before any task, in a row */
 };
 
 G_DEFINE_FINAL_TYPE (MpireWorkerPool, mpire_worker_pool, G_TYPE_OBJECT)
@@ -425,6 +426,7 @@ on_results (MpireWorkerPool *self,
       MpireMapJob *job = chunk->job;
 
       mpire_worker_link_count_tasks (link, chunk->n_tasks);
+      self->n_idle_deaths = 0;
       mpire_map_job_post (job, MPIRE_JOB_CHUNK_DONE, chunk, results, boxed, NULL);
       /* At the end of its lifespan a worker makes way for a fresh one. */
       if (is_active (self, link) && lifespan_reached (self, link) &&
@@ -573,6 +575,27 @@ on_broken (MpireWorkerLink *link,
                         g_error_copy (error));
 }
 
+/* A task that was running at this many deaths of its worker in a row is
+ * taken to be what kills it, rather than something from outside. */
+#define MAX_DEATHS_IN_ONE_TASK 3
+
+/* Whether the chunk whose worker died in its task @index runs again. */
+static gboolean
+retry_after_death (MpireChunk *chunk,
+                   guint32     index)
+{
+  if (!chunk->retry)
+    return FALSE;
+  if (chunk->n_deaths > 0 && chunk->death_index == index)
+    chunk->n_deaths++;
+  else
+    {
+      chunk->death_index = index;
+      chunk->n_deaths = 1;
+    }
+  return chunk->n_deaths < MAX_DEATHS_IN_ONE_TASK;
+}
+
 static void
 on_gone (MpireWorkerLink *link,
          int              wait_status,
@@ -583,28 +606,26 @@ on_gone (MpireWorkerLink *link,
   int id = mpire_worker_link_get_id (link);
   gboolean was_active = is_active (self, link);
   MpireChunk *chunk;
+  guint32 index;
+  guint64 last_chunk_id = mpire_heartbeat_last_task (mpire_worker_link_get_heartbeat (link), &index);
+  gboolean killed = WIFSIGNALED (wait_status) && WTERMSIG (wait_status) == SIGKILL;
 
   if (was_active)
     self->slots->pdata[id] = NULL;
   g_ptr_array_remove_fast (self->links, link);
 
+  /* A chunk it had not begun never ran: nothing was lost. */
   chunk = g_queue_peek_head (chunks);
-  if (chunk != NULL && chunk->retries > 0)
-    {
-      /* Once more, on another worker. */
-      chunk->retries--;
-      requeue_chunks (self, link);
-    }
+  if (chunk != NULL && (last_chunk_id != chunk->id || retry_after_death (chunk, index)))
+    requeue_chunks (self, link);
   else if ((chunk = g_queue_pop_head (chunks)) != NULL)
     {
       g_autofree char *status = mpire_describe_wait_status (wait_status);
-      g_autofree char *args = describe_args (chunk, 0);
+      g_autofree char *args = describe_args (chunk, index);
       GError *error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
-                                   _("Worker %d %s while running task “%s” on a chunk of "
-                                     "%zu tasks starting with arguments %s%s"),
-                                   id, status, chunk->task_name,
-                                   chunk->n_tasks, args,
-                                   WIFSIGNALED (wait_status) && WTERMSIG (wait_status) == SIGKILL
+                                   _("Worker %d %s while running task “%s” with arguments %s%s"),
+                                   id, status, chunk->task_name, args,
+                                   killed
                                      ? _(" (killed from outside: often the kernel’s "
                                          "out-of-memory killer, when memory runs out)")
                                      : "");
@@ -612,9 +633,25 @@ on_gone (MpireWorkerLink *link,
       mpire_map_job_post (chunk->job, MPIRE_JOB_CHUNK_FAILED, chunk, NULL, FALSE, error);
       requeue_chunks (self, link);
     }
-  /* A call that goes on (apply tasks) needs a worker in its place. */
+  /* A call that goes on needs a worker in its place, unless workers end
+   * on their own before any task, again and again: a worker program
+   * that does not serve. Killed ones are not counted: with
+   * retry-on-worker-death a call outlives any number of outside kills. */
   if (was_active && self->job != NULL)
-    mpire_map_job_post (self->job, MPIRE_JOB_WORKER_LOST, NULL, NULL, FALSE, NULL);
+    {
+      if (last_chunk_id == 0 && !killed && ++self->n_idle_deaths > self->slots->len * 3)
+        {
+          g_autofree char *status = mpire_describe_wait_status (wait_status);
+
+          mpire_map_job_post (self->job, MPIRE_JOB_CHUNK_FAILED, NULL, NULL, FALSE,
+                              g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
+                                           _("Workers keep ending before they run any task "
+                                             "(worker %d %s); does the worker program call "
+                                             "mpire_init()?"), id, status));
+        }
+      else
+        mpire_map_job_post (self->job, MPIRE_JOB_WORKER_LOST, NULL, NULL, FALSE, NULL);
+    }
   dispatch (self);
 
   {
@@ -971,6 +1008,7 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
   if (starting)
     {
       self->active_order_tasks = self->order_tasks;
+      self->n_idle_deaths = 0;
       /* Kept-alive workers learn this call's worker_exit. */
       for (guint i = 0; i < self->slots->len; i++)
         if (self->slots->pdata[i] != NULL)

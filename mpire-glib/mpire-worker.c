@@ -240,10 +240,10 @@ run_chunk (Worker   *worker,
       g_autoptr(GVariant) task_args = boxed ? g_variant_get_variant (element) : g_steal_pointer (&element);
       GVariant *result;
 
-      if (worker->timed && worker->heartbeat != NULL)
-        mpire_heartbeat_task_start (worker->heartbeat, chunk_id, i);
+      if (worker->heartbeat != NULL)
+        mpire_heartbeat_task_start (worker->heartbeat, chunk_id, i, worker->timed);
       result = mpire_task_invoke (task, worker->context, task_args, &error);
-      if (worker->timed && worker->heartbeat != NULL)
+      if (worker->heartbeat != NULL)
         mpire_heartbeat_task_end (worker->heartbeat);
 
       if (result == NULL)

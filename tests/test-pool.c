@@ -26,7 +26,7 @@ static MpireTask *sleepy_task, *mixed_task, *null_task, *whoami_task, *shared_ta
 static MpireTask *typed_task, *liar_task;
 static MpireTask *init_zero_task, *init_million_task, *count_even_task, *exit_state_task;
 static MpireTask *init_fails_task, *exit_fails_task, *nested_task, *affinity_task;
-static MpireTask *die_once_task;
+static MpireTask *die_once_task, *slow_square_task;
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error"))
 
@@ -265,14 +265,14 @@ count_fds (void)
   return n;
 }
 
-/* Children of every thread of this process, zombies included (listed
- * with --verbose). */
-static guint
-count_children (void)
+/* The pids of the children of every thread of this process, zombies
+ * included (listed with --verbose). */
+static GArray *
+list_children (void)
 {
   g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  GArray *children = g_array_new (FALSE, FALSE, sizeof (pid_t));
   const char *tid;
-  guint n = 0;
 
   while ((tid = g_dir_read_name (dir)) != NULL)
     {
@@ -287,15 +287,24 @@ count_children (void)
         {
           g_autofree char *stat_path = g_strdup_printf ("/proc/%s/stat", pids[i]);
           g_autofree char *stat = NULL;
+          pid_t pid = (pid_t) g_ascii_strtoll (pids[i], NULL, 10);
 
           if (*pids[i] == '\0')
             continue;
           if (g_test_verbose () && g_file_get_contents (stat_path, &stat, NULL, NULL))
             g_test_message ("child of thread %s: %s", tid, g_strstrip (stat));
-          n++;
+          g_array_append_val (children, pid);
         }
     }
-  return n;
+  return children;
+}
+
+static guint
+count_children (void)
+{
+  g_autoptr(GArray) children = list_children ();
+
+  return children->len;
 }
 
 /* GLib closes some fds of its own a moment after their last use (the
@@ -1538,7 +1547,7 @@ test_worker_death (void)
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
   g_assert_nonnull (strstr (error->message, "signal 9"));
   g_assert_nonnull (strstr (error->message, "out-of-memory"));
-  g_assert_nonnull (strstr (error->message, "(0, "));
+  g_assert_nonnull (strstr (error->message, "with arguments (3, "));
   g_clear_error (&error);
 
   /* With a retry: every result, once. */
@@ -1552,6 +1561,151 @@ test_worker_death (void)
 
   g_unlink (marker);
   g_rmdir (dir);
+}
+
+/* A task that always kills its worker fails the call even with retries,
+ * once it was running at three deaths in a row. */
+static void
+test_worker_death_poison_task (void)
+{
+  g_autoptr(MpireWorkerPool) pool = NULL;
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+
+  if (!is_process_method ())
+    {
+      g_test_skip ("A thread that dies takes the whole process with it");
+      return;
+    }
+
+  pool = new_pool (2);
+  mpire_map_options_set_chunk_size (options, 2);
+  mpire_map_options_set_retry_on_worker_death (options, TRUE);
+  error = map_error (pool, abort_task, range_variant (20), options);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+  g_assert_nonnull (strstr (error->message, "signal 6"));
+  g_assert_nonnull (strstr (error->message, "with arguments 3"));
+  g_assert_null (strstr (error->message, "out-of-memory"));
+  g_clear_error (&error);
+
+  /* The pool goes on. */
+  {
+    g_autoptr(GVariant) result = mpire_worker_pool_map (pool, square_task, range_variant (100),
+                                                        NULL, NULL, &error);
+    g_assert_no_error (error);
+    assert_squares (result, 100);
+  }
+}
+
+/* x * x, after a few µs of work. */
+static GVariant *
+slow_square (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  gint64 x = g_variant_get_int64 (args);
+  volatile gint64 sink = 0;
+
+  for (int i = 0; i < 2000; i++)
+    sink += i;
+  return g_variant_new_int64 (x * x);
+}
+
+typedef struct
+{
+  gboolean  done;           /* atomic */
+  guint     n_kills;
+  GRand    *rand;
+} Killer;
+
+/* Every few ms until the call is done, SIGKILLs one of this process's
+ * children, at random. */
+static gpointer
+killer_main (gpointer data)
+{
+  Killer *killer = data;
+
+  while (!g_atomic_int_get (&killer->done))
+    {
+      g_autoptr(GArray) children = NULL;
+
+      g_usleep (g_rand_int_range (killer->rand, 2000, 8000));
+      children = list_children ();
+      if (children->len > 0 &&
+          kill (g_array_index (children, pid_t, g_rand_int_range (killer->rand, 0, children->len)),
+                SIGKILL) == 0)
+        killer->n_kills++;
+    }
+  return NULL;
+}
+
+static GVariant *
+map_while_killing (MpireWorkerPool  *pool,
+                   MpireMapOptions  *options,
+                   guint            *n_kills,
+                   GError          **error)
+{
+  Killer killer = { FALSE, 0, g_rand_new () };
+  GThread *thread = g_thread_new ("killer", killer_main, &killer);
+  GVariant *result = mpire_worker_pool_map (pool, slow_square_task, range_variant (100000),
+                                            options, NULL, error);
+
+  g_atomic_int_set (&killer.done, TRUE);
+  g_thread_join (thread);
+  g_rand_free (killer.rand);
+  *n_kills = killer.n_kills;
+  return result;
+}
+
+/* Workers SIGKILLed at random every few ms during a 100,000-task map:
+ * with retries every result comes once; without, the call fails
+ * cleanly. Then the pool works, and once it is gone nothing is left. */
+static void
+test_random_kills (void)
+{
+  g_autoptr(MpireWorkerPool) pool = NULL;
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  guint fds_before, n_kills;
+
+  if (!is_process_method ())
+    {
+      g_test_skip ("Threads cannot be killed");
+      return;
+    }
+
+  warm_up ();
+  assert_settles (count_children, 0, "children before the pool");
+  fds_before = count_fds ();
+  pool = new_pool (2);
+
+  /* Chunks of 100 tasks: a kill usually lands in a running chunk. */
+  mpire_map_options_set_chunk_size (options, 100);
+  mpire_map_options_set_retry_on_worker_death (options, TRUE);
+  result = map_while_killing (pool, options, &n_kills, &error);
+  g_test_message ("%u workers killed during the map with retries", n_kills);
+  g_assert_no_error (error);
+  assert_squares (result, 100000);
+  g_clear_pointer (&result, g_variant_unref);
+
+  mpire_map_options_set_retry_on_worker_death (options, FALSE);
+  result = map_while_killing (pool, options, &n_kills, &error);
+  g_test_message ("%u workers killed during the map without retries", n_kills);
+  if (n_kills > 0 || result == NULL)
+    {
+      g_assert_null (result);
+      g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+      g_assert_nonnull (strstr (error->message, "signal 9"));
+      g_clear_error (&error);
+    }
+  g_clear_pointer (&result, g_variant_unref);
+
+  result = mpire_worker_pool_map (pool, square_task, range_variant (1000), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 1000);
+
+  g_clear_object (&pool);
+  assert_settles (count_children, 0, "children after the pool");
+  assert_settles (count_fds, fds_before, "fds after the pool");
 }
 
 static void
@@ -2114,6 +2268,7 @@ main (int argc, char **argv)
   nested_task = mpire_task_new ("nested-sum", nested_sum, NULL, NULL);
   affinity_task = mpire_task_new ("affinity", affinity, NULL, NULL);
   die_once_task = mpire_task_new ("die-once", die_once, NULL, NULL);
+  slow_square_task = mpire_task_new ("slow-square", slow_square, NULL, NULL);
   typed_task = mpire_task_new ("typed-square", square, NULL, NULL);
   mpire_task_set_args_type (typed_task, G_VARIANT_TYPE_INT64);
   mpire_task_set_result_type (typed_task, G_VARIANT_TYPE_INT64);
@@ -2157,6 +2312,8 @@ main (int argc, char **argv)
   add_test ("lifecycle/nested-pools", test_nested_pools);
   add_test ("lifecycle/cpu-ids", test_cpu_ids);
   add_test ("faults/worker-death", test_worker_death);
+  add_test ("faults/worker-death-poison-task", test_worker_death_poison_task);
+  add_test ("stress/random-kills", test_random_kills);
   add_test ("lifecycle/worker-lifespan", test_worker_lifespan);
   add_test ("lifecycle/init-exit", test_init_exit);
   add_test ("lifecycle/init-exit-keep-alive", test_init_exit_keep_alive);
