@@ -16,6 +16,10 @@ G_BEGIN_DECLS
  * know which task it died in. */
 typedef struct _MpireHeartbeat MpireHeartbeat;
 
+/* Chunk ids that stand for a worker's init and exit tasks. */
+#define MPIRE_HEARTBEAT_WORKER_INIT G_MAXUINT64
+#define MPIRE_HEARTBEAT_WORKER_EXIT (G_MAXUINT64 - 1)
+
 MpireHeartbeat *mpire_heartbeat_new        (GError          **error);
 MpireHeartbeat *mpire_heartbeat_map_fd     (int               fd);
 int             mpire_heartbeat_get_fd     (MpireHeartbeat   *self);

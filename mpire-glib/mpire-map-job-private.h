@@ -51,6 +51,7 @@ typedef enum {
 typedef void (*MpireMapJobNotify) (MpireMapJob *job,
                                    gpointer     data);
 
+gint64       mpire_timeout_usec         (double              seconds);
 MpireMapJob *mpire_map_job_new          (MpireWorkerPool    *pool,
                                          MpireTask          *task,
                                          GVariant           *iterable,

@@ -159,6 +159,13 @@ check_count (gint64       value,
   return FALSE;
 }
 
+/* A timeout option in µs, 0 for none. */
+gint64
+mpire_timeout_usec (double seconds)
+{
+  return seconds > 0 ? (gint64) (seconds * G_USEC_PER_SEC) : 0;
+}
+
 MpireMapJob *
 mpire_map_job_new (MpireWorkerPool  *pool,
                    MpireTask        *task,
@@ -235,8 +242,7 @@ mpire_map_job_new (MpireWorkerPool  *pool,
 
   job = g_new0 (MpireMapJob, 1);
   job->bar = g_steal_pointer (&bar);
-  job->task_timeout = mpire_map_options_get_task_timeout (options) > 0
-    ? (gint64) (mpire_map_options_get_task_timeout (options) * G_USEC_PER_SEC) : 0;
+  job->task_timeout = mpire_timeout_usec (mpire_map_options_get_task_timeout (options));
   job->retry = mpire_map_options_get_retry_on_worker_death (options);
   g_atomic_ref_count_init (&job->ref_count);
   job->pool = g_object_ref (pool);
@@ -336,7 +342,7 @@ mpire_map_job_add_apply (MpireMapJob *job,
 
   item = g_new0 (ApplyItem, 1);
   item->task = g_object_ref (task);
-  item->timeout = timeout > 0 ? (gint64) (timeout * G_USEC_PER_SEC) : 0;
+  item->timeout = mpire_timeout_usec (timeout);
   item->args = g_variant_ref_sink (args);
   item->result = g_object_ref (MPIRE_ASYNC_RESULT (result));
   g_queue_push_tail (&job->apply_queue, item);

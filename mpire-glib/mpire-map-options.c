@@ -33,6 +33,8 @@ struct _MpireMapOptions
   MpireTask   *worker_init;
   MpireTask   *worker_exit;
   double       task_timeout;
+  double       worker_init_timeout;
+  double       worker_exit_timeout;
   gboolean     retry_on_worker_death;
   MpireSource *source;
 };
@@ -51,6 +53,8 @@ enum {
   PROP_WORKER_INIT,
   PROP_WORKER_EXIT,
   PROP_TASK_TIMEOUT,
+  PROP_WORKER_INIT_TIMEOUT,
+  PROP_WORKER_EXIT_TIMEOUT,
   PROP_RETRY_ON_WORKER_DEATH,
   N_PROPS
 };
@@ -99,6 +103,36 @@ set_field (MpireMapOptions *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
 }
 
+static double *
+timeout_of_property (MpireMapOptions *self,
+                     guint            prop_id)
+{
+  switch (prop_id)
+    {
+    case PROP_TASK_TIMEOUT:
+      return &self->task_timeout;
+    case PROP_WORKER_INIT_TIMEOUT:
+      return &self->worker_init_timeout;
+    case PROP_WORKER_EXIT_TIMEOUT:
+      return &self->worker_exit_timeout;
+    default:
+      return NULL;
+    }
+}
+
+static void
+set_timeout (MpireMapOptions *self,
+             guint            prop_id,
+             double           seconds)
+{
+  double *timeout = timeout_of_property (self, prop_id);
+
+  if (*timeout == seconds)
+    return;
+  *timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+}
+
 static void
 mpire_map_options_finalize (GObject *object)
 {
@@ -120,9 +154,12 @@ mpire_map_options_get_property (GObject    *object,
 {
   MpireMapOptions *self = MPIRE_MAP_OPTIONS (object);
   gint64 *field = field_of_property (self, prop_id);
+  double *timeout = timeout_of_property (self, prop_id);
 
   if (field != NULL)
     g_value_set_int64 (value, *field);
+  else if (timeout != NULL)
+    g_value_set_double (value, *timeout);
   else if (prop_id == PROP_PROGRESS_BAR)
     g_value_set_boolean (value, self->progress_bar);
   else if (prop_id == PROP_PROGRESS_BAR_OPTIONS)
@@ -131,8 +168,6 @@ mpire_map_options_get_property (GObject    *object,
     g_value_set_object (value, self->worker_init);
   else if (prop_id == PROP_WORKER_EXIT)
     g_value_set_object (value, self->worker_exit);
-  else if (prop_id == PROP_TASK_TIMEOUT)
-    g_value_set_double (value, self->task_timeout);
   else if (prop_id == PROP_RETRY_ON_WORKER_DEATH)
     g_value_set_boolean (value, self->retry_on_worker_death);
   else
@@ -149,6 +184,8 @@ mpire_map_options_set_property (GObject      *object,
 
   if (field_of_property (self, prop_id) != NULL)
     set_field (self, prop_id, g_value_get_int64 (value));
+  else if (timeout_of_property (self, prop_id) != NULL)
+    set_timeout (self, prop_id, g_value_get_double (value));
   else if (prop_id == PROP_PROGRESS_BAR)
     mpire_map_options_set_progress_bar (self, g_value_get_boolean (value));
   else if (prop_id == PROP_PROGRESS_BAR_OPTIONS)
@@ -157,8 +194,6 @@ mpire_map_options_set_property (GObject      *object,
     mpire_map_options_set_worker_init (self, g_value_get_object (value));
   else if (prop_id == PROP_WORKER_EXIT)
     mpire_map_options_set_worker_exit (self, g_value_get_object (value));
-  else if (prop_id == PROP_TASK_TIMEOUT)
-    mpire_map_options_set_task_timeout (self, g_value_get_double (value));
   else if (prop_id == PROP_RETRY_ON_WORKER_DEATH)
     mpire_map_options_set_retry_on_worker_death (self, g_value_get_boolean (value));
   else
@@ -313,6 +348,37 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
     g_param_spec_double ("task-timeout", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, -1, flags);
 
   /**
+   * MpireMapOptions:worker-init-timeout:
+   *
+   * The most seconds the [property@Mpire.MapOptions:worker-init] task
+   * may run in a worker, or -1 (the default) for no limit: MPIRE's
+   * `worker_init_timeout`. An init that runs longer fails the call with
+   * %MPIRE_ERROR_TIMED_OUT and its worker is killed (a thread runs on
+   * until the init returns). Any other value that is not positive fails
+   * the call with %MPIRE_ERROR_INVALID_ARGUMENT.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_WORKER_INIT_TIMEOUT] =
+    g_param_spec_double ("worker-init-timeout", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, -1, flags);
+
+  /**
+   * MpireMapOptions:worker-exit-timeout:
+   *
+   * The most seconds the [property@Mpire.MapOptions:worker-exit] task
+   * may run in a worker, or -1 (the default) for no limit: MPIRE's
+   * `worker_exit_timeout`. An exit that runs longer fails the call (or,
+   * for kept-alive workers, [method@Mpire.WorkerPool.stop_and_join]) with
+   * %MPIRE_ERROR_TIMED_OUT, and its worker is killed, so it gives no exit
+   * result. Any other value that is not positive fails the call with
+   * %MPIRE_ERROR_INVALID_ARGUMENT.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_WORKER_EXIT_TIMEOUT] =
+    g_param_spec_double ("worker-exit-timeout", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, -1, flags);
+
+  /**
    * MpireMapOptions:retry-on-worker-death:
    *
    * What happens when a worker process dies (killed by a signal, the
@@ -339,6 +405,8 @@ mpire_map_options_init (MpireMapOptions *self)
 {
   self->iterable_len = -1;
   self->task_timeout = -1;
+  self->worker_init_timeout = -1;
+  self->worker_exit_timeout = -1;
 }
 
 /**
@@ -710,10 +778,77 @@ mpire_map_options_set_task_timeout (MpireMapOptions *self,
 {
   g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
 
-  if (self->task_timeout == seconds)
-    return;
-  self->task_timeout = seconds;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TASK_TIMEOUT]);
+  set_timeout (self, PROP_TASK_TIMEOUT, seconds);
+}
+
+/**
+ * mpire_map_options_get_worker_init_timeout:
+ * @self: map options
+ *
+ * Gets [property@Mpire.MapOptions:worker-init-timeout].
+ *
+ * Returns: the timeout in seconds, or -1 for none
+ *
+ * Since: 1.0
+ */
+double
+mpire_map_options_get_worker_init_timeout (MpireMapOptions *self)
+{
+  g_return_val_if_fail (MPIRE_IS_MAP_OPTIONS (self), -1);
+  return self->worker_init_timeout;
+}
+
+/**
+ * mpire_map_options_set_worker_init_timeout:
+ * @self: map options
+ * @seconds: the most seconds a worker_init may run, or -1 for no limit
+ *
+ * Sets [property@Mpire.MapOptions:worker-init-timeout].
+ *
+ * Since: 1.0
+ */
+void
+mpire_map_options_set_worker_init_timeout (MpireMapOptions *self,
+                                           double           seconds)
+{
+  g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
+
+  set_timeout (self, PROP_WORKER_INIT_TIMEOUT, seconds);
+}
+
+/**
+ * mpire_map_options_get_worker_exit_timeout:
+ * @self: map options
+ *
+ * Gets [property@Mpire.MapOptions:worker-exit-timeout].
+ *
+ * Returns: the timeout in seconds, or -1 for none
+ *
+ * Since: 1.0
+ */
+double
+mpire_map_options_get_worker_exit_timeout (MpireMapOptions *self)
+{
+  g_return_val_if_fail (MPIRE_IS_MAP_OPTIONS (self), -1);
+  return self->worker_exit_timeout;
+}
+
+/**
+ * mpire_map_options_set_worker_exit_timeout:
+ * @self: map options
+ * @seconds: the most seconds a worker_exit may run, or -1 for no limit
+ *
+ * Sets [property@Mpire.MapOptions:worker-exit-timeout].
+ *
+ * Since: 1.0
+ */
+void
+mpire_map_options_set_worker_exit_timeout (MpireMapOptions *self,
+                                           double           seconds)
+{
+  g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
+
+  set_timeout (self, PROP_WORKER_EXIT_TIMEOUT, seconds);
 }
 
 /**
@@ -722,7 +857,7 @@ mpire_map_options_set_task_timeout (MpireMapOptions *self,
  *
  * Gets [property@Mpire.MapOptions:retry-on-worker-death].
  *
- * Returns: whether the chunk of a dead worker runs once more
+ * Returns: whether the chunk of a dead worker runs again
  *
  * Since: 1.0
  */

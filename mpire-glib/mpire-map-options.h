@@ -92,6 +92,16 @@ MPIRE_AVAILABLE_IN_ALL
 void             mpire_map_options_set_task_timeout     (MpireMapOptions *self,
                                                          double           seconds);
 MPIRE_AVAILABLE_IN_ALL
+double           mpire_map_options_get_worker_init_timeout (MpireMapOptions *self);
+MPIRE_AVAILABLE_IN_ALL
+void             mpire_map_options_set_worker_init_timeout (MpireMapOptions *self,
+                                                            double           seconds);
+MPIRE_AVAILABLE_IN_ALL
+double           mpire_map_options_get_worker_exit_timeout (MpireMapOptions *self);
+MPIRE_AVAILABLE_IN_ALL
+void             mpire_map_options_set_worker_exit_timeout (MpireMapOptions *self,
+                                                            double           seconds);
+MPIRE_AVAILABLE_IN_ALL
 gboolean         mpire_map_options_get_retry_on_worker_death (MpireMapOptions *self);
 MPIRE_AVAILABLE_IN_ALL
 void             mpire_map_options_set_retry_on_worker_death (MpireMapOptions *self,

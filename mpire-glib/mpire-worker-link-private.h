@@ -55,6 +55,7 @@ void             mpire_worker_link_send        (MpireWorkerLink *self,
 void             mpire_worker_link_stop        (MpireWorkerLink *self);
 gboolean         mpire_worker_link_is_stopping (MpireWorkerLink *self);
 void             mpire_worker_link_kill        (MpireWorkerLink *self);
+gboolean         mpire_worker_link_is_killed   (MpireWorkerLink *self);
 GQueue          *mpire_worker_link_get_chunks  (MpireWorkerLink *self);
 MpireHeartbeat  *mpire_worker_link_get_heartbeat (MpireWorkerLink *self);
 guint64          mpire_worker_link_count_tasks (MpireWorkerLink *self,

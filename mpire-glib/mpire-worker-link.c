@@ -48,6 +48,7 @@ struct _MpireWorkerLink
   guint64                         n_tasks_done;
 
   gboolean                        stopping;
+  gboolean                        killed;
   gboolean                        closed;
   gboolean                        exited;
   int                             wait_status;
@@ -405,6 +406,12 @@ mpire_worker_link_is_stopping (MpireWorkerLink *self)
   return self->stopping;
 }
 
+gboolean
+mpire_worker_link_is_killed (MpireWorkerLink *self)
+{
+  return self->killed;
+}
+
 /* Asks the worker to finish what it has and exit. */
 void
 mpire_worker_link_stop (MpireWorkerLink *self)
@@ -425,6 +432,7 @@ void
 mpire_worker_link_kill (MpireWorkerLink *self)
 {
   self->stopping = TRUE;
+  self->killed = TRUE;
   if (!self->exited)
     self->backend->kill (self->handle);
   if (!self->closed)

@@ -93,6 +93,9 @@ struct _MpireWorkerPool
   char             *init_name;      /* its worker_init and worker_exit */
   char             *exit_name;
   gboolean          timed;          /* workers time their tasks */
+  gint64            init_timeout;   /* µs its worker_init and worker_exit may */
+  gint64            exit_timeout;   /*   run, or 0 */
+  GError           *join_error;     /* a worker_exit failed with no call running */
   gint64            lifespan;       /* its worker lifespan, or 0 */
   GArray           *cpu_sets;       /* cpu_set_t per worker, from cpu-ids */
   MpireMapJob      *apply_job;      /* the running apply tasks, owned */
@@ -158,6 +161,7 @@ worker_event_clear (WorkerEvent *event)
 static void on_frame  (MpireWorkerLink *link, MpireMessageKind kind, GVariant *body, gpointer data);
 static void on_broken (MpireWorkerLink *link, const GError *error, gpointer data);
 static void on_gone   (MpireWorkerLink *link, int wait_status, gpointer data);
+static void unwatch_timeouts (MpireWorkerPool *self);
 
 static const MpireWorkerLinkCallbacks link_callbacks = { on_frame, on_broken, on_gone };
 
@@ -505,6 +509,8 @@ on_lifecycle_failed (MpireWorkerPool *self,
       (at_exit ? g_ptr_array_find (self->stopping, link, NULL) : is_active (self, link)))
     mpire_map_job_post (job, at_exit ? MPIRE_JOB_EXIT_FAILED : MPIRE_JOB_CHUNK_FAILED,
                         NULL, NULL, FALSE, error);
+  else if (job == NULL && at_exit && self->join_error == NULL)
+    self->join_error = error;
   else
     {
       g_debug ("%s", error->message);
@@ -680,6 +686,8 @@ on_gone (MpireWorkerLink *link,
       self->job_stopping = FALSE;
     }
 
+  if (self->links->len == 0 && self->job == NULL)
+    unwatch_timeouts (self);
   mpire_worker_link_free (link);
   g_cond_broadcast (&self->cond);
 }
@@ -870,8 +878,44 @@ mpire_worker_pool_next_job_id (MpireWorkerPool *self)
   return ++self->next_job_id;
 }
 
+/* The worker_init or worker_exit of @link ran past its timeout: the call
+ * (or the join, for an exit without a call) fails and the worker is
+ * killed (a thread only loses its channel). */
+static void
+lifecycle_timed_out (MpireWorkerPool *self,
+                     MpireWorkerLink *link,
+                     gboolean         at_exit)
+{
+  gint64 timeout = at_exit ? self->exit_timeout : self->init_timeout;
+  GError *error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_TIMED_OUT,
+                               mpire_worker_link_is_process (link)
+                                 ? _("The %s task “%s” ran longer than its timeout of %.3f s "
+                                     "(worker %d); the worker was killed")
+                                 : _("The %s task “%s” ran longer than its timeout of %.3f s "
+                                     "(worker %d); a thread cannot be stopped, so it runs on "
+                                     "until the task returns"),
+                               at_exit ? "worker_exit" : "worker_init",
+                               at_exit ? self->exit_name : self->init_name,
+                               timeout / (double) G_USEC_PER_SEC,
+                               mpire_worker_link_get_id (link));
+
+  if (self->job != NULL && !at_exit)
+    {
+      mpire_map_job_post (self->job, MPIRE_JOB_CHUNK_FAILED, NULL, NULL, FALSE, error);
+      requeue_chunks (self, link);
+    }
+  else if (self->job != NULL)
+    mpire_map_job_post (self->job, MPIRE_JOB_EXIT_FAILED, NULL, NULL, FALSE, error);
+  else if (self->join_error == NULL)
+    self->join_error = error;
+  else
+    g_error_free (error);
+  retire (self, link, TRUE);
+}
+
 /* A task of @link has run past the call's timeout: the call fails, the
- * worker is killed (a thread only loses its channel). */
+ * worker is killed (a thread only loses its channel). So do an init or
+ * exit task past theirs. */
 static void
 check_link_timeout (MpireWorkerPool *self,
                     MpireWorkerLink *link,
@@ -884,9 +928,22 @@ check_link_timeout (MpireWorkerPool *self,
   g_autofree char *args = NULL;
   GError *error;
 
-  if (chunk == NULL ||
-      !mpire_heartbeat_read (mpire_worker_link_get_heartbeat (link), &chunk_id, &index, &started) ||
-      chunk->timeout <= 0 || chunk_id != chunk->id || now - started <= chunk->timeout)
+  if (mpire_worker_link_is_killed (link) ||
+      !mpire_heartbeat_read (mpire_worker_link_get_heartbeat (link), &chunk_id, &index, &started))
+    return;
+
+  if (chunk_id == MPIRE_HEARTBEAT_WORKER_INIT || chunk_id == MPIRE_HEARTBEAT_WORKER_EXIT)
+    {
+      gboolean at_exit = chunk_id == MPIRE_HEARTBEAT_WORKER_EXIT;
+      gint64 timeout = at_exit ? self->exit_timeout : self->init_timeout;
+
+      if (timeout > 0 && now - started > timeout)
+        lifecycle_timed_out (self, link, at_exit);
+      return;
+    }
+
+  if (chunk == NULL || chunk->timeout <= 0 || chunk_id != chunk->id ||
+      now - started <= chunk->timeout)
     return;
 
   args = describe_args (chunk, index);
@@ -915,9 +972,8 @@ check_timeouts (gpointer data)
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   gint64 now = g_get_monotonic_time ();
 
-  for (guint i = 0; i < self->slots->len; i++)
-    if (self->slots->pdata[i] != NULL)
-      check_link_timeout (self, self->slots->pdata[i], now);
+  for (guint i = 0; i < self->links->len; i++)
+    check_link_timeout (self, self->links->pdata[i], now);
 
   return G_SOURCE_CONTINUE;
 }
@@ -1009,6 +1065,8 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
     {
       self->active_order_tasks = self->order_tasks;
       self->n_idle_deaths = 0;
+      watch_timeouts (self, self->init_timeout);
+      watch_timeouts (self, self->exit_timeout);
       /* Kept-alive workers learn this call's worker_exit. */
       for (guint i = 0; i < self->slots->len; i++)
         if (self->slots->pdata[i] != NULL)
@@ -1131,7 +1189,9 @@ mpire_worker_pool_release (MpireWorkerPool *self,
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
-  unwatch_timeouts (self);
+  /* Exits to come may have a timeout; on_gone() stops the watch then. */
+  if (self->exit_timeout == 0)
+    unwatch_timeouts (self);
   remove_job_chunks (&self->pending, job);
   for (guint i = 0; self->backlogs != NULL && i < self->slots->len; i++)
     remove_job_chunks (&self->backlogs[i], job);
@@ -1212,6 +1272,7 @@ mpire_worker_pool_finalize (GObject *object)
   g_ptr_array_unref (self->exit_results);
   g_free (self->init_name);
   g_free (self->exit_name);
+  g_clear_error (&self->join_error);
   g_clear_pointer (&self->shared_objects, g_variant_unref);
   g_clear_pointer (&self->cpu_ids, g_variant_unref);
   g_clear_pointer (&self->cpu_sets, g_array_unref);
@@ -2011,6 +2072,19 @@ mpire_worker_pool_set_worker_argv (MpireWorkerPool    *self,
 
 /* ---- calls ------------------------------------------------------------- */
 
+static gboolean
+check_timeout (double       seconds,
+               const char  *name,
+               GError     **error)
+{
+  if (seconds == -1 || seconds > 0)
+    return TRUE;
+  g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+               _("The map option “%s” must be a positive number of seconds, or -1 for "
+                 "none (it is %g)"), name, seconds);
+  return FALSE;
+}
+
 /* Checks the call and claims the pool for it. */
 static MpireMapJob *
 begin_call (MpireWorkerPool  *self,
@@ -2061,14 +2135,13 @@ begin_call (MpireWorkerPool  *self,
       return NULL;
     }
 
-  if (options != NULL && mpire_map_options_get_task_timeout (options) != -1 &&
-      !(mpire_map_options_get_task_timeout (options) > 0))
-    {
-      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
-                   _("The task timeout must be a positive number of seconds, or -1 for "
-                     "none (it is %g)"), mpire_map_options_get_task_timeout (options));
-      return NULL;
-    }
+  if (options != NULL &&
+      (!check_timeout (mpire_map_options_get_task_timeout (options), "task-timeout", error) ||
+       !check_timeout (mpire_map_options_get_worker_init_timeout (options), "worker-init-timeout",
+                       error) ||
+       !check_timeout (mpire_map_options_get_worker_exit_timeout (options), "worker-exit-timeout",
+                       error)))
+    return NULL;
 
   if (self->cpu_ids != NULL)
     {
@@ -2104,6 +2177,10 @@ begin_call (MpireWorkerPool  *self,
   /* Apply tasks may each have a timeout of their own. */
   self->timed = apply || (options != NULL && mpire_map_options_get_task_timeout (options) > 0);
   self->lifespan = options != NULL ? mpire_map_options_get_worker_lifespan (options) : 0;
+  self->init_timeout = options != NULL
+    ? mpire_timeout_usec (mpire_map_options_get_worker_init_timeout (options)) : 0;
+  self->exit_timeout = options != NULL
+    ? mpire_timeout_usec (mpire_map_options_get_worker_exit_timeout (options)) : 0;
   g_clear_pointer (&self->cpu_sets, g_array_unref);
   self->cpu_sets = g_steal_pointer (&cpu_sets);
   g_ptr_array_set_size (self->exit_results, 0);
@@ -2789,10 +2866,14 @@ wait_for_links (MpireWorkerPool *self)
  * @error: return location for a #GError
  *
  * Tells the workers to stop once idle and waits until they all exited.
- * The next call starts new workers. Fails with %MPIRE_ERROR_POOL_BUSY
- * while a call is running.
+ * Kept-alive workers run the latest call's worker_exit then: if one
+ * fails or runs past its [property@Mpire.MapOptions:worker-exit-timeout],
+ * the workers are gone all the same and this returns that error. The
+ * next call starts new workers. Fails with %MPIRE_ERROR_POOL_BUSY while a
+ * call is running.
  *
- * Returns: %TRUE once every worker is gone
+ * Returns: %TRUE once every worker is gone, %FALSE with @error set if a
+ *   call is running or a worker_exit failed
  *
  * Since: 1.0
  */
@@ -2801,6 +2882,7 @@ mpire_worker_pool_stop_and_join (MpireWorkerPool  *self,
                                  GError          **error)
 {
   g_autoptr(GMutexLocker) locker = NULL;
+  GError *join_error;
 
   g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -2813,10 +2895,17 @@ mpire_worker_pool_stop_and_join (MpireWorkerPool  *self,
       return FALSE;
     }
 
+  g_clear_error (&self->join_error);
   retire_all (self, FALSE);
   wait_for_links (self);
+  join_error = g_steal_pointer (&self->join_error);
   g_clear_pointer (&locker, g_mutex_locker_free);
   emit_worker_events (self);
+  if (join_error != NULL)
+    {
+      g_propagate_error (error, join_error);
+      return FALSE;
+    }
   return TRUE;
 }
 

@@ -141,13 +141,16 @@ send_failed (Worker       *worker,
                        NULL);
 }
 
-/* Runs worker_init or worker_exit: the task gets an empty tuple. */
+/* Runs worker_init or worker_exit (@stage in the heartbeat, which
+ * times it): the task gets an empty tuple. */
 static GVariant *
 run_lifecycle_task (Worker      *worker,
                     const char  *name,
+                    guint64      stage,
                     GError     **error)
 {
   g_autoptr(MpireTask) task = mpire_task_lookup (name);
+  GVariant *result;
 
   if (task == NULL)
     {
@@ -157,7 +160,12 @@ run_lifecycle_task (Worker      *worker,
                    name);
       return NULL;
     }
-  return mpire_task_invoke (task, worker->context, g_variant_new ("()"), error);
+  if (worker->heartbeat != NULL)
+    mpire_heartbeat_task_start (worker->heartbeat, stage, 0, TRUE);
+  result = mpire_task_invoke (task, worker->context, g_variant_new ("()"), error);
+  if (worker->heartbeat != NULL)
+    mpire_heartbeat_task_end (worker->heartbeat);
+  return result;
 }
 
 /* A call's worker_init runs once, when the worker serves its first call
@@ -177,7 +185,8 @@ receive_config (Worker   *worker,
   if (!worker->initialized && *init_name != '\0')
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(GVariant) result = run_lifecycle_task (worker, init_name, &error);
+      g_autoptr(GVariant) result = run_lifecycle_task (worker, init_name,
+                                                       MPIRE_HEARTBEAT_WORKER_INIT, &error);
 
       if (result == NULL)
         {
@@ -198,7 +207,7 @@ run_exit (Worker *worker)
   if (worker->exit_task == NULL || worker->context == NULL)
     return;
 
-  result = run_lifecycle_task (worker, worker->exit_task, &error);
+  result = run_lifecycle_task (worker, worker->exit_task, MPIRE_HEARTBEAT_WORKER_EXIT, &error);
   if (result == NULL)
     send_failed (worker, error, worker->exit_task, "exit");
   else

@@ -26,7 +26,7 @@ static MpireTask *sleepy_task, *mixed_task, *null_task, *whoami_task, *shared_ta
 static MpireTask *typed_task, *liar_task;
 static MpireTask *init_zero_task, *init_million_task, *count_even_task, *exit_state_task;
 static MpireTask *init_fails_task, *exit_fails_task, *nested_task, *affinity_task;
-static MpireTask *die_once_task, *slow_square_task;
+static MpireTask *die_once_task, *slow_square_task, *sleepy_lifecycle_task;
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error"))
 
@@ -79,6 +79,17 @@ static GVariant *
 sleepy (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
 {
   g_usleep (g_variant_get_int64 (args) * 1000);
+  return g_variant_new_boolean (TRUE);
+}
+
+/* A worker_init or worker_exit that sleeps for the shared objects' "ms". */
+static GVariant *
+sleepy_lifecycle (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  gint64 ms = 0;
+
+  g_variant_lookup (mpire_worker_context_get_shared_objects (ctx), "ms", "x", &ms);
+  g_usleep (ms * 1000);
   return g_variant_new_boolean (TRUE);
 }
 
@@ -1829,6 +1840,83 @@ test_init_exit_errors (void)
   assert_squares (result, 10);
 }
 
+/* An init or exit past its timeout fails the call (kept-alive workers:
+ * the join) and its worker is killed; the pool goes on. */
+static void
+test_init_exit_timeouts (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  /* A thread cannot be killed: it sleeps on, so keep it short there. */
+  gint64 sleep_ms = is_process_method () ? 3000 : 600;
+  gint64 start;
+
+  mpire_worker_pool_set_shared_objects (pool, g_variant_new_parsed ("{'ms': <%x>}", sleep_ms));
+  mpire_map_options_set_worker_init (options, sleepy_lifecycle_task);
+  mpire_map_options_set_worker_init_timeout (options, 0.2);
+  start = g_get_monotonic_time ();
+  error = map_error (pool, square_task, range_variant (10), options);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (error->message, "worker_init task “sleepy-lifecycle”"));
+  g_assert_nonnull (strstr (error->message, "0.200 s"));
+  if (is_process_method ())
+    g_assert_cmpint (g_get_monotonic_time () - start, <, 2500 * 1000);
+  g_clear_error (&error);
+
+  /* Within the timeout: fine. */
+  mpire_worker_pool_set_shared_objects (pool, g_variant_new_parsed ("{'ms': <@x 1>}"));
+  mpire_map_options_set_worker_init_timeout (options, 30);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10), options, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 10);
+  g_clear_pointer (&result, g_variant_unref);
+
+  /* The exit, when the call stops its workers. */
+  mpire_worker_pool_set_shared_objects (pool, g_variant_new_parsed ("{'ms': <%x>}", sleep_ms));
+  mpire_map_options_set_worker_init (options, NULL);
+  mpire_map_options_set_worker_exit (options, sleepy_lifecycle_task);
+  mpire_map_options_set_worker_exit_timeout (options, 0.2);
+  start = g_get_monotonic_time ();
+  error = map_error (pool, square_task, range_variant (10), options);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (error->message, "worker_exit task “sleepy-lifecycle”"));
+  if (is_process_method ())
+    g_assert_cmpint (g_get_monotonic_time () - start, <, 2500 * 1000);
+  g_clear_error (&error);
+
+  /* ... and when kept-alive workers stop at the join. */
+  mpire_worker_pool_set_keep_alive (pool, TRUE);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10), options, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 10);
+  g_clear_pointer (&result, g_variant_unref);
+  g_assert_false (mpire_worker_pool_stop_and_join (pool, &error));
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+  g_assert_cmpuint (mpire_worker_pool_get_n_workers (pool), ==, 0);
+  g_assert_true (mpire_worker_pool_stop_and_join (pool, &error));
+  g_assert_no_error (error);
+
+  /* The pool goes on. */
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 10);
+
+  /* Not positive, not -1: refused. */
+  mpire_map_options_set_worker_init_timeout (options, 0);
+  error = map_error (pool, square_task, range_variant (3), options);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "worker-init-timeout"));
+  g_clear_error (&error);
+  mpire_map_options_set_worker_init_timeout (options, -1);
+  mpire_map_options_set_worker_exit_timeout (options, -0.5);
+  error = map_error (pool, square_task, range_variant (3), options);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "worker-exit-timeout"));
+}
+
 typedef struct
 {
   guint n_completed;
@@ -2269,6 +2357,7 @@ main (int argc, char **argv)
   affinity_task = mpire_task_new ("affinity", affinity, NULL, NULL);
   die_once_task = mpire_task_new ("die-once", die_once, NULL, NULL);
   slow_square_task = mpire_task_new ("slow-square", slow_square, NULL, NULL);
+  sleepy_lifecycle_task = mpire_task_new ("sleepy-lifecycle", sleepy_lifecycle, NULL, NULL);
   typed_task = mpire_task_new ("typed-square", square, NULL, NULL);
   mpire_task_set_args_type (typed_task, G_VARIANT_TYPE_INT64);
   mpire_task_set_result_type (typed_task, G_VARIANT_TYPE_INT64);
@@ -2318,6 +2407,7 @@ main (int argc, char **argv)
   add_test ("lifecycle/init-exit", test_init_exit);
   add_test ("lifecycle/init-exit-keep-alive", test_init_exit_keep_alive);
   add_test ("lifecycle/init-exit-errors", test_init_exit_errors);
+  add_test ("lifecycle/init-exit-timeouts", test_init_exit_timeouts);
   add_test ("apply/many", test_apply);
   add_test ("apply/waiting", test_apply_waiting);
   add_test ("apply/faults", test_apply_faults);

@@ -101,6 +101,12 @@ def sleep_ms(ctx, args):
     return GLib.Variant('b', True)
 
 
+def sleep_shared_ms(ctx, args):
+    # A worker_init or worker_exit sleeping for the shared objects' 'ms'.
+    time.sleep(ctx.get_shared_objects().unpack()['ms'] / 1000)
+    return GLib.Variant('b', True)
+
+
 def worker_id(ctx, args):
     time.sleep(0.02)
     return GLib.Variant('i', ctx.get_worker_id())
@@ -135,6 +141,7 @@ worker_id_task = Mpire.Task.new('worker_id', worker_id)
 shared_task = Mpire.Task.new('shared', shared)
 count_task = Mpire.Task.new('count_tasks', count_tasks)
 sleep_task = Mpire.Task.new('sleep_ms', sleep_ms)
+sleep_shared_task = Mpire.Task.new('sleep_shared_ms', sleep_shared_ms)
 # Tasks with declared types: set in every process, before Mpire.init().
 typed_square_task = Mpire.Task.new('typed_square', square)
 typed_square_task.set_args_type(GLib.VariantType.new('x'))
@@ -729,6 +736,31 @@ def test_task_timeout(pool):
     still_works('task_timeout: the pool still works', pool)
 
 
+def test_init_exit_timeouts(_pool):
+    # A thread cannot be killed: it sleeps on, so keep it short there.
+    ms = 600 if start_method == Mpire.StartMethod.THREADING else 3000
+    pool = new_pool(shared_objects=GLib.Variant('a{sx}', {'ms': ms}))
+    opts = Mpire.MapOptions.new()
+    opts.props.worker_init = sleep_shared_task
+    opts.props.worker_init_timeout = 0.2
+    expect_error('worker_init_timeout: an init past it gives TIMED_OUT',
+                 lambda: pool.map(square_task, ax(range(10)), opts, None),
+                 lambda e: is_mpire_error(e, Mpire.Error.TIMED_OUT) and
+                 'worker_init' in e.message, 'TIMED_OUT naming worker_init')
+    opts.props.worker_init = None
+    opts.props.worker_exit = sleep_shared_task
+    opts.props.worker_exit_timeout = 0.2
+    expect_error('worker_exit_timeout: an exit past it gives TIMED_OUT',
+                 lambda: pool.map(square_task, ax(range(10)), opts, None),
+                 lambda e: is_mpire_error(e, Mpire.Error.TIMED_OUT) and
+                 'worker_exit' in e.message, 'TIMED_OUT naming worker_exit')
+    opts.props.worker_exit_timeout = -3
+    expect_error('worker_exit_timeout: -3 gives INVALID_ARGUMENT',
+                 lambda: pool.map(square_task, ax(range(3)), opts, None),
+                 lambda e: is_mpire_error(e, Mpire.Error.INVALID_ARGUMENT), 'INVALID_ARGUMENT')
+    still_works('init/exit timeouts: the pool still works', pool)
+
+
 def test_apply(pool):
     r = pool.apply(square_task, GLib.Variant('x', 9), None)
     check('apply: returns the result', r.unpack() == 81, r)
@@ -934,7 +966,7 @@ def main():
             test_typed_tasks,
             test_lazy_source, test_endless_source, test_map_async, test_imap_async,
             test_cancel, test_pool_busy, test_bad_input, test_signals, test_task_timeout,
-            test_apply,
+            test_init_exit_timeouts, test_apply,
         ], watchdog, pool)
         run_tests([test_worker_id, test_shared_objects, test_worker_state], watchdog)
         watchdog.reset('disposing the pool')
