@@ -25,6 +25,7 @@ typedef struct
   gsize        n_tasks;
   GVariant    *args;       /* array of the tasks' arguments */
   gboolean     boxed;      /* args is `av` wrapping each task's arguments */
+  gboolean     whole;      /* the task takes all args at once (array-chunks) */
   GBytes      *frame;      /* the TASKS frame */
   GObject     *tag;        /* apply: the task's MpireAsyncResult */
   char        *task_name;

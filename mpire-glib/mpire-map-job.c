@@ -34,6 +34,7 @@ typedef struct
   GVariant *results;
   gboolean  boxed;
   gsize     offset;      /* results already handed out */
+  gsize     n_tasks;     /* tasks one result stands for: 1, or a whole chunk's */
 } ResultChunk;
 
 typedef struct
@@ -97,6 +98,11 @@ struct _MpireMapJob
   gint64             task_timeout;       /* µs, or 0 */
   gboolean           retry;              /* retry-on-worker-death */
   GPtrArray         *apply_outstanding;  /* MpireAsyncResult, not yet settled */
+
+  /* array-chunks: the task takes each chunk of rows at once */
+  gboolean           whole;
+  gint64             row_width;          /* elements in a row of the input */
+  gboolean           concatenate;
 };
 
 typedef struct
@@ -156,6 +162,41 @@ check_count (gint64       value,
   g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
                _("The map option “%s” must not be negative (it is %lld)"),
                name, (long long) value);
+  return FALSE;
+}
+
+/* Rows of more than one element need an array of fixed-size elements
+ * that holds a whole number of them. */
+static gboolean
+check_row_width (GVariant  *iterable,
+                 gint64     row_width,
+                 gboolean   whole,
+                 GError   **error)
+{
+  if (row_width == 1)
+    return TRUE;
+
+  if (row_width < 1)
+    g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+                 _("The map option “row-width” must be at least 1 (it is %lld)"),
+                 (long long) row_width);
+  else if (!whole)
+    g_set_error_literal (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+                         _("The map option “row-width” is for array chunks: set “array-chunks” "
+                           "too"));
+  else if (iterable == NULL ||
+           mpire_variant_type_fixed_size (g_variant_type_element (g_variant_get_type (iterable))) == 0)
+    g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+                 _("Rows of %lld elements need an input array of fixed-size elements (numbers, "
+                   "or tuples of numbers), not %s"),
+                 (long long) row_width,
+                 iterable == NULL ? _("a lazy source") : g_variant_get_type_string (iterable));
+  else if (g_variant_n_children (iterable) % row_width != 0)
+    g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+                 _("The input has %zu elements, which is not a whole number of rows of %lld"),
+                 g_variant_n_children (iterable), (long long) row_width);
+  else
+    return TRUE;
   return FALSE;
 }
 
@@ -237,6 +278,10 @@ mpire_map_job_new (MpireWorkerPool  *pool,
         }
     }
 
+  if (!check_row_width (iterable, mpire_map_options_get_row_width (options),
+                        mpire_map_options_get_array_chunks (options), error))
+    return NULL;
+
   if (iterable == NULL)
     source = mpire_map_options_steal_source (options);
 
@@ -244,6 +289,9 @@ mpire_map_job_new (MpireWorkerPool  *pool,
   job->bar = g_steal_pointer (&bar);
   job->task_timeout = mpire_timeout_usec (mpire_map_options_get_task_timeout (options));
   job->retry = mpire_map_options_get_retry_on_worker_death (options);
+  job->whole = mpire_map_options_get_array_chunks (options);
+  job->row_width = mpire_map_options_get_row_width (options);
+  job->concatenate = mpire_map_options_get_concatenate (options);
   g_atomic_ref_count_init (&job->ref_count);
   job->pool = g_object_ref (pool);
   job->task = g_object_ref (task);
@@ -260,7 +308,7 @@ mpire_map_job_new (MpireWorkerPool  *pool,
   job->limit = iterable_len;
   if (iterable != NULL)
     {
-      gint64 len = (gint64) g_variant_n_children (iterable);
+      gint64 len = (gint64) g_variant_n_children (iterable) / job->row_width;
 
       job->array = g_variant_ref_sink (iterable);
       job->limit = iterable_len >= 0 ? MIN (iterable_len, len) : len;
@@ -310,6 +358,7 @@ mpire_map_job_new_apply (MpireWorkerPool  *pool,
 
   g_clear_pointer (&job->array, g_variant_unref);
   job->apply = TRUE;
+  job->whole = FALSE;
   job->apply_outstanding = g_ptr_array_new_with_free_func (g_object_unref);
   job->limit = -1;
   job->chunker.total = -1;
@@ -537,37 +586,44 @@ mpire_map_job_fail (MpireMapJob *job,
   notify (job);
 }
 
-static void
-push_ready (MpireMapJob *job,
-            GVariant    *results,
-            gboolean     boxed)
+static ResultChunk *
+result_chunk_new (GVariant *results,
+                  gboolean  boxed,
+                  gsize     n_tasks)
 {
   ResultChunk *rc = g_new0 (ResultChunk, 1);
 
   rc->results = g_variant_ref (results);
   rc->boxed = boxed;
-  g_queue_push_tail (&job->ready, rc);
+  rc->n_tasks = n_tasks;
+  return rc;
+}
+
+static void
+push_ready (MpireMapJob *job,
+            GVariant    *results,
+            gboolean     boxed)
+{
+  g_queue_push_tail (&job->ready, result_chunk_new (results, boxed, 1));
 }
 
 /* Makes a chunk's results ready: at once when unordered, otherwise once
  * every chunk before it is. */
 static void
 make_ready (MpireMapJob *job,
-            gint64       index,
+            MpireChunk  *chunk,
             GVariant    *results,
             gboolean     boxed)
 {
-  ResultChunk *rc;
+  ResultChunk *rc = result_chunk_new (results, boxed, chunk->whole ? chunk->n_tasks : 1);
+  gint64 index = chunk->index;
 
   if (!job->ordered)
     {
-      push_ready (job, results, boxed);
+      g_queue_push_tail (&job->ready, rc);
       return;
     }
 
-  rc = g_new0 (ResultChunk, 1);
-  rc->results = g_variant_ref (results);
-  rc->boxed = boxed;
   g_hash_table_insert (job->early, g_memdup2 (&index, sizeof index), rc);
   for (;;)
     {
@@ -673,7 +729,8 @@ feed (MpireMapJob *job)
           apply_item_free (item);
         }
       else if (job->array != NULL)
-        args = g_variant_ref_sink (mpire_array_slice (job->array, job->n_pulled, len));
+        args = g_variant_ref_sink (mpire_array_slice (job->array, job->n_pulled * job->row_width,
+                                                      len * job->row_width));
       else
         {
           args = pull_from_source (job, len, &boxed, &error);
@@ -691,16 +748,17 @@ feed (MpireMapJob *job)
       chunk->job = job;
       chunk->id = (job->serial << 40) | (guint64) job->n_chunks;
       chunk->index = job->n_chunks;
-      chunk->n_tasks = g_variant_n_children (args);
+      chunk->n_tasks = g_variant_n_children (args) / job->row_width;
       chunk->args = args;
       chunk->boxed = boxed;
+      chunk->whole = job->whole;
       chunk->tag = tag;
       chunk->timeout = timeout;
       chunk->retry = job->retry;
       chunk->task_name = task_name != NULL ? task_name : g_strdup (mpire_task_get_name (job->task));
       chunk->frame = mpire_frame_encode (MPIRE_MESSAGE_TASKS,
-                                         g_variant_new ("(tsbv)", chunk->id, chunk->task_name,
-                                                        boxed, args),
+                                         g_variant_new ("(tsbbv)", chunk->id, chunk->task_name,
+                                                        boxed, chunk->whole, args),
                                          &error);
       if (chunk->frame == NULL)
         {
@@ -716,13 +774,16 @@ feed (MpireMapJob *job)
   check_done (job);
 }
 
-/* The arguments of task @index of @chunk, or %NULL past its end. */
+/* The arguments of task @index of @chunk (all of them when the task
+ * takes the chunk whole), or %NULL past its end. */
 GVariant *
 mpire_chunk_get_task_args (MpireChunk *chunk,
                            gsize       index)
 {
   g_autoptr(GVariant) child = NULL;
 
+  if (chunk->whole)
+    return index == 0 ? g_variant_ref (chunk->args) : NULL;
   if (index >= chunk->n_tasks)
     return NULL;
   child = g_variant_get_child_value (chunk->args, index);
@@ -792,7 +853,7 @@ handle_message (MpireMapJob *job,
   switch (message->event)
     {
     case MPIRE_JOB_CHUNK_DONE:
-      make_ready (job, message->chunk->index, message->results, message->boxed);
+      make_ready (job, message->chunk, message->results, message->boxed);
       job->n_chunks_done++;
       if (job->collect)
         {
@@ -985,10 +1046,10 @@ mpire_map_job_next (MpireMapJob  *job,
       g_autoptr(GVariant) child = g_variant_get_child_value (rc->results, rc->offset++);
 
       *item = rc->boxed ? g_variant_get_variant (child) : g_steal_pointer (&child);
+      job->n_consumed += rc->n_tasks;
+      job->n_done += rc->n_tasks;
       if (rc->offset == g_variant_n_children (rc->results))
         result_chunk_free (g_queue_pop_head (&job->ready));
-      job->n_consumed++;
-      job->n_done++;
       feed (job);
       update_signals (job);
       return MPIRE_JOB_NEXT_ITEM;
@@ -1007,12 +1068,34 @@ mpire_map_job_next (MpireMapJob  *job,
   return MPIRE_JOB_NEXT_END;
 }
 
+/* The arrays that chunks returned, as one array when they have one type
+ * (MPIRE's concatenate_numpy_output); @results as is otherwise. */
+static GVariant *
+concatenate_arrays (GVariant *results)
+{
+  g_autoptr(GVariant) owned = results;
+  const GVariantType *element_type = g_variant_type_element (g_variant_get_type (results));
+  g_autoptr(GPtrArray) arrays = NULL;
+  g_autofree gboolean *boxed = NULL;
+  gsize n = g_variant_n_children (results);
+
+  if (n == 0 || !g_variant_type_is_array (element_type))
+    return g_steal_pointer (&owned);
+
+  arrays = g_ptr_array_new_full (n, (GDestroyNotify) g_variant_unref);
+  for (gsize i = 0; i < n; i++)
+    g_ptr_array_add (arrays, g_variant_get_child_value (results, i));
+  boxed = g_new0 (gboolean, n);
+  return g_variant_ref_sink (mpire_array_concat (arrays, boxed, NULL));
+}
+
 GVariant *
 mpire_map_job_collect (MpireMapJob  *job,
                        GError      **error)
 {
   g_autoptr(GPtrArray) arrays = g_ptr_array_new ();
   g_autoptr(GArray) boxed = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  GVariant *result;
 
   g_assert (mpire_map_job_is_finished (job));
 
@@ -1030,6 +1113,9 @@ mpire_map_job_collect (MpireMapJob  *job,
       g_array_append_val (boxed, rc->boxed);
     }
 
-  return g_variant_ref_sink (mpire_array_concat (arrays, (gboolean *) boxed->data,
-                                                 mpire_task_get_result_type (job->task)));
+  result = g_variant_ref_sink (mpire_array_concat (arrays, (gboolean *) boxed->data,
+                                                   mpire_task_get_result_type (job->task)));
+  if (job->whole && job->concatenate)
+    return concatenate_arrays (result);
+  return result;
 }

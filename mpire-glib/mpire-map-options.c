@@ -36,6 +36,9 @@ struct _MpireMapOptions
   double       worker_init_timeout;
   double       worker_exit_timeout;
   gboolean     retry_on_worker_death;
+  gboolean     array_chunks;
+  gint64       row_width;
+  gboolean     concatenate;
   MpireSource *source;
 };
 
@@ -56,6 +59,9 @@ enum {
   PROP_WORKER_INIT_TIMEOUT,
   PROP_WORKER_EXIT_TIMEOUT,
   PROP_RETRY_ON_WORKER_DEATH,
+  PROP_ARRAY_CHUNKS,
+  PROP_ROW_WIDTH,
+  PROP_CONCATENATE,
   N_PROPS
 };
 
@@ -85,6 +91,8 @@ field_of_property (MpireMapOptions *self,
       return &self->max_tasks_active;
     case PROP_WORKER_LIFESPAN:
       return &self->worker_lifespan;
+    case PROP_ROW_WIDTH:
+      return &self->row_width;
     default:
       return NULL;
     }
@@ -100,6 +108,39 @@ set_field (MpireMapOptions *self,
   if (*field == value)
     return;
   *field = value;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+}
+
+static gboolean *
+flag_of_property (MpireMapOptions *self,
+                  guint            prop_id)
+{
+  switch (prop_id)
+    {
+    case PROP_PROGRESS_BAR:
+      return &self->progress_bar;
+    case PROP_RETRY_ON_WORKER_DEATH:
+      return &self->retry_on_worker_death;
+    case PROP_ARRAY_CHUNKS:
+      return &self->array_chunks;
+    case PROP_CONCATENATE:
+      return &self->concatenate;
+    default:
+      return NULL;
+    }
+}
+
+static void
+set_flag (MpireMapOptions *self,
+          guint            prop_id,
+          gboolean         value)
+{
+  gboolean *flag = flag_of_property (self, prop_id);
+
+  value = !!value;
+  if (*flag == value)
+    return;
+  *flag = value;
   g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
 }
 
@@ -155,21 +196,20 @@ mpire_map_options_get_property (GObject    *object,
   MpireMapOptions *self = MPIRE_MAP_OPTIONS (object);
   gint64 *field = field_of_property (self, prop_id);
   double *timeout = timeout_of_property (self, prop_id);
+  gboolean *flag = flag_of_property (self, prop_id);
 
   if (field != NULL)
     g_value_set_int64 (value, *field);
   else if (timeout != NULL)
     g_value_set_double (value, *timeout);
-  else if (prop_id == PROP_PROGRESS_BAR)
-    g_value_set_boolean (value, self->progress_bar);
+  else if (flag != NULL)
+    g_value_set_boolean (value, *flag);
   else if (prop_id == PROP_PROGRESS_BAR_OPTIONS)
     g_value_set_variant (value, self->progress_bar_options);
   else if (prop_id == PROP_WORKER_INIT)
     g_value_set_object (value, self->worker_init);
   else if (prop_id == PROP_WORKER_EXIT)
     g_value_set_object (value, self->worker_exit);
-  else if (prop_id == PROP_RETRY_ON_WORKER_DEATH)
-    g_value_set_boolean (value, self->retry_on_worker_death);
   else
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
@@ -186,16 +226,14 @@ mpire_map_options_set_property (GObject      *object,
     set_field (self, prop_id, g_value_get_int64 (value));
   else if (timeout_of_property (self, prop_id) != NULL)
     set_timeout (self, prop_id, g_value_get_double (value));
-  else if (prop_id == PROP_PROGRESS_BAR)
-    mpire_map_options_set_progress_bar (self, g_value_get_boolean (value));
+  else if (flag_of_property (self, prop_id) != NULL)
+    set_flag (self, prop_id, g_value_get_boolean (value));
   else if (prop_id == PROP_PROGRESS_BAR_OPTIONS)
     mpire_map_options_set_progress_bar_options (self, g_value_get_variant (value));
   else if (prop_id == PROP_WORKER_INIT)
     mpire_map_options_set_worker_init (self, g_value_get_object (value));
   else if (prop_id == PROP_WORKER_EXIT)
     mpire_map_options_set_worker_exit (self, g_value_get_object (value));
-  else if (prop_id == PROP_RETRY_ON_WORKER_DEATH)
-    mpire_map_options_set_retry_on_worker_death (self, g_value_get_boolean (value));
   else
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
@@ -397,6 +435,53 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
   properties[PROP_RETRY_ON_WORKER_DEATH] =
     g_param_spec_boolean ("retry-on-worker-death", NULL, NULL, FALSE, flags);
 
+  /**
+   * MpireMapOptions:array-chunks:
+   *
+   * Whether the task receives each chunk whole, as one array (a slice of
+   * the input, without a copy for arrays of fixed-size elements), rather
+   * than one call per element: what MPIRE does with numpy arrays. With
+   * [property@Mpire.MapOptions:row-width] a flat array of numbers is
+   * taken as rows of that many numbers, so `chunk-size`, `n-splits`,
+   * `iterable-len` and progress count rows. A map returns one result per
+   * chunk, concatenated when [property@Mpire.MapOptions:concatenate] is
+   * set; imap gives one result per chunk.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_ARRAY_CHUNKS] =
+    g_param_spec_boolean ("array-chunks", NULL, NULL, FALSE, flags);
+
+  /**
+   * MpireMapOptions:row-width:
+   *
+   * With [property@Mpire.MapOptions:array-chunks], the number of
+   * consecutive elements of the input that make one row, like the second
+   * dimension of a two-dimensional numpy array stored flat (an `ad` of
+   * N × 3 numbers for N points). The input must be an array of fixed-size
+   * elements whose length is a multiple of it. 1 (the default): each
+   * element is a row. Other values fail the call with
+   * %MPIRE_ERROR_INVALID_ARGUMENT.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_ROW_WIDTH] =
+    g_param_spec_int64 ("row-width", NULL, NULL, G_MININT64, G_MAXINT64, 1, flags);
+
+  /**
+   * MpireMapOptions:concatenate:
+   *
+   * With [property@Mpire.MapOptions:array-chunks], whether map joins the
+   * chunks' results into one array when they are all arrays of one type
+   * (an `ad` per chunk gives one `ad`), as MPIRE's
+   * `concatenate_numpy_output`; otherwise, and when it is %FALSE, map
+   * returns one result per chunk. %TRUE by default.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_CONCATENATE] =
+    g_param_spec_boolean ("concatenate", NULL, NULL, TRUE, flags);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -407,6 +492,8 @@ mpire_map_options_init (MpireMapOptions *self)
   self->task_timeout = -1;
   self->worker_init_timeout = -1;
   self->worker_exit_timeout = -1;
+  self->row_width = 1;
+  self->concatenate = TRUE;
 }
 
 /**
@@ -625,12 +712,7 @@ mpire_map_options_set_progress_bar (MpireMapOptions *self,
                                     gboolean         progress_bar)
 {
   g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
-
-  progress_bar = !!progress_bar;
-  if (self->progress_bar == progress_bar)
-    return;
-  self->progress_bar = progress_bar;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROGRESS_BAR]);
+  set_flag (self, PROP_PROGRESS_BAR, progress_bar);
 }
 
 /**
@@ -882,12 +964,7 @@ mpire_map_options_set_retry_on_worker_death (MpireMapOptions *self,
                                              gboolean         retry)
 {
   g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
-
-  retry = !!retry;
-  if (self->retry_on_worker_death == retry)
-    return;
-  self->retry_on_worker_death = retry;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_ON_WORKER_DEATH]);
+  set_flag (self, PROP_RETRY_ON_WORKER_DEATH, retry);
 }
 
 /**
@@ -950,4 +1027,106 @@ MpireSource *
 mpire_map_options_steal_source (MpireMapOptions *self)
 {
   return g_steal_pointer (&self->source);
+}
+
+/**
+ * mpire_map_options_get_array_chunks:
+ * @self: map options
+ *
+ * Gets [property@Mpire.MapOptions:array-chunks].
+ *
+ * Returns: whether the task receives whole chunks
+ *
+ * Since: 1.0
+ */
+gboolean
+mpire_map_options_get_array_chunks (MpireMapOptions *self)
+{
+  g_return_val_if_fail (MPIRE_IS_MAP_OPTIONS (self), FALSE);
+  return self->array_chunks;
+}
+
+/**
+ * mpire_map_options_set_array_chunks:
+ * @self: map options
+ * @array_chunks: whether the task receives whole chunks
+ *
+ * Sets [property@Mpire.MapOptions:array-chunks].
+ *
+ * Since: 1.0
+ */
+void
+mpire_map_options_set_array_chunks (MpireMapOptions *self,
+                                    gboolean         array_chunks)
+{
+  g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
+  set_flag (self, PROP_ARRAY_CHUNKS, array_chunks);
+}
+
+/**
+ * mpire_map_options_get_row_width:
+ * @self: map options
+ *
+ * Gets [property@Mpire.MapOptions:row-width].
+ *
+ * Returns: the number of elements in a row
+ *
+ * Since: 1.0
+ */
+gint64
+mpire_map_options_get_row_width (MpireMapOptions *self)
+{
+  g_return_val_if_fail (MPIRE_IS_MAP_OPTIONS (self), 1);
+  return self->row_width;
+}
+
+/**
+ * mpire_map_options_set_row_width:
+ * @self: map options
+ * @row_width: the number of elements in a row
+ *
+ * Sets [property@Mpire.MapOptions:row-width].
+ *
+ * Since: 1.0
+ */
+void
+mpire_map_options_set_row_width (MpireMapOptions *self,
+                                 gint64           row_width)
+{
+  g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
+  set_field (self, PROP_ROW_WIDTH, row_width);
+}
+
+/**
+ * mpire_map_options_get_concatenate:
+ * @self: map options
+ *
+ * Gets [property@Mpire.MapOptions:concatenate].
+ *
+ * Returns: whether map joins the chunks' array results
+ *
+ * Since: 1.0
+ */
+gboolean
+mpire_map_options_get_concatenate (MpireMapOptions *self)
+{
+  g_return_val_if_fail (MPIRE_IS_MAP_OPTIONS (self), TRUE);
+  return self->concatenate;
+}
+
+/**
+ * mpire_map_options_set_concatenate:
+ * @self: map options
+ * @concatenate: whether map joins the chunks' array results
+ *
+ * Sets [property@Mpire.MapOptions:concatenate].
+ *
+ * Since: 1.0
+ */
+void
+mpire_map_options_set_concatenate (MpireMapOptions *self,
+                                   gboolean         concatenate)
+{
+  g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
+  set_flag (self, PROP_CONCATENATE, concatenate);
 }

@@ -107,6 +107,21 @@ MPIRE_AVAILABLE_IN_ALL
 void             mpire_map_options_set_retry_on_worker_death (MpireMapOptions *self,
                                                               gboolean         retry);
 MPIRE_AVAILABLE_IN_ALL
+gboolean         mpire_map_options_get_array_chunks     (MpireMapOptions *self);
+MPIRE_AVAILABLE_IN_ALL
+void             mpire_map_options_set_array_chunks     (MpireMapOptions *self,
+                                                         gboolean         array_chunks);
+MPIRE_AVAILABLE_IN_ALL
+gint64           mpire_map_options_get_row_width        (MpireMapOptions *self);
+MPIRE_AVAILABLE_IN_ALL
+void             mpire_map_options_set_row_width        (MpireMapOptions *self,
+                                                         gint64           row_width);
+MPIRE_AVAILABLE_IN_ALL
+gboolean         mpire_map_options_get_concatenate      (MpireMapOptions *self);
+MPIRE_AVAILABLE_IN_ALL
+void             mpire_map_options_set_concatenate      (MpireMapOptions *self,
+                                                         gboolean         concatenate);
+MPIRE_AVAILABLE_IN_ALL
 void             mpire_map_options_set_source           (MpireMapOptions *self,
                                                          MpireSourceFunc  func,
                                                          gpointer         user_data,

@@ -31,7 +31,8 @@ typedef enum {
   /* pool → worker */
   MPIRE_MESSAGE_HELLO = 1,   /* (ibbbmv) worker id, pass id, use state, daemon,
                                 shared objects */
-  MPIRE_MESSAGE_TASKS,       /* (tsbv)  chunk id, task name, boxed, arguments */
+  MPIRE_MESSAGE_TASKS,       /* (tsbbv) chunk id, task name, boxed, whole (one call
+                                for the whole chunk), arguments */
   MPIRE_MESSAGE_STOP,        /* ()                                            */
   /* worker → pool */
   MPIRE_MESSAGE_RESULTS,     /* (tbv)   chunk id, boxed, results */

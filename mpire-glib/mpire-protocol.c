@@ -18,7 +18,7 @@
 
 static const char * const body_types[MPIRE_MESSAGE_LAST] = {
   [MPIRE_MESSAGE_HELLO]   = "(ibbbmv)",
-  [MPIRE_MESSAGE_TASKS]   = "(tsbv)",
+  [MPIRE_MESSAGE_TASKS]   = "(tsbbv)",
   [MPIRE_MESSAGE_STOP]    = "()",
   [MPIRE_MESSAGE_RESULTS] = "(tbv)",
   [MPIRE_MESSAGE_ERROR]   = "(tusissbv)",

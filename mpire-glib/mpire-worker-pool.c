@@ -425,7 +425,8 @@ on_results (MpireWorkerPool *self,
 
   g_variant_get (body, "(tbv)", &id, &boxed, &results);
   chunk = take_chunk (link, id, &error);
-  if (chunk != NULL && check_results (link, chunk, results, boxed, chunk->n_tasks, &error))
+  if (chunk != NULL &&
+      check_results (link, chunk, results, boxed, chunk->whole ? 1 : chunk->n_tasks, &error))
     {
       MpireMapJob *job = chunk->job;
 
@@ -2122,9 +2123,12 @@ begin_call (MpireWorkerPool  *self,
     }
   if (!check_task (self, task, error))
     return NULL;
+  /* A task that takes whole chunks takes arrays of the input's type. */
   if (iterable != NULL && mpire_task_get_args_type (task) != NULL &&
       g_variant_is_of_type (iterable, G_VARIANT_TYPE_ARRAY) &&
-      !g_variant_type_is_subtype_of (g_variant_type_element (g_variant_get_type (iterable)),
+      !g_variant_type_is_subtype_of (options != NULL && mpire_map_options_get_array_chunks (options)
+                                       ? g_variant_get_type (iterable)
+                                       : g_variant_type_element (g_variant_get_type (iterable)),
                                      mpire_task_get_args_type (task)))
     {
       g_autofree char *wanted = g_variant_type_dup_string (mpire_task_get_args_type (task));

@@ -220,14 +220,14 @@ run_chunk (Worker   *worker,
 {
   guint64 chunk_id;
   const char *name;
-  gboolean boxed, results_boxed;
+  gboolean boxed, whole, results_boxed;
   g_autoptr(GVariant) args = NULL;
   g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   g_autoptr(GError) error = NULL;
   MpireTask *task;
   gsize n;
 
-  g_variant_get (body, "(t&sbv)", &chunk_id, &name, &boxed, &args);
+  g_variant_get (body, "(t&sbbv)", &chunk_id, &name, &boxed, &whole, &args);
 
   if (!g_variant_is_of_type (args, G_VARIANT_TYPE_ARRAY) ||
       (boxed && !g_variant_is_of_type (args, G_VARIANT_TYPE ("av"))))
@@ -242,11 +242,12 @@ run_chunk (Worker   *worker,
   if (task == NULL)
     return send_error (worker, chunk_id, 0, error, name, results);
 
-  n = g_variant_n_children (args);
+  n = whole ? 1 : g_variant_n_children (args);
   for (gsize i = 0; i < n; i++)
     {
-      g_autoptr(GVariant) element = g_variant_get_child_value (args, i);
-      g_autoptr(GVariant) task_args = boxed ? g_variant_get_variant (element) : g_steal_pointer (&element);
+      g_autoptr(GVariant) element = whole ? g_variant_ref (args) : g_variant_get_child_value (args, i);
+      g_autoptr(GVariant) task_args = boxed && !whole ? g_variant_get_variant (element)
+                                                      : g_steal_pointer (&element);
       GVariant *result;
 
       if (worker->heartbeat != NULL)

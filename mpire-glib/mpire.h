@@ -17,5 +17,6 @@
 # include "mpire-result-iter.h"
 # include "mpire-worker-pool.h"
 # include "mpire-init.h"
+# include "mpire-utils.h"
 # include "mpire-enum-types.h"
 #undef MPIRE_INSIDE

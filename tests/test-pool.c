@@ -27,6 +27,7 @@ static MpireTask *typed_task, *liar_task;
 static MpireTask *init_zero_task, *init_million_task, *count_even_task, *exit_state_task;
 static MpireTask *init_fails_task, *exit_fails_task, *nested_task, *affinity_task;
 static MpireTask *die_once_task, *slow_square_task, *sleepy_lifecycle_task;
+static MpireTask *add_five_task, *row_sums_task, *chunk_length_task;
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error"))
 
@@ -91,6 +92,47 @@ sleepy_lifecycle (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError
   g_variant_lookup (mpire_worker_context_get_shared_objects (ctx), "ms", "x", &ms);
   g_usleep (ms * 1000);
   return g_variant_new_boolean (TRUE);
+}
+
+/* A chunk of numbers (`ad`), each plus five. */
+static GVariant *
+add_five (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  gsize n;
+  const double *values = g_variant_get_fixed_array (args, &n, sizeof (double));
+  g_autofree double *out = g_new (double, MAX (n, 1));
+
+  for (gsize i = 0; i < n; i++)
+    out[i] = values[i] + 5;
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_DOUBLE, out, n, sizeof (double));
+}
+
+/* A chunk of rows (`aad`), the sum of each. */
+static GVariant *
+row_sums (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  g_autoptr(GVariantBuilder) sums = g_variant_builder_new (G_VARIANT_TYPE ("ad"));
+  gsize n = g_variant_n_children (args);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr(GVariant) row = g_variant_get_child_value (args, i);
+      gsize width;
+      const double *values = g_variant_get_fixed_array (row, &width, sizeof (double));
+      double sum = 0;
+
+      for (gsize j = 0; j < width; j++)
+        sum += values[j];
+      g_variant_builder_add (sums, "d", sum);
+    }
+  return g_variant_builder_end (sums);
+}
+
+/* The number of elements of a chunk. */
+static GVariant *
+chunk_length (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  return g_variant_new_int64 ((gint64) g_variant_n_children (args));
 }
 
 static GVariant *
@@ -1917,6 +1959,116 @@ test_init_exit_timeouts (void)
   g_assert_nonnull (strstr (error->message, "worker-exit-timeout"));
 }
 
+/* @n_rows rows of @width numbers, stored flat: row r is r*width .. */
+static GVariant *
+flat_rows (gsize n_rows,
+           gsize width)
+{
+  g_autofree double *values = g_new (double, n_rows * width);
+
+  for (gsize i = 0; i < n_rows * width; i++)
+    values[i] = (double) i;
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_DOUBLE, values, n_rows * width, sizeof (double));
+}
+
+/* MPIRE's numpy chunking: a task gets a chunk of rows as one array, and
+ * map joins the arrays it returns. */
+static void
+test_array_chunks (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(MpireResultIter) iter = NULL;
+  g_autoptr(GArray) lengths = g_array_new (FALSE, FALSE, sizeof (gint64));
+  const double *values;
+  gsize n;
+  SignalLog log = { 0 };
+
+  /* 10 rows of 3 numbers, stored flat, 3 rows a chunk. */
+  mpire_map_options_set_array_chunks (options, TRUE);
+  mpire_map_options_set_row_width (options, 3);
+  mpire_map_options_set_chunk_size (options, 3);
+  signal_log_connect (&log, pool);
+  result = mpire_worker_pool_map (pool, add_five_task, flat_rows (10, 3), options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_get_type_string (result), ==, "ad");
+  values = g_variant_get_fixed_array (result, &n, sizeof (double));
+  g_assert_cmpuint (n, ==, 30);
+  for (gsize i = 0; i < n; i++)
+    g_assert_cmpfloat (values[i], ==, i + 5.0);
+  /* Progress counts rows. */
+  assert_progress_complete (&log, 10);
+  signal_log_clear (&log, pool);
+  g_clear_pointer (&result, g_variant_unref);
+
+  /* One call per chunk: 3, 3, 3 and 1 rows of 3. */
+  result = mpire_worker_pool_map (pool, chunk_length_task, flat_rows (10, 3), options, NULL, &error);
+  g_assert_no_error (error);
+  assert_printed (result, FALSE, "[9, 9, 9, 3]");
+  g_clear_pointer (&result, g_variant_unref);
+
+  /* Splits count rows too. */
+  mpire_map_options_set_chunk_size (options, 0);
+  mpire_map_options_set_n_splits (options, 2);
+  result = mpire_worker_pool_map (pool, chunk_length_task, flat_rows (10, 3), options, NULL, &error);
+  g_assert_no_error (error);
+  assert_printed (result, FALSE, "[15, 15]");
+  g_clear_pointer (&result, g_variant_unref);
+
+  /* Without concatenation: one array per chunk. */
+  mpire_map_options_set_concatenate (options, FALSE);
+  result = mpire_worker_pool_map (pool, add_five_task, flat_rows (4, 3), options, NULL, &error);
+  g_assert_no_error (error);
+  assert_printed (result, FALSE, "[[5.0, 6.0, 7.0, 8.0, 9.0, 10.0], [11.0, 12.0, 13.0, 14.0, 15.0, 16.0]]");
+  g_clear_pointer (&result, g_variant_unref);
+  mpire_map_options_set_concatenate (options, TRUE);
+
+  /* Rows as arrays (`aad`): each chunk an `aad`, row sums joined. */
+  mpire_map_options_set_row_width (options, 1);
+  mpire_map_options_set_n_splits (options, 0);
+  mpire_map_options_set_chunk_size (options, 2);
+  result = mpire_worker_pool_map (pool, row_sums_task,
+                                  g_variant_new_parsed ("[[1.0, 2.0], [3.0], [], [4.0, 4.0, 4.0], [0.5]]"),
+                                  options, NULL, &error);
+  g_assert_no_error (error);
+  assert_printed (result, FALSE, "[3.0, 3.0, 0.0, 12.0, 0.5]");
+  g_clear_pointer (&result, g_variant_unref);
+
+  /* imap: one result per chunk, in order. */
+  mpire_map_options_set_row_width (options, 3);
+  mpire_map_options_set_chunk_size (options, 4);
+  iter = mpire_worker_pool_imap (pool, chunk_length_task, flat_rows (10, 3), options, &error);
+  g_assert_no_error (error);
+  collect_iter (iter, lengths);
+  g_assert_cmpuint (lengths->len, ==, 3);
+  g_assert_cmpint (g_array_index (lengths, gint64, 0), ==, 12);
+  g_assert_cmpint (g_array_index (lengths, gint64, 1), ==, 12);
+  g_assert_cmpint (g_array_index (lengths, gint64, 2), ==, 6);
+  g_clear_object (&iter);
+
+  /* Bad rows. */
+  mpire_map_options_set_row_width (options, 0);
+  error = map_error (pool, add_five_task, flat_rows (10, 3), options);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  mpire_map_options_set_row_width (options, 4);
+  error = map_error (pool, add_five_task, flat_rows (10, 3), options);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "whole number of rows"));
+  g_clear_error (&error);
+  error = map_error (pool, add_five_task, g_variant_new_parsed ("['a', 'b', 'c', 'd']"), options);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "fixed-size"));
+  g_clear_error (&error);
+  mpire_map_options_set_array_chunks (options, FALSE);
+  error = map_error (pool, add_five_task, flat_rows (10, 4), options);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "array-chunks"));
+  g_clear_error (&error);
+}
+
 typedef struct
 {
   guint n_completed;
@@ -2358,6 +2510,9 @@ main (int argc, char **argv)
   die_once_task = mpire_task_new ("die-once", die_once, NULL, NULL);
   slow_square_task = mpire_task_new ("slow-square", slow_square, NULL, NULL);
   sleepy_lifecycle_task = mpire_task_new ("sleepy-lifecycle", sleepy_lifecycle, NULL, NULL);
+  add_five_task = mpire_task_new ("add-five", add_five, NULL, NULL);
+  row_sums_task = mpire_task_new ("row-sums", row_sums, NULL, NULL);
+  chunk_length_task = mpire_task_new ("chunk-length", chunk_length, NULL, NULL);
   typed_task = mpire_task_new ("typed-square", square, NULL, NULL);
   mpire_task_set_args_type (typed_task, G_VARIANT_TYPE_INT64);
   mpire_task_set_result_type (typed_task, G_VARIANT_TYPE_INT64);
@@ -2375,6 +2530,7 @@ main (int argc, char **argv)
   add_test ("map/arguments", test_map_arguments);
   add_test ("map/mixed-results", test_map_mixed_results);
   add_test ("map/chunking-options", test_map_chunking_options);
+  add_test ("map/array-chunks", test_array_chunks);
   add_test ("map/task-error", test_map_task_error);
   add_test ("map/worker-died", test_map_worker_died);
   add_test ("map/bad-input", test_map_bad_input);

@@ -24,24 +24,26 @@ test_roundtrip (void)
   MpireMessageKind kind;
   guint64 id;
   const char *name;
-  gboolean boxed;
+  gboolean boxed, whole;
   g_autoptr(GVariant) args = NULL;
 
   g_assert_no_errno (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
 
   frame = mpire_frame_encode (MPIRE_MESSAGE_TASKS,
-                              g_variant_new ("(tsbv)", G_GUINT64_CONSTANT (42), "square", FALSE,
-                                             g_variant_new_parsed ("[@x 1, 2, 3]")), NULL);
+                              g_variant_new ("(tsbbv)", G_GUINT64_CONSTANT (42), "square", FALSE,
+                                             TRUE, g_variant_new_parsed ("[@x 1, 2, 3]")),
+                              NULL);
   g_assert_true (mpire_frame_write (fds[0], frame, &error));
   g_assert_no_error (error);
 
   g_assert_true (mpire_frame_read (fds[1], &kind, &body, &error));
   g_assert_no_error (error);
   g_assert_cmpint (kind, ==, MPIRE_MESSAGE_TASKS);
-  g_variant_get (body, "(t&sbv)", &id, &name, &boxed, &args);
+  g_variant_get (body, "(t&sbbv)", &id, &name, &boxed, &whole, &args);
   g_assert_cmpuint (id, ==, 42);
   g_assert_cmpstr (name, ==, "square");
   g_assert_false (boxed);
+  g_assert_true (whole);
   assert_printed (args, TRUE, "[int64 1, 2, 3]");
 
   /* A clean end of stream is not an error. */

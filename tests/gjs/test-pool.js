@@ -48,6 +48,10 @@ const allocTask = Mpire.Task.new('js_alloc', (ctx, args) => {
     return new GLib.Variant('x', total + args.get_int64());
 });
 
+// A whole chunk of numbers at once (array-chunks).
+const addFiveTask = Mpire.Task.new('js_add_five',
+    (ctx, args) => new GLib.Variant('ad', args.deepUnpack().map(x => x + 5)));
+
 const workerIdTask = Mpire.Task.new('js_worker_id',
     (ctx, args) => new GLib.Variant('i', ctx.get_worker_id()));
 
@@ -266,11 +270,35 @@ function testSpawn() {
     testTaskErrors(pool, 'spawn');
     testMapAsync(pool, 'spawn');
     testMisc(pool, 'spawn');
+    testArrayChunks(pool, 'spawn');
 
     // A task that makes the engine collect garbage.
     const r = pool.map(allocTask, ax(range(4)), null, null);
     check('spawn: a JS task that collects garbage finishes',
         sameArray(r.deepUnpack(), range(4).map(i => 500000 + i)), JSON.stringify(r.deepUnpack()));
+}
+
+function testArrayChunks(pool, label) {
+    const opts = Mpire.MapOptions.new();
+    opts.array_chunks = true;
+    opts.row_width = 2;
+    opts.chunk_size = 3;
+    const flat = range(20).map(i => i + 0.5);
+    const r = pool.map(addFiveTask, new GLib.Variant('ad', flat), opts, null);
+    check(`${label}: array_chunks joins the chunks into one ad`,
+        r.get_type_string() === 'ad' && sameArray(r.deepUnpack(), flat.map(x => x + 5)),
+        `${r.get_type_string()} ${JSON.stringify(r.deepUnpack())}`);
+}
+
+function testUtils() {
+    const chunks = Mpire.chunk_tasks(ax(range(10)), -1, 0, 3);
+    check('chunk_tasks: 3 splits as MPIRE',
+        JSON.stringify(chunks.deepUnpack()) === '[[0,1,2,3],[4,5,6],[7,8,9]]',
+        JSON.stringify(chunks.deepUnpack()));
+    const single = Mpire.make_single_arguments(ax(range(2)));
+    check('make_single_arguments: one-element tuples',
+        single.get_type_string() === 'a(x)' && JSON.stringify(single.deepUnpack()) === '[[0],[1]]',
+        `${single.get_type_string()} ${JSON.stringify(single.deepUnpack())}`);
 }
 
 function testThreading() {
@@ -403,6 +431,7 @@ function testFork() {
 
 const t0 = GLib.get_monotonic_time();
 print(`# mpire-glib GJS test, ${N_JOBS} jobs`);
+runTest('utils', testUtils);
 runTest('spawn', testSpawn);
 runTest('threading', testThreading);
 runTest('fork', testFork);

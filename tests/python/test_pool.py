@@ -107,6 +107,11 @@ def sleep_shared_ms(ctx, args):
     return GLib.Variant('b', True)
 
 
+def add_five(ctx, args):
+    # A whole chunk of numbers at once (array-chunks).
+    return GLib.Variant('ad', [x + 5 for x in args.unpack()])
+
+
 def worker_id(ctx, args):
     time.sleep(0.02)
     return GLib.Variant('i', ctx.get_worker_id())
@@ -142,6 +147,7 @@ shared_task = Mpire.Task.new('shared', shared)
 count_task = Mpire.Task.new('count_tasks', count_tasks)
 sleep_task = Mpire.Task.new('sleep_ms', sleep_ms)
 sleep_shared_task = Mpire.Task.new('sleep_shared_ms', sleep_shared_ms)
+add_five_task = Mpire.Task.new('add_five', add_five)
 # Tasks with declared types: set in every process, before Mpire.init().
 typed_square_task = Mpire.Task.new('typed_square', square)
 typed_square_task.set_args_type(GLib.VariantType.new('x'))
@@ -309,6 +315,41 @@ def test_empty(pool):
     it = pool.imap(square_task, GLib.Variant('ax', []), None)
     check('empty input, imap: ends at once', it.next(None) is None)
     del it
+
+
+def test_array_chunks(pool):
+    opts = Mpire.MapOptions.new()
+    opts.props.array_chunks = True
+    opts.props.row_width = 3
+    opts.props.chunk_size = 4
+    flat = [float(i) for i in range(30)]
+    r = pool.map(add_five_task, GLib.Variant('ad', flat), opts, None)
+    check('array_chunks: chunks joined into one ad',
+          r.get_type_string() == 'ad' and r.unpack() == [x + 5 for x in flat], r)
+    opts.props.concatenate = False
+    r = pool.map(add_five_task, GLib.Variant('ad', flat), opts, None)
+    check('array_chunks: one array per chunk without concatenate',
+          [len(c) for c in r.unpack()] == [12, 12, 6], r)
+    opts.props.row_width = 7
+    expect_error('array_chunks: rows that do not divide the input',
+                 lambda: pool.map(add_five_task, GLib.Variant('ad', flat), opts, None),
+                 lambda e: is_mpire_error(e, Mpire.Error.INVALID_ARGUMENT), 'INVALID_ARGUMENT')
+
+
+def test_utils(pool):
+    chunks = Mpire.chunk_tasks(ax(range(10)), -1, 2.5, 0)
+    check('chunk_tasks: fractional chunk size as MPIRE',
+          chunks.unpack() == [[0, 1, 2], [3, 4], [5, 6, 7], [8, 9]], chunks)
+    chunks = Mpire.chunk_tasks(ax(range(10)), 10, 0, 6)
+    check('chunk_tasks: n_splits as MPIRE',
+          chunks.unpack() == [[0, 1], [2, 3], [4], [5, 6], [7, 8], [9]], chunks)
+    single = Mpire.make_single_arguments(GLib.Variant('aa{sx}', [{'x': 0, 'y': 100}]))
+    check('make_single_arguments: one-element tuples',
+          single.get_type_string() == 'a(a{sx})' and single.unpack() == [({'x': 0, 'y': 100},)],
+          single)
+    expect_error('chunk_tasks: no chunk size nor splits',
+                 lambda: Mpire.chunk_tasks(ax(range(3)), -1, 0, 0),
+                 lambda e: is_mpire_error(e, Mpire.Error.INVALID_ARGUMENT), 'INVALID_ARGUMENT')
 
 
 def test_task_glib_error(pool):
@@ -961,7 +1002,7 @@ def main():
               not pool.props.use_worker_state)
         run_tests([
             test_map, test_map_unordered, test_imap, test_imap_unordered,
-            test_tuple_args, test_kwargs, test_mixed, test_empty,
+            test_tuple_args, test_kwargs, test_mixed, test_empty, test_array_chunks, test_utils,
             test_task_glib_error, test_task_value_error, test_task_not_a_variant,
             test_typed_tasks,
             test_lazy_source, test_endless_source, test_map_async, test_imap_async,
