@@ -12,10 +12,11 @@ G_BEGIN_DECLS
 /* How many of the longest tasks the insights keep, as MPIRE. */
 #define MPIRE_INSIGHTS_TOP 5
 
+/* Parts timed around a call; tasks are timed with
+ * mpire_insights_meter_begin_tasks() and _task_done(). */
 typedef enum {
   MPIRE_INSIGHTS_INIT,     /* running worker_init */
   MPIRE_INSIGHTS_WAITING,  /* blocked reading the next message */
-  MPIRE_INSIGHTS_WORKING,  /* running tasks */
   MPIRE_INSIGHTS_EXIT,     /* running worker_exit */
 } MpireInsightsPart;
 
@@ -37,6 +38,7 @@ void                mpire_insights_meter_free        (MpireInsightsMeter *self);
 void                mpire_insights_meter_add_since   (MpireInsightsMeter *self,
                                                       MpireInsightsPart   part,
                                                       gint64              since);
+gint64              mpire_insights_meter_begin_tasks (MpireInsightsMeter *self);
 gint64              mpire_insights_meter_task_done   (MpireInsightsMeter *self,
                                                       gint64              since,
                                                       GVariant           *args,

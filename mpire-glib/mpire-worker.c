@@ -102,9 +102,10 @@ send_error (Worker       *worker,
             GPtrArray    *results)
 {
   gboolean boxed;
-  GVariant *array = results_to_array (results, &boxed);
+  GVariant *array;
 
   send_insights (worker);
+  array = results_to_array (results, &boxed);
   return send_message (worker, MPIRE_MESSAGE_ERROR,
                        g_variant_new ("(tusissbv)", chunk_id, index,
                                       g_quark_to_string (error->domain), error->code,
@@ -262,7 +263,7 @@ run_chunk (Worker   *worker,
 
   n = g_variant_n_children (args);
   /* With insights, one clock reading per task; none without. */
-  task_start = worker->meter != NULL ? g_get_monotonic_time () : 0;
+  task_start = worker->meter != NULL ? mpire_insights_meter_begin_tasks (worker->meter) : 0;
   for (gsize i = 0; i < n; i++)
     {
       g_autoptr(GVariant) element = g_variant_get_child_value (args, i);
@@ -283,10 +284,10 @@ run_chunk (Worker   *worker,
       g_ptr_array_add (results, result);
     }
 
+  send_insights (worker);
   {
     GVariant *array = results_to_array (results, &results_boxed);
 
-    send_insights (worker);
     if (send_message (worker, MPIRE_MESSAGE_RESULTS,
                       g_variant_new ("(tbv)", chunk_id, results_boxed, array), &error))
       return TRUE;
