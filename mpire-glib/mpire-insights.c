@@ -543,8 +543,8 @@ mpire_insights_to_string (MpireInsights *self)
 
   summarize (self, &summary);
   out = g_string_new (NULL);
-  g_string_append_printf (out, _("Worker insights. Tasks completed: %" G_GUINT64_FORMAT
-                                 ", workers: %u"), summary.n_tasks, self->workers->len);
+  g_string_append_printf (out, _("Worker insights. Tasks completed: %llu, workers: %u"),
+                          (unsigned long long) summary.n_tasks, self->workers->len);
   g_string_append (out, "\n\n");
 
   g_string_append_printf (out, "%-10s  %-11s  %-11s  %-11s  %s\n", _("Time"), _("Total"),

@@ -22,13 +22,6 @@ static MpireTask *square_task, *nap_task, *nap_init_task, *nap_exit_task, *fail_
 
 static const char * const parts[] = { "start_up", "init", "waiting", "working", "exit" };
 
-static GVariant *
-square (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
-{
-  gint64 x = g_variant_get_int64 (args);
-  return g_variant_new_int64 (x * x);
-}
-
 /* (ms, label): sleeps that long. */
 static GVariant *
 nap (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
@@ -165,6 +158,21 @@ assert_consistent (GVariant *insights,
   g_assert_cmpfloat_with_epsilon (sum_of_ratios, 1, 1e-6);
 }
 
+/* The pool's insights, with @n_tasks completed on @n_workers and
+ * consistent figures. */
+static GVariant *
+get_checked_insights (MpireWorkerPool *pool,
+                      gsize            n_workers,
+                      guint64          n_tasks)
+{
+  GVariant *insights = mpire_worker_pool_get_insights (pool);
+
+  g_assert_true (g_variant_is_of_type (insights, G_VARIANT_TYPE_VARDICT));
+  g_assert_cmpuint (completed_tasks (insights, n_workers), ==, n_tasks);
+  assert_consistent (insights, n_workers);
+  return insights;
+}
+
 /* Tasks spread over the workers add up to the number of tasks. */
 static void
 test_counts (void)
@@ -180,10 +188,7 @@ test_counts (void)
   mpire_map_options_set_chunk_size (options, 7);
   map_ok (pool, square_task, range_variant (1000), options);
 
-  insights = mpire_worker_pool_get_insights (pool);
-  g_assert_true (g_variant_is_of_type (insights, G_VARIANT_TYPE_VARDICT));
-  g_assert_cmpuint (completed_tasks (insights, 2), ==, 1000);
-  assert_consistent (insights, 2);
+  insights = get_checked_insights (pool, 2, 1000);
   g_assert_cmpfloat (lookup_double (insights, "total_start_up_time"), >, 0);
   g_assert_cmpfloat (lookup_double (insights, "total_working_time"), >, 0);
 }
@@ -209,9 +214,7 @@ test_longest_tasks (void)
   mpire_map_options_set_chunk_size (options, 1);
   map_ok (pool, nap_task, g_variant_builder_end (&input), options);
 
-  insights = mpire_worker_pool_get_insights (pool);
-  g_assert_cmpuint (completed_tasks (insights, 2), ==, 12);
-  assert_consistent (insights, 2);
+  insights = get_checked_insights (pool, 2, 12);
   g_assert_cmpfloat (lookup_double (insights, "total_working_time"), >=, 0.050 + 11 * 0.002);
 
   durations = g_variant_lookup_value (insights, "top_5_max_task_durations", G_VARIANT_TYPE ("ad"));
@@ -254,8 +257,7 @@ test_init_exit (void)
   mpire_map_options_set_worker_exit (options, nap_exit_task);
   map_ok (pool, square_task, range_variant (100), options);
 
-  insights = mpire_worker_pool_get_insights (pool);
-  assert_consistent (insights, 2);
+  insights = get_checked_insights (pool, 2, 100);
   init = lookup_array (insights, "init_time", "ad", 2);
   exit = lookup_array (insights, "exit_time", "ad", 2);
   for (gsize w = 0; w < 2; w++)
@@ -282,12 +284,10 @@ test_keep_alive (void)
 
   mpire_worker_pool_set_keep_alive (pool, TRUE);
   map_ok (pool, square_task, range_variant (300), NULL);
-  first = mpire_worker_pool_get_insights (pool);
-  g_assert_cmpuint (completed_tasks (first, 2), ==, 300);
+  first = get_checked_insights (pool, 2, 300);
 
   map_ok (pool, square_task, range_variant (200), NULL);
-  second = mpire_worker_pool_get_insights (pool);
-  g_assert_cmpuint (completed_tasks (second, 2), ==, 500);
+  second = get_checked_insights (pool, 2, 500);
   /* The same workers: started once. */
   g_assert_cmpfloat_with_epsilon (lookup_double (second, "total_start_up_time"),
                                   lookup_double (first, "total_start_up_time"), 1e-9);
@@ -296,9 +296,7 @@ test_keep_alive (void)
   g_assert_no_error (error);
   mpire_worker_pool_set_keep_alive (pool, FALSE);
   map_ok (pool, square_task, range_variant (50), NULL);
-  fresh = mpire_worker_pool_get_insights (pool);
-  g_assert_cmpuint (completed_tasks (fresh, 2), ==, 50);
-  assert_consistent (fresh, 2);
+  fresh = get_checked_insights (pool, 2, 50);
 }
 
 /* Workers replaced at the end of their lifespan add to the figures of
@@ -314,9 +312,7 @@ test_lifespan (void)
   mpire_map_options_set_worker_lifespan (options, 20);
   map_ok (pool, square_task, range_variant (200), options);
 
-  insights = mpire_worker_pool_get_insights (pool);
-  g_assert_cmpuint (completed_tasks (insights, 2), ==, 200);
-  assert_consistent (insights, 2);
+  insights = get_checked_insights (pool, 2, 200);
 }
 
 /* A failed task is timed but not counted as completed; the pool goes on
@@ -336,8 +332,7 @@ test_failed_task (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
   g_assert_null (result);
 
-  insights = mpire_worker_pool_get_insights (pool);
-  g_assert_cmpuint (completed_tasks (insights, 1), ==, 7);
+  insights = get_checked_insights (pool, 1, 7);
 }
 
 /* Insights off (the default): nothing is measured, the dictionary is
@@ -472,8 +467,7 @@ test_toggle (void)
 
   g_object_set (pool, "enable-insights", TRUE, NULL);
   map_ok (pool, square_task, range_variant (60), NULL);
-  on = mpire_worker_pool_get_insights (pool);
-  g_assert_cmpuint (completed_tasks (on, 2), ==, 60);
+  on = get_checked_insights (pool, 2, 60);
   g_assert_cmpfloat (lookup_double (on, "total_start_up_time"), >, 0);
 }
 

@@ -12,6 +12,14 @@
 
 static MpireStartMethod start_method = MPIRE_START_METHOD_SPAWN;
 
+/* The tiny task of the tests: x*x of an `x`. */
+static inline GVariant *
+square (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  gint64 x = g_variant_get_int64 (args);
+  return g_variant_new_int64 (x * x);
+}
+
 /* The `ax` [0, 1, ..., n-1], floating. */
 static inline GVariant *
 range_variant (gint64 n)

@@ -30,13 +30,6 @@ static MpireTask *die_once_task;
 #define TEST_ERROR (g_quark_from_static_string ("test-error"))
 
 static GVariant *
-square (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
-{
-  gint64 x = g_variant_get_int64 (args);
-  return g_variant_new_int64 (x * x);
-}
-
-static GVariant *
 multiply (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
 {
   gint64 x, y;
