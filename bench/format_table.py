@@ -36,10 +36,13 @@ DESCRIPTIONS = {
                   ' xseq against the tiny map\'s sequential loop',
     'cpu-c': 'CPU-bound, C task: {n:,} tasks of 4.5M LCG steps (~5 ms each)',
     'cpu-py': 'CPU-bound, Python task: {n:,} tasks of 40k LCG steps (~5 ms each)',
+    'overhead': 'the tiny map ({n:,}) without and with the progress bar (drawn on a'
+                ' pseudo-terminal) and insights, runs taking turns; xseq against the tiny map\'s'
+                ' sequential loop',
 }
-WORKLOAD_ORDER = ['tiny', 'tiny-imapu', 'cpu-c', 'cpu-py']
+WORKLOAD_ORDER = ['tiny', 'tiny-imapu', 'cpu-c', 'cpu-py', 'overhead']
 # Workloads without a sequential row of their own use this one's.
-SEQ_OF = {'tiny-imapu': 'tiny'}
+SEQ_OF = {'tiny-imapu': 'tiny', 'overhead': 'tiny'}
 PEERS = [('pool-fork', 'xPool-fork'), ('pool-spawn', 'xPool-spawn'),
          ('joblib', 'xjoblib'), ('parallel', 'xparallel')]
 SYSTEM_ORDER = ['seq', 'floor', 'conv', 'mpire', 'pool-fork', 'pool-spawn', 'joblib', 'parallel']
@@ -233,9 +236,23 @@ def print_targets(records):
             if conv:
                 lines.append('  (%.2fx counting list->ax->list by Variant()/unpack(), which the'
                              ' map rows leave out)' % (pool / (t + conv['median'])))
+    for method in ('spawn', 'fork', 'threading'):
+        plain = find(records, workload='overhead', system='mpire-glib %s' % method)
+        for extra, target in (('bar', 5), ('insights', 10)):
+            row = find(records, workload='overhead',
+                       system='mpire-glib %s + %s' % (method, extra))
+            if row and plain:
+                # The runs of a round ran one after the other: their ratio
+                # is the least disturbed by the machine's load.
+                r = statistics.median(a / b for a, b in zip(row['times'], plain['times']))
+                noisy = others_share(row)[1] or others_share(plain)[1]
+                lines.append('tiny C, %-9s with the %-8s %5.2fx the time without (%+.1f%%;'
+                             ' target < %d%%)%s' % (method, extra, r, 100 * (r - 1), target,
+                                                    '  [noisy: others used the CPUs]' if noisy
+                                                    else ''))
     if lines:
         print()
-        print('Targets (issue 5) measured in this run:')
+        print('Targets (issues 4 and 5) measured in this run:')
         for line_ in lines:
             print('  ' + line_)
 

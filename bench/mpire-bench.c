@@ -7,7 +7,7 @@
  * turns them, with bench_python.py's, into the table); progress goes to
  * standard error.
  *
- * Usage: mpire-bench [--quick|--smoke] [--runs N] [--only tiny,cpu]
+ * Usage: mpire-bench [--quick|--smoke] [--runs N] [--only tiny,cpu,overhead]
  *                    [--tiny-tasks N] [--cpu-tasks N]
  *                    [--methods spawn,fork,threading] [--no-parallel]
  *        mpire-bench --one-task I     (prints the CPU task's result for I)
@@ -19,6 +19,8 @@
  * SPDX-License-Identifier: MIT
  */
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +53,7 @@ static gboolean any_failed;
 #define MAX_RETRIES 2
 static int retries_left;
 static gboolean emitted;
+static gboolean must_emit;    /* whatever the disturbance */
 #define MEASURE(call) G_STMT_START {                                  \
     for (retries_left = MAX_RETRIES; ; retries_left--)                \
       {                                                               \
@@ -387,7 +390,7 @@ emit (const char   *workload,
 
   probe_others (&others, &wall);
   /* disturbed: the same criterion as format_table.py's "!" */
-  if (error == NULL && retries_left > 0 && others >= 0.1 &&
+  if (error == NULL && retries_left > 0 && !must_emit && others >= 0.1 &&
       100 * others / (wall * mpire_cpu_count ()) > 10)
     {
       g_printerr ("  %-10s %-34s %-5s j%d  others used %.0f%% of the CPUs: measuring again\n",
@@ -700,6 +703,152 @@ bench_parallel (const char *workload,
         times, config.cold_runs, error);
 }
 
+/* ---- the cost of the progress bar and of insights ----------------------- */
+
+/* Standard error on a pseudo-terminal, so that the progress bar draws as
+ * it does for a user at a terminal (it draws nothing elsewhere); a thread
+ * reads what it draws and drops it. */
+typedef struct
+{
+  int      master;
+  int      saved_stderr;
+  GThread *drain;
+} FakeTerminal;
+
+static gpointer
+drain_terminal (gpointer data)
+{
+  int fd = GPOINTER_TO_INT (data);
+  char buf[4096];
+
+  /* Until EIO: no process has the terminal open any more. */
+  for (;;)
+    {
+      gssize n = read (fd, buf, sizeof buf);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return NULL;
+    }
+}
+
+static gboolean
+fake_terminal_begin (FakeTerminal *terminal)
+{
+  int master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
+  const char *name;
+  int slave;
+
+  if (master < 0)
+    return FALSE;
+  if (grantpt (master) != 0 || unlockpt (master) != 0 || (name = ptsname (master)) == NULL ||
+      (slave = open (name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+    {
+      close (master);
+      return FALSE;
+    }
+
+  fflush (stderr);
+  terminal->saved_stderr = fcntl (STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+  dup2 (slave, STDERR_FILENO);
+  close (slave);
+  terminal->master = master;
+  terminal->drain = g_thread_new ("drain-terminal", drain_terminal, GINT_TO_POINTER (master));
+  return TRUE;
+}
+
+/* Once no worker (which inherits standard error) is left. */
+static void
+fake_terminal_end (FakeTerminal *terminal)
+{
+  fflush (stderr);
+  dup2 (terminal->saved_stderr, STDERR_FILENO);
+  close (terminal->saved_stderr);
+  g_thread_join (terminal->drain);
+  close (terminal->master);
+}
+
+/* The same map on three warm pools: without options, with the
+ * progress-bar option (drawing on a pseudo-terminal), and on a pool with
+ * enable-insights. Three times as many runs as other measurements, in
+ * rounds of one run each, in turns that rotate, so that a change in the
+ * machine's load hits the three alike: format_table.py takes the median
+ * of the ratios within a round. */
+static void
+bench_overhead (MpireTask        *task,
+                MpireStartMethod  method,
+                int               n_jobs,
+                GVariant         *input)
+{
+  enum { PLAIN, BAR, INSIGHTS, N_VARIANTS };
+  gint64 n = g_variant_n_children (input);
+  int runs = 3 * config.runs;
+  g_autofree double *times = g_new0 (double, N_VARIANTS * runs);
+  g_autoptr(MpireMapOptions) bar_options = mpire_map_options_new ();
+  g_autoptr(GVariant) warm_input = make_range (MIN (n, 4 * n_jobs));
+  g_autoptr(GError) error = NULL;
+  MpireWorkerPool *pools[N_VARIANTS];
+  FakeTerminal terminal = { -1, -1, NULL };
+  gboolean on_terminal;
+  const char *names[N_VARIANTS];
+  g_autofree char *plain_name = g_strdup_printf ("mpire-glib %s", method_name (method));
+  g_autofree char *insights_name = g_strdup_printf ("%s + insights", plain_name);
+  g_autofree char *bar_name = NULL;
+
+  probe_start ();
+  on_terminal = fake_terminal_begin (&terminal);
+  bar_name = g_strdup_printf ("%s + bar%s", plain_name,
+                              on_terminal ? "" : " (no pseudo-terminal: not drawn)");
+  names[PLAIN] = plain_name;
+  names[BAR] = bar_name;
+  names[INSIGHTS] = insights_name;
+  mpire_map_options_set_progress_bar (bar_options, TRUE);
+
+  for (int v = 0; v < N_VARIANTS; v++)
+    {
+      g_autoptr(GVariant) warm = NULL;
+
+      pools[v] = mpire_worker_pool_new (n_jobs, method);
+      mpire_worker_pool_set_keep_alive (pools[v], TRUE);
+      mpire_worker_pool_set_enable_insights (pools[v], v == INSIGHTS);
+      if (error == NULL)
+        warm = mpire_worker_pool_map (pools[v], task, warm_input, NULL, NULL, &error);
+    }
+
+  for (int r = 0; r < runs && error == NULL; r++)
+    for (int turn = 0; turn < N_VARIANTS && error == NULL; turn++)
+      {
+        int v = (r + turn) % N_VARIANTS;
+        g_autoptr(GVariant) result = NULL;
+        double t0 = now ();
+
+        result = mpire_worker_pool_map (pools[v], task, input, v == BAR ? bar_options : NULL,
+                                        NULL, &error);
+        times[v * runs + r] = now () - t0;
+        if (error == NULL)
+          check_squares (result, n, &error);
+      }
+
+  for (int v = 0; v < N_VARIANTS; v++)
+    {
+      if (error == NULL)
+        mpire_worker_pool_stop_and_join (pools[v], &error);
+      g_object_unref (pools[v]);
+    }
+  if (on_terminal)
+    fake_terminal_end (&terminal);
+
+  /* The three or none: the first decides whether to measure again. */
+  emit ("overhead", names[PLAIN], "mpire", "warm", n_jobs, n, times, runs, error);
+  if (!emitted)
+    return;
+  must_emit = TRUE;
+  for (int v = BAR; v < N_VARIANTS; v++)
+    emit ("overhead", names[v], "mpire", "warm", n_jobs, n, times + v * runs, runs, error);
+  must_emit = FALSE;
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static gboolean
@@ -729,7 +878,7 @@ main (int argc, char **argv)
     { "runs", 0, 0, G_OPTION_ARG_INT, &runs, "Timed runs per measurement", "N" },
     { "tiny-tasks", 0, 0, G_OPTION_ARG_INT64, &tiny_n, "Elements of the tiny-task map", "N" },
     { "cpu-tasks", 0, 0, G_OPTION_ARG_INT64, &cpu_n, "Tasks of the CPU-bound map", "N" },
-    { "only", 0, 0, G_OPTION_ARG_STRING, &only_arg, "Workloads to run (tiny,cpu)", "LIST" },
+    { "only", 0, 0, G_OPTION_ARG_STRING, &only_arg, "Workloads to run (tiny,cpu,overhead)", "LIST" },
     { "methods", 0, 0, G_OPTION_ARG_STRING, &methods_arg, "Start methods (spawn,fork,threading)", "LIST" },
     { "no-parallel", 0, 0, G_OPTION_ARG_NONE, &no_parallel, "Skip the GNU parallel peer", NULL },
     { "one-task", 0, 0, G_OPTION_ARG_STRING, &one_task, "Print the CPU task's result for I", "I" },
@@ -750,7 +899,7 @@ main (int argc, char **argv)
       return 2;
     }
 
-  only = only_arg != NULL ? only_arg : "tiny,cpu";
+  only = only_arg != NULL ? only_arg : "tiny,cpu,overhead";
   methods = methods_arg != NULL ? methods_arg : "spawn,fork,threading";
 
   if (one_task != NULL)
@@ -815,6 +964,15 @@ main (int argc, char **argv)
       if (config.parallel)
         for (int j = 1; j <= 2; j++)
           MEASURE (bench_parallel ("cpu-c", j, config.cpu_n));
+    }
+
+  if (in_list (only, "overhead"))
+    {
+      g_autoptr(GVariant) input = make_range (config.tiny_n);
+
+      for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
+        if (in_list (methods, method_name (all_methods[m])))
+          MEASURE (bench_overhead (square_task, all_methods[m], 2, input));
     }
 
   g_free (self_exe);

@@ -2,7 +2,7 @@
 # Benchmarks mpire-glib against a sequential loop, multiprocessing.Pool,
 # joblib and GNU parallel, in one run, and prints one table.
 #
-# Usage: bench/run.sh [--quick | --smoke] [--runs N] [--only tiny,cpu]
+# Usage: bench/run.sh [--quick | --smoke] [--runs N] [--only tiny,cpu,overhead]
 #                     [--tiny-tasks N] [--cpu-tasks N]
 #
 #   (none)    the full run: 1,000,000 tiny tasks, 200 CPU-bound tasks,

@@ -16,6 +16,7 @@
 #include "mpire-backend-private.h"
 #include "mpire-child-watch-private.h"
 #include "mpire-error.h"
+#include "mpire-python-fork-private.h"
 #include "mpire-worker-private.h"
 
 /* The child is forked from the thread that started the call, while the
@@ -27,13 +28,18 @@ fork_start (const MpireWorkerStartInfo  *info,
             int                          child_fd,
             GError                     **error)
 {
+  MpirePythonFork python;
   pid_t pid;
+  int saved_errno;
 
   fflush (NULL);
+  mpire_python_fork_prepare (&python);
   pid = fork ();
+  saved_errno = errno;
+  if (pid != 0)
+    mpire_python_fork_parent (&python);
   if (pid < 0)
     {
-      int saved_errno = errno;
       close (child_fd);
       g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
                    _("Could not fork worker %d: %s"), info->worker_id, g_strerror (saved_errno));
@@ -42,6 +48,7 @@ fork_start (const MpireWorkerStartInfo  *info,
 
   if (pid == 0)
     {
+      mpire_python_fork_child (&python);
       /* Holding any pool end of a channel, its own included, would keep
        * a worker from seeing the pool go away. */
       close (info->pool_fd);

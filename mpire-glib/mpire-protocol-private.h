@@ -40,12 +40,14 @@ typedef enum {
                                 error domain, code, message, task name,
                                 boxed, results of the tasks before it */
   /* pool → worker */
-  MPIRE_MESSAGE_CONFIG,      /* (ssb)   worker_init, worker_exit task names ("": none),
-                                whether to time tasks in the heartbeat */
+  MPIRE_MESSAGE_CONFIG,      /* (ssbb)  worker_init, worker_exit task names ("": none),
+                                whether to time tasks in the heartbeat,
+                                whether to measure insights */
   /* worker → pool */
   MPIRE_MESSAGE_EXIT_RESULT, /* (v)     what worker_exit returned */
   MPIRE_MESSAGE_FAILED,      /* (sisss) error domain, code, message, task name,
                                 "init" or "exit" */
+  MPIRE_MESSAGE_INSIGHTS,    /* (xxxxxta(xs)) see mpire-insights-private.h */
   MPIRE_MESSAGE_LAST
 } MpireMessageKind;
 

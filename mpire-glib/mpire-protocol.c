@@ -22,9 +22,10 @@ static const char * const body_types[MPIRE_MESSAGE_LAST] = {
   [MPIRE_MESSAGE_STOP]    = "()",
   [MPIRE_MESSAGE_RESULTS] = "(tbv)",
   [MPIRE_MESSAGE_ERROR]   = "(tusissbv)",
-  [MPIRE_MESSAGE_CONFIG]  = "(ssb)",
+  [MPIRE_MESSAGE_CONFIG]  = "(ssbb)",
   [MPIRE_MESSAGE_EXIT_RESULT] = "(v)",
   [MPIRE_MESSAGE_FAILED]  = "(sisss)",
+  [MPIRE_MESSAGE_INSIGHTS] = "(xxxxxta(xs))",
 };
 
 const GVariantType *

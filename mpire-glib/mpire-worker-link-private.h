@@ -49,6 +49,7 @@ MpireWorkerLink *mpire_worker_link_start       (MpireStartMethod                
                                                 GError                        **error);
 int              mpire_worker_link_get_id      (MpireWorkerLink *self);
 int              mpire_worker_link_get_fd      (MpireWorkerLink *self);
+gint64           mpire_worker_link_get_start_time (MpireWorkerLink *self);
 gboolean         mpire_worker_link_is_process  (MpireWorkerLink *self);
 void             mpire_worker_link_send        (MpireWorkerLink *self,
                                                 GBytes          *frame);

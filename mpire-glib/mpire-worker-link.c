@@ -37,6 +37,7 @@ struct _MpireWorkerLink
   GMutex                         *lock;
   const MpireWorkerLinkCallbacks *callbacks;
   gpointer                        data;
+  gint64                          started_at; /* monotonic µs */
 
   GSource                        *in_source;
   GSource                        *out_source;
@@ -304,6 +305,7 @@ mpire_worker_link_start (MpireStartMethod                method,
   self = g_new0 (MpireWorkerLink, 1);
   self->heartbeat = heartbeat;
   self->id = info->worker_id;
+  self->started_at = g_get_monotonic_time ();
   self->backend = backend_for (method);
   self->fd = fds[0];
   self->lock = lock;
@@ -350,6 +352,13 @@ int
 mpire_worker_link_get_fd (MpireWorkerLink *self)
 {
   return self->fd;
+}
+
+/* When the pool started the worker (monotonic µs). */
+gint64
+mpire_worker_link_get_start_time (MpireWorkerLink *self)
+{
+  return self->started_at;
 }
 
 gboolean

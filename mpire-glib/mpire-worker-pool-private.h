@@ -5,6 +5,7 @@
 
 #pragma once
 
+#include "mpire-insights-private.h"
 #include "mpire-map-job-private.h"
 #include "mpire-worker-pool.h"
 
@@ -24,6 +25,7 @@ gboolean mpire_worker_pool_release       (MpireWorkerPool  *self,
                                           gboolean          abort);
 void     mpire_worker_pool_forget_job    (MpireWorkerPool  *self,
                                           MpireMapJob      *job);
+MpireInsights *mpire_worker_pool_peek_insights (MpireWorkerPool *self);
 
 /* Signals, emitted by a job in its context. */
 void     mpire_worker_pool_emit_progress    (MpireWorkerPool *self,

@@ -17,6 +17,7 @@
 #include "mpire-error.h"
 #include "mpire-init-private.h"
 #include "mpire-init.h"
+#include "mpire-insights-private.h"
 #include "mpire-result-iter-private.h"
 #include "mpire-task-private.h"
 #include "mpire-worker-link-private.h"
@@ -76,6 +77,7 @@ struct _MpireWorkerPool
   gboolean          use_worker_state;
   gboolean          keep_alive;
   gboolean          order_tasks;
+  gboolean          enable_insights;
   char            **worker_argv;
 
   GMutex            lock;
@@ -104,6 +106,7 @@ struct _MpireWorkerPool
   GSource          *timeout_source; /* checks the heartbeats meanwhile */
   GPtrArray        *stopping;       /* links stopped at the end of job */
   GPtrArray        *exit_results;   /* GVariant, from the latest call */
+  MpireInsights    *insights;
   gboolean          workers_stale;  /* a setting changed: restart workers */
   /* Settings as the running call started: a property set meanwhile
    * takes effect at the next call. */
@@ -127,6 +130,7 @@ enum {
   PROP_KEEP_ALIVE,
   PROP_ORDER_TASKS,
   PROP_WORKER_ARGV,
+  PROP_ENABLE_INSIGHTS,
   N_PROPS
 };
 
@@ -538,6 +542,12 @@ on_frame (MpireWorkerLink  *link,
   if (kind == MPIRE_MESSAGE_FAILED)
     {
       on_lifecycle_failed (self, link, body);
+      return;
+    }
+  if (kind == MPIRE_MESSAGE_INSIGHTS)
+    {
+      mpire_insights_add_report (self->insights, mpire_worker_link_get_id (link),
+                                 mpire_worker_link_get_start_time (link), body);
       return;
     }
 
@@ -1011,9 +1021,10 @@ send_config (MpireWorkerPool *self,
 {
   g_autoptr(GBytes) frame =
     mpire_frame_encode (MPIRE_MESSAGE_CONFIG,
-                        g_variant_new ("(ssb)", self->init_name ? self->init_name : "",
+                        g_variant_new ("(ssbb)", self->init_name ? self->init_name : "",
                                        self->exit_name ? self->exit_name : "",
-                                       self->timed),
+                                       self->timed,
+                                       mpire_insights_is_enabled (self->insights)),
                         NULL);
 
   mpire_worker_link_send (link, frame);
@@ -1064,10 +1075,17 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
     }
   if (starting)
     {
+      gboolean all_new = TRUE;
+
       self->active_order_tasks = self->order_tasks;
       self->n_idle_deaths = 0;
       watch_timeouts (self, self->init_timeout);
       watch_timeouts (self, self->exit_timeout);
+      for (guint i = 0; i < self->slots->len; i++)
+        all_new = all_new && self->slots->pdata[i] == NULL;
+      /* As in MPIRE, insights start anew with all the workers. */
+      if (all_new)
+        mpire_insights_reset (self->insights, self->enable_insights, self->slots->len);
       /* Kept-alive workers learn this call's worker_exit. */
       for (guint i = 0; i < self->slots->len; i++)
         if (self->slots->pdata[i] != NULL)
@@ -1271,6 +1289,7 @@ mpire_worker_pool_finalize (GObject *object)
   g_ptr_array_unref (self->stopping);
   g_array_unref (self->worker_events);
   g_ptr_array_unref (self->exit_results);
+  mpire_insights_free (self->insights);
   g_free (self->init_name);
   g_free (self->exit_name);
   g_clear_error (&self->join_error);
@@ -1324,6 +1343,9 @@ mpire_worker_pool_get_property (GObject    *object,
     case PROP_WORKER_ARGV:
       g_value_set_boxed (value, self->worker_argv);
       break;
+    case PROP_ENABLE_INSIGHTS:
+      g_value_set_boolean (value, self->enable_insights);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1368,6 +1390,9 @@ mpire_worker_pool_set_property (GObject      *object,
       break;
     case PROP_WORKER_ARGV:
       mpire_worker_pool_set_worker_argv (self, g_value_get_boxed (value));
+      break;
+    case PROP_ENABLE_INSIGHTS:
+      mpire_worker_pool_set_enable_insights (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1516,6 +1541,19 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
   properties[PROP_WORKER_ARGV] =
     g_param_spec_boxed ("worker-argv", NULL, NULL, G_TYPE_STRV, flags);
 
+  /**
+   * MpireWorkerPool:enable-insights:
+   *
+   * Whether workers measure where their time goes, for
+   * [method@Mpire.WorkerPool.get_insights]: MPIRE's `enable_insights`.
+   * It costs one clock reading per task. Changing it restarts the
+   * workers at the next call.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_ENABLE_INSIGHTS] =
+    g_param_spec_boolean ("enable-insights", NULL, NULL, FALSE, flags);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -1662,6 +1700,7 @@ mpire_worker_pool_init (MpireWorkerPool *self)
   self->worker_events = g_array_new (FALSE, FALSE, sizeof (WorkerEvent));
   g_array_set_clear_func (self->worker_events, (GDestroyNotify) worker_event_clear);
   self->exit_results = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  self->insights = mpire_insights_new ();
   g_queue_init (&self->pending);
 }
 
@@ -2069,6 +2108,47 @@ mpire_worker_pool_set_worker_argv (MpireWorkerPool    *self,
   self->worker_argv = g_strdupv ((char **) worker_argv);
   self->workers_stale = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORKER_ARGV]);
+}
+
+/**
+ * mpire_worker_pool_get_enable_insights:
+ * @self: a pool
+ *
+ * Gets [property@Mpire.WorkerPool:enable-insights].
+ *
+ * Returns: whether workers measure insights
+ *
+ * Since: 1.0
+ */
+gboolean
+mpire_worker_pool_get_enable_insights (MpireWorkerPool *self)
+{
+  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), FALSE);
+  return self->enable_insights;
+}
+
+/**
+ * mpire_worker_pool_set_enable_insights:
+ * @self: a pool
+ * @enable_insights: whether workers measure insights
+ *
+ * Sets [property@Mpire.WorkerPool:enable-insights].
+ *
+ * Since: 1.0
+ */
+void
+mpire_worker_pool_set_enable_insights (MpireWorkerPool *self,
+                                       gboolean         enable_insights)
+{
+  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
+  set_flag (self, &self->enable_insights, enable_insights, PROP_ENABLE_INSIGHTS, TRUE);
+}
+
+/* The pool's insights, for mpire-insights.c: its lock protects them. */
+MpireInsights *
+mpire_worker_pool_peek_insights (MpireWorkerPool *self)
+{
+  return self->insights;
 }
 
 /* ---- calls ------------------------------------------------------------- */

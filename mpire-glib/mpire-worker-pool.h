@@ -75,6 +75,11 @@ MPIRE_AVAILABLE_IN_ALL
 void              mpire_worker_pool_set_order_tasks      (MpireWorkerPool      *self,
                                                           gboolean              order_tasks);
 MPIRE_AVAILABLE_IN_ALL
+gboolean          mpire_worker_pool_get_enable_insights  (MpireWorkerPool      *self);
+MPIRE_AVAILABLE_IN_ALL
+void              mpire_worker_pool_set_enable_insights  (MpireWorkerPool      *self,
+                                                          gboolean              enable_insights);
+MPIRE_AVAILABLE_IN_ALL
 const char * const *mpire_worker_pool_get_worker_argv    (MpireWorkerPool      *self);
 MPIRE_AVAILABLE_IN_ALL
 void              mpire_worker_pool_set_worker_argv      (MpireWorkerPool      *self,
@@ -180,5 +185,13 @@ MPIRE_AVAILABLE_IN_ALL
 guint             mpire_worker_pool_get_n_workers        (MpireWorkerPool      *self);
 MPIRE_AVAILABLE_IN_ALL
 GVariant         *mpire_worker_pool_get_exit_results     (MpireWorkerPool      *self) G_GNUC_WARN_UNUSED_RESULT;
+MPIRE_AVAILABLE_IN_ALL
+GVariant         *mpire_worker_pool_get_insights         (MpireWorkerPool      *self) G_GNUC_WARN_UNUSED_RESULT;
+MPIRE_AVAILABLE_IN_ALL
+char             *mpire_worker_pool_get_insights_json    (MpireWorkerPool      *self) G_GNUC_WARN_UNUSED_RESULT;
+MPIRE_AVAILABLE_IN_ALL
+char             *mpire_worker_pool_get_insights_string  (MpireWorkerPool      *self) G_GNUC_WARN_UNUSED_RESULT;
+MPIRE_AVAILABLE_IN_ALL
+void              mpire_worker_pool_print_insights       (MpireWorkerPool      *self);
 
 G_END_DECLS

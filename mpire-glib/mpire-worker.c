@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "mpire-error.h"
+#include "mpire-insights-private.h"
 #include "mpire-protocol-private.h"
 #include "mpire-task-private.h"
 #include "mpire-worker-context-private.h"
@@ -35,6 +36,8 @@ typedef struct
   char               *exit_task; /* worker_exit of the latest call, or NULL */
   MpireHeartbeat     *heartbeat;
   gboolean            timed;     /* the call has a task timeout */
+  gint64              ready_at;  /* when the HELLO came (monotonic µs) */
+  MpireInsightsMeter *meter;     /* when insights are on */
 } Worker;
 
 /* Results of a chunk as one array: of the results' own type when they
@@ -80,6 +83,16 @@ send_message (Worker           *worker,
   return frame != NULL && mpire_frame_write (worker->fd, frame, NULL);
 }
 
+/* The pool gets the worker's insights before each answer to a chunk, so
+ * that they are complete when the call ends, and when the worker stops. */
+static void
+send_insights (Worker *worker)
+{
+  if (worker->meter != NULL)
+    send_message (worker, MPIRE_MESSAGE_INSIGHTS,
+                  mpire_insights_meter_take_report (worker->meter), NULL);
+}
+
 static gboolean
 send_error (Worker       *worker,
             guint64       chunk_id,
@@ -89,8 +102,10 @@ send_error (Worker       *worker,
             GPtrArray    *results)
 {
   gboolean boxed;
-  GVariant *array = results_to_array (results, &boxed);
+  GVariant *array;
 
+  send_insights (worker);
+  array = results_to_array (results, &boxed);
   return send_message (worker, MPIRE_MESSAGE_ERROR,
                        g_variant_new ("(tusissbv)", chunk_id, index,
                                       g_quark_to_string (error->domain), error->code,
@@ -177,17 +192,25 @@ receive_config (Worker   *worker,
                 GVariant *body)
 {
   const char *init_name, *exit_name;
+  gboolean insights;
 
-  g_variant_get (body, "(&s&sb)", &init_name, &exit_name, &worker->timed);
+  g_variant_get (body, "(&s&sbb)", &init_name, &exit_name, &worker->timed, &insights);
   g_free (worker->exit_task);
   worker->exit_task = *exit_name != '\0' ? g_strdup (exit_name) : NULL;
+  if (insights && worker->meter == NULL)
+    worker->meter = mpire_insights_meter_new (worker->ready_at);
+  else if (!insights)
+    g_clear_pointer (&worker->meter, mpire_insights_meter_free);
 
   if (!worker->initialized && *init_name != '\0')
     {
       g_autoptr(GError) error = NULL;
+      gint64 start = g_get_monotonic_time ();
       g_autoptr(GVariant) result = run_lifecycle_task (worker, init_name,
                                                        MPIRE_HEARTBEAT_WORKER_INIT, &error);
 
+      if (worker->meter != NULL)
+        mpire_insights_meter_add_since (worker->meter, MPIRE_INSIGHTS_INIT, start);
       if (result == NULL)
         {
           send_failed (worker, error, init_name, "init");
@@ -203,11 +226,15 @@ run_exit (Worker *worker)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) result = NULL;
+  gint64 start;
 
   if (worker->exit_task == NULL || worker->context == NULL)
     return;
 
+  start = g_get_monotonic_time ();
   result = run_lifecycle_task (worker, worker->exit_task, MPIRE_HEARTBEAT_WORKER_EXIT, &error);
+  if (worker->meter != NULL)
+    mpire_insights_meter_add_since (worker->meter, MPIRE_INSIGHTS_EXIT, start);
   if (result == NULL)
     send_failed (worker, error, worker->exit_task, "exit");
   else
@@ -226,6 +253,7 @@ run_chunk (Worker   *worker,
   g_autoptr(GError) error = NULL;
   MpireTask *task;
   gsize n;
+  gint64 task_start;
 
   g_variant_get (body, "(t&sbbv)", &chunk_id, &name, &boxed, &whole, &args);
 
@@ -243,6 +271,8 @@ run_chunk (Worker   *worker,
     return send_error (worker, chunk_id, 0, error, name, results);
 
   n = whole ? 1 : g_variant_n_children (args);
+  /* With insights, one clock reading per task; none without. */
+  task_start = worker->meter != NULL ? mpire_insights_meter_begin_tasks (worker->meter) : 0;
   for (gsize i = 0; i < n; i++)
     {
       g_autoptr(GVariant) element = whole ? g_variant_ref (args) : g_variant_get_child_value (args, i);
@@ -255,12 +285,16 @@ run_chunk (Worker   *worker,
       result = mpire_task_invoke (task, worker->context, task_args, &error);
       if (worker->heartbeat != NULL)
         mpire_heartbeat_task_end (worker->heartbeat);
+      if (worker->meter != NULL)
+        task_start = mpire_insights_meter_task_done (worker->meter, task_start, task_args,
+                                                     result != NULL);
 
       if (result == NULL)
         return send_error (worker, chunk_id, i, error, name, results);
       g_ptr_array_add (results, result);
     }
 
+  send_insights (worker);
   {
     GVariant *array = results_to_array (results, &results_boxed);
 
@@ -285,6 +319,7 @@ receive_hello (Worker   *worker,
 
   g_variant_get (body, "(ibbbmv)", &worker_id, &pass_worker_id, &use_worker_state, &daemon,
                  &shared);
+  worker->ready_at = g_get_monotonic_time ();
   g_private_set (&daemon_worker, GINT_TO_POINTER (daemon));
   g_clear_object (&worker->context);
   worker->context = mpire_worker_context_new (worker_id, pass_worker_id,
@@ -298,13 +333,14 @@ mpire_worker_serve (int             fd,
                     GVariant       *shared_objects,
                     MpireHeartbeat *heartbeat)
 {
-  Worker worker = { fd, shared_objects, NULL, NULL, FALSE, NULL, heartbeat, FALSE };
+  Worker worker = { fd, shared_objects, NULL, NULL, FALSE, NULL, heartbeat, FALSE, 0, NULL };
 
   for (;;)
     {
       MpireMessageKind kind;
       g_autoptr(GVariant) body = NULL;
       g_autoptr(GError) error = NULL;
+      gint64 wait_start = worker.meter != NULL ? g_get_monotonic_time () : 0;
 
       if (!mpire_frame_read (fd, &kind, &body, &error))
         {
@@ -312,6 +348,8 @@ mpire_worker_serve (int             fd,
             g_debug ("Worker stops: %s", error->message);
           break;
         }
+      if (worker.meter != NULL)
+        mpire_insights_meter_add_since (worker.meter, MPIRE_INSIGHTS_WAITING, wait_start);
 
       if (kind == MPIRE_MESSAGE_HELLO)
         receive_hello (&worker, body);
@@ -328,6 +366,7 @@ mpire_worker_serve (int             fd,
       else if (kind == MPIRE_MESSAGE_STOP)
         {
           run_exit (&worker);
+          send_insights (&worker);
           break;
         }
       else
@@ -340,6 +379,7 @@ mpire_worker_serve (int             fd,
   g_private_set (&daemon_worker, NULL);
   g_clear_object (&worker.task);
   g_clear_object (&worker.context);
+  g_clear_pointer (&worker.meter, mpire_insights_meter_free);
   g_free (worker.exit_task);
   close (fd);
 }

@@ -17,10 +17,9 @@
 
 #include "mpire.h"
 
+#include "test-pool-util.h"
 #include "test-util.h"
 
-
-static MpireStartMethod start_method = MPIRE_START_METHOD_SPAWN;
 static MpireTask *square_task, *multiply_task, *kwargs_task, *fail_task, *abort_task;
 static MpireTask *sleepy_task, *mixed_task, *null_task, *whoami_task, *shared_task, *count_task;
 static MpireTask *typed_task, *liar_task;
@@ -30,13 +29,6 @@ static MpireTask *die_once_task, *slow_square_task, *sleepy_lifecycle_task;
 static MpireTask *add_five_task, *row_sums_task, *chunk_length_task;
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error"))
-
-static GVariant *
-square (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
-{
-  gint64 x = g_variant_get_int64 (args);
-  return g_variant_new_int64 (x * x);
-}
 
 static GVariant *
 multiply (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
@@ -222,8 +214,6 @@ exit_fails (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **err
   return NULL;
 }
 
-static GVariant *range_variant (gint64 n);
-
 /* (x, marker path, signal): the first time it sees x == 3, the worker
  * kills itself with the signal; after that (the marker exists) it
  * squares. */
@@ -275,16 +265,6 @@ nested_sum (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **err
   for (gsize i = 0; i < n; i++)
     sum += values[i];
   return g_variant_new_int64 (sum);
-}
-
-static GVariant *
-range_variant (gint64 n)
-{
-  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("ax"));
-
-  for (gint64 i = 0; i < n; i++)
-    g_variant_builder_add (builder, "x", i);
-  return g_variant_builder_end (builder);
 }
 
 static MpireWorkerPool *
@@ -2451,38 +2431,7 @@ static void
 add_test (const char *path,
           GTestFunc   func)
 {
-  g_autofree char *full = g_strdup_printf ("/mpire/pool/%s/%s", path,
-                                           start_method == MPIRE_START_METHOD_SPAWN ? "spawn" :
-                                           start_method == MPIRE_START_METHOD_FORK ? "fork" : "threading");
-  g_test_add_func (full, func);
-}
-
-/* --start-method NAME, kept in the environment for the subprocesses of
- * g_test_trap_subprocess(), which get no such argument. */
-static void
-parse_start_method (int   *argc,
-                    char **argv)
-{
-  const char *value = g_getenv ("MPIRE_TEST_START_METHOD");
-
-  for (int i = 1; i + 1 < *argc; i++)
-    {
-      if (!g_str_equal (argv[i], "--start-method"))
-        continue;
-
-      value = argv[i + 1];
-      g_setenv ("MPIRE_TEST_START_METHOD", value, TRUE);
-      memmove (&argv[i], &argv[i + 2], (*argc - i - 1) * sizeof (char *));
-      *argc -= 2;
-      break;
-    }
-
-  if (g_strcmp0 (value, "fork") == 0)
-    start_method = MPIRE_START_METHOD_FORK;
-  else if (g_strcmp0 (value, "threading") == 0)
-    start_method = MPIRE_START_METHOD_THREADING;
-  else
-    start_method = MPIRE_START_METHOD_SPAWN;
+  add_method_test ("/mpire/pool", path, func);
 }
 
 int

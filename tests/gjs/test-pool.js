@@ -55,6 +55,11 @@ const addFiveTask = Mpire.Task.new('js_add_five',
 const workerIdTask = Mpire.Task.new('js_worker_id',
     (ctx, args) => new GLib.Variant('i', ctx.get_worker_id()));
 
+const napTask = Mpire.Task.new('js_nap', (ctx, args) => {
+    GLib.usleep(args.get_int64() * 1000);
+    return new GLib.Variant('b', true);
+});
+
 Mpire.init(ARGV);
 
 // ---- harness --------------------------------------------------------------
@@ -331,6 +336,38 @@ function testThreading() {
     check('threading: map_async refused at once', seconds < 2, `${seconds.toFixed(2)} s`);
 }
 
+// Worker insights read through GI: the a{sv} and its JSON form.
+function testInsights() {
+    const pool = Mpire.WorkerPool.new(N_JOBS, Mpire.StartMethod.SPAWN);
+    pool.enable_insights = true;
+    check('insights: enable-insights reads back', pool.get_enable_insights());
+    const opts = Mpire.MapOptions.new();
+    opts.set_chunk_size(1);
+    pool.map(napTask, ax([2, 2, 50, 2, 2]), opts, null);
+
+    const ins = pool.get_insights().recursiveUnpack();
+    const counts = ins['n_completed_tasks'].map(Number);
+    check('insights: task counts add up',
+        counts.length === N_JOBS && counts.reduce((a, b) => a + b, 0) === 5, JSON.stringify(counts));
+    check('insights: the 50 ms task is the longest, with its arguments',
+        ins['top_5_max_task_durations'][0] >= 0.05 && ins['top_5_max_task_args'][0] === 'Arg 0: 50',
+        JSON.stringify([ins['top_5_max_task_durations'], ins['top_5_max_task_args']]));
+    check('insights: working time holds the sleeps', ins['total_working_time'] >= 0.058,
+        `${ins['total_working_time']}`);
+
+    const fromJson = JSON.parse(pool.get_insights_json());
+    check('insights: the JSON has the same keys',
+        sameArray(Object.keys(fromJson).sort(), Object.keys(ins).sort()),
+        JSON.stringify(Object.keys(fromJson)));
+    check('insights: the table names the longest task',
+        pool.get_insights_string().includes('Arg 0: 50'));
+
+    const off = Mpire.WorkerPool.new(N_JOBS, Mpire.StartMethod.SPAWN);
+    off.map(squareTask, ax(range(10)), null, null);
+    check('insights: off gives an empty dictionary',
+        off.get_insights().n_children() === 0 && off.get_insights_json() === '{}');
+}
+
 // Runs one asynchronous call in a main loop: start(cancellable, done)
 // starts it and done(value) ends it. A call still running after
 // timeoutSeconds is cancelled (which kills its workers) and reported as
@@ -435,6 +472,7 @@ runTest('utils', testUtils);
 runTest('spawn', testSpawn);
 runTest('threading', testThreading);
 runTest('fork', testFork);
+runTest('insights', testInsights);
 print(`# ${failures.length} failed check(s)${failures.length ? `: ${failures.join(', ')}` : ''}, ` +
     `${((GLib.get_monotonic_time() - t0) / 1e6).toFixed(1)} s`);
 System.exit(failures.length ? 1 : 0);

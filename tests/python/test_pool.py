@@ -15,11 +15,13 @@
 
 import faulthandler
 import gc
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -904,6 +906,48 @@ def test_worker_state():
           {k: (min(v), max(v), len(v)) for k, v in w3.items()})
 
 
+def test_insights():
+    pool = new_pool(enable_insights=True)
+    check('insights: enable-insights reads back', pool.props.enable_insights and
+          pool.get_enable_insights())
+    opts = Mpire.MapOptions.new()
+    opts.set_chunk_size(1)
+    pool.map(sleep_task, ax([2, 2, 50, 2, 2, 2, 2]), opts, None)
+    ins = pool.get_insights().unpack()
+    check('insights: task counts add up', len(ins['n_completed_tasks']) == N_JOBS and
+          sum(ins['n_completed_tasks']) == 7, ins['n_completed_tasks'])
+    check('insights: the 50 ms task is the longest, with its arguments',
+          ins['top_5_max_task_durations'][0] >= 0.05 and
+          ins['top_5_max_task_args'][0] == 'Arg 0: 50',
+          (ins['top_5_max_task_durations'], ins['top_5_max_task_args']))
+    check('insights: working time holds the sleeps', ins['total_working_time'] >= 0.062,
+          ins['total_working_time'])
+    check('insights: ratios add up to 1',
+          abs(sum(ins[p + '_ratio'] for p in ('start_up', 'init', 'waiting', 'working', 'exit'))
+              - 1) < 1e-6)
+    from_json = json.loads(pool.get_insights_json())
+    check('insights: the JSON has the same keys and counts',
+          set(from_json) == set(ins) and from_json['n_completed_tasks'] == ins['n_completed_tasks'],
+          sorted(set(from_json) ^ set(ins)))
+    text = pool.get_insights_string()
+    check('insights: the table names the longest task', 'Arg 0: 50' in text, text)
+    sys.stdout.flush()
+    with tempfile.TemporaryFile(mode='w+') as out:
+        saved = os.dup(1)
+        os.dup2(out.fileno(), 1)
+        try:
+            pool.print_insights()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        out.seek(0)
+        check('insights: print_insights prints the table', out.read() == text)
+    off = new_pool()
+    off.map(square_task, ax(range(10)), None, None)
+    check('insights: off gives an empty dictionary', off.get_insights().unpack() == {} and
+          off.get_insights_json() == '{}')
+
+
 class Watchdog:
     """Fails the test instead of hanging: after @seconds without a reset it
     prints where every thread is, kills this process's children (workers)
@@ -1009,7 +1053,8 @@ def main():
             test_cancel, test_pool_busy, test_bad_input, test_signals, test_task_timeout,
             test_init_exit_timeouts, test_apply,
         ], watchdog, pool)
-        run_tests([test_worker_id, test_shared_objects, test_worker_state], watchdog)
+        run_tests([test_worker_id, test_shared_objects, test_worker_state, test_insights],
+                  watchdog)
         watchdog.reset('disposing the pool')
         del pool
         gc.collect()

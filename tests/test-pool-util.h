@@ -1,0 +1,72 @@
+/* test-pool-util.h: helpers of the C tests that run once per start
+ * method (--start-method spawn|fork|threading)
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#pragma once
+
+#include <string.h>
+
+#include "mpire.h"
+
+static MpireStartMethod start_method = MPIRE_START_METHOD_SPAWN;
+
+/* The tiny task of the tests: x*x of an `x`. */
+static inline GVariant *
+square (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  gint64 x = g_variant_get_int64 (args);
+  return g_variant_new_int64 (x * x);
+}
+
+/* The `ax` [0, 1, ..., n-1], floating. */
+static inline GVariant *
+range_variant (gint64 n)
+{
+  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("ax"));
+
+  for (gint64 i = 0; i < n; i++)
+    g_variant_builder_add (builder, "x", i);
+  return g_variant_builder_end (builder);
+}
+
+/* Adds @func as PREFIX/PATH/METHOD. */
+static inline void
+add_method_test (const char *prefix,
+                 const char *path,
+                 GTestFunc   func)
+{
+  g_autofree char *full = g_strdup_printf ("%s/%s/%s", prefix, path,
+                                           start_method == MPIRE_START_METHOD_SPAWN ? "spawn" :
+                                           start_method == MPIRE_START_METHOD_FORK ? "fork" : "threading");
+  g_test_add_func (full, func);
+}
+
+/* --start-method NAME, kept in the environment for the subprocesses of
+ * g_test_trap_subprocess(), which get no such argument. */
+static inline void
+parse_start_method (int   *argc,
+                    char **argv)
+{
+  const char *value = g_getenv ("MPIRE_TEST_START_METHOD");
+
+  for (int i = 1; i + 1 < *argc; i++)
+    {
+      if (!g_str_equal (argv[i], "--start-method"))
+        continue;
+
+      value = argv[i + 1];
+      g_setenv ("MPIRE_TEST_START_METHOD", value, TRUE);
+      memmove (&argv[i], &argv[i + 2], (*argc - i - 1) * sizeof (char *));
+      *argc -= 2;
+      break;
+    }
+
+  if (g_strcmp0 (value, "fork") == 0)
+    start_method = MPIRE_START_METHOD_FORK;
+  else if (g_strcmp0 (value, "threading") == 0)
+    start_method = MPIRE_START_METHOD_THREADING;
+  else
+    start_method = MPIRE_START_METHOD_SPAWN;
+}
