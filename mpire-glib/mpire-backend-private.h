@@ -39,5 +39,14 @@ void mpire_process_free  (gpointer       handle);
 const MpireBackend *mpire_backend_spawn     (void);
 const MpireBackend *mpire_backend_fork      (void);
 const MpireBackend *mpire_backend_threading (void);
+const MpireBackend *mpire_backend_forkserver (void);
+
+/* Spawns a program with some fds (mpire-backend-spawn.c). */
+gboolean mpire_spawn_with_fds (const char * const  *argv,
+                               const int           *fds,
+                               const char * const  *env_names,
+                               guint                n_fds,
+                               GPid                *pid,
+                               GError             **error);
 
 G_END_DECLS

@@ -1,7 +1,8 @@
 /* test-pool.c: the map family on every start method
  *
- * Run with --start-method spawn|fork|threading. With spawn the binary
- * runs itself again as the worker: tasks are created before mpire_init().
+ * Run with --start-method spawn|fork|threading|forkserver. With spawn the
+ * binary runs itself again as the worker (with forkserver, as the fork
+ * server): tasks are created before mpire_init().
  *
  * SPDX-License-Identifier: MIT
  */
@@ -265,37 +266,57 @@ count_fds (void)
   return n;
 }
 
-/* Children of every thread of this process, zombies included (listed
- * with --verbose). */
-static guint
-count_children (void)
+/* Adds the descendants of process @pid ("self" for this one), zombies
+ * included, to @pids: the children of all its threads, theirs, and so on
+ * (a fork server's workers are the pool's grandchildren). Listed with
+ * --verbose. */
+static void
+collect_descendants (const char *pid,
+                     GPtrArray  *pids)
 {
-  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  g_autofree char *task_dir = g_strdup_printf ("/proc/%s/task", pid);
+  g_autoptr(GDir) dir = g_dir_open (task_dir, 0, NULL);
   const char *tid;
-  guint n = 0;
 
-  while ((tid = g_dir_read_name (dir)) != NULL)
+  while (dir != NULL && (tid = g_dir_read_name (dir)) != NULL)
     {
-      g_autofree char *path = g_strdup_printf ("/proc/self/task/%s/children", tid);
+      g_autofree char *path = g_strdup_printf ("%s/%s/children", task_dir, tid);
       g_autofree char *contents = NULL;
-      g_auto(GStrv) pids = NULL;
+      g_auto(GStrv) children = NULL;
 
       if (!g_file_get_contents (path, &contents, NULL, NULL))
         continue;
-      pids = g_strsplit (g_strstrip (contents), " ", -1);
-      for (guint i = 0; pids[i] != NULL; i++)
+      children = g_strsplit (g_strstrip (contents), " ", -1);
+      for (guint i = 0; children[i] != NULL; i++)
         {
-          g_autofree char *stat_path = g_strdup_printf ("/proc/%s/stat", pids[i]);
+          g_autofree char *stat_path = g_strdup_printf ("/proc/%s/stat", children[i]);
           g_autofree char *stat = NULL;
 
-          if (*pids[i] == '\0')
+          if (*children[i] == '\0')
             continue;
           if (g_test_verbose () && g_file_get_contents (stat_path, &stat, NULL, NULL))
-            g_test_message ("child of thread %s: %s", tid, g_strstrip (stat));
-          n++;
+            g_test_message ("descendant of %s/%s: %s", pid, tid, g_strstrip (stat));
+          g_ptr_array_add (pids, g_strdup (children[i]));
+          collect_descendants (children[i], pids);
         }
     }
-  return n;
+}
+
+static guint
+count_children (void)
+{
+  g_autoptr(GPtrArray) pids = g_ptr_array_new_with_free_func (g_free);
+
+  collect_descendants ("self", pids);
+  return pids->len;
+}
+
+/* The processes a pool of @n_jobs workers has: a fork server and its
+ * workers, or the workers. */
+static guint
+n_processes (guint n_jobs)
+{
+  return start_method == MPIRE_START_METHOD_FORKSERVER ? n_jobs + 1 : n_jobs;
 }
 
 /* GLib closes some fds of its own a moment after their last use (the
@@ -644,9 +665,9 @@ test_map_unknown_task (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) result = NULL;
 
-  if (start_method != MPIRE_START_METHOD_SPAWN)
+  if (start_method != MPIRE_START_METHOD_SPAWN && start_method != MPIRE_START_METHOD_FORKSERVER)
     {
-      g_test_skip ("Only spawned workers have a registry of their own");
+      g_test_skip ("Only workers that run the program again have a registry of their own");
       return;
     }
 
@@ -1096,7 +1117,7 @@ test_terminate_leaves_nothing (void)
   g_assert_no_error (error);
   g_assert_cmpuint (mpire_worker_pool_get_n_workers (pool), ==, 3);
   if (is_process_method ())
-    g_assert_cmpuint (count_children (), ==, children_before + 3);
+    g_assert_cmpuint (count_children (), ==, children_before + n_processes (3));
 
   mpire_worker_pool_terminate (pool);
   g_assert_cmpuint (mpire_worker_pool_get_n_workers (pool), ==, 0);
@@ -1173,16 +1194,18 @@ test_workers_that_exit (void)
   const char * const exits[] = { "/bin/sh", "-c", "exit 3", NULL };
   const char * const garbage[] = { "/bin/sh", "-c", "printf 'this is not a frame at all' >&3; sleep 5", NULL };
 
-  if (start_method != MPIRE_START_METHOD_SPAWN)
+  if (start_method != MPIRE_START_METHOD_SPAWN && start_method != MPIRE_START_METHOD_FORKSERVER)
     {
-      g_test_skip ("worker-argv is for spawned workers");
+      g_test_skip ("worker-argv is for spawned workers and fork servers");
       return;
     }
 
+  /* With forkserver, the program is the server: it cannot start any. */
   pool = new_pool (2);
   mpire_worker_pool_set_worker_argv (pool, exits);
   error = map_error (pool, square_task, range_variant (10), NULL);
-  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+  g_assert_error (error, MPIRE_ERROR, (start_method == MPIRE_START_METHOD_SPAWN
+                                         ? MPIRE_ERROR_WORKER_DIED : MPIRE_ERROR_WORKER_START));
   g_assert_nonnull (strstr (error->message, "status 3"));
   g_clear_error (&error);
 
@@ -2010,24 +2033,18 @@ test_parent_dies (void)
   if (g_test_subprocess ())
     {
       g_autoptr(MpireWorkerPool) pool = new_pool (2);
-      g_autoptr(GString) list = g_string_new ("");
-      g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+      g_autoptr(GPtrArray) descendants = g_ptr_array_new_with_free_func (g_free);
       g_autoptr(GVariant) result = NULL;
-      const char *tid;
+      g_autofree char *list = NULL;
 
       mpire_worker_pool_set_keep_alive (pool, TRUE);
       result = mpire_worker_pool_map (pool, square_task, range_variant (100), NULL, NULL, NULL);
       g_assert_nonnull (result);
-      while ((tid = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *children_path = g_strdup_printf ("/proc/self/task/%s/children", tid);
-          g_autofree char *children = NULL;
-
-          if (g_file_get_contents (children_path, &children, NULL, NULL))
-            g_string_append (list, children);
-        }
+      collect_descendants ("self", descendants);
+      g_ptr_array_add (descendants, NULL);
+      list = g_strjoinv (" ", (char **) descendants->pdata);
       path = pid_file_path (getppid ());
-      g_assert_true (g_file_set_contents (path, list->str, -1, NULL));
+      g_assert_true (g_file_set_contents (path, list, -1, NULL));
       _exit (0);
     }
 
@@ -2039,7 +2056,7 @@ test_parent_dies (void)
   g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
   g_unlink (path);
   pids = g_strsplit (g_strstrip (contents), " ", -1);
-  g_assert_cmpuint (g_strv_length (pids), ==, 2);
+  g_assert_cmpuint (g_strv_length (pids), ==, n_processes (2));
 
   for (guint i = 0; pids[i] != NULL; i++)
     {
@@ -2057,9 +2074,9 @@ static void
 add_test (const char *path,
           GTestFunc   func)
 {
+  g_autoptr(GEnumClass) methods = g_type_class_ref (MPIRE_TYPE_START_METHOD);
   g_autofree char *full = g_strdup_printf ("/mpire/pool/%s/%s", path,
-                                           start_method == MPIRE_START_METHOD_SPAWN ? "spawn" :
-                                           start_method == MPIRE_START_METHOD_FORK ? "fork" : "threading");
+                                           g_enum_get_value (methods, start_method)->value_nick);
   g_test_add_func (full, func);
 }
 
@@ -2087,6 +2104,8 @@ parse_start_method (int   *argc,
     start_method = MPIRE_START_METHOD_FORK;
   else if (g_strcmp0 (value, "threading") == 0)
     start_method = MPIRE_START_METHOD_THREADING;
+  else if (g_strcmp0 (value, "forkserver") == 0)
+    start_method = MPIRE_START_METHOD_FORKSERVER;
   else
     start_method = MPIRE_START_METHOD_SPAWN;
 }
