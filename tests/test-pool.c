@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,7 +28,7 @@ static MpireTask *sleepy_task, *mixed_task, *null_task, *whoami_task, *shared_ta
 static MpireTask *typed_task, *liar_task;
 static MpireTask *init_zero_task, *init_million_task, *count_even_task, *exit_state_task;
 static MpireTask *init_fails_task, *exit_fails_task, *nested_task, *affinity_task;
-static MpireTask *die_once_task;
+static MpireTask *die_once_task, *pids_task, *sockets_task;
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error"))
 
@@ -203,6 +204,34 @@ affinity (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error
     if (CPU_ISSET (cpu, &set))
       mask |= G_GUINT64_CONSTANT (1) << cpu;
   return g_variant_new ("(it)", mpire_worker_context_get_worker_id (ctx), mask);
+}
+
+/* The worker's pid and its parent's. */
+static GVariant *
+pids (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  return g_variant_new ("(ii)", (gint32) getpid (), (gint32) getppid ());
+}
+
+/* The number of sockets the worker has open. */
+static GVariant *
+count_sockets (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, error);
+  const char *name;
+  gint32 n = 0;
+
+  if (dir == NULL)
+    return NULL;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/self/fd/%s", name);
+      g_autofree char *target = g_file_read_link (path, NULL);
+
+      if (target != NULL && g_str_has_prefix (target, "socket:"))
+        n++;
+    }
+  return g_variant_new_int32 (n);
 }
 
 /* Sums the squares of 0..x-1 on a pool of its own. */
@@ -2070,6 +2099,200 @@ test_parent_dies (void)
     }
 }
 
+/* A worker holds its own channel, and no other worker's, nor anything
+ * of the pool's (a fork server's control socket). */
+static void
+test_worker_fds (void)
+{
+  g_autoptr(MpireWorkerPool) pool = NULL;
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+
+  if (!is_process_method ())
+    {
+      g_test_skip ("Threads share their process’s fds");
+      return;
+    }
+
+  pool = new_pool (3);
+  mpire_map_options_set_chunk_size (options, 1);
+  result = mpire_worker_pool_map (pool, sockets_task, range_variant (30), options, NULL, &error);
+  g_assert_no_error (error);
+  for (gsize i = 0; i < g_variant_n_children (result); i++)
+    {
+      gint32 n;
+
+      g_variant_get_child (result, i, "i", &n);
+      g_assert_cmpint (n, ==, 1);
+    }
+}
+
+/* The number of sockets this process has open. */
+static gint32
+sockets_open (void)
+{
+  g_autoptr(GVariant) n = count_sockets (NULL, NULL, NULL, NULL);
+
+  return g_variant_get_int32 (n);
+}
+
+/* The one parent of the workers that ran pids_task for @result, and how
+ * many workers there were. */
+static pid_t
+common_parent (GVariant *result,
+               guint    *n_workers)
+{
+  g_autoptr(GHashTable) workers = g_hash_table_new (NULL, NULL);
+  gint32 parent = 0;
+
+  g_assert_cmpuint (g_variant_n_children (result), >, 0);
+  for (gsize i = 0; i < g_variant_n_children (result); i++)
+    {
+      gint32 pid, ppid;
+
+      g_variant_get_child (result, i, "(ii)", &pid, &ppid);
+      if (i == 0)
+        parent = ppid;
+      g_assert_cmpint (ppid, ==, parent);
+      g_hash_table_add (workers, GINT_TO_POINTER (pid));
+    }
+  if (n_workers != NULL)
+    *n_workers = g_hash_table_size (workers);
+  return parent;
+}
+
+static pid_t
+parent_of (pid_t pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = NULL;
+  const char *after_name;
+  int ppid = -1;
+
+  g_assert_true (g_file_get_contents (path, &stat, NULL, NULL));
+  /* "pid (name) state ppid ...", the name may hold anything. */
+  after_name = strrchr (stat, ')');
+  g_assert_nonnull (after_name);
+  g_assert_cmpint (sscanf (after_name + 1, " %*c %d", &ppid), ==, 1);
+  return ppid;
+}
+
+static guint
+count_descendants_of (pid_t pid)
+{
+  g_autofree char *name = g_strdup_printf ("%d", (int) pid);
+  g_autoptr(GPtrArray) pids = g_ptr_array_new_with_free_func (g_free);
+
+  collect_descendants (name, pids);
+  return pids->len;
+}
+
+/* One fork server, a child of the pool's process, forks every worker of
+ * the pool: replacements at the end of a worker's lifespan and the
+ * workers of the next call too. It reaps them, and the pool reaps it. */
+static void
+test_forkserver_one_server (void)
+{
+  g_autoptr(MpireWorkerPool) pool = NULL;
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  guint fds_before, children_before, n_workers;
+  gint32 sockets_before;
+  pid_t server;
+
+  warm_up ();
+  fds_before = count_fds ();
+  children_before = count_children ();
+  sockets_before = sockets_open ();
+  pool = new_pool (2);
+  g_assert_cmpuint (count_children (), ==, children_before);
+
+  mpire_map_options_set_chunk_size (options, 1);
+  mpire_map_options_set_worker_lifespan (options, 1);
+  result = mpire_worker_pool_map (pool, pids_task, range_variant (20), options, NULL, &error);
+  g_assert_no_error (error);
+  server = common_parent (result, &n_workers);
+  g_assert_cmpuint (n_workers, ==, 20);
+  g_assert_cmpint (server, !=, getpid ());
+  g_assert_cmpint (parent_of (server), ==, getpid ());
+  /* The call waited for its workers to stop: the server reaped them. */
+  g_assert_cmpuint (count_descendants_of (server), ==, 0);
+  g_assert_cmpuint (count_children (), ==, children_before + 1);
+
+  g_clear_pointer (&result, g_variant_unref);
+  result = mpire_worker_pool_map (pool, pids_task, range_variant (4), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (common_parent (result, NULL), ==, server);
+
+  g_assert_true (mpire_worker_pool_join (pool, &error));
+  g_assert_cmpint (kill (server, 0), ==, -1);
+  g_assert_cmpuint (count_children (), ==, children_before);
+  g_assert_cmpint (sockets_open (), ==, sockets_before);
+
+  /* Another call starts another server, which goes when the pool stops
+   * using the forkserver start method. */
+  g_clear_pointer (&result, g_variant_unref);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_children (), ==, children_before + 1);
+  mpire_worker_pool_set_start_method (pool, MPIRE_START_METHOD_THREADING);
+  g_assert_cmpuint (count_children (), ==, children_before);
+  g_assert_cmpint (sockets_open (), ==, sockets_before);
+
+  g_clear_object (&pool);
+  assert_settles (count_fds, fds_before, "open fds after dispose");
+}
+
+/* A fork server that dies takes its workers with it: the running call
+ * fails saying so, and the next call gets a new server. */
+static void
+test_forkserver_server_dies (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("ax"));
+  g_autoptr(MpireResultIter) iter = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GVariant) item = NULL;
+  guint children_before = count_children ();
+  pid_t server, new_server;
+
+  mpire_worker_pool_set_keep_alive (pool, TRUE);
+  result = mpire_worker_pool_map (pool, pids_task, range_variant (4), NULL, NULL, &error);
+  g_assert_no_error (error);
+  server = common_parent (result, NULL);
+
+  /* Two seconds of work at least: the server dies in the middle. */
+  for (int i = 0; i < 80; i++)
+    g_variant_builder_add (builder, "x", (gint64) 50);
+  mpire_map_options_set_chunk_size (options, 1);
+  iter = mpire_worker_pool_imap (pool, sleepy_task, g_variant_builder_end (builder), options, &error);
+  g_assert_no_error (error);
+  item = mpire_result_iter_next (iter, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_no_errno (kill (server, SIGKILL));
+
+  while ((item = mpire_result_iter_next (iter, NULL, &error)) != NULL)
+    g_variant_unref (item);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+  g_assert_nonnull (strstr (error->message, "fork server died"));
+  g_clear_error (&error);
+  g_clear_object (&iter);
+
+  g_clear_pointer (&result, g_variant_unref);
+  result = mpire_worker_pool_map (pool, pids_task, range_variant (4), NULL, NULL, &error);
+  g_assert_no_error (error);
+  new_server = common_parent (result, NULL);
+  g_assert_cmpint (new_server, !=, server);
+  g_assert_cmpint (parent_of (new_server), ==, getpid ());
+
+  mpire_worker_pool_terminate (pool);
+  g_assert_cmpuint (count_children (), ==, children_before);
+}
+
 static void
 add_test (const char *path,
           GTestFunc   func)
@@ -2133,6 +2356,8 @@ main (int argc, char **argv)
   nested_task = mpire_task_new ("nested-sum", nested_sum, NULL, NULL);
   affinity_task = mpire_task_new ("affinity", affinity, NULL, NULL);
   die_once_task = mpire_task_new ("die-once", die_once, NULL, NULL);
+  pids_task = mpire_task_new ("pids", pids, NULL, NULL);
+  sockets_task = mpire_task_new ("count-sockets", count_sockets, NULL, NULL);
   typed_task = mpire_task_new ("typed-square", square, NULL, NULL);
   mpire_task_set_args_type (typed_task, G_VARIANT_TYPE_INT64);
   mpire_task_set_result_type (typed_task, G_VARIANT_TYPE_INT64);
@@ -2189,6 +2414,12 @@ main (int argc, char **argv)
   add_test ("signals/rate-limited", test_signals_rate_limited);
   add_test ("signals/task-failed", test_signals_task_failed);
   add_test ("signals/workers", test_signals_workers);
+  add_test ("faults/worker-fds", test_worker_fds);
+  if (start_method == MPIRE_START_METHOD_FORKSERVER)
+    {
+      add_test ("forkserver/one-server", test_forkserver_one_server);
+      add_test ("forkserver/server-dies", test_forkserver_server_dies);
+    }
 
   return g_test_run ();
 }
