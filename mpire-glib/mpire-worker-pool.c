@@ -1016,10 +1016,17 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
   if (starting)
     {
       self->active_order_tasks = self->order_tasks;
-      /* Kept-alive workers learn this call's worker_exit. */
+      /* Kept-alive workers learn this call's worker_exit; those that ran
+       * this call's lifespan already make way for fresh ones. */
       for (guint i = 0; i < self->slots->len; i++)
-        if (self->slots->pdata[i] != NULL)
-          send_config (self, self->slots->pdata[i]);
+        {
+          MpireWorkerLink *link = self->slots->pdata[i];
+
+          if (link != NULL && lifespan_reached (self, link))
+            stop_and_await (self, link);
+          else if (link != NULL)
+            send_config (self, link);
+        }
     }
   n = self->slots->len;
 

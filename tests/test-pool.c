@@ -1495,6 +1495,21 @@ test_worker_lifespan (void)
     }
   g_assert_cmpint (sum_exit_results (pool, g_variant_n_children (exits)), ==, 100);
 
+  /* Kept-alive workers that ran a lifespan's worth already (each at least
+   * the two chunks of 5 it was first sent) are replaced when a call with
+   * that lifespan starts: fresh states count the chunks of 5 from 1. */
+  mpire_worker_pool_set_keep_alive (pool, TRUE);
+  g_clear_pointer (&counts, g_variant_unref);
+  counts = mpire_worker_pool_map (pool, count_task, range_variant (40), NULL, NULL, &error);
+  g_assert_no_error (error);
+  mpire_map_options_set_worker_lifespan (options, 2);
+  g_clear_pointer (&counts, g_variant_unref);
+  counts = mpire_worker_pool_map (pool, count_task, range_variant (10), options, NULL, &error);
+  g_assert_no_error (error);
+  values = g_variant_get_fixed_array (counts, &n, sizeof (gint64));
+  for (gsize i = 0; i < n; i++)
+    g_assert_true (values[i] >= 1 && values[i] <= 5);
+
   mpire_map_options_set_worker_lifespan (options, -1);
   error = map_error (pool, count_task, range_variant (10), options);
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
