@@ -1360,7 +1360,8 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    * MpireWorkerPool:start-method:
    *
    * How workers are started. Changing it restarts the workers at the
-   * next call.
+   * next call; a fork server that is no longer needed stops at once
+   * (after the workers it forked, if they are kept alive).
    *
    * Since: 1.0
    */
@@ -1406,8 +1407,8 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    * [method@Mpire.WorkerContext.get_shared_objects]: shared by address
    * with [enum@Mpire.StartMethod.FORK] (copy-on-write) and
    * [enum@Mpire.StartMethod.THREADING], sent once to each worker with
-   * [enum@Mpire.StartMethod.SPAWN]. Changing it restarts the workers at
-   * the next call.
+   * [enum@Mpire.StartMethod.SPAWN] and [enum@Mpire.StartMethod.FORKSERVER].
+   * Changing it restarts the workers at the next call.
    *
    * Since: 1.0
    */
@@ -1463,8 +1464,9 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
   /**
    * MpireWorkerPool:worker-argv:
    *
-   * The program run as a worker by [enum@Mpire.StartMethod.SPAWN]; %NULL
-   * (the default) runs the current program again, with its arguments and
+   * The program run as a worker by [enum@Mpire.StartMethod.SPAWN], or as
+   * the fork server of [enum@Mpire.StartMethod.FORKSERVER]; %NULL (the
+   * default) runs the current program again, with its arguments and
    * working directory. The program must register the tasks it is sent
    * and call [func@Mpire.init].
    *
