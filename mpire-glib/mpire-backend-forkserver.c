@@ -108,11 +108,7 @@ deliver_exit (gpointer data)
 static void
 deliver_later (ForkedWorker *worker)
 {
-  g_autoptr(GSource) source = g_idle_source_new ();
-
-  g_source_set_callback (source, deliver_exit, worker, NULL);
-  g_source_set_static_name (source, "[mpire] forked worker exit");
-  g_source_attach (source, worker->context);
+  mpire_backend_post_exit (worker->context, deliver_exit, worker, "[mpire] forked worker exit");
 }
 
 static void
