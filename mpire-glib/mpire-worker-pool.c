@@ -737,10 +737,6 @@ ensure_fork_server (MpireWorkerPool  *self,
   return self->fork_server != NULL;
 }
 
-/* GJS runs JavaScript on its own thread only, so a JavaScript task
- * cannot run on a worker thread; and a forked copy of a JavaScript
- * engine can deadlock on the locks of the engine's helper threads, which
- * the child does not have. Such tasks need spawned workers. */
 static gboolean
 add_cpu (cpu_set_t  *set,
          GVariant   *id,
@@ -839,6 +835,11 @@ parse_cpu_ids (GVariant  *ids,
   return g_steal_pointer (&sets);
 }
 
+/* GJS runs JavaScript on its own thread only, so a JavaScript task
+ * cannot run on a worker thread; and a forked copy of a JavaScript
+ * engine can deadlock on the locks of the engine's helper threads, which
+ * the child does not have: a fork server running gjs has them too. Such
+ * tasks need spawned workers. */
 static gboolean
 check_task (MpireWorkerPool  *self,
             MpireTask        *task,
