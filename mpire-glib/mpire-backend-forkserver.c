@@ -528,8 +528,7 @@ run_worker (pid_t              server,
   close (fd);
   if (request->has_cpus)
     sched_setaffinity (0, sizeof (cpu_set_t), &request->cpus);
-  mpire_worker_serve (fds[0], NULL, mpire_heartbeat_map_fd (fds[1]));
-  exit (EXIT_SUCCESS);
+  mpire_worker_serve_process (fds[0], fds[1]);
 }
 
 /* Forks the worker of one request. Returns FALSE when the pool is gone. */

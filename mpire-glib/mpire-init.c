@@ -13,8 +13,8 @@
 
 #include <glib/gi18n-lib.h>
 
-#include "mpire-init.h"
 #include "mpire-fork-server-private.h"
+#include "mpire-init.h"
 #include "mpire-init-private.h"
 #include "mpire-worker-private.h"
 
@@ -106,8 +106,7 @@ take_fd_from_env (const char *name)
 void
 mpire_init_argv (const char * const *argv)
 {
-  MpireHeartbeat *heartbeat = NULL;
-  int fd, beat_fd;
+  int fd;
 
   mpire_init_gettext ();
 
@@ -119,12 +118,7 @@ mpire_init_argv (const char * const *argv)
   if (fd < 0)
     return;
 
-  beat_fd = take_fd_from_env (MPIRE_WORKER_HEARTBEAT_FD_ENV);
-  if (beat_fd > 2)
-    heartbeat = mpire_heartbeat_map_fd (beat_fd);
-
-  mpire_worker_serve (fd, NULL, heartbeat);
-  exit (EXIT_SUCCESS);
+  mpire_worker_serve_process (fd, take_fd_from_env (MPIRE_WORKER_HEARTBEAT_FD_ENV));
 }
 
 /**
