@@ -5,7 +5,7 @@
 # Usage: format_table.py RESULTS.jsonl...   (or the lines on standard input)
 #
 # Each input line is one measurement:
-#   workload  "tiny", "cpu-c", "cpu-py"
+#   workload  "tiny", "tiny-imapu", "cpu-c", "cpu-py", "restart"
 #   lang      "C" or "Py": the language of the task function
 #   system    what ran it, e.g. "mpire-glib fork", "multiprocessing.Pool spawn"
 #   peer      "mpire", "seq", "floor", "pool-fork", "pool-spawn", "joblib", "parallel"
@@ -39,8 +39,10 @@ DESCRIPTIONS = {
     'overhead': 'the tiny map ({n:,}) without and with the progress bar (drawn on a'
                 ' pseudo-terminal) and insights, runs taking turns; xseq against the tiny map\'s'
                 ' sequential loop',
+    'restart': 'worker restarts: x*x over {n:,} int64 with worker_lifespan 1 and chunk size 1'
+               ' (a new worker process per task)',
 }
-WORKLOAD_ORDER = ['tiny', 'tiny-imapu', 'cpu-c', 'cpu-py', 'overhead']
+WORKLOAD_ORDER = ['tiny', 'tiny-imapu', 'cpu-c', 'cpu-py', 'overhead', 'restart']
 # Workloads without a sequential row of their own use this one's.
 SEQ_OF = {'tiny-imapu': 'tiny', 'overhead': 'tiny'}
 PEERS = [('pool-fork', 'xPool-fork'), ('pool-spawn', 'xPool-spawn'),
@@ -207,14 +209,14 @@ def print_targets(records):
         noisy = others_share(row)[1] or others_share(ref)[1]
         return row['median'], ref['median'], '  [noisy: others used the CPUs]' if noisy else ''
 
-    for method in ('spawn', 'fork', 'threading'):
+    for method in ('spawn', 'fork', 'threading', 'forkserver'):
         t, seq, note = pair(dict(workload='cpu-c', system='mpire-glib %s' % method, mode='warm',
                                  n_jobs=2),
                             dict(workload='cpu-c', peer='seq'))
         if t:
             lines.append('CPU-bound C, 2 workers, %-9s %5.2fx the sequential C loop (target >= 1.9x)%s'
                          % (method, seq / t, note))
-    for method in ('spawn', 'fork', 'threading'):
+    for method in ('spawn', 'fork', 'threading', 'forkserver'):
         want = dict(workload='tiny', lang='C', system='mpire-glib %s' % method, mode='warm')
         t, pool, note = pair(want, dict(workload='tiny', peer='pool-fork', mode='warm'))
         if t:

@@ -40,6 +40,7 @@ typedef struct
   const char *name;     /* "quick", "full" or "smoke" */
   gint64      tiny_n;   /* elements of the tiny-task map */
   gint64      cpu_n;    /* tasks of the CPU-bound map */
+  gint64      restart_n; /* tasks of the map with a new worker per task */
   int         runs;     /* timed runs per measurement (median reported) */
   int         cold_runs; /* timed runs of cold pools and of GNU parallel */
   gboolean    parallel;  /* run the GNU parallel peer */
@@ -445,6 +446,8 @@ method_name (MpireStartMethod method)
       return "fork";
     case MPIRE_START_METHOD_THREADING:
       return "threading";
+    case MPIRE_START_METHOD_FORKSERVER:
+      return "forkserver";
     default:
       return "?";
     }
@@ -534,7 +537,8 @@ bench_seq (const char *workload,
 
 /* mpire-glib, warm: one pool with keep-alive, a warm-up map that starts
  * the workers, then the timed maps. Cold: a new pool for each run, its
- * start-up, map and disposal all timed. */
+ * start-up, map and disposal all timed. @options (nullable) are those of
+ * the timed maps. */
 static void
 bench_mpire (const char       *workload,
              MpireTask        *task,
@@ -542,6 +546,7 @@ bench_mpire (const char       *workload,
              int               n_jobs,
              gboolean          cold,
              GVariant         *input,
+             MpireMapOptions  *options,
              CheckFunc         check)
 {
   gint64 n = g_variant_n_children (input);
@@ -571,10 +576,10 @@ bench_mpire (const char       *workload,
         {
           g_autoptr(MpireWorkerPool) cold_pool = mpire_worker_pool_new (n_jobs, method);
 
-          result = mpire_worker_pool_map (cold_pool, task, input, NULL, NULL, &error);
+          result = mpire_worker_pool_map (cold_pool, task, input, options, NULL, &error);
         }
       else
-        result = mpire_worker_pool_map (pool, task, input, NULL, NULL, &error);
+        result = mpire_worker_pool_map (pool, task, input, options, NULL, &error);
       times[r] = now () - t0;
       if (error == NULL)
         check (result, n, &error);
@@ -878,8 +883,8 @@ main (int argc, char **argv)
     { "runs", 0, 0, G_OPTION_ARG_INT, &runs, "Timed runs per measurement", "N" },
     { "tiny-tasks", 0, 0, G_OPTION_ARG_INT64, &tiny_n, "Elements of the tiny-task map", "N" },
     { "cpu-tasks", 0, 0, G_OPTION_ARG_INT64, &cpu_n, "Tasks of the CPU-bound map", "N" },
-    { "only", 0, 0, G_OPTION_ARG_STRING, &only_arg, "Workloads to run (tiny,cpu,overhead)", "LIST" },
-    { "methods", 0, 0, G_OPTION_ARG_STRING, &methods_arg, "Start methods (spawn,fork,threading)", "LIST" },
+    { "only", 0, 0, G_OPTION_ARG_STRING, &only_arg, "Workloads to run (tiny,cpu,overhead,restart)", "LIST" },
+    { "methods", 0, 0, G_OPTION_ARG_STRING, &methods_arg, "Start methods (spawn,fork,threading,forkserver)", "LIST" },
     { "no-parallel", 0, 0, G_OPTION_ARG_NONE, &no_parallel, "Skip the GNU parallel peer", NULL },
     { "one-task", 0, 0, G_OPTION_ARG_STRING, &one_task, "Print the CPU task's result for I", "I" },
     G_OPTION_ENTRY_NULL
@@ -888,6 +893,7 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   const MpireStartMethod all_methods[] = {
     MPIRE_START_METHOD_SPAWN, MPIRE_START_METHOD_FORK, MPIRE_START_METHOD_THREADING,
+    MPIRE_START_METHOD_FORKSERVER,
   };
 
   mpire_init (&argc, &argv);     /* in a spawn worker: serves tasks, never returns */
@@ -899,8 +905,8 @@ main (int argc, char **argv)
       return 2;
     }
 
-  only = only_arg != NULL ? only_arg : "tiny,cpu,overhead";
-  methods = methods_arg != NULL ? methods_arg : "spawn,fork,threading";
+  only = only_arg != NULL ? only_arg : "tiny,cpu,overhead,restart";
+  methods = methods_arg != NULL ? methods_arg : "spawn,fork,threading,forkserver";
 
   if (one_task != NULL)
     {
@@ -909,11 +915,11 @@ main (int argc, char **argv)
     }
 
   if (smoke)
-    config = (Config) { "smoke", 2000, 6, 1, 1, FALSE };
+    config = (Config) { "smoke", 2000, 6, 6, 1, 1, FALSE };
   else if (quick)
-    config = (Config) { "quick", 200000, 60, 3, 2, TRUE };
+    config = (Config) { "quick", 200000, 60, 100, 3, 2, TRUE };
   else
-    config = (Config) { "full", 1000000, 200, 5, 3, TRUE };
+    config = (Config) { "full", 1000000, 200, 200, 5, 3, TRUE };
   if (runs > 0)
     config.runs = config.cold_runs = runs;
   if (tiny_n > 0)
@@ -938,9 +944,9 @@ main (int argc, char **argv)
       for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
         if (in_list (methods, method_name (all_methods[m])))
           {
-            MEASURE (bench_mpire ("tiny", square_task, all_methods[m], 2, FALSE, input,
+            MEASURE (bench_mpire ("tiny", square_task, all_methods[m], 2, FALSE, input, NULL,
                                   check_squares));
-            MEASURE (bench_mpire ("tiny", square_task, all_methods[m], 2, TRUE, input,
+            MEASURE (bench_mpire ("tiny", square_task, all_methods[m], 2, TRUE, input, NULL,
                                   check_squares));
           }
       for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
@@ -957,9 +963,12 @@ main (int argc, char **argv)
       for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
         if (in_list (methods, method_name (all_methods[m])))
           {
-            MEASURE (bench_mpire ("cpu-c", cpu_task, all_methods[m], 1, FALSE, input, check_cpu));
-            MEASURE (bench_mpire ("cpu-c", cpu_task, all_methods[m], 2, FALSE, input, check_cpu));
-            MEASURE (bench_mpire ("cpu-c", cpu_task, all_methods[m], 2, TRUE, input, check_cpu));
+            MEASURE (bench_mpire ("cpu-c", cpu_task, all_methods[m], 1, FALSE, input, NULL,
+                                  check_cpu));
+            MEASURE (bench_mpire ("cpu-c", cpu_task, all_methods[m], 2, FALSE, input, NULL,
+                                  check_cpu));
+            MEASURE (bench_mpire ("cpu-c", cpu_task, all_methods[m], 2, TRUE, input, NULL,
+                                  check_cpu));
           }
       if (config.parallel)
         for (int j = 1; j <= 2; j++)
@@ -973,6 +982,21 @@ main (int argc, char **argv)
       for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
         if (in_list (methods, method_name (all_methods[m])))
           MEASURE (bench_overhead (square_task, all_methods[m], 2, input));
+    }
+
+  /* Worker (re)start cost: a new worker process for every task. */
+  if (in_list (only, "restart"))
+    {
+      g_autoptr(GVariant) input = make_range (config.restart_n);
+      g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+
+      mpire_map_options_set_chunk_size (options, 1);
+      mpire_map_options_set_worker_lifespan (options, 1);
+      for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
+        if (all_methods[m] != MPIRE_START_METHOD_THREADING &&
+            in_list (methods, method_name (all_methods[m])))
+          MEASURE (bench_mpire ("restart", square_task, all_methods[m], 2, FALSE, input, options,
+                                check_squares));
     }
 
   g_free (self_exe);

@@ -46,6 +46,8 @@ main (int argc, char **argv)
     method = MPIRE_START_METHOD_FORK;
   else if (argc > 2 && g_str_equal (argv[2], "threading"))
     method = MPIRE_START_METHOD_THREADING;
+  else if (argc > 2 && g_str_equal (argv[2], "forkserver"))
+    method = MPIRE_START_METHOD_FORKSERVER;
 
   for (gint64 i = 0; i < n; i++)
     g_variant_builder_add (builder, "x", i);

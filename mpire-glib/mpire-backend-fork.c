@@ -86,6 +86,19 @@ mpire_process_free (gpointer handle)
 {
 }
 
+void
+mpire_backend_post_exit (GMainContext *context,
+                         GSourceFunc   func,
+                         gpointer      data,
+                         const char   *name)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  g_source_set_callback (source, func, data, NULL);
+  g_source_set_static_name (source, name);
+  g_source_attach (source, context);
+}
+
 const MpireBackend *
 mpire_backend_fork (void)
 {

@@ -36,8 +36,25 @@ void mpire_process_watch (gpointer       handle,
 void mpire_process_kill  (gpointer       handle);
 void mpire_process_free  (gpointer       handle);
 
+/* Calls @func (@data) from an idle source in @context: how a backend
+ * that learns of an exit elsewhere (a thread's end, a fork server's
+ * report, with the pool's lock held) tells the link. @name is static. */
+void mpire_backend_post_exit (GMainContext *context,
+                              GSourceFunc   func,
+                              gpointer      data,
+                              const char   *name);
+
 const MpireBackend *mpire_backend_spawn     (void);
 const MpireBackend *mpire_backend_fork      (void);
 const MpireBackend *mpire_backend_threading (void);
+const MpireBackend *mpire_backend_forkserver (void);
+
+/* Spawns a program with some fds (mpire-backend-spawn.c). */
+gboolean mpire_spawn_with_fds (const char * const  *argv,
+                               const int           *fds,
+                               const char * const  *env_names,
+                               guint                n_fds,
+                               GPid                *pid,
+                               GError             **error);
 
 G_END_DECLS

@@ -13,10 +13,40 @@
 #include "mpire-error.h"
 #include "mpire-init-private.h"
 
-/* The worker's end of the channel and its heartbeat are these fds in
- * the child. */
-#define CHILD_CHANNEL_FD   3
-#define CHILD_HEARTBEAT_FD 4
+/* The first fd a spawned child is given: 3, after the standard ones. */
+#define FIRST_CHILD_FD 3
+
+/* Runs @argv in the current working directory, standard input from
+ * /dev/null, with @fds[i] as fd 3 + i in the child and that number in
+ * its environment variable @env_names[i]. The child is left for the
+ * caller to reap. */
+gboolean
+mpire_spawn_with_fds (const char * const  *argv,
+                      const int           *fds,
+                      const char * const  *env_names,
+                      guint                n_fds,
+                      GPid                *pid,
+                      GError             **error)
+{
+  g_autofree char *cwd = g_get_current_dir ();
+  g_auto(GStrv) envp = g_get_environ ();
+  g_autofree int *target_fds = g_new (int, n_fds);
+
+  for (guint i = 0; i < n_fds; i++)
+    {
+      g_autofree char *number = g_strdup_printf ("%u", FIRST_CHILD_FD + i);
+
+      target_fds[i] = FIRST_CHILD_FD + i;
+      envp = g_environ_setenv (envp, env_names[i], number, TRUE);
+    }
+
+  return g_spawn_async_with_pipes_and_fds (cwd, argv, (const char * const *) envp,
+                                           G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH |
+                                           G_SPAWN_STDIN_FROM_DEV_NULL,
+                                           NULL, NULL, -1, -1, -1,
+                                           fds, target_fds, n_fds,
+                                           pid, NULL, NULL, NULL, error);
+}
 
 /* g_spawn rather than GSubprocess: GSubprocess reaps its child with
  * GLib's child watch, which in GLib 2.74 can report a child that is
@@ -27,24 +57,14 @@ spawn_start (const MpireWorkerStartInfo  *info,
              int                          child_fd,
              GError                     **error)
 {
-  g_autofree char *cwd = g_get_current_dir ();
-  g_autofree char *fd_str = g_strdup_printf ("%d", CHILD_CHANNEL_FD);
-  g_autofree char *beat_str = g_strdup_printf ("%d", CHILD_HEARTBEAT_FD);
-  g_auto(GStrv) envp = g_environ_setenv (g_environ_setenv (g_get_environ (), MPIRE_WORKER_FD_ENV,
-                                                           fd_str, TRUE),
-                                         MPIRE_WORKER_HEARTBEAT_FD_ENV, beat_str, TRUE);
-  const int source_fds[] = { child_fd, mpire_heartbeat_get_fd (info->heartbeat) };
-  const int target_fds[] = { CHILD_CHANNEL_FD, CHILD_HEARTBEAT_FD };
+  const int fds[] = { child_fd, mpire_heartbeat_get_fd (info->heartbeat) };
+  const char * const env_names[] = { MPIRE_WORKER_FD_ENV, MPIRE_WORKER_HEARTBEAT_FD_ENV };
   g_autoptr(GError) local_error = NULL;
   GPid pid = 0;
   gboolean spawned;
 
-  spawned = g_spawn_async_with_pipes_and_fds (cwd, info->argv, (const char * const *) envp,
-                                              G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH |
-                                              G_SPAWN_STDIN_FROM_DEV_NULL,
-                                              NULL, NULL, -1, -1, -1,
-                                              source_fds, target_fds, G_N_ELEMENTS (source_fds),
-                                              &pid, NULL, NULL, NULL, &local_error);
+  spawned = mpire_spawn_with_fds (info->argv, fds, env_names, G_N_ELEMENTS (fds), &pid,
+                                  &local_error);
   /* The parent must not keep the worker's end: it would never see EOF. */
   close (child_fd);
 

@@ -38,11 +38,7 @@ report_exit (gpointer user_data)
 static void
 post_exit (ThreadWorker *worker)
 {
-  g_autoptr(GSource) source = g_idle_source_new ();
-
-  g_source_set_callback (source, report_exit, worker, NULL);
-  g_source_set_static_name (source, "[mpire] thread worker exit");
-  g_source_attach (source, worker->context);
+  mpire_backend_post_exit (worker->context, report_exit, worker, "[mpire] thread worker exit");
 }
 
 static gpointer

@@ -23,6 +23,12 @@ G_BEGIN_DECLS
  *   shared copy-on-write
  * @MPIRE_START_METHOD_THREADING: workers are threads of the calling process;
  *   for I/O-bound tasks or tasks that release the interpreter lock
+ * @MPIRE_START_METHOD_FORKSERVER: a fork server, started like a
+ *   [enum@Mpire.StartMethod.SPAWN] worker when the pool first needs a
+ *   worker, `fork()`s each worker from its single thread: tasks are found
+ *   by name as with spawn, and starting or replacing a worker costs a fork
+ *   instead of a program start. JavaScript tasks are refused, as with
+ *   [enum@Mpire.StartMethod.FORK]
  *
  * How a [class@Mpire.WorkerPool] starts its workers.
  *
@@ -32,6 +38,7 @@ typedef enum {
   MPIRE_START_METHOD_SPAWN,
   MPIRE_START_METHOD_FORK,
   MPIRE_START_METHOD_THREADING,
+  MPIRE_START_METHOD_FORKSERVER,
 } MpireStartMethod;
 
 G_END_DECLS

@@ -13,6 +13,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "mpire-fork-server-private.h"
 #include "mpire-init.h"
 #include "mpire-init-private.h"
 #include "mpire-worker-private.h"
@@ -43,9 +44,12 @@ mpire_init_gettext (void)
  *
  * When the program was started as a worker of a pool with
  * [enum@Mpire.StartMethod.SPAWN], this function does not return: it runs
- * the tasks the pool sends, by name, and then exits the process. In any
- * other process it returns at once. @argc and @argv are left as they are;
- * they are taken so that later versions can take options of their own.
+ * the tasks the pool sends, by name, and then exits the process. Started
+ * as the fork server of a pool with [enum@Mpire.StartMethod.FORKSERVER],
+ * it forks the pool's workers, which do the same, until the pool is done
+ * with it. In any other process it returns at once. @argc and @argv are
+ * left as they are; they are taken so that later versions can take
+ * options of their own.
  *
  * Bindings use [func@Mpire.init_argv], which they call `Mpire.init()`.
  *
@@ -58,6 +62,33 @@ mpire_init (int    *argc,
   mpire_init_argv (argv != NULL ? (const char * const *) *argv : NULL);
 }
 
+/* The fd named by the environment variable @name, taken out of the
+ * environment (whatever this process starts is not meant to have it) and
+ * closed on exec; -1 when the variable is not set. */
+static int
+take_fd_from_env (const char *name)
+{
+  const char *value = g_getenv (name);
+  gint64 fd;
+  char *end = NULL;
+
+  if (value == NULL)
+    return -1;
+
+  errno = 0;
+  fd = g_ascii_strtoll (value, &end, 10);
+  if (errno != 0 || end == value || *end != '\0' || fd < 0 || fd > G_MAXINT ||
+      fcntl ((int) fd, F_GETFD) < 0)
+    {
+      g_printerr ("mpire: %s=“%s” does not name an open file descriptor\n", name, value);
+      exit (EXIT_FAILURE);
+    }
+
+  g_unsetenv (name);
+  fcntl ((int) fd, F_SETFD, FD_CLOEXEC);
+  return (int) fd;
+}
+
 /**
  * mpire_init_argv: (rename-to mpire_init)
  * @argv: (nullable) (array zero-terminated=1): the program's arguments
@@ -67,51 +98,27 @@ mpire_init (int    *argc,
  * `__main__`, with the tasks created at module level; in GJS
  * `Mpire.init(ARGV)` (or `Mpire.init(null)`) after creating the tasks.
  *
- * When the process was started as a spawn worker this does not return.
+ * When the process was started as a spawn worker or a fork server this
+ * does not return.
  *
  * Since: 1.0
  */
 void
 mpire_init_argv (const char * const *argv)
 {
-  const char *fd_str, *beat_str;
-  MpireHeartbeat *heartbeat = NULL;
-  gint64 fd;
-  char *end = NULL;
+  int fd;
 
   mpire_init_gettext ();
 
-  fd_str = g_getenv (MPIRE_WORKER_FD_ENV);
-  if (fd_str == NULL)
+  fd = take_fd_from_env (MPIRE_FORK_SERVER_FD_ENV);
+  if (fd >= 0)
+    mpire_fork_server_serve (fd);
+
+  fd = take_fd_from_env (MPIRE_WORKER_FD_ENV);
+  if (fd < 0)
     return;
 
-  errno = 0;
-  fd = g_ascii_strtoll (fd_str, &end, 10);
-  if (errno != 0 || end == fd_str || *end != '\0' || fd < 0 || fd > G_MAXINT ||
-      fcntl ((int) fd, F_GETFD) < 0)
-    {
-      g_printerr ("mpire: %s=“%s” does not name an open file descriptor\n",
-                  MPIRE_WORKER_FD_ENV, fd_str);
-      exit (EXIT_FAILURE);
-    }
-
-  /* Whatever this worker starts must not be taken for a worker too, nor
-   * hold the pool's channel open. */
-  g_unsetenv (MPIRE_WORKER_FD_ENV);
-  fcntl ((int) fd, F_SETFD, FD_CLOEXEC);
-
-  beat_str = g_getenv (MPIRE_WORKER_HEARTBEAT_FD_ENV);
-  if (beat_str != NULL)
-    {
-      int beat_fd = (int) g_ascii_strtoll (beat_str, NULL, 10);
-
-      if (beat_fd > 2 && fcntl (beat_fd, F_SETFD, FD_CLOEXEC) == 0)
-        heartbeat = mpire_heartbeat_map_fd (beat_fd);
-      g_unsetenv (MPIRE_WORKER_HEARTBEAT_FD_ENV);
-    }
-
-  mpire_worker_serve ((int) fd, NULL, heartbeat);
-  exit (EXIT_SUCCESS);
+  mpire_worker_serve_process (fd, take_fd_from_env (MPIRE_WORKER_HEARTBEAT_FD_ENV));
 }
 
 /**

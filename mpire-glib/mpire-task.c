@@ -19,7 +19,8 @@
  *
  * Every task is kept in a registry of the process under its name, for as
  * long as the process runs. A worker started with
- * [enum@Mpire.StartMethod.SPAWN] runs the program again, so the same
+ * [enum@Mpire.StartMethod.SPAWN] runs the program again (with
+ * [enum@Mpire.StartMethod.FORKSERVER], the fork server does), so the same
  * start-up code registers the same tasks there, and the worker finds the
  * task to run by name. Create tasks once, early (at the top of `main()`
  * or at module level in Python and JavaScript), before calling

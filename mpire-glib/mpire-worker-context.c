@@ -102,7 +102,8 @@ mpire_worker_context_get_worker_id (MpireWorkerContext *self)
  * With [enum@Mpire.StartMethod.FORK] and
  * [enum@Mpire.StartMethod.THREADING] this is the very value the pool
  * holds (copy-on-write after a fork); with
- * [enum@Mpire.StartMethod.SPAWN] it was sent to the worker once.
+ * [enum@Mpire.StartMethod.SPAWN] and [enum@Mpire.StartMethod.FORKSERVER]
+ * it was sent to the worker once.
  *
  * Returns: (transfer none) (nullable): the shared objects, or %NULL
  *

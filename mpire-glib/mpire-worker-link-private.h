@@ -10,6 +10,7 @@
 #include <gio/gio.h>
 
 #include "mpire-enums.h"
+#include "mpire-fork-server-private.h"
 #include "mpire-heartbeat-private.h"
 #include "mpire-protocol-private.h"
 
@@ -22,6 +23,7 @@ typedef struct
 {
   int                 worker_id;
   const char * const *argv;            /* spawn: the worker program */
+  MpireForkServer    *fork_server;     /* forkserver: the server to ask */
   GVariant           *shared_objects;  /* fork, threading: shared by address */
   const int          *close_fds;       /* fork: fds the child must not keep */
   guint               n_close_fds;

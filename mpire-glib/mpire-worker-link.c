@@ -66,6 +66,8 @@ backend_for (MpireStartMethod method)
       return mpire_backend_fork ();
     case MPIRE_START_METHOD_THREADING:
       return mpire_backend_threading ();
+    case MPIRE_START_METHOD_FORKSERVER:
+      return mpire_backend_forkserver ();
     case MPIRE_START_METHOD_SPAWN:
     default:
       return mpire_backend_spawn ();
@@ -464,6 +466,8 @@ mpire_describe_wait_status (int wait_status)
 {
   if (wait_status == MPIRE_WAIT_STATUS_UNKNOWN)
     return g_strdup (_("exited (its exit status was collected elsewhere)"));
+  if (wait_status == MPIRE_WAIT_STATUS_FORK_SERVER_LOST)
+    return g_strdup (_("was killed because its fork server died"));
   if (WIFSIGNALED (wait_status))
     return g_strdup_printf (_("was killed by signal %d (%s)"),
                             WTERMSIG (wait_status), g_strsignal (WTERMSIG (wait_status)));

@@ -114,6 +114,7 @@ struct _MpireWorkerPool
   gboolean          active_order_tasks;
   guint64           next_job_id;
   guint             n_idle_deaths;   /* workers that ended before any task, in a row */
+  MpireForkServer  *fork_server;    /* forkserver: started at first need */
 };
 
 G_DEFINE_FINAL_TYPE (MpireWorkerPool, mpire_worker_pool, G_TYPE_OBJECT)
@@ -755,10 +756,46 @@ self_argv (GError **error)
   return (char **) g_ptr_array_free (g_steal_pointer (&argv), FALSE);
 }
 
-/* GJS runs JavaScript on its own thread only, so a JavaScript task
- * cannot run on a worker thread; and a forked copy of a JavaScript
- * engine can deadlock on the locks of the engine's helper threads, which
- * the child does not have. Such tasks need spawned workers. */
+/* The program a spawned worker or a fork server runs. */
+static char **
+worker_program (MpireWorkerPool  *self,
+                GError          **error)
+{
+  return self->worker_argv != NULL ? g_strdupv (self->worker_argv) : self_argv (error);
+}
+
+/* Whether workers run the program again, and so find their tasks by name
+ * and get the shared objects in a message. */
+static gboolean
+reruns_program (MpireStartMethod method)
+{
+  return method == MPIRE_START_METHOD_SPAWN || method == MPIRE_START_METHOD_FORKSERVER;
+}
+
+/* Fork servers killed in a row that one start of workers replaces. */
+#define MAX_FORK_SERVER_RESTARTS 10
+
+/* The pool's fork server, started (again, if it died) when a worker is
+ * needed, and used for every worker until the pool is joined or its
+ * settings change. */
+static gboolean
+ensure_fork_server (MpireWorkerPool  *self,
+                    GError          **error)
+{
+  g_auto(GStrv) argv = NULL;
+
+  if (self->fork_server != NULL && mpire_fork_server_is_running (self->fork_server))
+    return TRUE;
+
+  g_clear_pointer (&self->fork_server, mpire_fork_server_unref);
+  argv = worker_program (self, error);
+  if (argv == NULL)
+    return FALSE;
+  self->fork_server = mpire_fork_server_new ((const char * const *) argv, &self->lock,
+                                             self->context, error);
+  return self->fork_server != NULL;
+}
+
 static gboolean
 add_cpu (cpu_set_t  *set,
          GVariant   *id,
@@ -857,6 +894,11 @@ parse_cpu_ids (GVariant  *ids,
   return g_steal_pointer (&sets);
 }
 
+/* GJS runs JavaScript on its own thread only, so a JavaScript task
+ * cannot run on a worker thread; and a forked copy of a JavaScript
+ * engine can deadlock on the locks of the engine's helper threads, which
+ * the child does not have: a fork server running gjs has them too. Such
+ * tasks need spawned workers. */
 static gboolean
 check_task (MpireWorkerPool  *self,
             MpireTask        *task,
@@ -865,15 +907,19 @@ check_task (MpireWorkerPool  *self,
   if (!mpire_task_is_thread_bound (task) || self->start_method == MPIRE_START_METHOD_SPAWN)
     return TRUE;
 
-  g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_NOT_SUPPORTED,
-               self->start_method == MPIRE_START_METHOD_THREADING
-                 ? _("Task “%s” is written in JavaScript, which runs only on the thread "
-                     "that created it, so it cannot run on a threading pool; use the "
-                     "spawn start method")
-                 : _("Task “%s” is written in JavaScript, whose engine can deadlock in a "
-                     "forked copy of the process, so it cannot run on a fork pool; use the "
-                     "spawn start method"),
-               mpire_task_get_name (task));
+  if (self->start_method == MPIRE_START_METHOD_THREADING)
+    g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_NOT_SUPPORTED,
+                 _("Task “%s” is written in JavaScript, which runs only on the thread "
+                   "that created it, so it cannot run on a threading pool; use the "
+                   "spawn start method"),
+                 mpire_task_get_name (task));
+  else
+    g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_NOT_SUPPORTED,
+                 _("Task “%s” is written in JavaScript, whose engine can deadlock in a "
+                   "forked copy of the process, so it cannot run on a %s pool; use the "
+                   "spawn start method"),
+                 mpire_task_get_name (task),
+                 self->start_method == MPIRE_START_METHOD_FORK ? "fork" : "forkserver");
   return FALSE;
 }
 
@@ -1056,6 +1102,7 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
   g_auto(GStrv) argv = NULL;
   GError *start_error = NULL;
   int n = effective_n_jobs (self);
+  guint n_server_restarts = 0;
 
   ensure_thread (self);
 
@@ -1072,6 +1119,9 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
       self->backlogs = g_new0 (GQueue, n);
       self->workers_stale = FALSE;
       self->active_method = self->start_method;
+      /* A new server for the new settings; the old one goes once the
+       * workers it forked are gone. */
+      g_clear_pointer (&self->fork_server, mpire_fork_server_unref);
     }
   if (starting)
     {
@@ -1086,16 +1136,23 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
       /* As in MPIRE, insights start anew with all the workers. */
       if (all_new)
         mpire_insights_reset (self->insights, self->enable_insights, self->slots->len);
-      /* Kept-alive workers learn this call's worker_exit. */
+      /* Kept-alive workers learn this call's worker_exit; those that ran
+       * this call's lifespan already make way for fresh ones. */
       for (guint i = 0; i < self->slots->len; i++)
-        if (self->slots->pdata[i] != NULL)
-          send_config (self, self->slots->pdata[i]);
+        {
+          MpireWorkerLink *link = self->slots->pdata[i];
+
+          if (link != NULL && lifespan_reached (self, link))
+            stop_and_await (self, link);
+          else if (link != NULL)
+            send_config (self, link);
+        }
     }
   n = self->slots->len;
 
   if (self->active_method == MPIRE_START_METHOD_SPAWN)
     {
-      argv = self->worker_argv != NULL ? g_strdupv (self->worker_argv) : self_argv (error);
+      argv = worker_program (self, error);
       if (argv == NULL)
         return FALSE;
     }
@@ -1112,18 +1169,32 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
 
       if (self->slots->pdata[i] != NULL)
         continue;
+      if (self->active_method == MPIRE_START_METHOD_FORKSERVER &&
+          !ensure_fork_server (self, &start_error))
+        break;
 
       for (guint j = 0; j < self->links->len; j++)
         close_fds[info.n_close_fds++] = mpire_worker_link_get_fd (self->links->pdata[j]);
       info.worker_id = i;
       info.argv = (const char * const *) argv;
+      info.fork_server = self->fork_server;
       info.cpus = self->cpu_sets != NULL && (guint) i < self->cpu_sets->len
         ? &g_array_index (self->cpu_sets, cpu_set_t, i) : NULL;
-      info.shared_objects = self->active_method != MPIRE_START_METHOD_SPAWN ? self->shared_objects : NULL;
+      info.shared_objects = !reruns_program (self->active_method) ? self->shared_objects : NULL;
       info.close_fds = close_fds;
 
       link = mpire_worker_link_start (self->active_method, &info, &self->lock, self->context,
                                       &link_callbacks, self, &start_error);
+      /* A fork server killed from outside starts again, as a killed
+       * worker is replaced; one that ends on its own fails the call. */
+      if (link == NULL && self->active_method == MPIRE_START_METHOD_FORKSERVER &&
+          mpire_fork_server_was_killed (self->fork_server) &&
+          n_server_restarts++ < MAX_FORK_SERVER_RESTARTS)
+        {
+          g_clear_error (&start_error);
+          i--;
+          continue;
+        }
       if (link == NULL)
         break;
 
@@ -1131,7 +1202,7 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
                                   g_variant_new ("(ibbb@mv)", i, self->pass_worker_id,
                                                  self->use_worker_state, self->daemon,
                                                  g_variant_new_maybe (G_VARIANT_TYPE_VARIANT,
-                                                                      self->active_method == MPIRE_START_METHOD_SPAWN &&
+                                                                      reruns_program (self->active_method) &&
                                                                       self->shared_objects != NULL
                                                                         ? g_variant_new_variant (self->shared_objects)
                                                                         : NULL)),
@@ -1280,6 +1351,7 @@ mpire_worker_pool_finalize (GObject *object)
   MpireWorkerPool *self = MPIRE_WORKER_POOL (object);
 
   g_assert (self->links->len == 0);
+  g_assert (self->fork_server == NULL);
   g_queue_clear_full (&self->pending, (GDestroyNotify) mpire_chunk_free);
   for (guint i = 0; self->backlogs != NULL && i < self->slots->len; i++)
     g_queue_clear_full (&self->backlogs[i], (GDestroyNotify) mpire_chunk_free);
@@ -1428,7 +1500,8 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    * MpireWorkerPool:start-method:
    *
    * How workers are started. Changing it restarts the workers at the
-   * next call.
+   * next call; a fork server that is no longer needed stops at once
+   * (after the workers it forked, if they are kept alive).
    *
    * Since: 1.0
    */
@@ -1474,8 +1547,8 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    * [method@Mpire.WorkerContext.get_shared_objects]: shared by address
    * with [enum@Mpire.StartMethod.FORK] (copy-on-write) and
    * [enum@Mpire.StartMethod.THREADING], sent once to each worker with
-   * [enum@Mpire.StartMethod.SPAWN]. Changing it restarts the workers at
-   * the next call.
+   * [enum@Mpire.StartMethod.SPAWN] and [enum@Mpire.StartMethod.FORKSERVER].
+   * Changing it restarts the workers at the next call.
    *
    * Since: 1.0
    */
@@ -1531,8 +1604,9 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
   /**
    * MpireWorkerPool:worker-argv:
    *
-   * The program run as a worker by [enum@Mpire.StartMethod.SPAWN]; %NULL
-   * (the default) runs the current program again, with its arguments and
+   * The program run as a worker by [enum@Mpire.StartMethod.SPAWN], or as
+   * the fork server of [enum@Mpire.StartMethod.FORKSERVER]; %NULL (the
+   * default) runs the current program again, with its arguments and
    * working directory. The program must register the tasks it is sent
    * and call [func@Mpire.init].
    *
@@ -1816,6 +1890,12 @@ mpire_worker_pool_set_start_method (MpireWorkerPool  *self,
     return;
   self->start_method = start_method;
   self->workers_stale = TRUE;
+  /* Between calls the fork server goes now (once the workers it forked
+   * are gone); a running call may still need it. */
+  g_mutex_lock (&self->lock);
+  if (self->job == NULL)
+    g_clear_pointer (&self->fork_server, mpire_fork_server_unref);
+  g_mutex_unlock (&self->lock);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_START_METHOD]);
 }
 
@@ -2983,6 +3063,7 @@ mpire_worker_pool_stop_and_join (MpireWorkerPool  *self,
   retire_all (self, FALSE);
   wait_for_links (self);
   join_error = g_steal_pointer (&self->join_error);
+  g_clear_pointer (&self->fork_server, mpire_fork_server_unref);
   g_clear_pointer (&locker, g_mutex_locker_free);
   emit_worker_events (self);
   if (join_error != NULL)
@@ -3035,6 +3116,7 @@ mpire_worker_pool_terminate (MpireWorkerPool *self)
     mpire_map_job_post (self->job, MPIRE_JOB_TERMINATED, NULL, NULL, FALSE, NULL);
   retire_all (self, TRUE);
   wait_for_links (self);
+  g_clear_pointer (&self->fork_server, mpire_fork_server_unref);
   g_clear_pointer (&locker, g_mutex_locker_free);
   emit_worker_events (self);
 }

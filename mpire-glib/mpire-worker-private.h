@@ -19,6 +19,12 @@ void mpire_worker_serve (int             fd,
                          GVariant       *shared_objects,
                          MpireHeartbeat *heartbeat);
 
+/* A worker process of its own (spawned, or forked by a fork server):
+ * serves on @fd, times its tasks in the page of @heartbeat_fd (if above
+ * 2), then exits. */
+G_NORETURN void mpire_worker_serve_process (int fd,
+                                            int heartbeat_fd);
+
 gboolean mpire_worker_is_daemon (void);
 
 G_END_DECLS

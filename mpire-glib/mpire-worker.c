@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <glib/gi18n-lib.h>
@@ -382,4 +383,15 @@ mpire_worker_serve (int             fd,
   g_clear_pointer (&worker.meter, mpire_insights_meter_free);
   g_free (worker.exit_task);
   close (fd);
+}
+
+void
+mpire_worker_serve_process (int fd,
+                            int heartbeat_fd)
+{
+  MpireHeartbeat *heartbeat = heartbeat_fd > 2 ? mpire_heartbeat_map_fd (heartbeat_fd) : NULL;
+
+  mpire_worker_serve (fd, NULL, heartbeat);
+  g_clear_pointer (&heartbeat, mpire_heartbeat_free);
+  exit (EXIT_SUCCESS);
 }

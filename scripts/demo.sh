@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds mpire-glib and runs its demo: a pool of worker processes squares
 # numbers while a progress bar advances (on a terminal).
-# Usage: scripts/demo.sh [N_TASKS] [spawn|fork|threading]
+# Usage: scripts/demo.sh [N_TASKS] [spawn|fork|threading|forkserver]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,5 +1,5 @@
 /* test-pool-util.h: helpers of the C tests that run once per start
- * method (--start-method spawn|fork|threading)
+ * method (--start-method spawn|fork|forkserver|threading)
  *
  * SPDX-License-Identifier: MIT
  */
@@ -37,9 +37,10 @@ add_method_test (const char *prefix,
                  const char *path,
                  GTestFunc   func)
 {
+  g_autoptr(GEnumClass) methods = g_type_class_ref (MPIRE_TYPE_START_METHOD);
   g_autofree char *full = g_strdup_printf ("%s/%s/%s", prefix, path,
-                                           start_method == MPIRE_START_METHOD_SPAWN ? "spawn" :
-                                           start_method == MPIRE_START_METHOD_FORK ? "fork" : "threading");
+                                           g_enum_get_value (methods, start_method)->value_nick);
+
   g_test_add_func (full, func);
 }
 
@@ -49,7 +50,9 @@ static inline void
 parse_start_method (int   *argc,
                     char **argv)
 {
+  g_autoptr(GEnumClass) methods = g_type_class_ref (MPIRE_TYPE_START_METHOD);
   const char *value = g_getenv ("MPIRE_TEST_START_METHOD");
+  GEnumValue *method;
 
   for (int i = 1; i + 1 < *argc; i++)
     {
@@ -63,10 +66,6 @@ parse_start_method (int   *argc,
       break;
     }
 
-  if (g_strcmp0 (value, "fork") == 0)
-    start_method = MPIRE_START_METHOD_FORK;
-  else if (g_strcmp0 (value, "threading") == 0)
-    start_method = MPIRE_START_METHOD_THREADING;
-  else
-    start_method = MPIRE_START_METHOD_SPAWN;
+  method = value != NULL ? g_enum_get_value_by_nick (methods, value) : NULL;
+  start_method = method != NULL ? (MpireStartMethod) method->value : MPIRE_START_METHOD_SPAWN;
 }

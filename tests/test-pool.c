@@ -1,7 +1,8 @@
 /* test-pool.c: the map family on every start method
  *
- * Run with --start-method spawn|fork|threading. With spawn the binary
- * runs itself again as the worker: tasks are created before mpire_init().
+ * Run with --start-method spawn|fork|threading|forkserver. With spawn the
+ * binary runs itself again as the worker (with forkserver, as the fork
+ * server): tasks are created before mpire_init().
  *
  * SPDX-License-Identifier: MIT
  */
@@ -9,6 +10,7 @@
 #include <dirent.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,7 +27,7 @@ static MpireTask *sleepy_task, *mixed_task, *null_task, *whoami_task, *shared_ta
 static MpireTask *typed_task, *liar_task;
 static MpireTask *init_zero_task, *init_million_task, *count_even_task, *exit_state_task;
 static MpireTask *init_fails_task, *exit_fails_task, *nested_task, *affinity_task;
-static MpireTask *die_once_task, *slow_square_task, *sleepy_lifecycle_task;
+static MpireTask *die_once_task, *slow_square_task, *sleepy_lifecycle_task, *pids_task, *sockets_task;
 static MpireTask *add_five_task, *row_sums_task, *chunk_length_task;
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error"))
@@ -247,6 +249,34 @@ affinity (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error
   return g_variant_new ("(it)", mpire_worker_context_get_worker_id (ctx), mask);
 }
 
+/* The worker's pid and its parent's. */
+static GVariant *
+pids (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  return g_variant_new ("(ii)", (gint32) getpid (), (gint32) getppid ());
+}
+
+/* The number of sockets the worker has open. */
+static GVariant *
+count_sockets (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, error);
+  const char *name;
+  gint32 n = 0;
+
+  if (dir == NULL)
+    return NULL;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/self/fd/%s", name);
+      g_autofree char *target = g_file_read_link (path, NULL);
+
+      if (target != NULL && g_str_has_prefix (target, "socket:"))
+        n++;
+    }
+  return g_variant_new_int32 (n);
+}
+
 /* Sums the squares of 0..x-1 on a pool of its own. */
 static GVariant *
 nested_sum (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
@@ -298,46 +328,57 @@ count_fds (void)
   return n;
 }
 
-/* The pids of the children of every thread of this process, zombies
- * included (listed with --verbose). */
-static GArray *
-list_children (void)
+/* Adds the descendants of process @pid ("self" for this one), zombies
+ * included, to @pids: the children of all its threads, theirs, and so on
+ * (a fork server's workers are the pool's grandchildren). Listed with
+ * --verbose. */
+static void
+collect_descendants (const char *pid,
+                     GPtrArray  *pids)
 {
-  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
-  GArray *children = g_array_new (FALSE, FALSE, sizeof (pid_t));
+  g_autofree char *task_dir = g_strdup_printf ("/proc/%s/task", pid);
+  g_autoptr(GDir) dir = g_dir_open (task_dir, 0, NULL);
   const char *tid;
 
-  while ((tid = g_dir_read_name (dir)) != NULL)
+  while (dir != NULL && (tid = g_dir_read_name (dir)) != NULL)
     {
-      g_autofree char *path = g_strdup_printf ("/proc/self/task/%s/children", tid);
+      g_autofree char *path = g_strdup_printf ("%s/%s/children", task_dir, tid);
       g_autofree char *contents = NULL;
-      g_auto(GStrv) pids = NULL;
+      g_auto(GStrv) children = NULL;
 
       if (!g_file_get_contents (path, &contents, NULL, NULL))
         continue;
-      pids = g_strsplit (g_strstrip (contents), " ", -1);
-      for (guint i = 0; pids[i] != NULL; i++)
+      children = g_strsplit (g_strstrip (contents), " ", -1);
+      for (guint i = 0; children[i] != NULL; i++)
         {
-          g_autofree char *stat_path = g_strdup_printf ("/proc/%s/stat", pids[i]);
+          g_autofree char *stat_path = g_strdup_printf ("/proc/%s/stat", children[i]);
           g_autofree char *stat = NULL;
-          pid_t pid = (pid_t) g_ascii_strtoll (pids[i], NULL, 10);
 
-          if (*pids[i] == '\0')
+          if (*children[i] == '\0')
             continue;
           if (g_test_verbose () && g_file_get_contents (stat_path, &stat, NULL, NULL))
-            g_test_message ("child of thread %s: %s", tid, g_strstrip (stat));
-          g_array_append_val (children, pid);
+            g_test_message ("descendant of %s/%s: %s", pid, tid, g_strstrip (stat));
+          g_ptr_array_add (pids, g_strdup (children[i]));
+          collect_descendants (children[i], pids);
         }
     }
-  return children;
 }
 
 static guint
 count_children (void)
 {
-  g_autoptr(GArray) children = list_children ();
+  g_autoptr(GPtrArray) pids = g_ptr_array_new_with_free_func (g_free);
 
-  return children->len;
+  collect_descendants ("self", pids);
+  return pids->len;
+}
+
+/* The processes a pool of @n_jobs workers has: a fork server and its
+ * workers, or the workers. */
+static guint
+n_processes (guint n_jobs)
+{
+  return start_method == MPIRE_START_METHOD_FORKSERVER ? n_jobs + 1 : n_jobs;
 }
 
 /* GLib closes some fds of its own a moment after their last use (the
@@ -686,9 +727,9 @@ test_map_unknown_task (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) result = NULL;
 
-  if (start_method != MPIRE_START_METHOD_SPAWN)
+  if (start_method != MPIRE_START_METHOD_SPAWN && start_method != MPIRE_START_METHOD_FORKSERVER)
     {
-      g_test_skip ("Only spawned workers have a registry of their own");
+      g_test_skip ("Only workers that run the program again have a registry of their own");
       return;
     }
 
@@ -1138,7 +1179,7 @@ test_terminate_leaves_nothing (void)
   g_assert_no_error (error);
   g_assert_cmpuint (mpire_worker_pool_get_n_workers (pool), ==, 3);
   if (is_process_method ())
-    g_assert_cmpuint (count_children (), ==, children_before + 3);
+    g_assert_cmpuint (count_children (), ==, children_before + n_processes (3));
 
   mpire_worker_pool_terminate (pool);
   g_assert_cmpuint (mpire_worker_pool_get_n_workers (pool), ==, 0);
@@ -1215,16 +1256,18 @@ test_workers_that_exit (void)
   const char * const exits[] = { "/bin/sh", "-c", "exit 3", NULL };
   const char * const garbage[] = { "/bin/sh", "-c", "printf 'this is not a frame at all' >&3; sleep 5", NULL };
 
-  if (start_method != MPIRE_START_METHOD_SPAWN)
+  if (start_method != MPIRE_START_METHOD_SPAWN && start_method != MPIRE_START_METHOD_FORKSERVER)
     {
-      g_test_skip ("worker-argv is for spawned workers");
+      g_test_skip ("worker-argv is for spawned workers and fork servers");
       return;
     }
 
+  /* With forkserver, the program is the server: it cannot start any. */
   pool = new_pool (2);
   mpire_worker_pool_set_worker_argv (pool, exits);
   error = map_error (pool, square_task, range_variant (10), NULL);
-  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+  g_assert_error (error, MPIRE_ERROR, (start_method == MPIRE_START_METHOD_SPAWN
+                                         ? MPIRE_ERROR_WORKER_DIED : MPIRE_ERROR_WORKER_START));
   g_assert_nonnull (strstr (error->message, "status 3"));
   g_clear_error (&error);
 
@@ -1485,6 +1528,21 @@ test_worker_lifespan (void)
     }
   g_assert_cmpint (sum_exit_results (pool, g_variant_n_children (exits)), ==, 100);
 
+  /* Kept-alive workers that ran a lifespan's worth already (each at least
+   * the two chunks of 5 it was first sent) are replaced when a call with
+   * that lifespan starts: fresh states count the chunks of 5 from 1. */
+  mpire_worker_pool_set_keep_alive (pool, TRUE);
+  g_clear_pointer (&counts, g_variant_unref);
+  counts = mpire_worker_pool_map (pool, count_task, range_variant (40), NULL, NULL, &error);
+  g_assert_no_error (error);
+  mpire_map_options_set_worker_lifespan (options, 2);
+  g_clear_pointer (&counts, g_variant_unref);
+  counts = mpire_worker_pool_map (pool, count_task, range_variant (10), options, NULL, &error);
+  g_assert_no_error (error);
+  values = g_variant_get_fixed_array (counts, &n, sizeof (gint64));
+  for (gsize i = 0; i < n; i++)
+    g_assert_true (values[i] >= 1 && values[i] <= 5);
+
   mpire_map_options_set_worker_lifespan (options, -1);
   error = map_error (pool, count_task, range_variant (10), options);
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
@@ -1649,8 +1707,22 @@ typedef struct
   GRand    *rand;
 } Killer;
 
+/* The parent of process @pid, or 0 if it is gone. */
+static pid_t
+parent_of (pid_t pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = NULL;
+  const char *end;
+
+  /* "pid (comm) state ppid ...", and comm may hold anything. */
+  if (!g_file_get_contents (path, &stat, NULL, NULL) || (end = strrchr (stat, ')')) == NULL)
+    return 0;
+  return (pid_t) g_ascii_strtoll (end + 4, NULL, 10);
+}
+
 /* Every few ms until the call is done, SIGKILLs one of this process's
- * children, at random. */
+ * workers, at random (a fork server's workers, not the server). */
 static gpointer
 killer_main (gpointer data)
 {
@@ -1658,12 +1730,16 @@ killer_main (gpointer data)
 
   while (!g_atomic_int_get (&killer->done))
     {
-      g_autoptr(GArray) children = NULL;
+      g_autoptr(GPtrArray) pids = g_ptr_array_new_with_free_func (g_free);
 
       g_usleep (g_rand_int_range (killer->rand, 2000, 8000));
-      children = list_children ();
-      if (children->len > 0 &&
-          kill (g_array_index (children, pid_t, g_rand_int_range (killer->rand, 0, children->len)),
+      collect_descendants ("self", pids);
+      for (guint i = pids->len; start_method == MPIRE_START_METHOD_FORKSERVER && i > 0; i--)
+        if (parent_of ((pid_t) g_ascii_strtoll (pids->pdata[i - 1], NULL, 10)) == getpid ())
+          g_ptr_array_remove_index_fast (pids, i - 1);
+      if (pids->len > 0 &&
+          kill ((pid_t) g_ascii_strtoll (pids->pdata[g_rand_int_range (killer->rand, 0, pids->len)],
+                                         NULL, 10),
                 SIGKILL) == 0)
         killer->n_kills++;
     }
@@ -1727,7 +1803,6 @@ test_random_kills (void)
     {
       g_assert_null (result);
       g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
-      g_assert_nonnull (strstr (error->message, "signal 9"));
       g_clear_error (&error);
     }
   g_clear_pointer (&result, g_variant_unref);
@@ -2384,24 +2459,18 @@ test_parent_dies (void)
   if (g_test_subprocess ())
     {
       g_autoptr(MpireWorkerPool) pool = new_pool (2);
-      g_autoptr(GString) list = g_string_new ("");
-      g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+      g_autoptr(GPtrArray) descendants = g_ptr_array_new_with_free_func (g_free);
       g_autoptr(GVariant) result = NULL;
-      const char *tid;
+      g_autofree char *list = NULL;
 
       mpire_worker_pool_set_keep_alive (pool, TRUE);
       result = mpire_worker_pool_map (pool, square_task, range_variant (100), NULL, NULL, NULL);
       g_assert_nonnull (result);
-      while ((tid = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *children_path = g_strdup_printf ("/proc/self/task/%s/children", tid);
-          g_autofree char *children = NULL;
-
-          if (g_file_get_contents (children_path, &children, NULL, NULL))
-            g_string_append (list, children);
-        }
+      collect_descendants ("self", descendants);
+      g_ptr_array_add (descendants, NULL);
+      list = g_strjoinv (" ", (char **) descendants->pdata);
       path = pid_file_path (getppid ());
-      g_assert_true (g_file_set_contents (path, list->str, -1, NULL));
+      g_assert_true (g_file_set_contents (path, list, -1, NULL));
       _exit (0);
     }
 
@@ -2413,7 +2482,7 @@ test_parent_dies (void)
   g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
   g_unlink (path);
   pids = g_strsplit (g_strstrip (contents), " ", -1);
-  g_assert_cmpuint (g_strv_length (pids), ==, 2);
+  g_assert_cmpuint (g_strv_length (pids), ==, n_processes (2));
 
   for (guint i = 0; pids[i] != NULL; i++)
     {
@@ -2425,6 +2494,184 @@ test_parent_dies (void)
         g_usleep (10 * 1000);
       g_assert_cmpint (kill (pid, 0), ==, -1);
     }
+}
+
+/* A worker holds its own channel, and no other worker's, nor anything
+ * of the pool's (a fork server's control socket). */
+static void
+test_worker_fds (void)
+{
+  g_autoptr(MpireWorkerPool) pool = NULL;
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+
+  if (!is_process_method ())
+    {
+      g_test_skip ("Threads share their process’s fds");
+      return;
+    }
+
+  pool = new_pool (3);
+  mpire_map_options_set_chunk_size (options, 1);
+  result = mpire_worker_pool_map (pool, sockets_task, range_variant (30), options, NULL, &error);
+  g_assert_no_error (error);
+  for (gsize i = 0; i < g_variant_n_children (result); i++)
+    {
+      gint32 n;
+
+      g_variant_get_child (result, i, "i", &n);
+      g_assert_cmpint (n, ==, 1);
+    }
+}
+
+/* The number of sockets this process has open. */
+static gint32
+sockets_open (void)
+{
+  g_autoptr(GVariant) n = count_sockets (NULL, NULL, NULL, NULL);
+
+  return g_variant_get_int32 (n);
+}
+
+/* The one parent of the workers that ran pids_task for @result, and how
+ * many workers there were. */
+static pid_t
+common_parent (GVariant *result,
+               guint    *n_workers)
+{
+  g_autoptr(GHashTable) workers = g_hash_table_new (NULL, NULL);
+  gint32 parent = 0;
+
+  g_assert_cmpuint (g_variant_n_children (result), >, 0);
+  for (gsize i = 0; i < g_variant_n_children (result); i++)
+    {
+      gint32 pid, ppid;
+
+      g_variant_get_child (result, i, "(ii)", &pid, &ppid);
+      if (i == 0)
+        parent = ppid;
+      g_assert_cmpint (ppid, ==, parent);
+      g_hash_table_add (workers, GINT_TO_POINTER (pid));
+    }
+  if (n_workers != NULL)
+    *n_workers = g_hash_table_size (workers);
+  return parent;
+}
+
+static guint
+count_descendants_of (pid_t pid)
+{
+  g_autofree char *name = g_strdup_printf ("%d", (int) pid);
+  g_autoptr(GPtrArray) pids = g_ptr_array_new_with_free_func (g_free);
+
+  collect_descendants (name, pids);
+  return pids->len;
+}
+
+/* One fork server, a child of the pool's process, forks every worker of
+ * the pool: replacements at the end of a worker's lifespan and the
+ * workers of the next call too. It reaps them, and the pool reaps it. */
+static void
+test_forkserver_one_server (void)
+{
+  g_autoptr(MpireWorkerPool) pool = NULL;
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  guint fds_before, children_before, n_workers;
+  gint32 sockets_before;
+  pid_t server;
+
+  warm_up ();
+  fds_before = count_fds ();
+  children_before = count_children ();
+  sockets_before = sockets_open ();
+  pool = new_pool (2);
+  g_assert_cmpuint (count_children (), ==, children_before);
+
+  mpire_map_options_set_chunk_size (options, 1);
+  mpire_map_options_set_worker_lifespan (options, 1);
+  result = mpire_worker_pool_map (pool, pids_task, range_variant (20), options, NULL, &error);
+  g_assert_no_error (error);
+  server = common_parent (result, &n_workers);
+  g_assert_cmpuint (n_workers, ==, 20);
+  g_assert_cmpint (server, !=, getpid ());
+  g_assert_cmpint (parent_of (server), ==, getpid ());
+  /* The call waited for its workers to stop: the server reaped them. */
+  g_assert_cmpuint (count_descendants_of (server), ==, 0);
+  g_assert_cmpuint (count_children (), ==, children_before + 1);
+
+  g_clear_pointer (&result, g_variant_unref);
+  result = mpire_worker_pool_map (pool, pids_task, range_variant (4), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (common_parent (result, NULL), ==, server);
+
+  g_assert_true (mpire_worker_pool_join (pool, &error));
+  g_assert_cmpint (kill (server, 0), ==, -1);
+  g_assert_cmpuint (count_children (), ==, children_before);
+  g_assert_cmpint (sockets_open (), ==, sockets_before);
+
+  /* Another call starts another server, which goes when the pool stops
+   * using the forkserver start method. */
+  g_clear_pointer (&result, g_variant_unref);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_children (), ==, children_before + 1);
+  mpire_worker_pool_set_start_method (pool, MPIRE_START_METHOD_THREADING);
+  g_assert_cmpuint (count_children (), ==, children_before);
+  g_assert_cmpint (sockets_open (), ==, sockets_before);
+
+  g_clear_object (&pool);
+  assert_settles (count_fds, fds_before, "open fds after dispose");
+}
+
+/* A fork server that dies takes its workers with it: the running call
+ * fails saying so, and the next call gets a new server. */
+static void
+test_forkserver_server_dies (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("ax"));
+  g_autoptr(MpireResultIter) iter = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GVariant) item = NULL;
+  guint children_before = count_children ();
+  pid_t server, new_server;
+
+  mpire_worker_pool_set_keep_alive (pool, TRUE);
+  result = mpire_worker_pool_map (pool, pids_task, range_variant (4), NULL, NULL, &error);
+  g_assert_no_error (error);
+  server = common_parent (result, NULL);
+
+  /* Two seconds of work at least: the server dies in the middle. */
+  for (int i = 0; i < 80; i++)
+    g_variant_builder_add (builder, "x", (gint64) 50);
+  mpire_map_options_set_chunk_size (options, 1);
+  iter = mpire_worker_pool_imap (pool, sleepy_task, g_variant_builder_end (builder), options, &error);
+  g_assert_no_error (error);
+  item = mpire_result_iter_next (iter, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_no_errno (kill (server, SIGKILL));
+
+  while ((item = mpire_result_iter_next (iter, NULL, &error)) != NULL)
+    g_variant_unref (item);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+  g_assert_nonnull (strstr (error->message, "fork server died"));
+  g_clear_error (&error);
+  g_clear_object (&iter);
+
+  g_clear_pointer (&result, g_variant_unref);
+  result = mpire_worker_pool_map (pool, pids_task, range_variant (4), NULL, NULL, &error);
+  g_assert_no_error (error);
+  new_server = common_parent (result, NULL);
+  g_assert_cmpint (new_server, !=, server);
+  g_assert_cmpint (parent_of (new_server), ==, getpid ());
+
+  mpire_worker_pool_terminate (pool);
+  g_assert_cmpuint (count_children (), ==, children_before);
 }
 
 static void
@@ -2462,6 +2709,8 @@ main (int argc, char **argv)
   add_five_task = mpire_task_new ("add-five", add_five, NULL, NULL);
   row_sums_task = mpire_task_new ("row-sums", row_sums, NULL, NULL);
   chunk_length_task = mpire_task_new ("chunk-length", chunk_length, NULL, NULL);
+  pids_task = mpire_task_new ("pids", pids, NULL, NULL);
+  sockets_task = mpire_task_new ("count-sockets", count_sockets, NULL, NULL);
   typed_task = mpire_task_new ("typed-square", square, NULL, NULL);
   mpire_task_set_args_type (typed_task, G_VARIANT_TYPE_INT64);
   mpire_task_set_result_type (typed_task, G_VARIANT_TYPE_INT64);
@@ -2522,6 +2771,12 @@ main (int argc, char **argv)
   add_test ("signals/rate-limited", test_signals_rate_limited);
   add_test ("signals/task-failed", test_signals_task_failed);
   add_test ("signals/workers", test_signals_workers);
+  add_test ("faults/worker-fds", test_worker_fds);
+  if (start_method == MPIRE_START_METHOD_FORKSERVER)
+    {
+      add_test ("forkserver/one-server", test_forkserver_one_server);
+      add_test ("forkserver/server-dies", test_forkserver_server_dies);
+    }
 
   return g_test_run ();
 }

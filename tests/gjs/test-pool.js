@@ -443,13 +443,14 @@ function imapAll(pool, task, input, cancellable, done) {
     });
 }
 
-// FORK: a forked copy of the JS engine can deadlock on the locks of its
-// helper threads (seen: a worker stuck for ever after a garbage
-// collection), so a fork pool refuses JS tasks at once, without starting
-// a worker. The call is asynchronous and guarded by a timeout, so that a
-// regression fails the check instead of hanging the test.
-function testFork() {
-    const pool = Mpire.WorkerPool.new(N_JOBS, Mpire.StartMethod.FORK);
+// FORK and FORKSERVER: a forked copy of the JS engine can deadlock on the
+// locks of its helper threads (seen: a worker stuck for ever after a
+// garbage collection), and a fork server running this script has those
+// threads too, so both refuse JS tasks at once, without starting a worker
+// (or a server). The call is asynchronous and guarded by a timeout, so
+// that a regression fails the check instead of hanging the test.
+function testForked(label, method) {
+    const pool = Mpire.WorkerPool.new(N_JOBS, method);
 
     for (const [name, start] of [
         ['map', (c, done) => pool.map_async(squareTask, ax(range(10)), null, c,
@@ -457,12 +458,13 @@ function testFork() {
         ['imap', (c, done) => imapAll(pool, squareTask, ax(range(10)), c, done)],
     ]) {
         const call = runCall(start, 10);
-        check(`fork: ${name} of a JS task is refused with NOT_SUPPORTED`,
-            isMpireError(call.value, Mpire.Error.NOT_SUPPORTED), describe(call.value));
-        check(`fork: ${name} is refused at once`, call.seconds < 2,
+        check(`${label}: ${name} of a JS task is refused with NOT_SUPPORTED`,
+            isMpireError(call.value, Mpire.Error.NOT_SUPPORTED) &&
+            call.value.message.includes(`a ${label} pool`), describe(call.value));
+        check(`${label}: ${name} is refused at once`, call.seconds < 2,
             `${call.seconds.toFixed(2)} s`);
     }
-    check('fork: no worker was started', pool.get_n_workers() === 0,
+    check(`${label}: no worker was started`, pool.get_n_workers() === 0,
         `${pool.get_n_workers()} workers`);
 }
 
@@ -471,7 +473,8 @@ print(`# mpire-glib GJS test, ${N_JOBS} jobs`);
 runTest('utils', testUtils);
 runTest('spawn', testSpawn);
 runTest('threading', testThreading);
-runTest('fork', testFork);
+runTest('fork', () => testForked('fork', Mpire.StartMethod.FORK));
+runTest('forkserver', () => testForked('forkserver', Mpire.StartMethod.FORKSERVER));
 runTest('insights', testInsights);
 print(`# ${failures.length} failed check(s)${failures.length ? `: ${failures.join(', ')}` : ''}, ` +
     `${((GLib.get_monotonic_time() - t0) / 1e6).toFixed(1)} s`);

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 # test_pool.py: mpire-glib through PyGObject, on one start method.
 #
-# Usage: test_pool.py fork|threading|spawn
+# Usage: test_pool.py fork|threading|spawn|forkserver
 #
-# With the spawn start method this script is run again as each worker:
+# With the spawn start method this script is run again as each worker
+# (with forkserver, as the fork server that forks the workers):
 # everything before Mpire.init() (imports, the task functions, the
 # Mpire.Task objects) runs in the workers too, and Mpire.init() never
 # returns there. So every task is created at module level, and all the
@@ -135,7 +136,12 @@ def count_tasks(ctx, args):
     return GLib.Variant('(ix)', (ctx.get_worker_id(), n))
 
 
+def pids(ctx, args):
+    return GLib.Variant('(ii)', (os.getpid(), os.getppid()))
+
+
 square_task = Mpire.Task.new('square', square)
+pids_task = Mpire.Task.new('pids', pids)
 multiply_task = Mpire.Task.new('multiply', multiply)
 keywords_task = Mpire.Task.new('keywords', keywords)
 mixed_task = Mpire.Task.new('mixed', mixed)
@@ -948,6 +954,37 @@ def test_insights():
           off.get_insights_json() == '{}')
 
 
+def test_worker_processes():
+    # One process per task (worker_lifespan 1), each forked by the fork
+    # server with forkserver, a child of this process otherwise.
+    if start_method == Mpire.StartMethod.THREADING:
+        return
+    pool = new_pool()
+    opts = Mpire.MapOptions.new()
+    opts.set_chunk_size(1)
+    opts.set_worker_lifespan(1)
+    r = pool.map(pids_task, GLib.Variant('ax', range(12)), opts, None).unpack()
+    workers = {pid for pid, _ in r}
+    parents = {ppid for _, ppid in r}
+    check('worker_lifespan 1: one worker process per task', len(workers) == 12, sorted(workers))
+    if start_method == Mpire.StartMethod.FORKSERVER:
+        server = parents.pop() if len(parents) == 1 else None
+        check('forkserver: every worker forked by one server, not this process',
+              server is not None and server != os.getpid(), parents)
+        again = pool.map(pids_task, GLib.Variant('ax', range(4)), None, None).unpack()
+        check('forkserver: the next call uses the same server',
+              {ppid for _, ppid in again} == {server}, again)
+        pool.join()
+        try:
+            os.kill(server, 0)
+            gone = False
+        except ProcessLookupError:
+            gone = True
+        check('forkserver: the server is gone after join', gone)
+    else:
+        check('workers are children of this process', parents == {os.getpid()}, parents)
+
+
 class Watchdog:
     """Fails the test instead of hanging: after @seconds without a reset it
     prints where every thread is, kills this process's children (workers)
@@ -1024,10 +1061,11 @@ def main():
         'fork': Mpire.StartMethod.FORK,
         'threading': Mpire.StartMethod.THREADING,
         'spawn': Mpire.StartMethod.SPAWN,
+        'forkserver': Mpire.StartMethod.FORKSERVER,
     }
     if len(sys.argv) not in (2, 3) or sys.argv[1] not in methods or \
        (len(sys.argv) == 3 and sys.argv[2] not in CHILD_MODES):
-        print('usage: %s fork|threading|spawn' % sys.argv[0], file=sys.stderr)
+        print('usage: %s fork|threading|spawn|forkserver' % sys.argv[0], file=sys.stderr)
         return 2
     start_method = methods[sys.argv[1]]
     watchdog = Watchdog(60)
@@ -1053,8 +1091,8 @@ def main():
             test_cancel, test_pool_busy, test_bad_input, test_signals, test_task_timeout,
             test_init_exit_timeouts, test_apply,
         ], watchdog, pool)
-        run_tests([test_worker_id, test_shared_objects, test_worker_state, test_insights],
-                  watchdog)
+        run_tests([test_worker_id, test_shared_objects, test_worker_state, test_insights,
+                   test_worker_processes], watchdog)
         watchdog.reset('disposing the pool')
         del pool
         gc.collect()
