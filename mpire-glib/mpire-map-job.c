@@ -33,6 +33,7 @@ typedef struct
 {
   GVariant *results;
   gboolean  boxed;
+  gint64    first;       /* position in the input of its first task */
   gsize     offset;      /* results already handed out */
 } ResultChunk;
 
@@ -532,38 +533,44 @@ mpire_map_job_fail (MpireMapJob *job,
   notify (job);
 }
 
-static void
-push_ready (MpireMapJob *job,
-            GVariant    *results,
-            gboolean     boxed)
+static ResultChunk *
+result_chunk_new (MpireChunk *chunk,
+                  GVariant   *results,
+                  gboolean    boxed)
 {
   ResultChunk *rc = g_new0 (ResultChunk, 1);
 
   rc->results = g_variant_ref (results);
   rc->boxed = boxed;
-  g_queue_push_tail (&job->ready, rc);
+  rc->first = chunk->first;
+  return rc;
+}
+
+static void
+push_ready (MpireMapJob *job,
+            MpireChunk  *chunk,
+            GVariant    *results,
+            gboolean     boxed)
+{
+  g_queue_push_tail (&job->ready, result_chunk_new (chunk, results, boxed));
 }
 
 /* Makes a chunk's results ready: at once when unordered, otherwise once
  * every chunk before it is. */
 static void
 make_ready (MpireMapJob *job,
-            gint64       index,
+            MpireChunk  *chunk,
             GVariant    *results,
             gboolean     boxed)
 {
-  ResultChunk *rc;
-
   if (!job->ordered)
     {
-      push_ready (job, results, boxed);
+      push_ready (job, chunk, results, boxed);
       return;
     }
 
-  rc = g_new0 (ResultChunk, 1);
-  rc->results = g_variant_ref (results);
-  rc->boxed = boxed;
-  g_hash_table_insert (job->early, g_memdup2 (&index, sizeof index), rc);
+  g_hash_table_insert (job->early, g_memdup2 (&chunk->index, sizeof chunk->index),
+                       result_chunk_new (chunk, results, boxed));
   for (;;)
     {
       gpointer key, value;
@@ -686,6 +693,7 @@ feed (MpireMapJob *job)
       chunk->job = job;
       chunk->id = (job->serial << 40) | (guint64) job->n_chunks;
       chunk->index = job->n_chunks;
+      chunk->first = job->n_pulled;
       chunk->n_tasks = g_variant_n_children (args);
       chunk->args = args;
       chunk->boxed = boxed;
@@ -788,7 +796,7 @@ handle_message (MpireMapJob *job,
   switch (message->event)
     {
     case MPIRE_JOB_CHUNK_DONE:
-      make_ready (job, message->chunk->index, message->results, message->boxed);
+      make_ready (job, message->chunk, message->results, message->boxed);
       job->n_chunks_done++;
       if (job->collect)
         {
@@ -805,7 +813,7 @@ handle_message (MpireMapJob *job,
        * ready; nothing after them does. */
       if (message->results != NULL && g_variant_n_children (message->results) > 0 &&
           (!job->ordered || message->chunk->index == job->next_index))
-        push_ready (job, message->results, message->boxed);
+        push_ready (job, message->chunk, message->results, message->boxed);
       {
         g_autoptr(GVariant) args = NULL;
 
@@ -974,17 +982,23 @@ mpire_map_job_post_worker (MpireMapJob   *job,
   post_message (job, message);
 }
 
+/* @index (optional) is set to the position of the item's task in the
+ * input. */
 MpireJobNext
 mpire_map_job_next (MpireMapJob  *job,
                     GVariant    **item,
+                    gint64       *index,
                     GError      **error)
 {
   ResultChunk *rc = g_queue_peek_head (&job->ready);
 
   if (rc != NULL)
     {
-      g_autoptr(GVariant) child = g_variant_get_child_value (rc->results, rc->offset++);
+      g_autoptr(GVariant) child = NULL;
 
+      if (index != NULL)
+        *index = rc->first + (gint64) rc->offset;
+      child = g_variant_get_child_value (rc->results, rc->offset++);
       *item = rc->boxed ? g_variant_get_variant (child) : g_steal_pointer (&child);
       if (rc->offset == g_variant_n_children (rc->results))
         result_chunk_free (g_queue_pop_head (&job->ready));
