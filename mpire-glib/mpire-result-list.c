@@ -28,9 +28,9 @@
  * When the call ends, [property@Mpire.ResultList:complete] becomes
  * %TRUE; if it failed (a task's error, a dead worker, cancellation),
  * [property@Mpire.ResultList:error] tells why first and the list keeps
- * the results that came before. A call that ends at once (an empty
- * input) is complete when the list is returned: check
- * [property@Mpire.ResultList:complete] before waiting for it to change.
+ * the results that came before. A call can be over by the time the list
+ * is returned: check [property@Mpire.ResultList:complete] before waiting
+ * for it to change.
  *
  * The call holds the pool until it is complete; dropping the list
  * before that stops the remaining work.
