@@ -1118,6 +1118,12 @@ mpire_worker_pool_release (MpireWorkerPool *self,
 
   if (self->job != job)
     return FALSE;
+  /* Without keep-alive, the workers a failed call left idle go too,
+   * told to stop, without waiting for them. */
+  if (abort && !self->keep_alive && !mpire_map_job_is_apply (job))
+    for (guint i = 0; i < self->slots->len; i++)
+      if (self->slots->pdata[i] != NULL)
+        retire (self, self->slots->pdata[i], FALSE);
   if (!abort && self->stopping->len > 0)
     {
       self->job_stopping = TRUE;

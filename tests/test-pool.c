@@ -757,6 +757,21 @@ test_map_cancel (void)
   g_main_loop_unref (data.loop);
 }
 
+/* Without keep-alive, a call that fails leaves no worker behind: neither
+ * the one that ran the failing task nor one that got no task at all. */
+static void
+test_map_failure_leaves_no_worker (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GError) error = NULL;
+  guint children_before = count_children ();
+
+  error = map_error (pool, fail_task, g_variant_new_parsed ("[@x 7]"), NULL);
+  g_assert_error (error, TEST_ERROR, 42);
+  if (is_process_method ())
+    assert_settles (count_children, children_before, "children after a failed call");
+}
+
 static void
 collect_iter (MpireResultIter *iter,
               GArray          *values)
@@ -2341,6 +2356,7 @@ main (int argc, char **argv)
   add_test ("map/busy", test_map_busy);
   add_test ("map/async", test_map_async);
   add_test ("map/cancel", test_map_cancel);
+  add_test ("map/failure-leaves-no-worker", test_map_failure_leaves_no_worker);
   add_test ("imap/ordered-and-unordered", test_imap);
   add_test ("imap/error", test_imap_error);
   add_test ("imap/lazy-source", test_imap_lazy_source);
