@@ -12,7 +12,8 @@
  *   --jobs N                  worker processes (default: one per CPU)
  *   --auto-run                press Start once the window is up, quit
  *                             when the run is over
- *   --auto-cancel-after SECS  with --auto-run: press Cancel after SECS
+ *   --auto-cancel-after SECS  with --auto-run: press Cancel SECS after
+ *                             Start
  *   --screenshot FILE         with --auto-run: save the window as a PNG
  *                             before quitting
  *
@@ -45,7 +46,7 @@ static GOptionEntry entries[] = {
   { "jobs", 0, 0, G_OPTION_ARG_INT, &n_jobs, "Worker processes (0: one per CPU)", "N" },
   { "auto-run", 0, 0, G_OPTION_ARG_NONE, &auto_run, "Press Start, quit when the run is over", NULL },
   { "auto-cancel-after", 0, 0, G_OPTION_ARG_DOUBLE, &auto_cancel_after,
-    "With --auto-run, press Cancel after SECS", "SECS" },
+    "With --auto-run, press Cancel SECS after Start", "SECS" },
   { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot_path,
     "With --auto-run, save the window as a PNG before quitting", "FILE" },
   { NULL }
@@ -107,9 +108,9 @@ typedef struct
 } App;
 
 /* Children of every thread of this process: the workers, zombies
- * included. */
+ * included; their /proc/PID/stat lines are added to @report. */
 static guint
-count_children (void)
+count_children (GString *report)
 {
   g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
   const char *tid;
@@ -125,8 +126,16 @@ count_children (void)
         continue;
       pids = g_strsplit (g_strstrip (contents), " ", -1);
       for (guint i = 0; pids[i] != NULL; i++)
-        if (*pids[i] != '\0')
+        {
+          g_autofree char *stat_path = g_strdup_printf ("/proc/%s/stat", pids[i]);
+          g_autofree char *stat = NULL;
+
+          if (*pids[i] == '\0')
+            continue;
+          if (g_file_get_contents (stat_path, &stat, NULL, NULL))
+            g_string_append_printf (report, "  %s\n", g_strstrip (stat));
           n++;
+        }
     }
   return n;
 }
@@ -222,13 +231,15 @@ watch_children (gpointer user_data)
 {
   App *app = user_data;
   gint64 waited = g_get_monotonic_time () - app->cancel_time;
-  guint children = count_children ();
+  g_autoptr(GString) report = g_string_new (NULL);
+  guint children = count_children (report);
   g_autofree char *text = NULL;
 
   if (children > 0 && waited < CHILDREN_GONE_TIMEOUT_USEC)
     return G_SOURCE_CONTINUE;
 
-  g_print ("children left: %u (%.0f ms after the cancel)\n", children, waited / 1000.0);
+  g_print ("children left: %u (%.0f ms after the cancel)\n%s", children, waited / 1000.0,
+           report->str);
   text = g_strdup_printf ("%s; %u worker processes left %.0f ms after Cancel",
                           gtk_label_get_text (GTK_LABEL (app->status)), children, waited / 1000.0);
   gtk_label_set_text (GTK_LABEL (app->status), text);
@@ -289,6 +300,16 @@ on_progress (MpireWorkerPool *pool,
   gtk_progress_bar_set_text (GTK_PROGRESS_BAR (app->progress_bar), text);
 }
 
+static gboolean
+press_cancel (gpointer user_data)
+{
+  App *app = user_data;
+
+  if (gtk_widget_get_sensitive (app->cancel_button))
+    g_signal_emit_by_name (app->cancel_button, "clicked");
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_start (GtkButton *button,
           App       *app)
@@ -324,6 +345,8 @@ on_start (GtkButton *button,
   gtk_widget_set_sensitive (app->start_button, FALSE);
   gtk_widget_set_sensitive (app->cancel_button, TRUE);
   app->heartbeat_id = g_timeout_add (10, heartbeat, app);
+  if (auto_run && auto_cancel_after >= 0)
+    g_timeout_add ((guint) (auto_cancel_after * 1000), press_cancel, app);
   g_signal_connect (app->results, "notify::complete", G_CALLBACK (on_complete), app);
   if (mpire_result_list_get_complete (app->results))
     on_complete (app->results, NULL, app);
@@ -348,26 +371,13 @@ press_start (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
-press_cancel (gpointer user_data)
-{
-  App *app = user_data;
-
-  if (gtk_widget_get_sensitive (app->cancel_button))
-    g_signal_emit_by_name (app->cancel_button, "clicked");
-  return G_SOURCE_REMOVE;
-}
-
 /* The automatic mode starts once the window is on screen. */
 static void
 on_map (GtkWidget *window,
         App       *app)
 {
-  if (!auto_run)
-    return;
-  g_idle_add (press_start, app);
-  if (auto_cancel_after >= 0)
-    g_timeout_add ((guint) (auto_cancel_after * 1000), press_cancel, app);
+  if (auto_run)
+    g_idle_add (press_start, app);
 }
 
 static void

@@ -24,8 +24,10 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 run_example() {
   # No accessibility bus and the software renderer: nothing but Xvfb is
-  # needed. Generous timeout: the machine may be busy.
-  env LC_ALL=C GTK_A11Y=none GSK_RENDERER=cairo MPIRE_GTK_TEST_RUN="$run_id" \
+  # needed. A critical warning fails the run. Generous timeout: the
+  # machine may be busy.
+  env LC_ALL=C GTK_A11Y=none GSK_RENDERER=cairo G_DEBUG=fatal-criticals \
+    MPIRE_GTK_TEST_RUN="$run_id" \
     timeout 300 xvfb-run -a "$example" --auto-run "$@"
 }
 
