@@ -2619,9 +2619,12 @@ imap_list (MpireWorkerPool  *self,
            GCancellable     *cancellable,
            GError          **error)
 {
-  g_autoptr(MpireResultIter) iter = start_imap (self, task, iterable, options, ordered, NULL,
-                                                cancellable, error);
+  g_autoptr(MpireResultIter) iter = NULL;
 
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  iter = start_imap (self, task, iterable, options, ordered, NULL, cancellable, error);
   return iter != NULL ? mpire_result_list_new (iter) : NULL;
 }
 
@@ -2654,8 +2657,6 @@ mpire_worker_pool_imap_list (MpireWorkerPool  *self,
                              GError          **error)
 {
   CHECK_CALL (NULL);
-  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   return imap_list (self, task, iterable, options, TRUE, cancellable, error);
 }
@@ -2687,8 +2688,6 @@ mpire_worker_pool_imap_unordered_list (MpireWorkerPool  *self,
                                        GError          **error)
 {
   CHECK_CALL (NULL);
-  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   return imap_list (self, task, iterable, options, FALSE, cancellable, error);
 }
