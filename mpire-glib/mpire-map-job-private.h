@@ -22,6 +22,7 @@ typedef struct
   MpireMapJob *job;        /* weak: a job takes its chunks back when it ends */
   guint64      id;
   gint64       index;      /* position of the chunk in the call */
+  gint64       first;      /* position of its first task in the input */
   gsize        n_tasks;
   GVariant    *args;       /* array of the tasks' arguments */
   gboolean     boxed;      /* args is `av` wrapping each task's arguments */
@@ -89,6 +90,7 @@ typedef enum {
 
 MpireJobNext mpire_map_job_next         (MpireMapJob        *job,
                                          GVariant          **item,
+                                         gint64             *index,
                                          GError            **error);
 GVariant    *mpire_map_job_collect      (MpireMapJob        *job,
                                          GError            **error);

@@ -33,6 +33,7 @@ typedef struct
 {
   GVariant *results;
   gboolean  boxed;
+  gint64    first;       /* position in the input of its first task */
   gsize     offset;      /* results already handed out */
   gsize     n_tasks;     /* tasks one result stands for: 1, or a whole chunk's */
 } ResultChunk;
@@ -587,24 +588,26 @@ mpire_map_job_fail (MpireMapJob *job,
 }
 
 static ResultChunk *
-result_chunk_new (GVariant *results,
-                  gboolean  boxed,
-                  gsize     n_tasks)
+result_chunk_new (MpireChunk *chunk,
+                  GVariant   *results,
+                  gboolean    boxed)
 {
   ResultChunk *rc = g_new0 (ResultChunk, 1);
 
   rc->results = g_variant_ref (results);
   rc->boxed = boxed;
-  rc->n_tasks = n_tasks;
+  rc->first = chunk->first;
+  rc->n_tasks = chunk->whole ? chunk->n_tasks : 1;
   return rc;
 }
 
 static void
 push_ready (MpireMapJob *job,
+            MpireChunk  *chunk,
             GVariant    *results,
             gboolean     boxed)
 {
-  g_queue_push_tail (&job->ready, result_chunk_new (results, boxed, 1));
+  g_queue_push_tail (&job->ready, result_chunk_new (chunk, results, boxed));
 }
 
 /* Makes a chunk's results ready: at once when unordered, otherwise once
@@ -615,16 +618,14 @@ make_ready (MpireMapJob *job,
             GVariant    *results,
             gboolean     boxed)
 {
-  ResultChunk *rc = result_chunk_new (results, boxed, chunk->whole ? chunk->n_tasks : 1);
-  gint64 index = chunk->index;
-
   if (!job->ordered)
     {
-      g_queue_push_tail (&job->ready, rc);
+      push_ready (job, chunk, results, boxed);
       return;
     }
 
-  g_hash_table_insert (job->early, g_memdup2 (&index, sizeof index), rc);
+  g_hash_table_insert (job->early, g_memdup2 (&chunk->index, sizeof chunk->index),
+                       result_chunk_new (chunk, results, boxed));
   for (;;)
     {
       gpointer key, value;
@@ -748,6 +749,7 @@ feed (MpireMapJob *job)
       chunk->job = job;
       chunk->id = (job->serial << 40) | (guint64) job->n_chunks;
       chunk->index = job->n_chunks;
+      chunk->first = job->n_pulled;
       chunk->n_tasks = g_variant_n_children (args) / job->row_width;
       chunk->args = args;
       chunk->boxed = boxed;
@@ -869,7 +871,7 @@ handle_message (MpireMapJob *job,
        * ready; nothing after them does. */
       if (message->results != NULL && g_variant_n_children (message->results) > 0 &&
           (!job->ordered || message->chunk->index == job->next_index))
-        push_ready (job, message->results, message->boxed);
+        push_ready (job, message->chunk, message->results, message->boxed);
       {
         g_autoptr(GVariant) args = NULL;
 
@@ -1034,17 +1036,23 @@ mpire_map_job_post_worker (MpireMapJob   *job,
   post_message (job, message);
 }
 
+/* @index (optional) is set to the position of the item's task in the
+ * input. */
 MpireJobNext
 mpire_map_job_next (MpireMapJob  *job,
                     GVariant    **item,
+                    gint64       *index,
                     GError      **error)
 {
   ResultChunk *rc = g_queue_peek_head (&job->ready);
 
   if (rc != NULL)
     {
-      g_autoptr(GVariant) child = g_variant_get_child_value (rc->results, rc->offset++);
+      g_autoptr(GVariant) child = NULL;
 
+      if (index != NULL)
+        *index = rc->first + (gint64) rc->offset;
+      child = g_variant_get_child_value (rc->results, rc->offset++);
       *item = rc->boxed ? g_variant_get_variant (child) : g_steal_pointer (&child);
       job->n_consumed += rc->n_tasks;
       job->n_done += rc->n_tasks;

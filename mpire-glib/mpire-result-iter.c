@@ -34,6 +34,9 @@ struct _MpireResultIter
   MpireMapJob  *job;
   GMainContext *private_context;
   GQueue        waiting;        /* GTasks of next_async, oldest first */
+
+  MpireResultIterChanged changed_func;
+  gpointer               changed_data;
 };
 
 G_DEFINE_FINAL_TYPE (MpireResultIter, mpire_result_iter, G_TYPE_OBJECT)
@@ -72,7 +75,7 @@ answer_waiting (MpireResultIter *self)
     {
       GVariant *item = NULL;
       GError *error = NULL;
-      MpireJobNext next = mpire_map_job_next (self->job, &item, &error);
+      MpireJobNext next = mpire_map_job_next (self->job, &item, NULL, &error);
       GTask *task;
 
       if (next == MPIRE_JOB_NEXT_WAIT)
@@ -91,7 +94,37 @@ static void
 job_changed (MpireMapJob *job,
              gpointer     data)
 {
-  answer_waiting (MPIRE_RESULT_ITER (data));
+  MpireResultIter *self = MPIRE_RESULT_ITER (data);
+
+  answer_waiting (self);
+  if (self->changed_func != NULL)
+    self->changed_func (self, self->changed_data);
+}
+
+/* For a consumer inside the library that takes the results as they
+ * come (MpireResultList): @func is called in the call's main context
+ * whenever results are ready or the call ended, once per dispatch, and
+ * mpire_result_iter_poll() then takes them without waiting. */
+void
+mpire_result_iter_set_changed_func (MpireResultIter        *self,
+                                    MpireResultIterChanged  func,
+                                    gpointer                data)
+{
+  self->changed_func = func;
+  self->changed_data = data;
+}
+
+/* The next result if there is one now (@index: its task's position in
+ * the input), the end, the call's error, or MPIRE_JOB_NEXT_WAIT. */
+MpireJobNext
+mpire_result_iter_poll (MpireResultIter  *self,
+                        GVariant        **item,
+                        gint64           *index,
+                        GError          **error)
+{
+  g_assert (g_queue_is_empty (&self->waiting));
+
+  return mpire_map_job_next (self->job, item, index, error);
 }
 
 MpireResultIter *
@@ -159,7 +192,7 @@ mpire_result_iter_next (MpireResultIter  *self,
                                      g_main_context_ref (context),
                                      (GDestroyNotify) g_main_context_unref);
 
-  while ((next = mpire_map_job_next (self->job, &item, error)) == MPIRE_JOB_NEXT_WAIT)
+  while ((next = mpire_map_job_next (self->job, &item, NULL, error)) == MPIRE_JOB_NEXT_WAIT)
     {
       GError *cancelled = NULL;
 

@@ -19,6 +19,7 @@
 #include "mpire-init.h"
 #include "mpire-insights-private.h"
 #include "mpire-result-iter-private.h"
+#include "mpire-result-list-private.h"
 #include "mpire-task-private.h"
 #include "mpire-worker-link-private.h"
 #include "mpire-worker-pool-private.h"
@@ -1305,6 +1306,12 @@ mpire_worker_pool_release (MpireWorkerPool *self,
 
   if (self->job != job)
     return FALSE;
+  /* Without keep-alive, the workers a failed call left idle go too,
+   * told to stop, without waiting for them. */
+  if (abort && !self->keep_alive && !mpire_map_job_is_apply (job))
+    for (guint i = 0; i < self->slots->len; i++)
+      if (self->slots->pdata[i] != NULL)
+        retire (self, self->slots->pdata[i], FALSE);
   if (!abort && self->stopping->len > 0)
     {
       self->job_stopping = TRUE;
@@ -2880,6 +2887,88 @@ mpire_worker_pool_imap_unordered_finish (MpireWorkerPool  *self,
                                          GError          **error)
 {
   return imap_finish (self, result, mpire_worker_pool_imap_unordered_async, error);
+}
+
+static MpireResultList *
+imap_list (MpireWorkerPool  *self,
+           MpireTask        *task,
+           GVariant         *iterable,
+           MpireMapOptions  *options,
+           gboolean          ordered,
+           GCancellable     *cancellable,
+           GError          **error)
+{
+  g_autoptr(MpireResultIter) iter = NULL;
+
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  iter = start_imap (self, task, iterable, options, ordered, NULL, cancellable, error);
+  return iter != NULL ? mpire_result_list_new (iter) : NULL;
+}
+
+/**
+ * mpire_worker_pool_imap_list:
+ * @self: a pool
+ * @task: the task to run for each element of the input
+ * @iterable: (nullable): an array of task arguments, or %NULL for the
+ *   lazy source of @options
+ * @options: (nullable): options of the call, or %NULL for the defaults
+ * @cancellable: (nullable): a #GCancellable; cancelling stops the call
+ * @error: return location for a #GError
+ *
+ * Starts [method@Mpire.WorkerPool.imap] in the calling thread's
+ * thread-default main context and returns its results as a list model
+ * that grows, in input order, while that context runs: the model of a
+ * `GtkListView` for results as they come.
+ *
+ * Returns: (transfer full): the results, or %NULL if the call could not
+ *   start
+ *
+ * Since: 1.0
+ */
+MpireResultList *
+mpire_worker_pool_imap_list (MpireWorkerPool  *self,
+                             MpireTask        *task,
+                             GVariant         *iterable,
+                             MpireMapOptions  *options,
+                             GCancellable     *cancellable,
+                             GError          **error)
+{
+  CHECK_CALL (NULL);
+
+  return imap_list (self, task, iterable, options, TRUE, cancellable, error);
+}
+
+/**
+ * mpire_worker_pool_imap_unordered_list:
+ * @self: a pool
+ * @task: the task to run for each element of the input
+ * @iterable: (nullable): an array of task arguments, or %NULL for the
+ *   lazy source of @options
+ * @options: (nullable): options of the call, or %NULL for the defaults
+ * @cancellable: (nullable): a #GCancellable; cancelling stops the call
+ * @error: return location for a #GError
+ *
+ * Like [method@Mpire.WorkerPool.imap_list], with the results in
+ * completion order; [property@Mpire.Result:index] tells each one's task.
+ *
+ * Returns: (transfer full): the results, or %NULL if the call could not
+ *   start
+ *
+ * Since: 1.0
+ */
+MpireResultList *
+mpire_worker_pool_imap_unordered_list (MpireWorkerPool  *self,
+                                       MpireTask        *task,
+                                       GVariant         *iterable,
+                                       MpireMapOptions  *options,
+                                       GCancellable     *cancellable,
+                                       GError          **error)
+{
+  CHECK_CALL (NULL);
+
+  return imap_list (self, task, iterable, options, FALSE, cancellable, error);
 }
 
 static void

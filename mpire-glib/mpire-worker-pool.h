@@ -15,6 +15,7 @@
 #include "mpire-enums.h"
 #include "mpire-map-options.h"
 #include "mpire-result-iter.h"
+#include "mpire-result-list.h"
 #include "mpire-task.h"
 #include "mpire-version-macros.h"
 
@@ -158,6 +159,20 @@ void              mpire_worker_pool_imap_unordered_async (MpireWorkerPool      *
 MPIRE_AVAILABLE_IN_ALL
 MpireResultIter  *mpire_worker_pool_imap_unordered_finish (MpireWorkerPool     *self,
                                                           GAsyncResult         *result,
+                                                          GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+MPIRE_AVAILABLE_IN_ALL
+MpireResultList  *mpire_worker_pool_imap_list            (MpireWorkerPool      *self,
+                                                          MpireTask            *task,
+                                                          GVariant             *iterable,
+                                                          MpireMapOptions      *options,
+                                                          GCancellable         *cancellable,
+                                                          GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+MPIRE_AVAILABLE_IN_ALL
+MpireResultList  *mpire_worker_pool_imap_unordered_list  (MpireWorkerPool      *self,
+                                                          MpireTask            *task,
+                                                          GVariant             *iterable,
+                                                          MpireMapOptions      *options,
+                                                          GCancellable         *cancellable,
                                                           GError              **error) G_GNUC_WARN_UNUSED_RESULT;
 
 MPIRE_AVAILABLE_IN_ALL

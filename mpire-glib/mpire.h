@@ -15,6 +15,8 @@
 # include "mpire-worker-context.h"
 # include "mpire-map-options.h"
 # include "mpire-result-iter.h"
+# include "mpire-result.h"
+# include "mpire-result-list.h"
 # include "mpire-worker-pool.h"
 # include "mpire-init.h"
 # include "mpire-utils.h"

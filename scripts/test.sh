@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds mpire-glib with warnings as errors and runs every test suite
-# (unit, integration, bindings), then builds it again under
+# (unit, integration, bindings, gui), then builds it again under
 # AddressSanitizer and UndefinedBehaviorSanitizer and runs the C suites.
 # Meson's logs stay in _build/test and _build/asan.
 set -uo pipefail

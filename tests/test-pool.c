@@ -840,6 +840,23 @@ test_map_cancel (void)
   g_main_loop_unref (data.loop);
 }
 
+/* Without keep-alive, a call that fails leaves no worker behind: neither
+ * the one that ran the failing task nor one that got no task at all. A
+ * fork server stays until the join. */
+static void
+test_map_failure_leaves_no_worker (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GError) error = NULL;
+  guint children_before = count_children ();
+
+  error = map_error (pool, fail_task, g_variant_new_parsed ("[@x 7]"), NULL);
+  g_assert_error (error, TEST_ERROR, 42);
+  if (is_process_method ())
+    assert_settles (count_children, n_processes (0) + children_before,
+                    "children after a failed call");
+}
+
 static void
 collect_iter (MpireResultIter *iter,
               GArray          *values)
@@ -1042,6 +1059,208 @@ test_imap_async (void)
     }
   g_assert_cmpint (i, ==, 300);
   g_main_loop_unref (data.loop);
+}
+
+/* What a result list told its watchers. */
+typedef struct
+{
+  guint    n_changes;     /* items-changed emissions */
+  guint    n_added;       /* items they added, in total */
+  guint    n_complete;    /* notify::complete */
+  gboolean error_first;   /* the error was set when complete was notified */
+} ListLog;
+
+static void
+on_items_changed (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  ListLog    *log)
+{
+  /* Results are only ever appended. */
+  g_assert_cmpuint (removed, ==, 0);
+  g_assert_cmpuint (added, >, 0);
+  g_assert_cmpuint (position, ==, log->n_added);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, position + added);
+  log->n_changes++;
+  log->n_added += added;
+}
+
+static void
+on_complete (MpireResultList *list,
+             GParamSpec      *pspec,
+             ListLog         *log)
+{
+  g_assert_true (mpire_result_list_get_complete (list));
+  log->error_first = mpire_result_list_get_error (list) != NULL;
+  log->n_complete++;
+}
+
+/* Runs the default main context until @list is complete. */
+static void
+wait_list (MpireResultList *list,
+           ListLog         *log)
+{
+  g_signal_connect (list, "items-changed", G_CALLBACK (on_items_changed), log);
+  g_signal_connect (list, "notify::complete", G_CALLBACK (on_complete), log);
+  while (!mpire_result_list_get_complete (list))
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handlers_disconnect_by_data (list, log);
+}
+
+static void
+test_imap_list (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(MpireResultList) list = NULL;
+  g_autoptr(GError) error = NULL;
+  ListLog log = { 0 };
+
+  mpire_map_options_set_chunk_size (options, 100);
+  list = mpire_worker_pool_imap_list (pool, square_task, range_variant (3000), options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_type_is_a (g_list_model_get_item_type (G_LIST_MODEL (list)), MPIRE_TYPE_RESULT));
+  wait_list (list, &log);
+
+  g_assert_no_error (mpire_result_list_get_error (list));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 3000);
+  g_assert_cmpuint (log.n_added, ==, 3000);
+  g_assert_cmpuint (log.n_complete, ==, 1);
+  /* At most one emission per chunk that came in, never one per result. */
+  g_assert_cmpuint (log.n_changes, >=, 1);
+  g_assert_cmpuint (log.n_changes, <=, 30);
+
+  for (guint i = 0; i < 3000; i++)
+    {
+      g_autoptr(MpireResult) item = g_list_model_get_item (G_LIST_MODEL (list), i);
+
+      g_assert_cmpint (g_variant_get_int64 (mpire_result_get_value (item)), ==, (gint64) i * i);
+      g_assert_cmpint (mpire_result_get_index (item), ==, i);
+      g_assert_true (mpire_result_list_get_value (list, i) == mpire_result_get_value (item));
+    }
+  g_assert_null (g_list_model_get_item (G_LIST_MODEL (list), 3000));
+  g_assert_null (mpire_result_list_get_value (list, 3000));
+}
+
+static void
+test_imap_list_unordered (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireResultList) list = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gboolean *seen = g_new0 (gboolean, 3000);
+  ListLog log = { 0 };
+  guint n;
+
+  list = mpire_worker_pool_imap_unordered_list (pool, square_task, range_variant (3000), NULL, NULL,
+                                                &error);
+  g_assert_no_error (error);
+  wait_list (list, &log);
+
+  g_assert_no_error (mpire_result_list_get_error (list));
+  n = g_list_model_get_n_items (G_LIST_MODEL (list));
+  g_assert_cmpuint (n, ==, 3000);
+  g_assert_cmpuint (log.n_added, ==, 3000);
+  g_assert_cmpuint (log.n_complete, ==, 1);
+
+  /* Completion order: each task once, with its own result. */
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(MpireResult) item = g_list_model_get_item (G_LIST_MODEL (list), i);
+      gint64 index = mpire_result_get_index (item);
+
+      g_assert_cmpint (index, >=, 0);
+      g_assert_cmpint (index, <, 3000);
+      g_assert_false (seen[index]);
+      seen[index] = TRUE;
+      g_assert_cmpint (g_variant_get_int64 (mpire_result_get_value (item)), ==, index * index);
+    }
+}
+
+static void
+test_imap_list_error (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(MpireResultList) list = NULL;
+  g_autoptr(MpireResultList) empty = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  ListLog log = { 0 };
+  guint n;
+
+  mpire_map_options_set_chunk_size (options, 1);
+  list = mpire_worker_pool_imap_list (pool, fail_task, range_variant (20), options, NULL, &error);
+  g_assert_no_error (error);
+  wait_list (list, &log);
+
+  g_assert_error (mpire_result_list_get_error (list), TEST_ERROR, 42);
+  g_assert_true (log.error_first);
+  g_assert_cmpuint (log.n_complete, ==, 1);
+  /* What came before the failing task, in order; nothing after it. */
+  n = g_list_model_get_n_items (G_LIST_MODEL (list));
+  g_assert_cmpuint (n, <=, 7);
+  g_assert_cmpuint (log.n_added, ==, n);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpint (g_variant_get_int64 (mpire_result_list_get_value (list, i)), ==, i);
+
+  /* Input that cannot start a call gives no list. */
+  g_assert_null (mpire_worker_pool_imap_list (pool, square_task, g_variant_new_int64 (3), NULL,
+                                              NULL, &error));
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* An empty input is complete at once. */
+  empty = mpire_worker_pool_imap_list (pool, square_task, range_variant (0), NULL, NULL, &error);
+  g_assert_no_error (error);
+  while (!mpire_result_list_get_complete (empty))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (mpire_result_list_get_error (empty));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (empty)), ==, 0);
+
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 10);
+}
+
+static void
+test_imap_list_cancel (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("ax"));
+  g_autoptr(MpireResultList) list = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  guint children_before = count_children ();
+  gint64 start = g_get_monotonic_time ();
+  ListLog log = { 0 };
+
+  /* 200 tasks of 50 ms on 2 workers: 5 s if nothing stopped them. */
+  for (int i = 0; i < 200; i++)
+    g_variant_builder_add (builder, "x", (gint64) 50);
+  list = mpire_worker_pool_imap_list (pool, sleepy_task, g_variant_builder_end (builder), NULL,
+                                      cancellable, &error);
+  g_assert_no_error (error);
+  g_timeout_add (200, cancel_later, cancellable);
+  wait_list (list, &log);
+
+  g_assert_error (mpire_result_list_get_error (list), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), <, 200);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 4 * G_USEC_PER_SEC);
+  if (is_process_method ())
+    assert_settles (count_children, n_processes (0) + children_before, "children after cancel");
+
+  /* Dropping a list stops its call: the pool is free at once. */
+  g_clear_object (&list);
+  list = mpire_worker_pool_imap_list (pool, sleepy_task, g_variant_new_parsed ("[@x 50, 50, 50, 50]"),
+                                      NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&list);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (100), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 100);
 }
 
 static void
@@ -2737,11 +2956,16 @@ main (int argc, char **argv)
   add_test ("map/busy", test_map_busy);
   add_test ("map/async", test_map_async);
   add_test ("map/cancel", test_map_cancel);
+  add_test ("map/failure-leaves-no-worker", test_map_failure_leaves_no_worker);
   add_test ("imap/ordered-and-unordered", test_imap);
   add_test ("imap/error", test_imap_error);
   add_test ("imap/lazy-source", test_imap_lazy_source);
   add_test ("imap/back-pressure", test_imap_back_pressure);
   add_test ("imap/async", test_imap_async);
+  add_test ("imap-list/ordered", test_imap_list);
+  add_test ("imap-list/unordered", test_imap_list_unordered);
+  add_test ("imap-list/error", test_imap_list_error);
+  add_test ("imap-list/cancel", test_imap_list_cancel);
   add_test ("context/worker-id", test_context_worker_id);
   add_test ("context/shared-objects", test_context_shared_objects);
   add_test ("context/order-tasks", test_order_tasks);

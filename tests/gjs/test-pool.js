@@ -52,6 +52,11 @@ const allocTask = Mpire.Task.new('js_alloc', (ctx, args) => {
 const addFiveTask = Mpire.Task.new('js_add_five',
     (ctx, args) => new GLib.Variant('ad', args.deepUnpack().map(x => x + 5)));
 
+const sleepTask = Mpire.Task.new('js_sleep_ms', (ctx, args) => {
+    GLib.usleep(args.get_int64() * 1000);
+    return new GLib.Variant('b', true);
+});
+
 const workerIdTask = Mpire.Task.new('js_worker_id',
     (ctx, args) => new GLib.Variant('i', ctx.get_worker_id()));
 
@@ -229,6 +234,74 @@ function testMapAsync(pool, label) {
         Array.isArray(values) ? '' : describe(values));
 }
 
+// Runs a main loop until the result list made by startList() is complete;
+// returns {list, changes, added, appended}.
+function fillList(startList) {
+    const log = {changes: 0, added: 0, appended: true};
+    runLoop(done => {
+        // Kept: dropping the list would stop its call.
+        const list = log.list = startList();
+        list.connect('items-changed', (model, position, removed, added) => {
+            log.changes++;
+            log.appended &&= removed === 0 && position === log.added;
+            log.added += added;
+        });
+        list.connect('notify::complete', model => done(model));
+        if (list.complete)
+            done(list);
+    });
+    return log;
+}
+
+function testImapList(pool, label) {
+    const n = 2000;
+    const opts = Mpire.MapOptions.new();
+    opts.set_chunk_size(50);
+    let log = fillList(() => pool.imap_list(squareTask, ax(range(n)), opts, null));
+    let items = range(log.list.get_n_items()).map(i => log.list.get_item(i));
+    check(`${label}: imap_list is a Gio.ListModel of Mpire.Result`,
+        log.list instanceof Gio.ListModel && log.list.get_item_type() === Mpire.Result.$gtype);
+    check(`${label}: imap_list gives the squares in order, with their index`,
+        sameArray(items.map(r => r.value.get_int64()), squares(n)) &&
+        sameArray(items.map(r => r.get_index()), range(n)));
+    check(`${label}: imap_list complete, no error, n-items`,
+        log.list.complete && log.list.error === null && log.list.n_items === n);
+    check(`${label}: imap_list items-changed appends, adds up to n, batched per chunk`,
+        log.appended && log.added === n && log.changes >= 1 && log.changes <= n / 50,
+        `${log.changes} emissions`);
+
+    log = fillList(() => pool.imap_unordered_list(squareTask, ax(range(n)), null, null));
+    items = range(log.list.get_n_items()).map(i => log.list.get_item(i));
+    check(`${label}: imap_unordered_list has every task once, with its own result`,
+        sameArray(sortedNumbers(items.map(r => r.get_index())), range(n)) &&
+        items.every(r => r.get_value().get_int64() === r.get_index() ** 2) && log.appended);
+
+    const one = Mpire.MapOptions.new();
+    one.set_chunk_size(1);
+    log = fillList(() => pool.imap_list(failTask, ax(range(20)), one, null));
+    const values = range(log.list.get_n_items()).map(i => log.list.get_value(i).get_int64());
+    const err = log.list.error;
+    check(`${label}: imap_list, task 7 fails: the error, after the results before it`,
+        log.list.complete && err instanceof GLib.Error && err.code === 5 &&
+        sameArray(values, range(values.length)) && values.length <= 7,
+        `${describe(err)} ${JSON.stringify(values)}`);
+    stillWorks(`${label}: imap_list failed, next map works`, pool);
+
+    const cancellable = new Gio.Cancellable();
+    GLib.timeout_add(GLib.PRIORITY_DEFAULT, 500, () => {
+        cancellable.cancel();
+        return GLib.SOURCE_REMOVE;
+    });
+    const t0 = GLib.get_monotonic_time();
+    log = fillList(() => pool.imap_list(sleepTask, ax(range(60).map(() => 200)), null, cancellable));
+    const seconds = (GLib.get_monotonic_time() - t0) / 1e6;
+    check(`${label}: imap_list cancelled: G_IO_ERROR_CANCELLED, soon, partial`,
+        log.list.error?.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED) &&
+        seconds < 4 && log.list.get_n_items() < 60,
+        `${describe(log.list.error)} after ${seconds.toFixed(2)} s`);
+    stillWorks(`${label}: imap_list cancelled, next map works`, pool);
+}
+
 function testMisc(pool, label) {
     expectError(`${label}: non-array input gives INVALID_ARGUMENT`,
         () => pool.map(squareTask, new GLib.Variant('x', 3), null, null),
@@ -274,6 +347,7 @@ function testSpawn() {
     testMaps(pool, 'spawn');
     testTaskErrors(pool, 'spawn');
     testMapAsync(pool, 'spawn');
+    testImapList(pool, 'spawn');
     testMisc(pool, 'spawn');
     testArrayChunks(pool, 'spawn');
 

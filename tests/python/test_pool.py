@@ -631,6 +631,88 @@ def test_imap_async(pool):
           r == [i * i for i in range(n)], describe(r) if isinstance(r, Exception) else '')
 
 
+def fill_list(start_list, timeout=60):
+    """Starts a result list with start_list() and runs a main loop until it
+    is complete; returns (list, number of items-changed emissions, items
+    they added, whether every emission appended)."""
+    log = {'changes': 0, 'added': 0, 'appended': True}
+
+    def start(done):
+        # Kept: dropping the list would stop its call.
+        lst = log['list'] = start_list()
+
+        def on_changed(model, position, removed, added):
+            log['changes'] += 1
+            log['appended'] &= removed == 0 and position == log['added']
+            log['added'] += added
+
+        def on_complete(model, pspec):
+            done(model)
+
+        lst.connect('items-changed', on_changed)
+        lst.connect('notify::complete', on_complete)
+        if lst.props.complete:
+            done(lst)
+
+    lst = run_loop(start, timeout)
+    return lst, log['changes'], log['added'], log['appended']
+
+
+def test_imap_list(pool):
+    n = 2000
+    opts = Mpire.MapOptions.new()
+    opts.set_chunk_size(50)
+    lst, changes, added, appended = fill_list(
+        lambda: pool.imap_list(square_task, ax(range(n)), opts, None))
+    items = [lst.get_item(i) for i in range(lst.get_n_items())]
+    check('imap_list: a Gio.ListModel of Mpire.Result',
+          isinstance(lst, Gio.ListModel) and lst.get_item_type() == Mpire.Result.__gtype__)
+    check('imap_list: %d squares in order, with their index' % n,
+          [r.props.value.get_int64() for r in items] == [i * i for i in range(n)] and
+          [r.get_index() for r in items] == list(range(n)))
+    check('imap_list: complete, no error, n-items',
+          lst.props.complete and lst.props.error is None and lst.props.n_items == n)
+    check('imap_list: items-changed appends, adds up to n, batched per chunk',
+          appended and added == n and 1 <= changes <= n // 50, '%d emissions' % changes)
+    check('imap_list: get_value', lst.get_value(5).get_int64() == 25 and lst.get_value(n) is None)
+
+    lst, changes, added, appended = fill_list(
+        lambda: pool.imap_unordered_list(square_task, ax(range(n)), None, None))
+    items = [lst.get_item(i) for i in range(lst.get_n_items())]
+    check('imap_unordered_list: every task once, with its own result',
+          sorted(r.get_index() for r in items) == list(range(n)) and
+          all(r.get_value().get_int64() == r.get_index() ** 2 for r in items) and
+          appended and added == n)
+
+    opts = Mpire.MapOptions.new()
+    opts.set_chunk_size(1)
+    lst, changes, added, appended = fill_list(
+        lambda: pool.imap_list(fail_task, ax(range(20)), opts, None))
+    values = [lst.get_value(i).get_int64() for i in range(lst.get_n_items())]
+    err = lst.props.error
+    check('imap_list, task 7 fails: the error, after the results before it',
+          lst.props.complete and isinstance(err, GLib.Error) and err.code == 3 and
+          err.domain == MY_DOMAIN and values == list(range(len(values))) and len(values) <= 7,
+          '%s, %r' % (describe(err), values))
+    still_works('imap_list, task failed: next map works', pool)
+
+    expect_error('imap_list, bad input: MPIRE_ERROR_INVALID_ARGUMENT',
+                 lambda: pool.imap_list(square_task, GLib.Variant('x', 3), None, None),
+                 lambda e: is_mpire_error(e, Mpire.Error.INVALID_ARGUMENT), 'INVALID_ARGUMENT')
+
+    cancellable = Gio.Cancellable()
+    GLib.timeout_add(500, lambda: cancellable.cancel() or GLib.SOURCE_REMOVE)
+    t0 = time.monotonic()
+    lst, changes, added, appended = fill_list(
+        lambda: pool.imap_list(slow_task, ax(range(60)), None, cancellable))
+    err = lst.props.error
+    check('imap_list, cancelled: G_IO_ERROR_CANCELLED, soon, partial',
+          isinstance(err, GLib.Error) and
+          err.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED) and
+          time.monotonic() - t0 < 4.0 and lst.get_n_items() < 60,
+          '%s after %.2f s, %d items' % (describe(err), time.monotonic() - t0, lst.get_n_items()))
+    still_works('imap_list, cancelled: next map works', pool)
+
 def test_cancel(pool):
     cancellable = Gio.Cancellable()
     opts = Mpire.MapOptions.new()
@@ -1087,7 +1169,7 @@ def main():
             test_tuple_args, test_kwargs, test_mixed, test_empty, test_array_chunks, test_utils,
             test_task_glib_error, test_task_value_error, test_task_not_a_variant,
             test_typed_tasks,
-            test_lazy_source, test_endless_source, test_map_async, test_imap_async,
+            test_lazy_source, test_endless_source, test_map_async, test_imap_async, test_imap_list,
             test_cancel, test_pool_busy, test_bad_input, test_signals, test_task_timeout,
             test_init_exit_timeouts, test_apply,
         ], watchdog, pool)
