@@ -13,6 +13,7 @@
 #include "mpire-error.h"
 #include "mpire-insights-private.h"
 #include "mpire-protocol-private.h"
+#include "mpire-result-buffer-private.h"
 #include "mpire-task-private.h"
 #include "mpire-worker-context-private.h"
 #include "mpire-worker-private.h"
@@ -39,39 +40,8 @@ typedef struct
   gboolean            timed;     /* the call has a task timeout */
   gint64              ready_at;  /* when the HELLO came (monotonic µs) */
   MpireInsightsMeter *meter;     /* when insights are on */
+  MpireResultBuffer  *results;   /* of the chunk running */
 } Worker;
-
-/* Results of a chunk as one array: of the results' own type when they
- * share one, otherwise boxed as `av`. */
-static GVariant *
-results_to_array (GPtrArray *results,
-                  gboolean  *boxed)
-{
-  const GVariantType *type;
-
-  if (results->len == 0)
-    {
-      *boxed = TRUE;
-      return g_variant_new_array (G_VARIANT_TYPE_VARIANT, NULL, 0);
-    }
-
-  type = g_variant_get_type (results->pdata[0]);
-  for (guint i = 1; i < results->len; i++)
-    {
-      if (!g_variant_type_equal (type, g_variant_get_type (results->pdata[i])))
-        {
-          g_autofree GVariant **boxes = g_new (GVariant *, results->len);
-
-          for (guint j = 0; j < results->len; j++)
-            boxes[j] = g_variant_new_variant (results->pdata[j]);
-          *boxed = TRUE;
-          return g_variant_new_array (G_VARIANT_TYPE_VARIANT, boxes, results->len);
-        }
-    }
-
-  *boxed = FALSE;
-  return g_variant_new_array (type, (GVariant **) results->pdata, results->len);
-}
 
 static gboolean
 send_message (Worker           *worker,
@@ -99,14 +69,13 @@ send_error (Worker       *worker,
             guint64       chunk_id,
             guint         index,
             const GError *error,
-            const char   *task_name,
-            GPtrArray    *results)
+            const char   *task_name)
 {
   gboolean boxed;
   GVariant *array;
 
   send_insights (worker);
-  array = results_to_array (results, &boxed);
+  array = mpire_result_buffer_end (worker->results, &boxed);
   return send_message (worker, MPIRE_MESSAGE_ERROR,
                        g_variant_new ("(tusissbv)", chunk_id, index,
                                       g_quark_to_string (error->domain), error->code,
@@ -250,7 +219,6 @@ run_chunk (Worker   *worker,
   const char *name;
   gboolean boxed, whole, results_boxed;
   g_autoptr(GVariant) args = NULL;
-  g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   g_autoptr(GError) error = NULL;
   MpireTask *task;
   gsize n;
@@ -264,12 +232,12 @@ run_chunk (Worker   *worker,
       g_set_error (&error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
                    _("The worker received tasks of type “%s”, which is not an array"),
                    g_variant_get_type_string (args));
-      return send_error (worker, chunk_id, 0, error, name, results);
+      return send_error (worker, chunk_id, 0, error, name);
     }
 
   task = find_task (worker, name, &error);
   if (task == NULL)
-    return send_error (worker, chunk_id, 0, error, name, results);
+    return send_error (worker, chunk_id, 0, error, name);
 
   n = whole ? 1 : g_variant_n_children (args);
   /* With insights, one clock reading per task; none without. */
@@ -291,13 +259,13 @@ run_chunk (Worker   *worker,
                                                      result != NULL);
 
       if (result == NULL)
-        return send_error (worker, chunk_id, i, error, name, results);
-      g_ptr_array_add (results, result);
+        return send_error (worker, chunk_id, i, error, name);
+      mpire_result_buffer_add (worker->results, result);
     }
 
   send_insights (worker);
   {
-    GVariant *array = results_to_array (results, &results_boxed);
+    GVariant *array = mpire_result_buffer_end (worker->results, &results_boxed);
 
     if (send_message (worker, MPIRE_MESSAGE_RESULTS,
                       g_variant_new ("(tbv)", chunk_id, results_boxed, array), &error))
@@ -305,8 +273,7 @@ run_chunk (Worker   *worker,
     if (error == NULL)
       return FALSE;
     /* Too large: the pool learns why instead of losing the worker. */
-    g_ptr_array_set_size (results, 0);
-    return send_error (worker, chunk_id, 0, error, name, results);
+    return send_error (worker, chunk_id, 0, error, name);
   }
 }
 
@@ -334,7 +301,8 @@ mpire_worker_serve (int             fd,
                     GVariant       *shared_objects,
                     MpireHeartbeat *heartbeat)
 {
-  Worker worker = { fd, shared_objects, NULL, NULL, FALSE, NULL, heartbeat, FALSE, 0, NULL };
+  Worker worker = { fd, shared_objects, NULL, NULL, FALSE, NULL, heartbeat, FALSE, 0, NULL,
+                    mpire_result_buffer_new () };
 
   for (;;)
     {
@@ -381,6 +349,7 @@ mpire_worker_serve (int             fd,
   g_clear_object (&worker.task);
   g_clear_object (&worker.context);
   g_clear_pointer (&worker.meter, mpire_insights_meter_free);
+  mpire_result_buffer_free (worker.results);
   g_free (worker.exit_task);
   close (fd);
 }
