@@ -303,7 +303,7 @@ mpire_task_set_result_type (MpireTask          *self,
  * @self: a task
  * @context: (nullable): the worker running the task, or %NULL for a
  *   context of no worker (id -1, no shared objects, no state)
- * @args: the task's arguments
+ * @args: the task's arguments; a floating reference is sunk
  * @error: return location for a #GError
  *
  * Runs the task function once, in the calling thread.
@@ -327,6 +327,7 @@ mpire_task_invoke (MpireTask           *self,
                    GError             **error)
 {
   g_autoptr(MpireWorkerContext) default_context = NULL;
+  g_autoptr(GVariant) owned_args = NULL;
   GError *local_error = NULL;
   GVariant *result;
 
@@ -334,6 +335,8 @@ mpire_task_invoke (MpireTask           *self,
   g_return_val_if_fail (context == NULL || MPIRE_IS_WORKER_CONTEXT (context), NULL);
   g_return_val_if_fail (args != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  owned_args = g_variant_ref_sink (args);
 
   if (self->args_type != NULL && !g_variant_is_of_type (args, self->args_type))
     {

@@ -10,7 +10,8 @@ static void
 add_parsed (MpireResultBuffer *buffer,
             const char        *text)
 {
-  mpire_result_buffer_add (buffer, g_variant_ref_sink (g_variant_parse (NULL, text, NULL, NULL, NULL)));
+  /* g_variant_parse() gives a reference that is not floating. */
+  mpire_result_buffer_add (buffer, g_variant_parse (NULL, text, NULL, NULL, NULL));
 }
 
 static void
