@@ -271,6 +271,7 @@ mpire_map_job_new (MpireWorkerPool  *pool,
       GError *bar_error = NULL;
 
       bar = mpire_progress_bar_new (mpire_map_options_get_progress_bar_options (options),
+                                    mpire_map_options_get_progress_bar_style (options),
                                     STDERR_FILENO, &bar_error);
       if (bar_error != NULL)
         {

@@ -30,6 +30,7 @@ struct _MpireMapOptions
   gint64       worker_lifespan;
   gboolean     progress_bar;
   GVariant    *progress_bar_options;
+  char        *progress_bar_style;
   MpireTask   *worker_init;
   MpireTask   *worker_exit;
   double       task_timeout;
@@ -53,6 +54,7 @@ enum {
   PROP_WORKER_LIFESPAN,
   PROP_PROGRESS_BAR,
   PROP_PROGRESS_BAR_OPTIONS,
+  PROP_PROGRESS_BAR_STYLE,
   PROP_WORKER_INIT,
   PROP_WORKER_EXIT,
   PROP_TASK_TIMEOUT,
@@ -181,6 +183,7 @@ mpire_map_options_finalize (GObject *object)
 
   g_clear_pointer (&self->source, mpire_source_free);
   g_clear_pointer (&self->progress_bar_options, g_variant_unref);
+  g_free (self->progress_bar_style);
   g_clear_object (&self->worker_init);
   g_clear_object (&self->worker_exit);
 
@@ -206,6 +209,8 @@ mpire_map_options_get_property (GObject    *object,
     g_value_set_boolean (value, *flag);
   else if (prop_id == PROP_PROGRESS_BAR_OPTIONS)
     g_value_set_variant (value, self->progress_bar_options);
+  else if (prop_id == PROP_PROGRESS_BAR_STYLE)
+    g_value_set_string (value, self->progress_bar_style);
   else if (prop_id == PROP_WORKER_INIT)
     g_value_set_object (value, self->worker_init);
   else if (prop_id == PROP_WORKER_EXIT)
@@ -230,6 +235,8 @@ mpire_map_options_set_property (GObject      *object,
     set_flag (self, prop_id, g_value_get_boolean (value));
   else if (prop_id == PROP_PROGRESS_BAR_OPTIONS)
     mpire_map_options_set_progress_bar_options (self, g_value_get_variant (value));
+  else if (prop_id == PROP_PROGRESS_BAR_STYLE)
+    mpire_map_options_set_progress_bar_style (self, g_value_get_string (value));
   else if (prop_id == PROP_WORKER_INIT)
     mpire_map_options_set_worker_init (self, g_value_get_object (value));
   else if (prop_id == PROP_WORKER_EXIT)
@@ -339,6 +346,21 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    */
   properties[PROP_PROGRESS_BAR_OPTIONS] =
     g_param_spec_variant ("progress-bar-options", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL, flags);
+
+  /**
+   * MpireMapOptions:progress-bar-style:
+   *
+   * MPIRE's `progress_bar_style`: %NULL or "std" for the tqdm-like bar,
+   * "rich" for a bar like the rich package's (a thin line, percentage,
+   * counts, elapsed and remaining time, rate). MPIRE's "notebook" (a
+   * Jupyter widget) and "dashboard" styles fail the call with
+   * %MPIRE_ERROR_NOT_SUPPORTED, another name with
+   * %MPIRE_ERROR_INVALID_ARGUMENT.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_PROGRESS_BAR_STYLE] =
+    g_param_spec_string ("progress-bar-style", NULL, NULL, NULL, flags);
 
   /**
    * MpireMapOptions:worker-init:
@@ -752,6 +774,45 @@ mpire_map_options_set_progress_bar_options (MpireMapOptions *self,
   g_clear_pointer (&self->progress_bar_options, g_variant_unref);
   self->progress_bar_options = options;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROGRESS_BAR_OPTIONS]);
+}
+
+/**
+ * mpire_map_options_get_progress_bar_style:
+ * @self: map options
+ *
+ * Gets [property@Mpire.MapOptions:progress-bar-style].
+ *
+ * Returns: (nullable): the progress bar style, or %NULL for the default
+ *
+ * Since: 1.0
+ */
+const char *
+mpire_map_options_get_progress_bar_style (MpireMapOptions *self)
+{
+  g_return_val_if_fail (MPIRE_IS_MAP_OPTIONS (self), NULL);
+  return self->progress_bar_style;
+}
+
+/**
+ * mpire_map_options_set_progress_bar_style:
+ * @self: map options
+ * @style: (nullable): "std", "rich", or %NULL for the default
+ *
+ * Sets [property@Mpire.MapOptions:progress-bar-style].
+ *
+ * Since: 1.0
+ */
+void
+mpire_map_options_set_progress_bar_style (MpireMapOptions *self,
+                                          const char      *style)
+{
+  g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
+
+  if (g_strcmp0 (self->progress_bar_style, style) == 0)
+    return;
+  g_free (self->progress_bar_style);
+  self->progress_bar_style = g_strdup (style);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROGRESS_BAR_STYLE]);
 }
 
 /**

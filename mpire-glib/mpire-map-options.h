@@ -107,6 +107,11 @@ MPIRE_AVAILABLE_IN_ALL
 void             mpire_map_options_set_retry_on_worker_death (MpireMapOptions *self,
                                                               gboolean         retry);
 MPIRE_AVAILABLE_IN_ALL
+const char      *mpire_map_options_get_progress_bar_style (MpireMapOptions *self);
+MPIRE_AVAILABLE_IN_ALL
+void             mpire_map_options_set_progress_bar_style (MpireMapOptions *self,
+                                                           const char      *style);
+MPIRE_AVAILABLE_IN_ALL
 gboolean         mpire_map_options_get_array_chunks     (MpireMapOptions *self);
 MPIRE_AVAILABLE_IN_ALL
 void             mpire_map_options_set_array_chunks     (MpireMapOptions *self,

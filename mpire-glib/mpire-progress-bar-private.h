@@ -12,6 +12,7 @@ G_BEGIN_DECLS
 typedef struct _MpireProgressBar MpireProgressBar;
 
 MpireProgressBar *mpire_progress_bar_new     (GVariant          *options,
+                                              const char        *style,
                                               int                fd,
                                               GError           **error);
 void              mpire_progress_bar_update  (MpireProgressBar  *self,

@@ -11,16 +11,26 @@
 #include "mpire-error.h"
 #include "mpire-progress-bar-private.h"
 
-/* A bar drawing on a pseudo-terminal, so that it is not refused. */
+/* A bar of @style drawing on a pseudo-terminal, so that it is not
+ * refused. */
+static MpireProgressBar *
+new_styled_bar (GVariant    *options,
+                const char  *style,
+                int         *master,
+                GError     **error)
+{
+  int slave;
+
+  g_assert_no_errno (openpty (master, &slave, NULL, NULL, NULL));
+  return mpire_progress_bar_new (options, style, slave, error);
+}
+
 static MpireProgressBar *
 new_bar (GVariant  *options,
          int       *master,
          GError   **error)
 {
-  int slave;
-
-  g_assert_no_errno (openpty (master, &slave, NULL, NULL, NULL));
-  return mpire_progress_bar_new (options, slave, error);
+  return new_styled_bar (options, NULL, master, error);
 }
 
 static void
@@ -48,6 +58,41 @@ test_render_known_total (void)
 
   start = mpire_progress_bar_render (bar, 0, 1000, 0.0, 80);
   g_assert_true (g_str_has_suffix (start, "| 0/1000 [00:00<?, ? items/s]"));
+  close (master);
+}
+
+/* The same without its colours, for comparing. */
+static char *
+strip_sgr (const char *line)
+{
+  g_autoptr(GRegex) sgr = g_regex_new ("\033\\[[0-9;]*m", 0, 0, NULL);
+
+  return g_regex_replace_literal (sgr, line, -1, 0, "", 0, NULL);
+}
+
+static void
+test_render_rich (void)
+{
+  int master;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpireProgressBar) bar =
+    new_styled_bar (g_variant_new_parsed ("{'desc': <'Work'>}"), "rich", &master, &error);
+  g_autofree char *half = NULL;
+  g_autofree char *plain = NULL;
+  g_autofree char *unknown = NULL;
+
+  g_assert_no_error (error);
+  half = mpire_progress_bar_render (bar, 450, 1000, 2.0, 80);
+  plain = strip_sgr (half);
+  g_assert_true (g_str_has_prefix (plain, "Work ━━━"));
+  g_assert_nonnull (strstr (plain, "╸"));
+  g_assert_true (g_str_has_suffix (plain, "  45% 450/1000 00:02 • 00:02 • 225.00 tasks/s"));
+  g_assert_cmpint (g_utf8_strlen (plain, -1), ==, 80);
+
+  g_free (plain);
+  unknown = mpire_progress_bar_render (bar, 42, 0, 2.0, 80);
+  plain = strip_sgr (unknown);
+  g_assert_true (g_str_has_suffix (plain, " 42 00:02 • 21.00 tasks/s"));
   close (master);
 }
 
@@ -110,7 +155,7 @@ test_not_a_terminal (void)
   int fds[2];
 
   g_assert_no_errno (pipe (fds));
-  g_assert_null (mpire_progress_bar_new (NULL, fds[1], &error));
+  g_assert_null (mpire_progress_bar_new (NULL, NULL, fds[1], &error));
   g_assert_no_error (error);
   close (fds[0]);
   close (fds[1]);
@@ -138,6 +183,20 @@ test_bad_options (void)
       close (master);
     }
 
+  /* Styles. */
+  {
+    g_autoptr(GError) error = NULL;
+    int master;
+
+    g_assert_null (new_styled_bar (NULL, "fancy", &master, &error));
+    g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+    close (master);
+    g_clear_error (&error);
+    g_assert_null (new_styled_bar (NULL, "notebook", &master, &error));
+    g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_NOT_SUPPORTED);
+    close (master);
+  }
+
   /* Disabled: no bar, no error. */
   {
     g_autoptr(GError) error = NULL;
@@ -152,9 +211,12 @@ test_bad_options (void)
 int
 main (int argc, char **argv)
 {
+  /* Unicode bars, whatever the test's locale. */
+  g_setenv ("CHARSET", "UTF-8", TRUE);
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/mpire/progress-bar/render/known-total", test_render_known_total);
+  g_test_add_func ("/mpire/progress-bar/render/rich", test_render_rich);
   g_test_add_func ("/mpire/progress-bar/render/unknown-total", test_render_unknown_total);
   g_test_add_func ("/mpire/progress-bar/draw-in-place", test_draw_in_place);
   g_test_add_func ("/mpire/progress-bar/not-a-terminal", test_not_a_terminal);

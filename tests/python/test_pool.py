@@ -794,6 +794,16 @@ def test_pool_busy(pool):
 
 
 def test_bad_input(pool):
+    opts = Mpire.MapOptions.new()
+    opts.props.progress_bar = True
+    opts.props.progress_bar_style = 'rich'
+    r = pool.map(square_task, ax(range(10)), opts, None)
+    check('progress_bar_style rich: the map works (no terminal, so no bar)',
+          r.unpack() == [i * i for i in range(10)], r)
+    opts.props.progress_bar_style = 'notebook'
+    expect_error('progress_bar_style notebook gives NOT_SUPPORTED',
+                 lambda: pool.map(square_task, ax(range(3)), opts, None),
+                 lambda e: is_mpire_error(e, Mpire.Error.NOT_SUPPORTED), 'NOT_SUPPORTED')
     expect_error('bad input: non-array iterable gives INVALID_ARGUMENT',
                  lambda: pool.map(square_task, GLib.Variant('x', 3), None, None),
                  lambda e: is_mpire_error(e, Mpire.Error.INVALID_ARGUMENT), 'INVALID_ARGUMENT')
