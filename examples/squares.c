@@ -1,6 +1,6 @@
 /* squares.c: map a task over worker processes and watch it progress
  *
- * Usage: squares [N_TASKS] [spawn|fork|threading]
+ * Usage: squares [N_TASKS] [spawn|fork|forkserver|threading] [std|rich]
  *
  * SPDX-License-Identifier: MIT
  */
@@ -48,6 +48,9 @@ main (int argc, char **argv)
     method = MPIRE_START_METHOD_THREADING;
   else if (argc > 2 && g_str_equal (argv[2], "forkserver"))
     method = MPIRE_START_METHOD_FORKSERVER;
+  /* The bar's style: std (tqdm's look) or rich. */
+  if (argc > 3)
+    mpire_map_options_set_progress_bar_style (options, argv[3]);
 
   for (gint64 i = 0; i < n; i++)
     g_variant_builder_add (builder, "x", i);
