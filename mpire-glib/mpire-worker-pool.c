@@ -1319,6 +1319,7 @@ mpire_worker_pool_release (MpireWorkerPool *self,
     }
   g_ptr_array_set_size (self->stopping, 0);
   self->job = NULL;
+  g_cond_broadcast (&self->cond);
   return FALSE;
 }
 
@@ -3113,12 +3114,41 @@ wait_for_links (MpireWorkerPool *self)
     g_cond_wait (&self->cond, &self->lock);
 }
 
+/* As MPIRE's, a join lets the apply tasks run to their end first: runs
+ * their context until they all settled when this thread can, otherwise
+ * waits for the thread that runs it. */
+static void
+wait_for_apply_tasks (MpireWorkerPool *self)
+{
+  g_autoptr(MpireMapJob) job = NULL;
+  GMainContext *context;
+
+  if (self->apply_job == NULL)
+    return;
+  job = mpire_map_job_ref (self->apply_job);
+  context = mpire_map_job_get_context (job);
+  if (g_main_context_acquire (context))
+    {
+      while (!mpire_map_job_is_finished (job))
+        g_main_context_iteration (context, TRUE);
+      g_main_context_release (context);
+      return;
+    }
+
+  g_mutex_lock (&self->lock);
+  while (self->job == job)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+}
+
 /**
  * mpire_worker_pool_stop_and_join:
  * @self: a pool
  * @error: return location for a #GError
  *
  * Tells the workers to stop once idle and waits until they all exited.
+ * As in MPIRE, tasks of [method@Mpire.WorkerPool.apply_async] run to
+ * their end first, so their results can be read afterwards.
  * Kept-alive workers run the latest call's worker_exit then: if one
  * fails or runs past its [property@Mpire.MapOptions:worker-exit-timeout],
  * the workers are gone all the same and this returns that error. The
@@ -3140,6 +3170,7 @@ mpire_worker_pool_stop_and_join (MpireWorkerPool  *self,
   g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  wait_for_apply_tasks (self);
   locker = g_mutex_locker_new (&self->lock);
   if (self->job != NULL)
     {

@@ -2481,6 +2481,112 @@ test_apply_faults (void)
     }
 }
 
+/* Twenty count_even tasks on workers that start at zero: each result is
+ * x*x, and the workers' exit results add up to the 10 even numbers. */
+static GPtrArray *
+apply_count_even (MpireWorkerPool *pool)
+{
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  GPtrArray *results = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+
+  mpire_worker_pool_set_use_worker_state (pool, TRUE);
+  mpire_map_options_set_worker_init (options, init_zero_task);
+  mpire_map_options_set_worker_exit (options, exit_state_task);
+  for (gint64 i = 0; i < 20; i++)
+    {
+      g_ptr_array_add (results, mpire_worker_pool_apply_async (pool, count_even_task,
+                                                               g_variant_new_int64 (i),
+                                                               options, &error));
+      g_assert_no_error (error);
+    }
+  return results;
+}
+
+static void
+assert_count_even_done (MpireWorkerPool *pool,
+                        GPtrArray       *results)
+{
+  g_assert_cmpuint (mpire_worker_pool_get_n_workers (pool), ==, 0);
+  for (guint i = 0; i < results->len; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) value = NULL;
+
+      g_assert_true (mpire_async_result_ready (results->pdata[i]));
+      value = mpire_async_result_get (results->pdata[i], 0, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (g_variant_get_int64 (value), ==, (gint64) i * i);
+    }
+  g_assert_cmpint (sum_exit_results (pool, 2), ==, 10);
+}
+
+typedef struct
+{
+  MpireWorkerPool *pool;
+  GMainLoop       *loop;
+} JoinFromThread;
+
+/* apply_async without a thread-default context: the results settle in
+ * the default one, which the main thread runs. */
+static gpointer
+apply_and_join (gpointer data)
+{
+  JoinFromThread *join = data;
+  g_autoptr(GPtrArray) results = apply_count_even (join->pool);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mpire_worker_pool_stop_and_join (join->pool, &error));
+  g_assert_no_error (error);
+  assert_count_even_done (join->pool, results);
+  g_main_loop_quit (join->loop);
+  return NULL;
+}
+
+/* MPIRE's apply_async example: stop_and_join lets the tasks run to their
+ * end, and get() works after it; terminate() fails the tasks not done
+ * with a clear error rather than leaving get() waiting. */
+static void
+test_apply_join (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GPtrArray) results = apply_count_even (pool);
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GError) error = NULL;
+  JoinFromThread join = { pool, loop };
+  GThread *thread;
+  guint n_children = count_children ();
+
+  g_assert_true (mpire_worker_pool_stop_and_join (pool, &error));
+  g_assert_no_error (error);
+  assert_count_even_done (pool, results);
+
+  /* The same from a thread whose results another thread completes. */
+  thread = g_thread_new ("apply-and-join", apply_and_join, &join);
+  g_main_loop_run (loop);
+  g_thread_join (thread);
+
+  g_ptr_array_set_size (results, 0);
+  for (gint64 i = 0; i < 6; i++)
+    {
+      /* A thread cannot be killed: terminate waits for its task. */
+      g_ptr_array_add (results, mpire_worker_pool_apply_async (pool, sleepy_task,
+                                                               g_variant_new_int64 (is_process_method () ? 5000 : 200),
+                                                               NULL, &error));
+      g_assert_no_error (error);
+    }
+  mpire_worker_pool_terminate (pool);
+  for (guint i = 0; i < results->len; i++)
+    {
+      g_autoptr(GVariant) value = mpire_async_result_get (results->pdata[i], -1, &error);
+
+      g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_POOL_TERMINATED);
+      g_assert_false (mpire_async_result_successful (results->pdata[i], NULL));
+      g_clear_error (&error);
+    }
+  assert_settles (count_children, n_children, "child processes");
+}
+
 /* Issue 3's acceptance: 10,000 apply_async calls, successes, errors and
  * timeouts mixed: every result settles exactly once, rightly. */
 static void
@@ -2989,6 +3095,7 @@ main (int argc, char **argv)
   add_test ("apply/many", test_apply);
   add_test ("apply/waiting", test_apply_waiting);
   add_test ("apply/faults", test_apply_faults);
+  add_test ("apply/join", test_apply_join);
   add_test ("apply/ten-thousand", test_apply_ten_thousand);
   add_test ("stress/keep-alive-no-growth", test_keep_alive_no_growth);
   add_test ("signals/progress", test_signals_progress);
