@@ -594,6 +594,36 @@ on_broken (MpireWorkerLink *link,
                         g_error_copy (error));
 }
 
+/* A worker_exit failed: that fails the call whose workers stop, or the
+ * join. Takes @error. */
+static void
+report_exit_failure (MpireWorkerPool *self,
+                     GError          *error)
+{
+  if (self->job != NULL)
+    mpire_map_job_post (self->job, MPIRE_JOB_EXIT_FAILED, NULL, NULL, FALSE, error);
+  else if (self->join_error == NULL)
+    self->join_error = error;
+  else
+    g_error_free (error);
+}
+
+/* The lifecycle task (MPIRE_HEARTBEAT_WORKER_INIT or _EXIT) the worker
+ * of @link died in, or 0 (none, or the pool killed it). */
+static guint64
+died_in_lifecycle_task (MpireWorkerLink *link)
+{
+  guint64 chunk_id;
+  guint32 index;
+  gint64 started;
+
+  if (mpire_worker_link_is_killed (link) ||
+      !mpire_heartbeat_read (mpire_worker_link_get_heartbeat (link), &chunk_id, &index, &started) ||
+      (chunk_id != MPIRE_HEARTBEAT_WORKER_INIT && chunk_id != MPIRE_HEARTBEAT_WORKER_EXIT))
+    return 0;
+  return chunk_id;
+}
+
 /* A task that was running at this many deaths of its worker in a row is
  * taken to be what kills it, rather than something from outside. */
 #define MAX_DEATHS_IN_ONE_TASK 3
@@ -628,6 +658,7 @@ on_gone (MpireWorkerLink *link,
   guint32 index;
   guint64 last_chunk_id = mpire_heartbeat_last_task (mpire_worker_link_get_heartbeat (link), &index);
   gboolean killed = WIFSIGNALED (wait_status) && WTERMSIG (wait_status) == SIGKILL;
+  guint64 lifecycle_task = died_in_lifecycle_task (link);
 
   if (was_active)
     self->slots->pdata[id] = NULL;
@@ -655,21 +686,38 @@ on_gone (MpireWorkerLink *link,
   /* A call that goes on needs a worker in its place, unless workers end
    * on their own before any task, again and again: a worker program
    * that does not serve. Killed ones are not counted: with
-   * retry-on-worker-death a call outlives any number of outside kills. */
+   * retry-on-worker-death a call outlives any number of outside kills.
+   * A worker_init that crashes its worker would do so in every new one:
+   * the call fails (killed ones count as above). */
   if (was_active && self->job != NULL)
     {
-      if (last_chunk_id == 0 && !killed && ++self->n_idle_deaths > self->slots->len * 3)
+      gboolean in_init = lifecycle_task == MPIRE_HEARTBEAT_WORKER_INIT;
+
+      if (((last_chunk_id == 0 && !killed) || in_init) &&
+          ((in_init && !killed) || ++self->n_idle_deaths > self->slots->len * 3))
         {
           g_autofree char *status = mpire_describe_wait_status (wait_status);
 
           mpire_map_job_post (self->job, MPIRE_JOB_CHUNK_FAILED, NULL, NULL, FALSE,
-                              g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
-                                           _("Workers keep ending before they run any task "
-                                             "(worker %d %s); does the worker program call "
-                                             "mpire_init()?"), id, status));
+                              in_init
+                                ? g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
+                                               _("Worker %d %s while running its worker_init "
+                                                 "task “%s”"), id, status, self->init_name)
+                                : g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
+                                               _("Workers keep ending before they run any task "
+                                                 "(worker %d %s); does the worker program call "
+                                                 "mpire_init()?"), id, status));
         }
       else
         mpire_map_job_post (self->job, MPIRE_JOB_WORKER_LOST, NULL, NULL, FALSE, NULL);
+    }
+  else if (lifecycle_task == MPIRE_HEARTBEAT_WORKER_EXIT)
+    {
+      g_autofree char *status = mpire_describe_wait_status (wait_status);
+
+      report_exit_failure (self, g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
+                                              _("Worker %d %s while running its worker_exit "
+                                                "task “%s”"), id, status, self->exit_name));
     }
   dispatch (self);
 
@@ -962,12 +1010,8 @@ lifecycle_timed_out (MpireWorkerPool *self,
       mpire_map_job_post (self->job, MPIRE_JOB_CHUNK_FAILED, NULL, NULL, FALSE, error);
       requeue_chunks (self, link);
     }
-  else if (self->job != NULL)
-    mpire_map_job_post (self->job, MPIRE_JOB_EXIT_FAILED, NULL, NULL, FALSE, error);
-  else if (self->join_error == NULL)
-    self->join_error = error;
   else
-    g_error_free (error);
+    report_exit_failure (self, error);
   retire (self, link, TRUE);
 }
 

@@ -28,7 +28,7 @@ static MpireTask *typed_task, *liar_task;
 static MpireTask *init_zero_task, *init_million_task, *count_even_task, *exit_state_task;
 static MpireTask *init_fails_task, *exit_fails_task, *nested_task, *affinity_task;
 static MpireTask *die_once_task, *slow_square_task, *sleepy_lifecycle_task, *pids_task, *sockets_task;
-static MpireTask *add_five_task, *row_sums_task, *chunk_length_task;
+static MpireTask *add_five_task, *row_sums_task, *chunk_length_task, *crash_task;
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error"))
 
@@ -68,6 +68,13 @@ abort_on_three (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError *
   if (g_variant_get_int64 (args) == 3)
     abort ();
   return g_variant_new_int64 (0);
+}
+
+/* A worker_init or worker_exit that crashes its worker. */
+static GVariant *
+crash (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  abort ();
 }
 
 static GVariant *
@@ -1380,6 +1387,68 @@ test_context_worker_state (void)
   g_assert_cmpint (total_of_last_counts (fresh), >=, 50);
 }
 
+/* Runs count on 100 tasks with @options; TRUE if every worker started
+ * for this call (its worker_init ran), FALSE if all were kept alive. */
+static gboolean
+count_on_fresh_workers (MpireWorkerPool *pool,
+                        MpireMapOptions *options,
+                        gint64           init_value)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) counts = mpire_worker_pool_map (pool, count_task, range_variant (100),
+                                                      options, NULL, &error);
+  gsize n;
+  const gint64 *values;
+  guint n_fresh = 0;
+
+  g_assert_no_error (error);
+  values = g_variant_get_fixed_array (counts, &n, sizeof (gint64));
+  for (gsize i = 0; i < n; i++)
+    if (values[i] > init_value && values[i] <= init_value + 100)
+      n_fresh++;
+  g_assert_true (n_fresh == 0 || n_fresh == n);
+  return n_fresh == n;
+}
+
+/* MPIRE's keep-alive caveats: kept-alive workers do not run a new
+ * worker_init, but a change of pass-worker-id, shared-objects or
+ * use-worker-state restarts them. */
+static void
+test_keep_alive_restarts (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) zero = mpire_map_options_new ();
+  g_autoptr(MpireMapOptions) million = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) squares = NULL;
+
+  mpire_worker_pool_set_use_worker_state (pool, TRUE);
+  mpire_worker_pool_set_keep_alive (pool, TRUE);
+  mpire_map_options_set_worker_init (zero, init_zero_task);
+  mpire_map_options_set_chunk_size (zero, 10);
+  mpire_map_options_set_worker_init (million, init_million_task);
+  mpire_map_options_set_chunk_size (million, 10);
+
+  g_assert_true (count_on_fresh_workers (pool, zero, 0));
+  g_assert_false (count_on_fresh_workers (pool, million, 1000000));
+
+  mpire_worker_pool_set_pass_worker_id (pool, TRUE);
+  g_assert_true (count_on_fresh_workers (pool, million, 1000000));
+  g_assert_false (count_on_fresh_workers (pool, zero, 0));
+
+  mpire_worker_pool_set_shared_objects (pool, g_variant_new_parsed ("{'offset': <@x 1>}"));
+  g_assert_true (count_on_fresh_workers (pool, zero, 0));
+
+  /* Turning the state off and on again gives new workers too. */
+  mpire_worker_pool_set_use_worker_state (pool, FALSE);
+  squares = mpire_worker_pool_map (pool, square_task, range_variant (100), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (squares, 100);
+  mpire_worker_pool_set_use_worker_state (pool, TRUE);
+  g_assert_true (count_on_fresh_workers (pool, million, 1000000));
+  g_assert_cmpuint (mpire_worker_pool_get_n_workers (pool), ==, 2);
+}
+
 static void
 test_terminate_leaves_nothing (void)
 {
@@ -2149,6 +2218,39 @@ test_init_exit_errors (void)
   error = map_error (pool, count_even_task, range_variant (10), options);
   g_assert_error (error, TEST_ERROR, 8);
   g_assert_nonnull (strstr (error->message, "worker_exit"));
+  g_clear_error (&error);
+
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 10);
+  g_clear_pointer (&result, g_variant_unref);
+  if (!is_process_method ())
+    return;
+
+  /* An init that crashes its worker would crash every new one: the call
+   * fails rather than restarting workers for ever. */
+  mpire_map_options_set_worker_exit (options, NULL);
+  mpire_map_options_set_worker_init (options, crash_task);
+  error = map_error (pool, square_task, range_variant (10), options);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+  g_assert_nonnull (strstr (error->message, "worker_init task “crash”"));
+  g_clear_error (&error);
+
+  /* An exit that crashes fails the call, or with keep-alive the join. */
+  mpire_map_options_set_worker_init (options, NULL);
+  mpire_map_options_set_worker_exit (options, crash_task);
+  error = map_error (pool, square_task, range_variant (10), options);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+  g_assert_nonnull (strstr (error->message, "worker_exit task “crash”"));
+  g_clear_error (&error);
+  mpire_worker_pool_set_keep_alive (pool, TRUE);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10), options, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 10);
+  g_clear_pointer (&result, g_variant_unref);
+  g_assert_false (mpire_worker_pool_stop_and_join (pool, &error));
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+  g_assert_nonnull (strstr (error->message, "worker_exit task “crash”"));
   g_clear_error (&error);
 
   result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
@@ -3014,6 +3116,7 @@ main (int argc, char **argv)
   kwargs_task = mpire_task_new ("multiply-kwargs", multiply_kwargs, NULL, NULL);
   fail_task = mpire_task_new ("fail-on-seven", fail_on_seven, NULL, NULL);
   abort_task = mpire_task_new ("abort-on-three", abort_on_three, NULL, NULL);
+  crash_task = mpire_task_new ("crash", crash, NULL, NULL);
   sleepy_task = mpire_task_new ("sleepy", sleepy, NULL, NULL);
   mixed_task = mpire_task_new ("mixed", mixed, NULL, NULL);
   null_task = mpire_task_new ("return-null", return_null, NULL, NULL);
@@ -3076,6 +3179,7 @@ main (int argc, char **argv)
   add_test ("context/shared-objects", test_context_shared_objects);
   add_test ("context/order-tasks", test_order_tasks);
   add_test ("context/worker-state", test_context_worker_state);
+  add_test ("context/keep-alive-restarts", test_keep_alive_restarts);
   add_test ("terminate/leaves-nothing", test_terminate_leaves_nothing);
   add_test ("terminate/running-call", test_terminate_running_call);
   add_test ("dispose/leaves-nothing", test_dispose_leaves_nothing);
