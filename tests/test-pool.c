@@ -1579,6 +1579,7 @@ typedef struct
   guint     n_failed;
   GError   *failure;
   GVariant *failed_args;
+  GThread  *thread;      /* where the signals must arrive */
 } SignalLog;
 
 static void
@@ -1587,6 +1588,7 @@ on_progress (MpireWorkerPool *pool,
              gint64           total,
              SignalLog       *log)
 {
+  g_assert_true (g_thread_self () == log->thread);
   g_assert_cmpuint (log->n_finished, ==, 0);
   g_array_append_val (log->done, done);
   log->total = total;
@@ -1596,6 +1598,7 @@ static void
 on_finished (MpireWorkerPool *pool,
              SignalLog       *log)
 {
+  g_assert_true (g_thread_self () == log->thread);
   log->n_finished++;
   log->finished_after_last_progress = log->done->len > 0;
 }
@@ -1606,6 +1609,7 @@ on_task_failed (MpireWorkerPool *pool,
                 GVariant        *args,
                 SignalLog       *log)
 {
+  g_assert_true (g_thread_self () == log->thread);
   log->n_failed++;
   g_clear_error (&log->failure);
   log->failure = g_error_copy (error);
@@ -1618,6 +1622,7 @@ signal_log_connect (SignalLog       *log,
                     MpireWorkerPool *pool)
 {
   memset (log, 0, sizeof *log);
+  log->thread = g_thread_self ();
   log->done = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_signal_connect (pool, "progress", G_CALLBACK (on_progress), log);
   g_signal_connect (pool, "finished", G_CALLBACK (on_finished), log);
@@ -1736,6 +1741,37 @@ test_signals_task_failed (void)
   assert_printed (log.failed_args, TRUE, "int64 7");
   g_assert_cmpuint (log.n_finished, ==, 1);
   signal_log_clear (&log, pool);
+}
+
+/* An _async call: the same signals, in the thread that started it. */
+static void
+test_signals_async (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  AsyncData data = { g_main_loop_new (NULL, FALSE), NULL, NULL };
+  SignalLog log;
+
+  /* The signals come in this thread, as for a blocking call. */
+  signal_log_connect (&log, pool);
+  mpire_worker_pool_map_async (pool, square_task, range_variant (5000), NULL, NULL, map_done, &data);
+  g_main_loop_run (data.loop);
+  g_assert_no_error (data.error);
+  assert_squares (data.result, 5000);
+  assert_progress_complete (&log, 5000);
+  g_clear_pointer (&data.result, g_variant_unref);
+  signal_log_clear (&log, pool);
+
+  signal_log_connect (&log, pool);
+  mpire_worker_pool_map_async (pool, fail_task, range_variant (100), NULL, NULL, map_done, &data);
+  g_main_loop_run (data.loop);
+  g_assert_error (data.error, TEST_ERROR, 42);
+  g_assert_cmpuint (log.n_failed, ==, 1);
+  assert_printed (log.failed_args, TRUE, "int64 7");
+  g_assert_cmpuint (log.n_finished, ==, 1);
+  g_clear_error (&data.error);
+  signal_log_clear (&log, pool);
+
+  g_main_loop_unref (data.loop);
 }
 
 static void
@@ -3205,6 +3241,7 @@ main (int argc, char **argv)
   add_test ("signals/progress", test_signals_progress);
   add_test ("signals/rate-limited", test_signals_rate_limited);
   add_test ("signals/task-failed", test_signals_task_failed);
+  add_test ("signals/async", test_signals_async);
   add_test ("signals/workers", test_signals_workers);
   add_test ("faults/worker-fds", test_worker_fds);
   if (start_method == MPIRE_START_METHOD_FORKSERVER)
