@@ -1723,6 +1723,31 @@ test_signals_rate_limited (void)
   signal_log_clear (&log, pool);
 }
 
+/* Progress that the rate limit held back is told once the interval has
+ * passed, not only with the next result: four quick tasks, then one of
+ * 1.5 s, must show 4 done while the slow one runs. */
+static void
+test_signals_held_back (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  SignalLog log;
+  gboolean saw_four = FALSE;
+
+  signal_log_connect (&log, pool);
+  mpire_map_options_set_chunk_size (options, 1);
+  result = mpire_worker_pool_map (pool, sleepy_task, g_variant_new_parsed ("[@x 0, 0, 0, 0, 1500]"),
+                                  options, NULL, &error);
+  g_assert_no_error (error);
+  assert_progress_complete (&log, 5);
+  for (guint i = 0; i < log.done->len; i++)
+    saw_four |= g_array_index (log.done, gint64, i) == 4;
+  g_assert_true (saw_four);
+  signal_log_clear (&log, pool);
+}
+
 static void
 test_signals_task_failed (void)
 {
@@ -3240,6 +3265,7 @@ main (int argc, char **argv)
   add_test ("stress/keep-alive-no-growth", test_keep_alive_no_growth);
   add_test ("signals/progress", test_signals_progress);
   add_test ("signals/rate-limited", test_signals_rate_limited);
+  add_test ("signals/held-back", test_signals_held_back);
   add_test ("signals/task-failed", test_signals_task_failed);
   add_test ("signals/async", test_signals_async);
   add_test ("signals/workers", test_signals_workers);
