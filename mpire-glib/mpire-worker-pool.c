@@ -3158,31 +3158,39 @@ wait_for_links (MpireWorkerPool *self)
     g_cond_wait (&self->cond, &self->lock);
 }
 
-/* As MPIRE's, a join lets the apply tasks run to their end first: runs
- * their context until they all settled when this thread can, otherwise
- * waits for the thread that runs it. */
+/* As MPIRE's, a join lets the apply tasks run to their end first. Runs
+ * their context until they are done when this thread can (it runs that
+ * context, or nobody does), otherwise waits for the thread that runs it. */
 static void
 wait_for_apply_tasks (MpireWorkerPool *self)
 {
-  g_autoptr(MpireMapJob) job = NULL;
-  GMainContext *context;
-
-  if (self->apply_job == NULL)
-    return;
-  job = mpire_map_job_ref (self->apply_job);
-  context = mpire_map_job_get_context (job);
-  if (g_main_context_acquire (context))
-    {
-      while (!mpire_map_job_is_finished (job))
-        g_main_context_iteration (context, TRUE);
-      g_main_context_release (context);
-      return;
-    }
+  g_autoptr(GMainContext) context = NULL;
+  gboolean owner;
 
   g_mutex_lock (&self->lock);
-  while (self->job == job)
-    g_cond_wait (&self->cond, &self->lock);
+  if (self->job != NULL && mpire_map_job_is_apply (self->job) &&
+      mpire_map_job_get_context (self->job) != NULL)
+    context = g_main_context_ref (mpire_map_job_get_context (self->job));
   g_mutex_unlock (&self->lock);
+  if (context == NULL)
+    return;
+
+  owner = g_main_context_acquire (context);
+  g_mutex_lock (&self->lock);
+  while (self->job != NULL && mpire_map_job_is_apply (self->job))
+    {
+      if (!owner)
+        {
+          g_cond_wait (&self->cond, &self->lock);
+          continue;
+        }
+      g_mutex_unlock (&self->lock);
+      g_main_context_iteration (context, TRUE);
+      g_mutex_lock (&self->lock);
+    }
+  g_mutex_unlock (&self->lock);
+  if (owner)
+    g_main_context_release (context);
 }
 
 /**

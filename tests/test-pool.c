@@ -2690,18 +2690,15 @@ typedef struct
   GMainLoop       *loop;
 } JoinFromThread;
 
-/* apply_async without a thread-default context: the results settle in
- * the default one, which the main thread runs. */
+/* Joins while the main loop of another thread completes the results. */
 static gpointer
-apply_and_join (gpointer data)
+join_from_thread (gpointer data)
 {
   JoinFromThread *join = data;
-  g_autoptr(GPtrArray) results = apply_count_even (join->pool);
   g_autoptr(GError) error = NULL;
 
   g_assert_true (mpire_worker_pool_stop_and_join (join->pool, &error));
   g_assert_no_error (error);
-  assert_count_even_done (join->pool, results);
   g_main_loop_quit (join->loop);
   return NULL;
 }
@@ -2712,22 +2709,25 @@ apply_and_join (gpointer data)
 static void
 test_apply_join (void)
 {
+  guint n_children = count_children ();
   g_autoptr(MpireWorkerPool) pool = new_pool (2);
   g_autoptr(GPtrArray) results = apply_count_even (pool);
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr(GError) error = NULL;
   JoinFromThread join = { pool, loop };
   GThread *thread;
-  guint n_children = count_children ();
 
   g_assert_true (mpire_worker_pool_stop_and_join (pool, &error));
   g_assert_no_error (error);
   assert_count_even_done (pool, results);
 
-  /* The same from a thread whose results another thread completes. */
-  thread = g_thread_new ("apply-and-join", apply_and_join, &join);
+  /* The same from another thread, while this one runs its main loop. */
+  g_ptr_array_unref (results);
+  results = apply_count_even (pool);
+  thread = g_thread_new ("join", join_from_thread, &join);
   g_main_loop_run (loop);
   g_thread_join (thread);
+  assert_count_even_done (pool, results);
 
   g_ptr_array_set_size (results, 0);
   for (gint64 i = 0; i < 6; i++)
