@@ -85,6 +85,7 @@ struct _MpireMapJob
   gint64             n_done;       /* completed (map) or handed out (imap) */
   gint64             progress_done;
   gint64             progress_time;
+  GSource           *progress_source; /* tells progress held back by the rate limit */
 
   GMainContext      *context;
   GSource           *inbox_source;
@@ -433,6 +434,15 @@ fail_outstanding (MpireMapJob  *job,
     mpire_async_result_fail (outstanding->pdata[i], g_error_copy (error));
 }
 
+static void
+clear_source (GSource **source)
+{
+  if (*source == NULL)
+    return;
+  g_source_destroy (*source);
+  g_clear_pointer (source, g_source_unref);
+}
+
 MpireMapJob *
 mpire_map_job_ref (MpireMapJob *job)
 {
@@ -453,6 +463,7 @@ mpire_map_job_unref (MpireMapJob *job)
     mpire_worker_pool_forget_job (job->pool, job);
 
   g_assert (g_queue_is_empty (&job->inbox));
+  clear_source (&job->progress_source);
   if (job->inbox_source != NULL)
     {
       g_source_destroy (job->inbox_source);
@@ -497,6 +508,20 @@ mpire_map_job_get_n_pulled (MpireMapJob *job)
 /* At most one emission per interval, except the last one. */
 #define PROGRESS_INTERVAL_USEC (G_USEC_PER_SEC / 20)
 
+static void emit_progress (MpireMapJob *job,
+                           gboolean     last);
+
+static gboolean
+progress_due (gpointer data)
+{
+  MpireMapJob *job = data;
+
+  g_clear_pointer (&job->progress_source, g_source_unref);
+  if (!job->told_finished)
+    emit_progress (job, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 emit_progress (MpireMapJob *job,
                gboolean     last)
@@ -506,7 +531,18 @@ emit_progress (MpireMapJob *job,
   if (job->n_done == job->progress_done && (!last || job->progress_time != 0))
     return;
   if (!last && now - job->progress_time < PROGRESS_INTERVAL_USEC)
-    return;
+    {
+      /* Told when the interval is over, even if no result comes then. */
+      if (job->progress_source == NULL)
+        {
+          job->progress_source =
+            g_timeout_source_new ((guint) ((job->progress_time + PROGRESS_INTERVAL_USEC - now) / 1000 + 1));
+          g_source_set_callback (job->progress_source, progress_due, job, NULL);
+          g_source_set_static_name (job->progress_source, "[mpire] held-back progress");
+          g_source_attach (job->progress_source, job->context);
+        }
+      return;
+    }
 
   job->progress_done = job->n_done;
   job->progress_time = now;
@@ -527,6 +563,7 @@ update_signals (MpireMapJob *job)
   if (mpire_map_job_is_finished (job) && (job->collect || g_queue_is_empty (&job->ready)))
     {
       job->told_finished = TRUE;
+      clear_source (&job->progress_source);
       if (job->bar != NULL)
         mpire_progress_bar_finish (job->bar, job->n_done, MAX (job->limit, 0));
       emit_progress (job, TRUE);
@@ -571,11 +608,7 @@ finish (MpireMapJob *job,
   g_mutex_unlock (lock);
   g_queue_clear_full (&inbox, (GDestroyNotify) job_message_free);
 
-  if (job->cancel_source != NULL)
-    {
-      g_source_destroy (job->cancel_source);
-      g_clear_pointer (&job->cancel_source, g_source_unref);
-    }
+  clear_source (&job->cancel_source);
 
   job->awaiting_stop = mpire_worker_pool_release (job->pool, job, error != NULL);
 }

@@ -594,6 +594,36 @@ on_broken (MpireWorkerLink *link,
                         g_error_copy (error));
 }
 
+/* A worker_exit failed: that fails the call whose workers stop, or the
+ * join. Takes @error. */
+static void
+report_exit_failure (MpireWorkerPool *self,
+                     GError          *error)
+{
+  if (self->job != NULL)
+    mpire_map_job_post (self->job, MPIRE_JOB_EXIT_FAILED, NULL, NULL, FALSE, error);
+  else if (self->join_error == NULL)
+    self->join_error = error;
+  else
+    g_error_free (error);
+}
+
+/* The lifecycle task (MPIRE_HEARTBEAT_WORKER_INIT or _EXIT) the worker
+ * of @link died in, or 0 (none, or the pool killed it). */
+static guint64
+died_in_lifecycle_task (MpireWorkerLink *link)
+{
+  guint64 chunk_id;
+  guint32 index;
+  gint64 started;
+
+  if (mpire_worker_link_is_killed (link) ||
+      !mpire_heartbeat_read (mpire_worker_link_get_heartbeat (link), &chunk_id, &index, &started) ||
+      (chunk_id != MPIRE_HEARTBEAT_WORKER_INIT && chunk_id != MPIRE_HEARTBEAT_WORKER_EXIT))
+    return 0;
+  return chunk_id;
+}
+
 /* A task that was running at this many deaths of its worker in a row is
  * taken to be what kills it, rather than something from outside. */
 #define MAX_DEATHS_IN_ONE_TASK 3
@@ -628,6 +658,7 @@ on_gone (MpireWorkerLink *link,
   guint32 index;
   guint64 last_chunk_id = mpire_heartbeat_last_task (mpire_worker_link_get_heartbeat (link), &index);
   gboolean killed = WIFSIGNALED (wait_status) && WTERMSIG (wait_status) == SIGKILL;
+  guint64 lifecycle_task = died_in_lifecycle_task (link);
 
   if (was_active)
     self->slots->pdata[id] = NULL;
@@ -655,21 +686,38 @@ on_gone (MpireWorkerLink *link,
   /* A call that goes on needs a worker in its place, unless workers end
    * on their own before any task, again and again: a worker program
    * that does not serve. Killed ones are not counted: with
-   * retry-on-worker-death a call outlives any number of outside kills. */
+   * retry-on-worker-death a call outlives any number of outside kills.
+   * A worker_init that crashes its worker would do so in every new one:
+   * the call fails (killed ones count as above). */
   if (was_active && self->job != NULL)
     {
-      if (last_chunk_id == 0 && !killed && ++self->n_idle_deaths > self->slots->len * 3)
+      gboolean in_init = lifecycle_task == MPIRE_HEARTBEAT_WORKER_INIT;
+
+      if (((last_chunk_id == 0 && !killed) || in_init) &&
+          ((in_init && !killed) || ++self->n_idle_deaths > self->slots->len * 3))
         {
           g_autofree char *status = mpire_describe_wait_status (wait_status);
 
           mpire_map_job_post (self->job, MPIRE_JOB_CHUNK_FAILED, NULL, NULL, FALSE,
-                              g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
-                                           _("Workers keep ending before they run any task "
-                                             "(worker %d %s); does the worker program call "
-                                             "mpire_init()?"), id, status));
+                              in_init
+                                ? g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
+                                               _("Worker %d %s while running its worker_init "
+                                                 "task “%s”"), id, status, self->init_name)
+                                : g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
+                                               _("Workers keep ending before they run any task "
+                                                 "(worker %d %s); does the worker program call "
+                                                 "mpire_init()?"), id, status));
         }
       else
         mpire_map_job_post (self->job, MPIRE_JOB_WORKER_LOST, NULL, NULL, FALSE, NULL);
+    }
+  else if (lifecycle_task == MPIRE_HEARTBEAT_WORKER_EXIT)
+    {
+      g_autofree char *status = mpire_describe_wait_status (wait_status);
+
+      report_exit_failure (self, g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
+                                              _("Worker %d %s while running its worker_exit "
+                                                "task “%s”"), id, status, self->exit_name));
     }
   dispatch (self);
 
@@ -962,12 +1010,8 @@ lifecycle_timed_out (MpireWorkerPool *self,
       mpire_map_job_post (self->job, MPIRE_JOB_CHUNK_FAILED, NULL, NULL, FALSE, error);
       requeue_chunks (self, link);
     }
-  else if (self->job != NULL)
-    mpire_map_job_post (self->job, MPIRE_JOB_EXIT_FAILED, NULL, NULL, FALSE, error);
-  else if (self->join_error == NULL)
-    self->join_error = error;
   else
-    g_error_free (error);
+    report_exit_failure (self, error);
   retire (self, link, TRUE);
 }
 
@@ -1319,6 +1363,7 @@ mpire_worker_pool_release (MpireWorkerPool *self,
     }
   g_ptr_array_set_size (self->stopping, 0);
   self->job = NULL;
+  g_cond_broadcast (&self->cond);
   return FALSE;
 }
 
@@ -3113,12 +3158,49 @@ wait_for_links (MpireWorkerPool *self)
     g_cond_wait (&self->cond, &self->lock);
 }
 
+/* As MPIRE's, a join lets the apply tasks run to their end first. Runs
+ * their context until they are done when this thread can (it runs that
+ * context, or nobody does), otherwise waits for the thread that runs it. */
+static void
+wait_for_apply_tasks (MpireWorkerPool *self)
+{
+  g_autoptr(GMainContext) context = NULL;
+  gboolean owner;
+
+  g_mutex_lock (&self->lock);
+  if (self->job != NULL && mpire_map_job_is_apply (self->job) &&
+      mpire_map_job_get_context (self->job) != NULL)
+    context = g_main_context_ref (mpire_map_job_get_context (self->job));
+  g_mutex_unlock (&self->lock);
+  if (context == NULL)
+    return;
+
+  owner = g_main_context_acquire (context);
+  g_mutex_lock (&self->lock);
+  while (self->job != NULL && mpire_map_job_is_apply (self->job))
+    {
+      if (!owner)
+        {
+          g_cond_wait (&self->cond, &self->lock);
+          continue;
+        }
+      g_mutex_unlock (&self->lock);
+      g_main_context_iteration (context, TRUE);
+      g_mutex_lock (&self->lock);
+    }
+  g_mutex_unlock (&self->lock);
+  if (owner)
+    g_main_context_release (context);
+}
+
 /**
  * mpire_worker_pool_stop_and_join:
  * @self: a pool
  * @error: return location for a #GError
  *
  * Tells the workers to stop once idle and waits until they all exited.
+ * As in MPIRE, tasks of [method@Mpire.WorkerPool.apply_async] run to
+ * their end first, so their results can be read afterwards.
  * Kept-alive workers run the latest call's worker_exit then: if one
  * fails or runs past its [property@Mpire.MapOptions:worker-exit-timeout],
  * the workers are gone all the same and this returns that error. The
@@ -3140,6 +3222,7 @@ mpire_worker_pool_stop_and_join (MpireWorkerPool  *self,
   g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  wait_for_apply_tasks (self);
   locker = g_mutex_locker_new (&self->lock);
   if (self->job != NULL)
     {

@@ -28,7 +28,7 @@ static MpireTask *typed_task, *liar_task;
 static MpireTask *init_zero_task, *init_million_task, *count_even_task, *exit_state_task;
 static MpireTask *init_fails_task, *exit_fails_task, *nested_task, *affinity_task;
 static MpireTask *die_once_task, *slow_square_task, *sleepy_lifecycle_task, *pids_task, *sockets_task;
-static MpireTask *add_five_task, *row_sums_task, *chunk_length_task;
+static MpireTask *add_five_task, *row_sums_task, *chunk_length_task, *crash_task;
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error"))
 
@@ -68,6 +68,13 @@ abort_on_three (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError *
   if (g_variant_get_int64 (args) == 3)
     abort ();
   return g_variant_new_int64 (0);
+}
+
+/* A worker_init or worker_exit that crashes its worker. */
+static GVariant *
+crash (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  abort ();
 }
 
 static GVariant *
@@ -1380,6 +1387,68 @@ test_context_worker_state (void)
   g_assert_cmpint (total_of_last_counts (fresh), >=, 50);
 }
 
+/* Runs count on 100 tasks with @options; TRUE if every worker started
+ * for this call (its worker_init ran), FALSE if all were kept alive. */
+static gboolean
+count_on_fresh_workers (MpireWorkerPool *pool,
+                        MpireMapOptions *options,
+                        gint64           init_value)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) counts = mpire_worker_pool_map (pool, count_task, range_variant (100),
+                                                      options, NULL, &error);
+  gsize n;
+  const gint64 *values;
+  guint n_fresh = 0;
+
+  g_assert_no_error (error);
+  values = g_variant_get_fixed_array (counts, &n, sizeof (gint64));
+  for (gsize i = 0; i < n; i++)
+    if (values[i] > init_value && values[i] <= init_value + 100)
+      n_fresh++;
+  g_assert_true (n_fresh == 0 || n_fresh == n);
+  return n_fresh == n;
+}
+
+/* MPIRE's keep-alive caveats: kept-alive workers do not run a new
+ * worker_init, but a change of pass-worker-id, shared-objects or
+ * use-worker-state restarts them. */
+static void
+test_keep_alive_restarts (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) zero = mpire_map_options_new ();
+  g_autoptr(MpireMapOptions) million = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) squares = NULL;
+
+  mpire_worker_pool_set_use_worker_state (pool, TRUE);
+  mpire_worker_pool_set_keep_alive (pool, TRUE);
+  mpire_map_options_set_worker_init (zero, init_zero_task);
+  mpire_map_options_set_chunk_size (zero, 10);
+  mpire_map_options_set_worker_init (million, init_million_task);
+  mpire_map_options_set_chunk_size (million, 10);
+
+  g_assert_true (count_on_fresh_workers (pool, zero, 0));
+  g_assert_false (count_on_fresh_workers (pool, million, 1000000));
+
+  mpire_worker_pool_set_pass_worker_id (pool, TRUE);
+  g_assert_true (count_on_fresh_workers (pool, million, 1000000));
+  g_assert_false (count_on_fresh_workers (pool, zero, 0));
+
+  mpire_worker_pool_set_shared_objects (pool, g_variant_new_parsed ("{'offset': <@x 1>}"));
+  g_assert_true (count_on_fresh_workers (pool, zero, 0));
+
+  /* Turning the state off and on again gives new workers too. */
+  mpire_worker_pool_set_use_worker_state (pool, FALSE);
+  squares = mpire_worker_pool_map (pool, square_task, range_variant (100), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (squares, 100);
+  mpire_worker_pool_set_use_worker_state (pool, TRUE);
+  g_assert_true (count_on_fresh_workers (pool, million, 1000000));
+  g_assert_cmpuint (mpire_worker_pool_get_n_workers (pool), ==, 2);
+}
+
 static void
 test_terminate_leaves_nothing (void)
 {
@@ -1510,6 +1579,7 @@ typedef struct
   guint     n_failed;
   GError   *failure;
   GVariant *failed_args;
+  GThread  *thread;      /* where the signals must arrive */
 } SignalLog;
 
 static void
@@ -1518,6 +1588,7 @@ on_progress (MpireWorkerPool *pool,
              gint64           total,
              SignalLog       *log)
 {
+  g_assert_true (g_thread_self () == log->thread);
   g_assert_cmpuint (log->n_finished, ==, 0);
   g_array_append_val (log->done, done);
   log->total = total;
@@ -1527,6 +1598,7 @@ static void
 on_finished (MpireWorkerPool *pool,
              SignalLog       *log)
 {
+  g_assert_true (g_thread_self () == log->thread);
   log->n_finished++;
   log->finished_after_last_progress = log->done->len > 0;
 }
@@ -1537,6 +1609,7 @@ on_task_failed (MpireWorkerPool *pool,
                 GVariant        *args,
                 SignalLog       *log)
 {
+  g_assert_true (g_thread_self () == log->thread);
   log->n_failed++;
   g_clear_error (&log->failure);
   log->failure = g_error_copy (error);
@@ -1549,6 +1622,7 @@ signal_log_connect (SignalLog       *log,
                     MpireWorkerPool *pool)
 {
   memset (log, 0, sizeof *log);
+  log->thread = g_thread_self ();
   log->done = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_signal_connect (pool, "progress", G_CALLBACK (on_progress), log);
   g_signal_connect (pool, "finished", G_CALLBACK (on_finished), log);
@@ -1649,6 +1723,31 @@ test_signals_rate_limited (void)
   signal_log_clear (&log, pool);
 }
 
+/* Progress that the rate limit held back is told once the interval has
+ * passed, not only with the next result: four quick tasks, then one of
+ * 1.5 s, must show 4 done while the slow one runs. */
+static void
+test_signals_held_back (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  SignalLog log;
+  gboolean saw_four = FALSE;
+
+  signal_log_connect (&log, pool);
+  mpire_map_options_set_chunk_size (options, 1);
+  result = mpire_worker_pool_map (pool, sleepy_task, g_variant_new_parsed ("[@x 0, 0, 0, 0, 1500]"),
+                                  options, NULL, &error);
+  g_assert_no_error (error);
+  assert_progress_complete (&log, 5);
+  for (guint i = 0; i < log.done->len; i++)
+    saw_four |= g_array_index (log.done, gint64, i) == 4;
+  g_assert_true (saw_four);
+  signal_log_clear (&log, pool);
+}
+
 static void
 test_signals_task_failed (void)
 {
@@ -1667,6 +1766,37 @@ test_signals_task_failed (void)
   assert_printed (log.failed_args, TRUE, "int64 7");
   g_assert_cmpuint (log.n_finished, ==, 1);
   signal_log_clear (&log, pool);
+}
+
+/* An _async call: the same signals, in the thread that started it. */
+static void
+test_signals_async (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  AsyncData data = { g_main_loop_new (NULL, FALSE), NULL, NULL };
+  SignalLog log;
+
+  /* The signals come in this thread, as for a blocking call. */
+  signal_log_connect (&log, pool);
+  mpire_worker_pool_map_async (pool, square_task, range_variant (5000), NULL, NULL, map_done, &data);
+  g_main_loop_run (data.loop);
+  g_assert_no_error (data.error);
+  assert_squares (data.result, 5000);
+  assert_progress_complete (&log, 5000);
+  g_clear_pointer (&data.result, g_variant_unref);
+  signal_log_clear (&log, pool);
+
+  signal_log_connect (&log, pool);
+  mpire_worker_pool_map_async (pool, fail_task, range_variant (100), NULL, NULL, map_done, &data);
+  g_main_loop_run (data.loop);
+  g_assert_error (data.error, TEST_ERROR, 42);
+  g_assert_cmpuint (log.n_failed, ==, 1);
+  assert_printed (log.failed_args, TRUE, "int64 7");
+  g_assert_cmpuint (log.n_finished, ==, 1);
+  g_clear_error (&data.error);
+  signal_log_clear (&log, pool);
+
+  g_main_loop_unref (data.loop);
 }
 
 static void
@@ -2154,6 +2284,39 @@ test_init_exit_errors (void)
   result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
   g_assert_no_error (error);
   assert_squares (result, 10);
+  g_clear_pointer (&result, g_variant_unref);
+  if (!is_process_method ())
+    return;
+
+  /* An init that crashes its worker would crash every new one: the call
+   * fails rather than restarting workers for ever. */
+  mpire_map_options_set_worker_exit (options, NULL);
+  mpire_map_options_set_worker_init (options, crash_task);
+  error = map_error (pool, square_task, range_variant (10), options);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+  g_assert_nonnull (strstr (error->message, "worker_init task “crash”"));
+  g_clear_error (&error);
+
+  /* An exit that crashes fails the call, or with keep-alive the join. */
+  mpire_map_options_set_worker_init (options, NULL);
+  mpire_map_options_set_worker_exit (options, crash_task);
+  error = map_error (pool, square_task, range_variant (10), options);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+  g_assert_nonnull (strstr (error->message, "worker_exit task “crash”"));
+  g_clear_error (&error);
+  mpire_worker_pool_set_keep_alive (pool, TRUE);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10), options, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 10);
+  g_clear_pointer (&result, g_variant_unref);
+  g_assert_false (mpire_worker_pool_stop_and_join (pool, &error));
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+  g_assert_nonnull (strstr (error->message, "worker_exit task “crash”"));
+  g_clear_error (&error);
+
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 10);
 }
 
 /* An init or exit past its timeout fails the call (kept-alive workers:
@@ -2479,6 +2642,112 @@ test_apply_faults (void)
         g_assert_no_error (error);
       g_clear_error (&error);
     }
+}
+
+/* Twenty count_even tasks on workers that start at zero: each result is
+ * x*x, and the workers' exit results add up to the 10 even numbers. */
+static GPtrArray *
+apply_count_even (MpireWorkerPool *pool)
+{
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  GPtrArray *results = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+
+  mpire_worker_pool_set_use_worker_state (pool, TRUE);
+  mpire_map_options_set_worker_init (options, init_zero_task);
+  mpire_map_options_set_worker_exit (options, exit_state_task);
+  for (gint64 i = 0; i < 20; i++)
+    {
+      g_ptr_array_add (results, mpire_worker_pool_apply_async (pool, count_even_task,
+                                                               g_variant_new_int64 (i),
+                                                               options, &error));
+      g_assert_no_error (error);
+    }
+  return results;
+}
+
+static void
+assert_count_even_done (MpireWorkerPool *pool,
+                        GPtrArray       *results)
+{
+  g_assert_cmpuint (mpire_worker_pool_get_n_workers (pool), ==, 0);
+  for (guint i = 0; i < results->len; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) value = NULL;
+
+      g_assert_true (mpire_async_result_ready (results->pdata[i]));
+      value = mpire_async_result_get (results->pdata[i], 0, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (g_variant_get_int64 (value), ==, (gint64) i * i);
+    }
+  g_assert_cmpint (sum_exit_results (pool, 2), ==, 10);
+}
+
+typedef struct
+{
+  MpireWorkerPool *pool;
+  GMainLoop       *loop;
+} JoinFromThread;
+
+/* Joins while the main loop of another thread completes the results. */
+static gpointer
+join_from_thread (gpointer data)
+{
+  JoinFromThread *join = data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mpire_worker_pool_stop_and_join (join->pool, &error));
+  g_assert_no_error (error);
+  g_main_loop_quit (join->loop);
+  return NULL;
+}
+
+/* MPIRE's apply_async example: stop_and_join lets the tasks run to their
+ * end, and get() works after it; terminate() fails the tasks not done
+ * with a clear error rather than leaving get() waiting. */
+static void
+test_apply_join (void)
+{
+  guint n_children = count_children ();
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GPtrArray) results = apply_count_even (pool);
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GError) error = NULL;
+  JoinFromThread join = { pool, loop };
+  GThread *thread;
+
+  g_assert_true (mpire_worker_pool_stop_and_join (pool, &error));
+  g_assert_no_error (error);
+  assert_count_even_done (pool, results);
+
+  /* The same from another thread, while this one runs its main loop. */
+  g_ptr_array_unref (results);
+  results = apply_count_even (pool);
+  thread = g_thread_new ("join", join_from_thread, &join);
+  g_main_loop_run (loop);
+  g_thread_join (thread);
+  assert_count_even_done (pool, results);
+
+  g_ptr_array_set_size (results, 0);
+  for (gint64 i = 0; i < 6; i++)
+    {
+      /* A thread cannot be killed: terminate waits for its task. */
+      g_ptr_array_add (results, mpire_worker_pool_apply_async (pool, sleepy_task,
+                                                               g_variant_new_int64 (is_process_method () ? 5000 : 200),
+                                                               NULL, &error));
+      g_assert_no_error (error);
+    }
+  mpire_worker_pool_terminate (pool);
+  for (guint i = 0; i < results->len; i++)
+    {
+      g_autoptr(GVariant) value = mpire_async_result_get (results->pdata[i], -1, &error);
+
+      g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_POOL_TERMINATED);
+      g_assert_false (mpire_async_result_successful (results->pdata[i], NULL));
+      g_clear_error (&error);
+    }
+  assert_settles (count_children, n_children, "child processes");
 }
 
 /* Issue 3's acceptance: 10,000 apply_async calls, successes, errors and
@@ -2908,6 +3177,7 @@ main (int argc, char **argv)
   kwargs_task = mpire_task_new ("multiply-kwargs", multiply_kwargs, NULL, NULL);
   fail_task = mpire_task_new ("fail-on-seven", fail_on_seven, NULL, NULL);
   abort_task = mpire_task_new ("abort-on-three", abort_on_three, NULL, NULL);
+  crash_task = mpire_task_new ("crash", crash, NULL, NULL);
   sleepy_task = mpire_task_new ("sleepy", sleepy, NULL, NULL);
   mixed_task = mpire_task_new ("mixed", mixed, NULL, NULL);
   null_task = mpire_task_new ("return-null", return_null, NULL, NULL);
@@ -2970,6 +3240,7 @@ main (int argc, char **argv)
   add_test ("context/shared-objects", test_context_shared_objects);
   add_test ("context/order-tasks", test_order_tasks);
   add_test ("context/worker-state", test_context_worker_state);
+  add_test ("context/keep-alive-restarts", test_keep_alive_restarts);
   add_test ("terminate/leaves-nothing", test_terminate_leaves_nothing);
   add_test ("terminate/running-call", test_terminate_running_call);
   add_test ("dispose/leaves-nothing", test_dispose_leaves_nothing);
@@ -2989,11 +3260,14 @@ main (int argc, char **argv)
   add_test ("apply/many", test_apply);
   add_test ("apply/waiting", test_apply_waiting);
   add_test ("apply/faults", test_apply_faults);
+  add_test ("apply/join", test_apply_join);
   add_test ("apply/ten-thousand", test_apply_ten_thousand);
   add_test ("stress/keep-alive-no-growth", test_keep_alive_no_growth);
   add_test ("signals/progress", test_signals_progress);
   add_test ("signals/rate-limited", test_signals_rate_limited);
+  add_test ("signals/held-back", test_signals_held_back);
   add_test ("signals/task-failed", test_signals_task_failed);
+  add_test ("signals/async", test_signals_async);
   add_test ("signals/workers", test_signals_workers);
   add_test ("faults/worker-fds", test_worker_fds);
   if (start_method == MPIRE_START_METHOD_FORKSERVER)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mpire-error.h"
+#include "mpire.h"
 #include "mpire-progress-bar-private.h"
 
 /* A bar of @style drawing on a pseudo-terminal, so that it is not
@@ -148,6 +148,100 @@ test_draw_in_place (void)
   close (master);
 }
 
+/* Everything the terminal has to read within @ms milliseconds. */
+static char *
+read_all (int master,
+          int ms)
+{
+  GString *out = g_string_new (NULL);
+  struct pollfd pfd = { master, POLLIN, 0 };
+  char buf[4096];
+
+  while (poll (&pfd, 1, ms) == 1)
+    {
+      gssize n = read (master, buf, sizeof buf);
+
+      if (n <= 0)
+        break;
+      g_string_append_len (out, buf, n);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* A bar at position 2 draws two lines down and comes back up. */
+static void
+test_draw_position (void)
+{
+  int master;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpireProgressBar) bar = new_bar (g_variant_new_parsed ("{'desc': <'inner'>, "
+                                                                   "'position': <2>}"),
+                                             &master, &error);
+  g_autofree char *out = NULL;
+
+  g_assert_no_error (error);
+  mpire_progress_bar_update (bar, 1, 4);
+  mpire_progress_bar_finish (bar, 4, 4);
+  out = read_all (master, 1000);
+  /* The terminal turns "\n" into "\r\n". */
+  g_assert_true (g_str_has_prefix (out, "\r\n\r\n\rinner:  25%|"));
+  g_assert_true (g_str_has_suffix (out, "\033[K\r\033[2A"));
+  g_assert_nonnull (strstr (out, "\033[K\r\033[2A\r\n\r\n\rinner: 100%|"));
+  close (master);
+}
+
+static GVariant *
+fail_at_sixty (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  if (g_variant_get_int64 (args) == 60)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "sixty");
+      return NULL;
+    }
+  return g_variant_ref (args);
+}
+
+/* A map that fails leaves its bar where it stopped: short of the total,
+ * on a line of its own. */
+static void
+test_failed_map (void)
+{
+  g_autoptr(MpireTask) task = mpire_task_new ("fail-at-sixty", fail_at_sixty, NULL, NULL);
+  g_autoptr(MpireWorkerPool) pool = mpire_worker_pool_new (2, MPIRE_START_METHOD_THREADING);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GVariantBuilder) input = g_variant_builder_new (G_VARIANT_TYPE ("ax"));
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  const char *last;
+  int master, slave, saved_stderr;
+
+  for (gint64 i = 0; i < 100; i++)
+    g_variant_builder_add (input, "x", i);
+  mpire_map_options_set_progress_bar (options, TRUE);
+  mpire_map_options_set_progress_bar_options (options, g_variant_new_parsed ("{'desc': <'Mapping'>}"));
+  mpire_map_options_set_chunk_size (options, 1);
+
+  g_assert_no_errno (openpty (&master, &slave, NULL, NULL, NULL));
+  saved_stderr = dup (STDERR_FILENO);
+  g_assert_no_errno (dup2 (slave, STDERR_FILENO));
+  result = mpire_worker_pool_map (pool, task, g_variant_builder_end (input), options, NULL, &error);
+  g_assert_no_errno (dup2 (saved_stderr, STDERR_FILENO));
+  close (saved_stderr);
+  close (slave);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
+
+  out = read_all (master, 1000);
+  g_assert_true (g_str_has_suffix (out, "\r\n"));
+  last = g_strrstr (out, "\rMapping:");
+  g_assert_nonnull (last);
+  g_test_message ("last draw: %s", last + 1);
+  g_assert_null (strstr (last, "100%"));
+  g_assert_null (strstr (last, "100/100"));
+  g_assert_nonnull (strstr (last, "/100 ["));
+  close (master);
+}
+
 static void
 test_not_a_terminal (void)
 {
@@ -219,6 +313,8 @@ main (int argc, char **argv)
   g_test_add_func ("/mpire/progress-bar/render/rich", test_render_rich);
   g_test_add_func ("/mpire/progress-bar/render/unknown-total", test_render_unknown_total);
   g_test_add_func ("/mpire/progress-bar/draw-in-place", test_draw_in_place);
+  g_test_add_func ("/mpire/progress-bar/draw-position", test_draw_position);
+  g_test_add_func ("/mpire/progress-bar/failed-map", test_failed_map);
   g_test_add_func ("/mpire/progress-bar/not-a-terminal", test_not_a_terminal);
   g_test_add_func ("/mpire/progress-bar/bad-options", test_bad_options);
 

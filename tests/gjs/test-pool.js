@@ -342,6 +342,31 @@ function testMisc(pool, label) {
         ids.length === 40 && ids.every(i => i >= 0 && i < N_JOBS), JSON.stringify(ids));
 }
 
+// apply_async: MPIRE's callback and error_callback are the completed and
+// failed signals; stop_and_join lets the tasks end, get() works after it.
+function testApply(pool, label) {
+    const settled = [];
+    const results = [5, 7, 9].map(x => {
+        const r = pool.apply_async(failTask, new GLib.Variant('x', x), null);
+        r.connect('completed', (_r, v) => settled.push(v.get_int64()));
+        r.connect('failed', (_r, e) => settled.push(e.message));
+        return r;
+    });
+    try {
+        pool.stop_and_join();
+        check(`${label}: apply_async tasks end before stop_and_join returns`,
+            results.every(r => r.ready()) && pool.get_n_workers() === 0);
+    } catch (e) {
+        check(`${label}: apply_async tasks end before stop_and_join returns`, false, describe(e));
+    }
+    check(`${label}: apply_async completed/failed carry the value or the error`,
+        settled.length === 3 && settled.includes(5) && settled.includes(9) &&
+        settled.some(m => typeof m === 'string' && m.startsWith('bad')), JSON.stringify(settled));
+    check(`${label}: get() after stop_and_join`, results[2].get(0).get_int64() === 9);
+    expectError(`${label}: get() of a failed task throws its error`, () => results[1].get(0),
+        e => e.matches(GLib.quark_from_string('js-domain'), 5), 'js-domain 5');
+}
+
 function testSpawn() {
     const pool = Mpire.WorkerPool.new(N_JOBS, Mpire.StartMethod.SPAWN);
     testMaps(pool, 'spawn');
@@ -350,6 +375,7 @@ function testSpawn() {
     testImapList(pool, 'spawn');
     testMisc(pool, 'spawn');
     testArrayChunks(pool, 'spawn');
+    testApply(pool, 'spawn');
 
     // A task that makes the engine collect garbage.
     const r = pool.map(allocTask, ax(range(4)), null, null);

@@ -907,10 +907,12 @@ def test_apply(pool):
     check('apply: returns the result', r.unpack() == 81, r)
     settled = []
     results = []
+    # The completed and failed signals are MPIRE's callback and
+    # error_callback: they get the result or the error.
     for i in range(200):
         ar = pool.apply_async(fail_task if i % 3 == 0 else square_task, GLib.Variant('x', i % 10), None)
-        ar.connect('completed', lambda a, v: settled.append('ok'))
-        ar.connect('failed', lambda a, e: settled.append('failed'))
+        ar.connect('completed', lambda a, v, i=i: settled.append((i, v.unpack())))
+        ar.connect('failed', lambda a, e, i=i: settled.append((i, (e.domain, e.code))))
         results.append(ar)
     outcomes = []
     for i, ar in enumerate(results):
@@ -922,6 +924,8 @@ def test_apply(pool):
                 for i in range(200)]
     check('apply_async: 200 tasks settle with the right outcomes', outcomes == expected)
     check('apply_async: each settles exactly once', len(settled) == 200, len(settled))
+    check('apply_async: completed/failed carry the result or the error',
+          sorted(settled) == list(enumerate(expected)))
     check('apply_async: successful()', results[1].successful() and not results[27].successful())
     opts = Mpire.MapOptions.new()
     opts.props.task_timeout = 0.3
@@ -931,6 +935,27 @@ def test_apply(pool):
                  lambda: slow.get(-1),
                  lambda e: is_mpire_error(e, Mpire.Error.TIMED_OUT), 'TIMED_OUT')
     check('apply_async: the other task succeeds', quick.get(-1).unpack() is True)
+    pending = pool.apply_async(sleep_task, GLib.Variant('x', 300), None)
+    expect_error('apply_async: successful() before the task is done raises',
+                 pending.successful,
+                 lambda e: is_mpire_error(e, Mpire.Error.INVALID_ARGUMENT), 'INVALID_ARGUMENT')
+    # MPIRE's example: stop_and_join lets the tasks end, get() works after.
+    results = [pool.apply_async(square_task, GLib.Variant('x', i), None) for i in range(20)]
+    try:
+        pool.stop_and_join()
+        check('apply_async: stop_and_join waits for the tasks',
+              pending.ready() and all(r.ready() for r in results) and pool.get_n_workers() == 0)
+        check('apply_async: get() after stop_and_join',
+              [r.get(0).unpack() for r in results] == [i * i for i in range(20)])
+    except GLib.Error as e:
+        check('apply_async: stop_and_join waits for the tasks', False, describe(e))
+    # Where MPIRE deadlocks (get() once the pool is gone), a clear error.
+    results = [pool.apply_async(sleep_task, GLib.Variant('x', 200), None) for i in range(4)]
+    pool.terminate()
+    for r in results:
+        expect_error('apply_async: get() after terminate() fails',
+                     lambda: r.get(10),
+                     lambda e: is_mpire_error(e, Mpire.Error.POOL_TERMINATED), 'POOL_TERMINATED')
     still_works('apply: the pool still works', pool)
 
 
