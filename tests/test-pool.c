@@ -1446,6 +1446,9 @@ test_keep_alive_restarts (void)
   assert_squares (squares, 100);
   mpire_worker_pool_set_use_worker_state (pool, TRUE);
   g_assert_true (count_on_fresh_workers (pool, million, 1000000));
+  /* The workers replaced may take a moment to be gone. */
+  for (int i = 0; i < 250 && mpire_worker_pool_get_n_workers (pool) > 2; i++)
+    g_usleep (20 * 1000);
   g_assert_cmpuint (mpire_worker_pool_get_n_workers (pool), ==, 2);
 }
 
