@@ -351,12 +351,15 @@ def workload_list(cfg, only):
         # as mpire-glib's default (4 per worker).
         n = cfg['numerical_n']
         flat = workloads.points(n)
+
+        def rows(k, flat=flat):
+            return variant_from_array(flat[:workloads.POINT_DIM * k])
+
         out.append(Workload('numerical', n, lambda r, n=n: workloads.check_norms(r, n),
                             lambda flat=flat: workloads.norms(flat),
                             workloads.norms, row_chunks(flat, n, 8, workloads.POINT_DIM),
                             [(', unpack()', NORMS_UNPACK_TASK), (', bytes', NORMS_BYTES_TASK)],
-                            lambda k, flat=flat: variant_from_array(flat[:workloads.POINT_DIM * k]),
-                            merge=concat_arrays, options=array_chunk_options,
+                            rows, merge=concat_arrays, options=array_chunk_options,
                             results=lambda v: array_from_variant(v, 'ad'), cold=False))
         if have_numpy():
             import numpy
@@ -365,35 +368,28 @@ def workload_list(cfg, only):
                                 lambda a=flat_np: workloads.norms_numpy(a),
                                 workloads.norms_numpy,
                                 row_chunks(flat_np, n, 8, workloads.POINT_DIM),
-                                [(', numpy', NORMS_NUMPY_TASK)],
-                                lambda k, flat=flat: variant_from_array(flat[:workloads.POINT_DIM * k]),
+                                [(', numpy', NORMS_NUMPY_TASK)], rows,
                                 merge=numpy.concatenate, options=array_chunk_options,
                                 results=lambda v: array_from_variant(v, 'ad'), cold=False))
-    if 'stateful' in only:
-        n = cfg['stateful_n']
+    # The two with a worker_init (Pool: an initializer), the sequential
+    # loop initialising once.
+    for name, check, init, func, task, init_task in (
+            ('stateful', workloads.check_stateful, workloads.init_table, workloads.stateful,
+             STATEFUL_TASK, TABLE_INIT_TASK),
+            ('init', workloads.check_short, workloads.init_slow, workloads.short,
+             SHORT_TASK, SLOW_INIT_TASK)):
+        if name not in only:
+            continue
+        n = cfg['%s_n' % name]
 
-        def seq_stateful(n=n):
-            table = workloads.make_table()
-            return [workloads.lookups(table.__getitem__, x) for x in range(n)]
+        def seq(n=n, init=init, func=func):
+            init()
+            return [func(x) for x in range(n)]
 
-        out.append(Workload('stateful', n, lambda r, n=n: workloads.check_stateful(r, n),
-                            seq_stateful, workloads.stateful, range(n),
-                            [('', STATEFUL_TASK)], lambda k: ax_from_list(range(k)),
-                            initializer=workloads.init_table,
-                            options=lambda: worker_init_options(TABLE_INIT_TASK),
-                            worker_state=True))
-    if 'init' in only:
-        n = cfg['init_n']
-
-        def seq_init(n=n):
-            workloads.init_slow()
-            return [workloads.short(x) for x in range(n)]
-
-        out.append(Workload('init', n, lambda r, n=n: workloads.check_short(r, n),
-                            seq_init, workloads.short, range(n),
-                            [('', SHORT_TASK)], lambda k: ax_from_list(range(k)),
-                            initializer=workloads.init_slow,
-                            options=lambda: worker_init_options(SLOW_INIT_TASK),
+        out.append(Workload(name, n, lambda r, n=n, check=check: check(r, n), seq, func,
+                            range(n), [('', task)], lambda k: ax_from_list(range(k)),
+                            initializer=init,
+                            options=lambda init_task=init_task: worker_init_options(init_task),
                             worker_state=True))
     return out
 

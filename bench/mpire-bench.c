@@ -184,23 +184,26 @@ array_head (GVariant *array,
 
 typedef gboolean (*CheckFunc) (GVariant *result, gint64 n, GError **error);
 
-static const gint64 *
-get_ax (GVariant  *result,
-        gint64     n,
-        GError   **error)
+/* The @n 8-byte elements of @result, an array of @type ("ax" or "ad"),
+ * or NULL with @error set. */
+static gconstpointer
+get_array (GVariant    *result,
+           const char  *type,
+           gint64       n,
+           GError     **error)
 {
   gsize len = 0;
-  const gint64 *values;
+  gconstpointer values;
 
   if (result == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no result");
       return NULL;
     }
-  if (!g_variant_is_of_type (result, G_VARIANT_TYPE ("ax")))
+  if (!g_variant_is_of_type (result, G_VARIANT_TYPE (type)))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "result is a '%s', not 'ax'",
-                   g_variant_get_type_string (result));
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "result is a '%s', not '%s'",
+                   g_variant_get_type_string (result), type);
       return NULL;
     }
   values = g_variant_get_fixed_array (result, &len, sizeof (gint64));
@@ -210,7 +213,7 @@ get_ax (GVariant  *result,
                    "%" G_GSIZE_FORMAT " results for %" G_GINT64_FORMAT " tasks", len, n);
       return NULL;
     }
-  return values != NULL ? values : (const gint64 *) "";
+  return values != NULL ? values : (gconstpointer) "";
 }
 
 /* Whether result i of the @n is @expected (i). */
@@ -220,7 +223,7 @@ check_results (GVariant   *result,
                gint64    (*expected) (gint64 i),
                GError    **error)
 {
-  const gint64 *values = get_ax (result, n, error);
+  const gint64 *values = get_array (result, "ax", n, error);
 
   if (values == NULL)
     return FALSE;
@@ -312,22 +315,10 @@ check_norms (GVariant  *result,
              gint64     n,
              GError   **error)
 {
-  gsize len = 0;
-  const double *values;
+  const double *values = get_array (result, "ad", n, error);
 
-  if (result == NULL || !g_variant_is_of_type (result, G_VARIANT_TYPE ("ad")))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "result is a '%s', not 'ad'",
-                   result != NULL ? g_variant_get_type_string (result) : "(null)");
-      return FALSE;
-    }
-  values = g_variant_get_fixed_array (result, &len, sizeof (double));
-  if ((gint64) len != n)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   "%" G_GSIZE_FORMAT " norms for %" G_GINT64_FORMAT " points", len, n);
-      return FALSE;
-    }
+  if (values == NULL)
+    return FALSE;
   for (gint64 i = 0; i < n; i++)
     {
       double p[POINT_DIM];
@@ -688,16 +679,16 @@ median (const double *times,
  * when the measurement failed with @error. @extra (nullable): more
  * fields, `"name": value, ...`. */
 static void
-emit_full (const char   *workload,
-           const char   *system,
-           const char   *peer,
-           const char   *mode,
-           int           n_jobs,
-           gint64        n_tasks,
-           const double *times,
-           int           n_times,
-           const char   *extra,
-           const GError *error)
+emit (const char   *workload,
+      const char   *system,
+      const char   *peer,
+      const char   *mode,
+      int           n_jobs,
+      gint64        n_tasks,
+      const double *times,
+      int           n_times,
+      const char   *extra,
+      const GError *error)
 {
   g_autoptr(GString) out = g_string_new ("{\"workload\": ");
   double others, wall;
@@ -746,20 +737,6 @@ emit_full (const char   *workload,
   else
     g_printerr ("  %-10s %-34s %-5s j%d  median %.4f s\n", workload, system, mode, n_jobs,
                 median (times, n_times));
-}
-
-static void
-emit (const char   *workload,
-      const char   *system,
-      const char   *peer,
-      const char   *mode,
-      int           n_jobs,
-      gint64        n_tasks,
-      const double *times,
-      int           n_times,
-      const GError *error)
-{
-  emit_full (workload, system, peer, mode, n_jobs, n_tasks, times, n_times, NULL, error);
 }
 
 /* ---- the systems ------------------------------------------------------- */
@@ -894,7 +871,7 @@ bench_seq (const Workload *w,
       if (error == NULL)
         w->check (result, n, &error);
     }
-  emit (w->name, system, peer, "n/a", 1, n, times, config.runs, error);
+  emit (w->name, system, peer, "n/a", 1, n, times, config.runs, NULL, error);
 }
 
 static MpireWorkerPool *
@@ -956,7 +933,7 @@ bench_mpire (const Workload   *w,
 
   if (pool != NULL && error == NULL)
     mpire_worker_pool_stop_and_join (pool, &error);
-  emit (w->name, system, "mpire", cold ? "cold" : "warm", n_jobs, n, times, runs, error);
+  emit (w->name, system, "mpire", cold ? "cold" : "warm", n_jobs, n, times, runs, NULL, error);
 }
 
 /* mpire-glib imap_unordered on a warm pool: the results consumed one by
@@ -1014,7 +991,7 @@ bench_mpire_imapu (const char       *workload,
 
   if (error == NULL)
     mpire_worker_pool_stop_and_join (pool, &error);
-  emit (workload, system, "mpire", "warm", n_jobs, n, times, config.runs, error);
+  emit (workload, system, "mpire", "warm", n_jobs, n, times, config.runs, NULL, error);
 }
 
 /* GNU parallel running `mpire-bench --one-task I` for each task: what a
@@ -1034,7 +1011,7 @@ bench_parallel (const char *workload,
     {
       g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "GNU parallel is not installed");
       emit (workload, "GNU parallel (C process per task)", "parallel", "n/a", n_jobs, n,
-            NULL, 0, error);
+            NULL, 0, NULL, error);
       return;
     }
 
@@ -1074,7 +1051,7 @@ bench_parallel (const char *workload,
                        "wrong result for task %" G_GINT64_FORMAT ": %s", i, lines[i]);
     }
   emit (workload, "GNU parallel (C process per task)", "parallel", "n/a", n_jobs, n,
-        times, config.cold_runs, error);
+        times, config.cold_runs, NULL, error);
 }
 
 /* ---- the cost of the progress bar and of insights ----------------------- */
@@ -1214,12 +1191,12 @@ bench_overhead (MpireTask        *task,
     fake_terminal_end (&terminal);
 
   /* The three or none: the first decides whether to measure again. */
-  emit ("overhead", names[PLAIN], "mpire", "warm", n_jobs, n, times, runs, error);
+  emit ("overhead", names[PLAIN], "mpire", "warm", n_jobs, n, times, runs, NULL, error);
   if (!emitted)
     return;
   must_emit = TRUE;
   for (int v = BAR; v < N_VARIANTS; v++)
-    emit ("overhead", names[v], "mpire", "warm", n_jobs, n, times + v * runs, runs, error);
+    emit ("overhead", names[v], "mpire", "warm", n_jobs, n, times + v * runs, runs, NULL, error);
   must_emit = FALSE;
 }
 
@@ -1269,7 +1246,7 @@ bench_startup (MpireTask        *task,
         g_string_append_printf (extra, "%s%.6f", n_starts++ ? ", " : "", starts[i]);
     }
   g_string_append_c (extra, ']');
-  emit_full ("startup", system, "mpire", "cold", 2, 2, times, runs, extra->str, error);
+  emit ("startup", system, "mpire", "cold", 2, 2, times, runs, extra->str, error);
 }
 
 /* ---- memory ------------------------------------------------------------ */
@@ -1405,8 +1382,8 @@ memory_child (MpireTask  *task,
     extra = g_strdup_printf ("\"peak_rss_mib\": %.1f, \"base_rss_mib\": %.1f,"
                              " \"data_mib\": %.1f", status_mib ("VmHWM:"), base,
                              2.0 * n * sizeof (gint64) / (1024 * 1024));
-  emit_full (imap ? "memory-imap" : "memory-map", system, floor_loop ? "floor" : "mpire",
-             floor_loop ? "n/a" : "cold", floor_loop ? 1 : 2, n, &time, 1, extra, error);
+  emit (imap ? "memory-imap" : "memory-map", system, floor_loop ? "floor" : "mpire",
+        floor_loop ? "n/a" : "cold", floor_loop ? 1 : 2, n, &time, 1, extra, error);
   return error == NULL ? 0 : 1;
 }
 
@@ -1429,7 +1406,7 @@ bench_memory (const char *kind,
       g_autofree char *workload = g_strdup_printf ("memory-%s", kind);
 
       must_emit = TRUE;
-      emit (workload, system, "mpire", "cold", 2, n, NULL, 0, error);
+      emit (workload, system, "mpire", "cold", 2, n, NULL, 0, NULL, error);
       must_emit = FALSE;
     }
 }
@@ -1469,6 +1446,27 @@ bench_methods (const Workload *w,
         if (cold)
           MEASURE (bench_mpire (w, all_methods[m], 2, TRUE));
       }
+}
+
+/* A workload whose tasks use the worker state that @init_task, its
+ * worker_init, sets: @n tasks over [0, n). */
+static void
+bench_with_init (const char *name,
+                 MpireTask  *task,
+                 MpireTask  *init_task,
+                 gint64      n,
+                 CheckFunc   check,
+                 const char *seq_name,
+                 SeqFunc     seq,
+                 const char *methods)
+{
+  g_autoptr(GVariant) input = make_range (n);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  Workload w = { name, task, input, 1, options, TRUE, check };
+
+  mpire_map_options_set_worker_init (options, init_task);
+  MEASURE (bench_seq (&w, seq_name, "seq", seq));
+  bench_methods (&w, methods, TRUE);
 }
 
 int
@@ -1598,28 +1596,14 @@ main (int argc, char **argv)
 
   /* A 10 MB table built by worker_init into each worker's state. */
   if (in_list (only, "stateful"))
-    {
-      g_autoptr(GVariant) input = make_range (config.stateful_n);
-      g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
-      Workload stateful = { "stateful", stateful_task, input, 1, options, TRUE, check_stateful };
-
-      mpire_map_options_set_worker_init (options, table_init_task);
-      MEASURE (bench_seq (&stateful, "sequential C loop (table built once)", "seq",
-                          seq_stateful));
-      bench_methods (&stateful, methods, TRUE);
-    }
+    bench_with_init ("stateful", stateful_task, table_init_task, config.stateful_n,
+                     check_stateful, "sequential C loop (table built once)", seq_stateful,
+                     methods);
 
   /* A worker_init of 100 ms, then short tasks. */
   if (in_list (only, "init"))
-    {
-      g_autoptr(GVariant) input = make_range (config.init_n);
-      g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
-      Workload init = { "init", short_task, input, 1, options, TRUE, check_short };
-
-      mpire_map_options_set_worker_init (options, slow_init_task);
-      MEASURE (bench_seq (&init, "sequential C loop (init once)", "seq", seq_short));
-      bench_methods (&init, methods, TRUE);
-    }
+    bench_with_init ("init", short_task, slow_init_task, config.init_n, check_short,
+                     "sequential C loop (init once)", seq_short, methods);
 
   if (in_list (only, "overhead"))
     {

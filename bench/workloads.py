@@ -82,14 +82,19 @@ def check_squares(results, n):
         raise AssertionError('squares out of order')
 
 
-def check_cpu(results, n, steps=CPU_STEPS):
-    """Raises if @results is not [cpu(0), ..., cpu(n-1)]."""
+def check_each(results, n, expected):
+    """Raises if @results is not [expected(0), ..., expected(n-1)]."""
     results = list(results)
     if len(results) != n:
         raise AssertionError('expected %d results, got %d' % (n, len(results)))
     for i, r in enumerate(results):
-        if r != cpu_expected(i, steps):
+        if r != expected(i):
             raise AssertionError('wrong result for task %d: %r' % (i, r))
+
+
+def check_cpu(results, n, steps=CPU_STEPS):
+    """Raises if @results is not [cpu(0), ..., cpu(n-1)]."""
+    check_each(results, n, lambda i: cpu_expected(i, steps))
 
 
 # ---- numerical: rows of 3 doubles, one norm per row -------------------------
@@ -161,12 +166,7 @@ def lookups(get, x):
 
 
 def check_stateful(results, n):
-    results = list(results)
-    if len(results) != n:
-        raise AssertionError('expected %d results, got %d' % (n, len(results)))
-    for i, r in enumerate(results):
-        if r != lookups(table_value, i):
-            raise AssertionError('wrong result for task %d: %r' % (i, r))
+    check_each(results, n, lambda i: lookups(table_value, i))
 
 
 TABLE = None
@@ -203,12 +203,7 @@ def short(x):
 
 
 def check_short(results, n):
-    results = list(results)
-    if len(results) != n:
-        raise AssertionError('expected %d results, got %d' % (n, len(results)))
-    for i, r in enumerate(results):
-        if r != cpu_expected(i, SHORT_STEPS) + INIT_OFFSET:
-            raise AssertionError('wrong result for task %d: %r' % (i, r))
+    check_each(results, n, lambda i: cpu_expected(i, SHORT_STEPS) + INIT_OFFSET)
 
 
 if __name__ == '__main__':
