@@ -283,8 +283,10 @@ class Workload:
     Pool and joblib: func over each of items, the list of results turned
     by merge() into what check() takes; initializer: Pool's (joblib has
     none: no joblib rows then).
-    mpire-glib: each (label, Mpire.Task) of tasks over rows(k), the
-    Variant of the first k rows; options() gives the MapOptions (or
+    mpire-glib: each (label, Mpire.Task, runs) of tasks (runs: None for
+    the mode's, 1 for a task so slow that more would not change a
+    verdict) over rows(k), the Variant of the first k rows; options()
+    gives the MapOptions (or
     None); worker_state: the pool's use-worker-state; results(variant)
     gives what check() takes."""
 
@@ -338,13 +340,13 @@ def workload_list(cfg, only):
         n = cfg['tiny_n']
         out.append(Workload('tiny', n, lambda r, n=n: workloads.check_squares(r, n),
                             lambda n=n: [workloads.square(x) for x in range(n)],
-                            workloads.square, range(n), [('', SQUARE_TASK)],
+                            workloads.square, range(n), [('', SQUARE_TASK, None)],
                             lambda k: ax_from_list(range(k))))
     if 'cpu' in only:
         n = cfg['cpu_n']
         out.append(Workload('cpu-py', n, lambda r, n=n: workloads.check_cpu(r, n),
                             lambda n=n: [workloads.cpu(x) for x in range(n)],
-                            workloads.cpu, range(n), [('', CPU_TASK)],
+                            workloads.cpu, range(n), [('', CPU_TASK, None)],
                             lambda k: ax_from_list(range(k)), jobs=(1, 2)))
     if 'numerical' in only:
         # The chunks for Pool and joblib: one per worker and a few more,
@@ -358,7 +360,8 @@ def workload_list(cfg, only):
         out.append(Workload('numerical', n, lambda r, n=n: workloads.check_norms(r, n),
                             lambda flat=flat: workloads.norms(flat),
                             workloads.norms, row_chunks(flat, n, 8, workloads.POINT_DIM),
-                            [(', unpack()', NORMS_UNPACK_TASK), (', bytes', NORMS_BYTES_TASK)],
+                            [(', unpack()', NORMS_UNPACK_TASK, 1),
+                             (', bytes', NORMS_BYTES_TASK, None)],
                             rows, merge=concat_arrays, options=array_chunk_options,
                             results=lambda v: array_from_variant(v, 'ad'), cold=False))
         if have_numpy():
@@ -368,7 +371,7 @@ def workload_list(cfg, only):
                                 lambda a=flat_np: workloads.norms_numpy(a),
                                 workloads.norms_numpy,
                                 row_chunks(flat_np, n, 8, workloads.POINT_DIM),
-                                [(', numpy', NORMS_NUMPY_TASK)], rows,
+                                [(', numpy', NORMS_NUMPY_TASK, None)], rows,
                                 merge=numpy.concatenate, options=array_chunk_options,
                                 results=lambda v: array_from_variant(v, 'ad'), cold=False))
     # The two with a worker_init (Pool: an initializer), the sequential
@@ -387,7 +390,7 @@ def workload_list(cfg, only):
             return [func(x) for x in range(n)]
 
         out.append(Workload(name, n, lambda r, n=n, check=check: check(r, n), seq, func,
-                            range(n), [('', task)], lambda k: ax_from_list(range(k)),
+                            range(n), [('', task, None)], lambda k: ax_from_list(range(k)),
                             initializer=init,
                             options=lambda init_task=init_task: worker_init_options(init_task),
                             worker_state=True))
@@ -428,7 +431,7 @@ def run_mpire(cfg, only, method_name):
             pool.set_use_worker_state(w.worker_state)
             return pool
 
-        for label, task in w.tasks:
+        for label, task, runs in w.tasks:
             system = 'mpire-glib %s (GI%s)' % (method_name, label)
             for n_jobs in w.jobs:
                 pool = new_pool(n_jobs)
@@ -438,7 +441,7 @@ def run_mpire(cfg, only, method_name):
                 except Exception as e:
                     emit(w.name, system, 'mpire', 'warm', n_jobs, w.n, [], 'warm-up: %s' % e)
                     continue
-                measure(w.name, system, 'mpire', 'warm', n_jobs, w.n, cfg['runs'],
+                measure(w.name, system, 'mpire', 'warm', n_jobs, w.n, runs or cfg['runs'],
                         lambda: pool.map(task, data, w.options(), None), check_variant)
                 pool.stop_and_join()
                 pool = None
