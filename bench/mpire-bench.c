@@ -342,10 +342,11 @@ check_norms (GVariant  *result,
 #define HASH_MULT     G_GUINT64_CONSTANT (2654435761)
 #define HASH_STEP     G_GUINT64_CONSTANT (40503)
 
+/* Entry k: an arithmetic progression, which Python builds fast too. */
 static gint64
 table_value (gint64 k)
 {
-  return (gint64) (((guint64) k * LCG_A + LCG_C) >> 1);
+  return 3 * k + 7;
 }
 
 /* The sum of the TABLE_LOOKUPS entries task @x reads. */
@@ -1530,7 +1531,7 @@ main (int argc, char **argv)
   if (smoke)
     config = (Config) { "smoke", 2000, 6, 6, 3000, 2000, 200, 1, 20000, 20000, 1, 1, FALSE };
   else if (quick)
-    config = (Config) { "quick", 200000, 60, 100, 200000, 20000, 2000, 6, 2000000, 1000000,
+    config = (Config) { "quick", 200000, 60, 100, 100000, 20000, 1000, 6, 1000000, 500000,
                         3, 2, TRUE };
   else
     config = (Config) { "full", 1000000, 200, 200, 1000000, 100000, 10000, 20, 10000000,
