@@ -52,7 +52,7 @@ CONFIGS = {
     'full': dict(tiny_n=1_000_000, cpu_n=200, numerical_n=1_000_000, stateful_n=100_000,
                  init_n=10_000, startup_runs=20, memory_map_n=10_000_000,
                  memory_imap_n=5_000_000, runs=5, cold_runs=3, parallel=True),
-    'quick': dict(tiny_n=200_000, cpu_n=60, numerical_n=100_000, stateful_n=20_000,
+    'quick': dict(tiny_n=200_000, cpu_n=60, numerical_n=100_000, stateful_n=10_000,
                   init_n=1000, startup_runs=6, memory_map_n=1_000_000,
                   memory_imap_n=500_000, runs=3, cold_runs=2, parallel=True),
     'smoke': dict(tiny_n=2000, cpu_n=6, numerical_n=3000, stateful_n=2000, init_n=200,

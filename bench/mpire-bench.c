@@ -1531,7 +1531,7 @@ main (int argc, char **argv)
   if (smoke)
     config = (Config) { "smoke", 2000, 6, 6, 3000, 2000, 200, 1, 20000, 20000, 1, 1, FALSE };
   else if (quick)
-    config = (Config) { "quick", 200000, 60, 100, 100000, 20000, 1000, 6, 1000000, 500000,
+    config = (Config) { "quick", 200000, 60, 100, 100000, 10000, 1000, 6, 1000000, 500000,
                         3, 2, TRUE };
   else
     config = (Config) { "full", 1000000, 200, 200, 1000000, 100000, 10000, 20, 10000000,
