@@ -314,9 +314,10 @@ def print_targets(records):
         row = find(records, workload='startup', lang='C', system='mpire-glib %s' % method)
         if row and row.get('worker_start_s'):
             ms = 1e3 * statistics.median(row['worker_start_s'])
-            lines.append('worker start-up, C, %-10s median %5.2f ms per worker (%s)'
+            lines.append('worker start-up, C, %-10s median %5.2f ms per worker (%s)%s'
                          % (method, ms, 'target <= %d ms: %s' % (target, verdict(ms <= target))
-                            if target else 'no target'))
+                            if target else 'no target',
+                            noisy_note if others_share(row)[1] else ''))
     for method in ('spawn', 'fork'):
         t, pool, note_ = pair(dict(workload='startup', lang='C', system='mpire-glib %s' % method),
                               dict(workload='startup', peer='pool-%s' % method))

@@ -418,7 +418,12 @@ stateful_func (MpireWorkerContext  *context,
   if (state == NULL)
     return NULL;
   table = g_variant_get_fixed_array (state, &len, sizeof (gint64));
-  g_assert (len == TABLE_LEN);
+  if (len != TABLE_LEN)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "the table in the worker state has %" G_GSIZE_FORMAT " entries", len);
+      return NULL;
+    }
   return g_variant_new_int64 (table_lookups (table, g_variant_get_int64 (args)));
 }
 
@@ -442,8 +447,8 @@ seq_stateful (GVariant  *input,
               GError   **error)
 {
   g_autoptr(GVariant) table_v = make_table ();
-  gsize n = 0;
-  const gint64 *table = g_variant_get_fixed_array (table_v, &n, sizeof (gint64));
+  gsize table_len = 0, n = 0;
+  const gint64 *table = g_variant_get_fixed_array (table_v, &table_len, sizeof (gint64));
   const gint64 *in = g_variant_get_fixed_array (input, &n, sizeof (gint64));
   gint64 *out = g_new (gint64, MAX (n, 1));
 
