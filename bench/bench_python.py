@@ -8,7 +8,7 @@
 # Prints one JSON object per line on standard output (the fields are
 # described in format_table.py); progress goes to standard error.
 #
-# Usage: bench_python.py [--quick|--smoke] [--runs N] [--only tiny,cpu]
+# Usage: bench_python.py [--quick|--smoke] [--runs N] [--only tiny,cpu,...]
 #                        [--tiny-tasks N] [--cpu-tasks N]
 #                        [--systems seq,mpire-fork,...]
 #
@@ -26,6 +26,7 @@
 
 import argparse
 import array
+import itertools
 import json
 import multiprocessing
 import os
@@ -48,10 +49,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # Sizes: the same as mpire-bench.c's for the same mode (the table only
 # compares rows with the same number of tasks).
 CONFIGS = {
-    'full': dict(tiny_n=1_000_000, cpu_n=200, runs=5, cold_runs=3, parallel=True),
-    'quick': dict(tiny_n=200_000, cpu_n=60, runs=3, cold_runs=2, parallel=True),
-    'smoke': dict(tiny_n=2000, cpu_n=6, runs=1, cold_runs=1, parallel=False),
+    'full': dict(tiny_n=1_000_000, cpu_n=200, numerical_n=1_000_000, stateful_n=100_000,
+                 init_n=10_000, startup_runs=20, memory_map_n=10_000_000,
+                 memory_imap_n=5_000_000, runs=5, cold_runs=3, parallel=True),
+    'quick': dict(tiny_n=200_000, cpu_n=60, numerical_n=100_000, stateful_n=10_000,
+                  init_n=1000, startup_runs=6, memory_map_n=1_000_000,
+                  memory_imap_n=500_000, runs=3, cold_runs=2, parallel=True),
+    'smoke': dict(tiny_n=2000, cpu_n=6, numerical_n=3000, stateful_n=2000, init_n=200,
+                  startup_runs=1, memory_map_n=20_000, memory_imap_n=20_000, runs=1,
+                  cold_runs=1, parallel=False),
 }
+ALL_WORKLOADS = 'tiny,cpu,numerical,stateful,init,startup,memory'
 
 SYSTEMS = ['seq', 'mpire-fork', 'mpire-spawn', 'pool-fork', 'pool-spawn', 'joblib', 'parallel']
 
@@ -61,15 +69,26 @@ SYSTEMS = ['seq', 'mpire-fork', 'mpire-spawn', 'pool-fork', 'pool-spawn', 'jobli
 # Python (seconds for a million); through bytes they take milliseconds.
 # The timed maps take and give GVariants; the 'conv' rows time both ways.
 
+def variant_from_array(values):
+    """The 'ax' or 'ad' of an array('q') or array('d'), through bytes."""
+    data = GLib.Bytes.new(values.tobytes())
+    vtype = {'q': 'ax', 'd': 'ad'}[values.typecode]
+    return GLib.Variant.new_from_bytes(GLib.VariantType.new(vtype), data, True)
+
+
+def array_from_variant(variant, vtype='ax'):
+    """The array('q') of an 'ax', the array('d') of an 'ad'."""
+    if variant.get_type_string() != vtype:
+        raise AssertionError("result is a '%s', not '%s'" % (variant.get_type_string(), vtype))
+    return array.array({'ax': 'q', 'ad': 'd'}[vtype], variant.get_data_as_bytes().get_data() or b'')
+
+
 def ax_from_list(values):
-    data = GLib.Bytes.new(array.array('q', values).tobytes())
-    return GLib.Variant.new_from_bytes(GLib.VariantType.new('ax'), data, True)
+    return variant_from_array(array.array('q', values))
 
 
 def list_from_ax(variant):
-    if variant.get_type_string() != 'ax':
-        raise AssertionError("result is a '%s', not 'ax'" % variant.get_type_string())
-    return array.array('q', variant.get_data_as_bytes().get_data() or b'').tolist()
+    return array_from_variant(variant).tolist()
 
 
 # ---- Mpire tasks (module level: SPAWN workers need them too) --------------
@@ -82,8 +101,56 @@ def mpire_cpu(ctx, args):
     return GLib.Variant('x', workloads.cpu(args.get_int64()))
 
 
+def mpire_norms_unpack(ctx, args):
+    # the chunk as a list of floats, the result from a list
+    return GLib.Variant('ad', workloads.norms(args.unpack()).tolist())
+
+
+def mpire_norms_bytes(ctx, args):
+    # the chunk's memory as doubles, the result through bytes
+    data = args.get_data_as_bytes().get_data() or b''
+    return variant_from_array(workloads.norms(memoryview(data).cast('d')))
+
+
+def mpire_norms_numpy(ctx, args):
+    import numpy
+    data = args.get_data_as_bytes().get_data() or b''
+    result = workloads.norms_numpy(numpy.frombuffer(data, dtype=numpy.float64))
+    return GLib.Variant.new_from_bytes(GLib.VariantType.new('ad'),
+                                       GLib.Bytes.new(result.tobytes()), True)
+
+
+def mpire_table_init(ctx, args):
+    ctx.set_state(variant_from_array(workloads.make_table()))
+    return GLib.Variant('()', ())
+
+
+def mpire_stateful(ctx, args):
+    table = ctx.get_state()
+    return GLib.Variant('x', workloads.lookups(lambda k: table.get_child_value(k).get_int64(),
+                                               args.get_int64()))
+
+
+def mpire_slow_init(ctx, args):
+    time.sleep(workloads.SLOW_INIT_S)
+    ctx.set_state(GLib.Variant('x', workloads.INIT_OFFSET))
+    return GLib.Variant('()', ())
+
+
+def mpire_short(ctx, args):
+    return GLib.Variant('x', workloads.cpu(args.get_int64(), workloads.SHORT_STEPS)
+                        + ctx.get_state().get_int64())
+
+
 SQUARE_TASK = Mpire.Task.new('bench-py-square', mpire_square)
 CPU_TASK = Mpire.Task.new('bench-py-cpu', mpire_cpu)
+NORMS_UNPACK_TASK = Mpire.Task.new('bench-py-norms-unpack', mpire_norms_unpack)
+NORMS_BYTES_TASK = Mpire.Task.new('bench-py-norms-bytes', mpire_norms_bytes)
+NORMS_NUMPY_TASK = Mpire.Task.new('bench-py-norms-numpy', mpire_norms_numpy)
+TABLE_INIT_TASK = Mpire.Task.new('bench-py-table-init', mpire_table_init)
+STATEFUL_TASK = Mpire.Task.new('bench-py-stateful', mpire_stateful)
+SLOW_INIT_TASK = Mpire.Task.new('bench-py-slow-init', mpire_slow_init)
+SHORT_TASK = Mpire.Task.new('bench-py-short', mpire_short)
 
 
 # ---- how quiet the machine is -----------------------------------------------
@@ -153,13 +220,15 @@ def disturbed(others, wall):
 N_CPUS = len(os.sched_getaffinity(0))
 
 
-def emit(workload, system, peer, mode, n_jobs, n_tasks, times, error=None, attempt=1):
+def emit(workload, system, peer, mode, n_jobs, n_tasks, times, error=None, attempt=1,
+         extra=None):
+    """@extra: more fields of the record (format_table.py knows them)."""
     global failed
     others, wall = probe.others() if probe else (0.0, 0.0)
     record = dict(workload=workload, lang='Py', system=system, peer=peer, mode=mode,
                   n_jobs=n_jobs, n_tasks=n_tasks, times=[round(t, 6) for t in times],
                   others_cpu_s=round(others, 2), wall_s=round(wall, 2),
-                  n_cpus=N_CPUS, attempt=attempt, ok=error is None)
+                  n_cpus=N_CPUS, attempt=attempt, ok=error is None, **(extra or {}))
     if error is not None:
         record['error'] = error
         failed = True
@@ -172,12 +241,16 @@ def emit(workload, system, peer, mode, n_jobs, n_tasks, times, error=None, attem
           file=sys.stderr, flush=True)
 
 
-def measure(workload, system, peer, mode, n_jobs, n_tasks, runs, run, check):
+def measure(workload, system, peer, mode, n_jobs, n_tasks, runs, run, check, extra=None):
     """Times @runs calls of run(); check(result) after each, untimed.
-    Again (up to MAX_RETRIES times) if other processes disturbed it."""
+    Again (up to MAX_RETRIES times) if other processes disturbed it.
+    @extra: a dict that run() may fill, emptied before each attempt,
+    added to the record."""
     global probe
     for attempt in range(1, MAX_RETRIES + 2):
         probe = Probe()
+        if extra is not None:
+            extra.clear()
         times = []
         try:
             for _ in range(runs):
@@ -188,7 +261,7 @@ def measure(workload, system, peer, mode, n_jobs, n_tasks, runs, run, check):
                 del result
         except Exception as e:  # a failed run is reported, never timed
             emit(workload, system, peer, mode, n_jobs, n_tasks, times,
-                 '%s: %s' % (type(e).__name__, e), attempt)
+                 '%s: %s' % (type(e).__name__, e), attempt, extra)
             return
         others, wall = probe.others()
         if attempt <= MAX_RETRIES and disturbed(others, wall):
@@ -196,93 +269,234 @@ def measure(workload, system, peer, mode, n_jobs, n_tasks, runs, run, check):
                   % (workload, system, mode, n_jobs, 100 * others / (wall * N_CPUS)),
                   file=sys.stderr, flush=True)
             continue
-        emit(workload, system, peer, mode, n_jobs, n_tasks, times, attempt=attempt)
+        emit(workload, system, peer, mode, n_jobs, n_tasks, times, attempt=attempt, extra=extra)
         return
 
 
 # ---- the workloads on each system ------------------------------------------
 
+class Workload:
+    """A workload as each Python system runs it.
+
+    n: tasks (rows for the numerical ones); check(results) raises if the
+    results are wrong; seq(): the sequential loop (timed).
+    Pool and joblib: func over each of items, the list of results turned
+    by merge() into what check() takes; initializer: Pool's (joblib has
+    none: no joblib rows then).
+    mpire-glib: each (label, Mpire.Task, runs) of tasks (runs: None for
+    the mode's, 1 for a task so slow that more would not change a
+    verdict) over rows(k), the Variant of the first k rows; options()
+    gives the MapOptions (or
+    None); worker_state: the pool's use-worker-state; results(variant)
+    gives what check() takes."""
+
+    def __init__(self, name, n, check, seq, func, items, tasks, rows, *, merge=list,
+                 initializer=None, options=lambda: None, worker_state=False,
+                 results=list_from_ax, jobs=(2,), cold=True):
+        self.name, self.n, self.check, self.seq = name, n, check, seq
+        self.func, self.items, self.merge, self.initializer = func, items, merge, initializer
+        self.tasks, self.rows, self.options = tasks, rows, options
+        self.worker_state, self.results, self.jobs, self.cold = worker_state, results, jobs, cold
+
+
+def worker_init_options(task):
+    options = Mpire.MapOptions.new()
+    options.set_worker_init(task)
+    return options
+
+
+def array_chunk_options():
+    options = Mpire.MapOptions.new()
+    options.set_array_chunks(True)
+    options.set_row_width(workloads.POINT_DIM)
+    return options
+
+
+def concat_arrays(parts):
+    """One array('d') of the arrays of @parts, through bytes."""
+    out = array.array('d')
+    out.frombytes(b''.join(p.tobytes() for p in parts))
+    return out
+
+
+def row_chunks(flat, n, n_chunks, width):
+    """@flat (n rows of @width) in @n_chunks slices of whole rows."""
+    bounds = [n * c // n_chunks for c in range(n_chunks + 1)]
+    return [flat[width * a:width * b] for a, b in zip(bounds, bounds[1:])]
+
+
+def have_numpy():
+    try:
+        import numpy  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
 def workload_list(cfg, only):
-    """(workload, n, plain function, Mpire task, check, job counts) of each workload"""
+    """The Workloads of @only (a list of names)."""
     out = []
     if 'tiny' in only:
         n = cfg['tiny_n']
-        out.append(('tiny', n, workloads.square, SQUARE_TASK,
-                    lambda r, n=n: workloads.check_squares(r, n), [2]))
+        out.append(Workload('tiny', n, lambda r, n=n: workloads.check_squares(r, n),
+                            lambda n=n: [workloads.square(x) for x in range(n)],
+                            workloads.square, range(n), [('', SQUARE_TASK, None)],
+                            lambda k: ax_from_list(range(k))))
     if 'cpu' in only:
         n = cfg['cpu_n']
-        out.append(('cpu-py', n, workloads.cpu, CPU_TASK,
-                    lambda r, n=n: workloads.check_cpu(r, n), [1, 2]))
+        out.append(Workload('cpu-py', n, lambda r, n=n: workloads.check_cpu(r, n),
+                            lambda n=n: [workloads.cpu(x) for x in range(n)],
+                            workloads.cpu, range(n), [('', CPU_TASK, None)],
+                            lambda k: ax_from_list(range(k)), jobs=(1, 2)))
+    if 'numerical' in only:
+        # The chunks for Pool and joblib: one per worker and a few more,
+        # as mpire-glib's default (4 per worker).
+        n = cfg['numerical_n']
+        flat = workloads.points(n)
+
+        def rows(k, flat=flat):
+            return variant_from_array(flat[:workloads.POINT_DIM * k])
+
+        out.append(Workload('numerical', n, lambda r, n=n: workloads.check_norms(r, n),
+                            lambda flat=flat: workloads.norms(flat),
+                            workloads.norms, row_chunks(flat, n, 8, workloads.POINT_DIM),
+                            [(', unpack()', NORMS_UNPACK_TASK, 1),
+                             (', bytes', NORMS_BYTES_TASK, None)],
+                            rows, merge=concat_arrays, options=array_chunk_options,
+                            results=lambda v: array_from_variant(v, 'ad'), cold=False))
+        if have_numpy():
+            import numpy
+            flat_np = numpy.frombuffer(flat.tobytes(), dtype=numpy.float64)
+            out.append(Workload('numerical-np', n, lambda r, n=n: workloads.check_norms(r, n),
+                                lambda a=flat_np: workloads.norms_numpy(a),
+                                workloads.norms_numpy,
+                                row_chunks(flat_np, n, 8, workloads.POINT_DIM),
+                                [(', numpy', NORMS_NUMPY_TASK, None)], rows,
+                                merge=numpy.concatenate, options=array_chunk_options,
+                                results=lambda v: array_from_variant(v, 'ad'), cold=False))
+    # The two with a worker_init (Pool: an initializer), the sequential
+    # loop initialising once.
+    for name, check, init, func, task, init_task in (
+            ('stateful', workloads.check_stateful, workloads.init_table, workloads.stateful,
+             STATEFUL_TASK, TABLE_INIT_TASK),
+            ('init', workloads.check_short, workloads.init_slow, workloads.short,
+             SHORT_TASK, SLOW_INIT_TASK)):
+        if name not in only:
+            continue
+        n = cfg['%s_n' % name]
+
+        def seq(n=n, init=init, func=func):
+            init()
+            return [func(x) for x in range(n)]
+
+        out.append(Workload(name, n, lambda r, n=n, check=check: check(r, n), seq, func,
+                            range(n), [('', task, None)], lambda k: ax_from_list(range(k)),
+                            initializer=init,
+                            options=lambda init_task=init_task: worker_init_options(init_task),
+                            worker_state=True))
     return out
 
 
 def run_seq(cfg, only):
-    for workload, n, func, _, check, _ in workload_list(cfg, only):
-        data = list(range(n))
-        measure(workload, 'sequential Python loop', 'seq', 'n/a', 1, n, cfg['runs'],
-                lambda: [func(x) for x in data], check)
-        if workload != 'tiny':
+    for w in workload_list(cfg, only):
+        measure(w.name, 'sequential Python loop' if w.name != 'numerical-np' else
+                'sequential numpy', 'seq', 'n/a', 1, w.n, cfg['runs'], w.seq, w.check)
+        if w.name != 'tiny':
             continue
         # What a Python caller of Mpire pays around the map to go from a
         # list to the `ax` and back (not in the mpire-glib rows' times).
-        squares = [x * x for x in data]
-        measure(workload, 'list->ax->list, Variant()/unpack()', 'conv', 'n/a', 1, n,
-                cfg['cold_runs'], lambda: GLib.Variant('ax', squares).unpack(), check)
-        measure(workload, 'list->ax->list, via array/GLib.Bytes', 'conv', 'n/a', 1, n,
-                cfg['cold_runs'], lambda: list_from_ax(ax_from_list(squares)), check)
+        squares = [x * x for x in range(w.n)]
+        measure(w.name, 'list->ax->list, Variant()/unpack()', 'conv', 'n/a', 1, w.n,
+                cfg['cold_runs'], lambda: GLib.Variant('ax', squares).unpack(), w.check)
+        measure(w.name, 'list->ax->list, via array/GLib.Bytes', 'conv', 'n/a', 1, w.n,
+                cfg['cold_runs'], lambda: list_from_ax(ax_from_list(squares)), w.check)
+    if 'memory' in only:
+        run_memory('map', 'seq', cfg['memory_map_n'])
+
+
+MPIRE_METHODS = {'fork': Mpire.StartMethod.FORK, 'spawn': Mpire.StartMethod.SPAWN,
+                 'threading': Mpire.StartMethod.THREADING}
 
 
 def run_mpire(cfg, only, method_name):
-    method = {'fork': Mpire.StartMethod.FORK, 'spawn': Mpire.StartMethod.SPAWN,
-              'threading': Mpire.StartMethod.THREADING}[method_name]
-    system = 'mpire-glib %s (GI)' % method_name
-    for workload, n, _, task, check, jobs in workload_list(cfg, only):
-        data = ax_from_list(range(n))
+    method = MPIRE_METHODS[method_name]
+    for w in workload_list(cfg, only):
+        data = w.rows(w.n)
 
-        def check_variant(result, check=check):
-            check(list_from_ax(result))
+        def check_variant(result, w=w):
+            w.check(w.results(result))
 
-        for n_jobs in jobs:
+        def new_pool(n_jobs, w=w):
             pool = Mpire.WorkerPool.new(n_jobs, method)
-            pool.set_keep_alive(True)
-            try:
-                pool.map(task, ax_from_list(range(min(n, 4 * n_jobs))), None, None)
-            except Exception as e:
-                emit(workload, system, 'mpire', 'warm', n_jobs, n, [], 'warm-up: %s' % e)
-                continue
-            measure(workload, system, 'mpire', 'warm', n_jobs, n, cfg['runs'],
-                    lambda: pool.map(task, data, None, None), check_variant)
-            pool.stop_and_join()
-            pool = None
+            pool.set_use_worker_state(w.worker_state)
+            return pool
 
-        def cold(task=task, data=data):
-            pool = Mpire.WorkerPool.new(2, method)
-            try:
-                return pool.map(task, data, None, None)
-            finally:
-                pool.terminate()
-                del pool
+        for label, task, runs in w.tasks:
+            system = 'mpire-glib %s (GI%s)' % (method_name, label)
+            for n_jobs in w.jobs:
+                pool = new_pool(n_jobs)
+                pool.set_keep_alive(True)
+                try:
+                    pool.map(task, w.rows(min(w.n, 4 * n_jobs)), w.options(), None)
+                except Exception as e:
+                    emit(w.name, system, 'mpire', 'warm', n_jobs, w.n, [], 'warm-up: %s' % e)
+                    continue
+                measure(w.name, system, 'mpire', 'warm', n_jobs, w.n, runs or cfg['runs'],
+                        lambda: pool.map(task, data, w.options(), None), check_variant)
+                pool.stop_and_join()
+                pool = None
 
-        measure(workload, system, 'mpire', 'cold', 2, n, cfg['cold_runs'], cold, check_variant)
+            def cold(task=task, data=data, w=w, new_pool=new_pool):
+                pool = new_pool(2)
+                try:
+                    return pool.map(task, data, w.options(), None)
+                finally:
+                    pool.terminate()
+                    del pool
+
+            if w.cold:
+                measure(w.name, system, 'mpire', 'cold', 2, w.n, cfg['cold_runs'], cold,
+                        check_variant)
+    if 'startup' in only:
+        run_mpire_startup(cfg, method_name)
+
+
+def run_mpire_startup(cfg, method_name):
+    """A new pool of 2, a map of 2 trivial tasks, join; each worker's
+    start-up from the insights, as mpire-bench.c's startup workload."""
+    extra = {}
+
+    def cycle():
+        pool = Mpire.WorkerPool.new(2, MPIRE_METHODS[method_name])
+        pool.set_enable_insights(True)
+        result = pool.map(SQUARE_TASK, ax_from_list([0, 1]), None, None)
+        pool.stop_and_join()
+        starts = pool.get_insights().lookup_value('start_up_time', GLib.VariantType.new('ad'))
+        extra.setdefault('worker_start_s', []).extend(starts.unpack() if starts else [])
+        return result
+
+    measure('startup', 'mpire-glib %s (GI)' % method_name, 'mpire', 'cold', 2, 2,
+            cfg['startup_runs'], cycle, lambda r: workloads.check_squares(list_from_ax(r), 2),
+            extra)
 
 
 def run_pool(cfg, only, method_name):
     ctx = multiprocessing.get_context(method_name)
     system = 'multiprocessing.Pool %s' % method_name
     peer = 'pool-%s' % method_name
-    for workload, n, func, _, check, jobs in workload_list(cfg, only):
-        data = list(range(n))
-        for n_jobs in jobs:
-            with ctx.Pool(n_jobs) as pool:
-                pool.map(func, range(min(n, 4 * n_jobs)))   # warm-up: workers started
-                measure(workload, system, peer, 'warm', n_jobs, n, cfg['runs'],
-                        lambda: pool.map(func, data), check)
+    for w in workload_list(cfg, only):
+        for n_jobs in w.jobs:
+            with ctx.Pool(n_jobs, w.initializer) as pool:
+                pool.map(w.func, w.items[:4 * n_jobs])   # warm-up: workers started
+                measure(w.name, system, peer, 'warm', n_jobs, w.n, cfg['runs'],
+                        lambda: w.merge(pool.map(w.func, w.items)), w.check)
 
-        def cold(func=func, data=data):
-            with ctx.Pool(2) as pool:
-                return pool.map(func, data)
+        def cold(w=w):
+            with ctx.Pool(2, w.initializer) as pool:
+                return w.merge(pool.map(w.func, w.items))
 
-        measure(workload, system, peer, 'cold', 2, n, cfg['cold_runs'], cold, check)
+        if w.cold:
+            measure(w.name, system, peer, 'cold', 2, w.n, cfg['cold_runs'], cold, w.check)
 
     if 'tiny' in only:
         # imap_unordered, consumed one by one. Its default chunk size is 1
@@ -308,17 +522,106 @@ def run_pool(cfg, only, method_name):
             measure('tiny-imapu', system + ' (chunksize n/8)', peer, 'warm', 2, n, cfg['runs'],
                     lambda: imapu(pool), check_imapu)
 
+    if 'startup' in only:
+        def cycle():
+            pool = ctx.Pool(2)
+            result = pool.map(workloads.square, [0, 1])
+            pool.close()
+            pool.join()
+            return result
+
+        measure('startup', system, peer, 'cold', 2, 2, cfg['startup_runs'], cycle,
+                lambda r: workloads.check_squares(r, 2))
+
+    if 'memory' in only:
+        run_memory('map', peer, cfg['memory_map_n'])
+        run_memory('imap', peer, cfg['memory_imap_n'])
+
 
 def run_joblib(cfg, only):
     from joblib import Parallel, delayed
-    for workload, n, func, _, check, jobs in workload_list(cfg, only):
-        data = list(range(n))
-        for n_jobs in jobs:
+    for w in workload_list(cfg, only):
+        if w.initializer is not None:
+            continue   # joblib's Parallel has no worker initializer
+        for n_jobs in w.jobs:
             # loky's executor is reused from one call to the next: the
             # warm-up call starts it.
-            Parallel(n_jobs=n_jobs)(delayed(func)(x) for x in range(min(n, 4 * n_jobs)))
-            measure(workload, 'joblib (loky)', 'joblib', 'warm', n_jobs, n, cfg['runs'],
-                    lambda: Parallel(n_jobs=n_jobs)(delayed(func)(x) for x in data), check)
+            Parallel(n_jobs=n_jobs)(delayed(w.func)(x) for x in w.items[:4 * n_jobs])
+            measure(w.name, 'joblib (loky)', 'joblib', 'warm', n_jobs, w.n, cfg['runs'],
+                    lambda: w.merge(Parallel(n_jobs=n_jobs)(delayed(w.func)(x)
+                                                            for x in w.items)), w.check)
+
+
+# ---- memory -------------------------------------------------------------------
+
+def status_mib(field):
+    """A 'VmHWM:' or 'VmRSS:' of /proc/self/status, in MiB."""
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def memory_child(spec):
+    """One memory measurement, in a process of its own (--memory-child
+    KIND:SYSTEM:N) so that its peak RSS is its own, as in mpire-bench.c:
+    map:seq:N, map:pool-fork:N, map:pool-spawn:N square N ints from a
+    list; imap:pool-METHOD:N consumes N results of Pool.imap over an
+    endless itertools.count() (chunksize 1000)."""
+    global probe
+    kind, system, n = spec.split(':')
+    n = int(n)
+    base = status_mib('VmRSS:')
+    name = 'sequential Python loop' if system == 'seq' else 'multiprocessing.Pool ' + system[5:]
+    probe = Probe()
+    extra, error, times = {}, None, []
+    try:
+        t0 = time.perf_counter()
+        if kind == 'map':
+            data = list(range(n))
+            if system == 'seq':
+                result = [workloads.square(x) for x in data]
+            else:
+                with multiprocessing.get_context(system[5:]).Pool(2) as pool:
+                    result = pool.map(workloads.square, data)
+            times.append(time.perf_counter() - t0)
+            workloads.check_squares(result, n)
+            extra = dict(peak_rss_mib=round(status_mib('VmHWM:'), 1), base_rss_mib=round(base, 1),
+                         data_mib=round(2 * n * 8 / 2**20, 1))
+        else:
+            rss = []
+            with multiprocessing.get_context(system[5:]).Pool(2) as pool:
+                for count, v in enumerate(pool.imap(workloads.square, itertools.count(), 1000),
+                                          start=1):
+                    if v != (count - 1) ** 2:
+                        raise AssertionError('result %d is %d' % (count - 1, v))
+                    if count in (n // 5, n):
+                        rss.append([count, round(status_mib('VmRSS:'), 1)])
+                    if count == n:
+                        break
+                times.append(time.perf_counter() - t0)
+            extra = dict(rss_at=rss, peak_rss_mib=round(status_mib('VmHWM:'), 1),
+                         base_rss_mib=round(base, 1))
+    except Exception as e:  # reported, never timed
+        error = '%s: %s' % (type(e).__name__, e)
+    emit('memory-' + kind, name, 'seq' if system == 'seq' else system, 'n/a' if system == 'seq'
+         else 'cold', 1 if system == 'seq' else 2, n, times, error, extra=extra)
+    return 1 if error else 0
+
+
+def run_memory(kind, system, n):
+    """memory_child() in a new process."""
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), '--memory-child',
+                           '%s:%s:%d' % (kind, system, n)], stdout=subprocess.PIPE, text=True)
+    sys.stdout.write(proc.stdout)
+    sys.stdout.flush()
+    if proc.returncode != 0:
+        global failed
+        failed = True
+        if '"ok": false' not in proc.stdout:
+            emit('memory-' + kind, system, system, 'n/a', 0, n, [],
+                 'exit status %d' % proc.returncode)
 
 
 def run_parallel(cfg, only):
@@ -365,14 +668,17 @@ def parse_args():
     parser.add_argument('--runs', type=int, default=0, help='timed runs per measurement')
     parser.add_argument('--tiny-tasks', type=int, default=0, help='elements of the tiny-task map')
     parser.add_argument('--cpu-tasks', type=int, default=0, help='tasks of the CPU-bound map')
-    parser.add_argument('--only', default='tiny,cpu', help='workloads (tiny,cpu)')
+    parser.add_argument('--only', default=ALL_WORKLOADS, help='workloads (%s)' % ALL_WORKLOADS)
     parser.add_argument('--systems', default=','.join(SYSTEMS), help='systems to run')
     parser.add_argument('--system', help=argparse.SUPPRESS)   # internal: run one here
+    parser.add_argument('--memory-child', help=argparse.SUPPRESS)   # internal: see memory_child
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
+    if args.memory_child:
+        return memory_child(args.memory_child)
     cfg = dict(CONFIGS['smoke' if args.smoke else 'quick' if args.quick else 'full'])
     if args.runs > 0:
         cfg['runs'] = cfg['cold_runs'] = args.runs

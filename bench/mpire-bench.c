@@ -7,10 +7,13 @@
  * turns them, with bench_python.py's, into the table); progress goes to
  * standard error.
  *
- * Usage: mpire-bench [--quick|--smoke] [--runs N] [--only tiny,cpu,overhead]
+ * Usage: mpire-bench [--quick|--smoke] [--runs N] [--only tiny,cpu,...]
  *                    [--tiny-tasks N] [--cpu-tasks N]
  *                    [--methods spawn,fork,threading] [--no-parallel]
  *        mpire-bench --one-task I     (prints the CPU task's result for I)
+ *        mpire-bench --memory-child KIND:SYSTEM:N
+ *                                     (one memory measurement, in a process
+ *                                     of its own: see bench_memory())
  *
  * Every measurement checks its result outside the timed region; a wrong
  * result is reported as a failure, never as a time. Exits 1 if any check
@@ -20,6 +23,7 @@
  */
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,12 +39,20 @@
 #define LCG_C       G_GUINT64_CONSTANT (1442695040888963407)
 #define CPU_STEPS_C 4500000
 
+#define ALL_WORKLOADS "tiny,cpu,numerical,stateful,init,overhead,restart,startup,memory"
+
 typedef struct
 {
   const char *name;     /* "quick", "full" or "smoke" */
   gint64      tiny_n;   /* elements of the tiny-task map */
   gint64      cpu_n;    /* tasks of the CPU-bound map */
   gint64      restart_n; /* tasks of the map with a new worker per task */
+  gint64      numerical_n; /* rows (points of 3 doubles) of the numerical map */
+  gint64      stateful_n; /* tasks reading the worker state */
+  gint64      init_n;   /* short tasks after the slow worker_init */
+  int         startup_runs; /* pools started per start method */
+  gint64      memory_map_n;  /* elements of the memory-measured map */
+  gint64      memory_imap_n; /* results consumed from the endless imap */
   int         runs;     /* timed runs per measurement (median reported) */
   int         cold_runs; /* timed runs of cold pools and of GNU parallel */
   gboolean    parallel;  /* run the GNU parallel peer */
@@ -133,37 +145,65 @@ cpu_func (MpireWorkerContext  *context,
 
 /* ---- inputs and checks ------------------------------------------------- */
 
+/* An array of @type over @values (@n 8-byte elements), which it takes
+ * without a copy (the memory workload counts every copy). Not floating. */
+static GVariant *
+array_take (const char *type,
+            gpointer    values,
+            gint64      n)
+{
+  return g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE (type), values,
+                                                      n * sizeof (gint64), TRUE,
+                                                      g_free, values));
+}
+
 /* The `ax` [0, 1, ..., n-1], not floating. */
 static GVariant *
 make_range (gint64 n)
 {
-  g_autofree gint64 *values = g_new (gint64, MAX (n, 1));
+  gint64 *values = g_new (gint64, MAX (n, 1));
 
   for (gint64 i = 0; i < n; i++)
     values[i] = i;
-  return g_variant_ref_sink (g_variant_new_fixed_array (G_VARIANT_TYPE_INT64,
-                                                        values, n, sizeof (gint64)));
+  return array_take ("ax", values, n);
+}
+
+/* The first @rows rows of @rows_width elements of @array (an `ax` or an
+ * `ad`), sharing its memory. */
+static GVariant *
+array_head (GVariant *array,
+            gint64    rows,
+            gint64    row_width)
+{
+  return g_variant_ref_sink (g_variant_new_from_data (g_variant_get_type (array),
+                                                      g_variant_get_data (array),
+                                                      rows * row_width * sizeof (gint64), TRUE,
+                                                      (GDestroyNotify) g_variant_unref,
+                                                      g_variant_ref (array)));
 }
 
 typedef gboolean (*CheckFunc) (GVariant *result, gint64 n, GError **error);
 
-static const gint64 *
-get_ax (GVariant  *result,
-        gint64     n,
-        GError   **error)
+/* The @n 8-byte elements of @result, an array of @type ("ax" or "ad"),
+ * or NULL with @error set. */
+static gconstpointer
+get_array (GVariant    *result,
+           const char  *type,
+           gint64       n,
+           GError     **error)
 {
   gsize len = 0;
-  const gint64 *values;
+  gconstpointer values;
 
   if (result == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no result");
       return NULL;
     }
-  if (!g_variant_is_of_type (result, G_VARIANT_TYPE ("ax")))
+  if (!g_variant_is_of_type (result, G_VARIANT_TYPE (type)))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "result is a '%s', not 'ax'",
-                   g_variant_get_type_string (result));
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "result is a '%s', not '%s'",
+                   g_variant_get_type_string (result), type);
       return NULL;
     }
   values = g_variant_get_fixed_array (result, &len, sizeof (gint64));
@@ -173,7 +213,7 @@ get_ax (GVariant  *result,
                    "%" G_GSIZE_FORMAT " results for %" G_GINT64_FORMAT " tasks", len, n);
       return NULL;
     }
-  return values != NULL ? values : (const gint64 *) "";
+  return values != NULL ? values : (gconstpointer) "";
 }
 
 /* Whether result i of the @n is @expected (i). */
@@ -183,7 +223,7 @@ check_results (GVariant   *result,
                gint64    (*expected) (gint64 i),
                GError    **error)
 {
-  const gint64 *values = get_ax (result, n, error);
+  const gint64 *values = get_array (result, "ax", n, error);
 
   if (values == NULL)
     return FALSE;
@@ -217,6 +257,274 @@ check_cpu (GVariant  *result,
            GError   **error)
 {
   return check_results (result, n, cpu_expected, error);
+}
+
+/* ---- numerical: rows of 3 doubles, one norm per row ---------------------- */
+
+#define POINT_DIM 3
+
+/* Point @i of the numerical input; workloads.py has the same. */
+static void
+point (gint64  i,
+       double *p)
+{
+  p[0] = (i % 1000) * 0.25;
+  p[1] = (i % 777) * -0.5;
+  p[2] = (i % 91) + 0.125;
+}
+
+/* The `ad` of @n points, flat: 3 doubles per point. */
+static GVariant *
+make_points (gint64 n)
+{
+  double *values = g_new (double, MAX (POINT_DIM * n, 1));
+
+  for (gint64 i = 0; i < n; i++)
+    point (i, values + POINT_DIM * i);
+  return array_take ("ad", values, POINT_DIM * n);
+}
+
+/* The task, on a whole chunk (array-chunks): the `ad` of the norms of
+ * the chunk's points. Also the sequential loop, on the whole input. */
+static GVariant *
+norms_func (MpireWorkerContext  *context,
+            GVariant            *args,
+            gpointer             user_data,
+            GError             **error)
+{
+  gsize len = 0;
+  const double *p = g_variant_get_fixed_array (args, &len, sizeof (double));
+  gsize rows = len / POINT_DIM;
+  double *out;
+
+  if (len % POINT_DIM != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "%" G_GSIZE_FORMAT " numbers are not rows of %d", len, POINT_DIM);
+      return NULL;
+    }
+  out = g_new (double, MAX (rows, 1));
+  for (gsize r = 0; r < rows; r++, p += POINT_DIM)
+    out[r] = sqrt (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]);
+  return g_variant_new_from_data (G_VARIANT_TYPE ("ad"), out, rows * sizeof (double), TRUE,
+                                  g_free, out);
+}
+
+static gboolean
+check_norms (GVariant  *result,
+             gint64     n,
+             GError   **error)
+{
+  const double *values = get_array (result, "ad", n, error);
+
+  if (values == NULL)
+    return FALSE;
+  for (gint64 i = 0; i < n; i++)
+    {
+      double p[POINT_DIM];
+
+      point (i, p);
+      if (values[i] != sqrt (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "norm %" G_GINT64_FORMAT " is %g",
+                       i, values[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* ---- stateful: a 10 MB lookup table in each worker's state --------------- */
+
+/* workloads.py has the same table, lookups and constants. */
+#define TABLE_LEN     1250000        /* int64: 10 MB */
+#define TABLE_LOOKUPS 4
+#define HASH_MULT     G_GUINT64_CONSTANT (2654435761)
+#define HASH_STEP     G_GUINT64_CONSTANT (40503)
+
+/* Entry k: an arithmetic progression, which Python builds fast too. */
+static gint64
+table_value (gint64 k)
+{
+  return 3 * k + 7;
+}
+
+/* The sum of the TABLE_LOOKUPS entries task @x reads. */
+static gint64
+table_lookups (const gint64 *table,
+               gint64        x)
+{
+  guint64 sum = 0;
+
+  for (guint64 j = 0; j < TABLE_LOOKUPS; j++)
+    {
+      gint64 k = (gint64) (((guint64) x * HASH_MULT + j * HASH_STEP) % TABLE_LEN);
+
+      sum += (guint64) (table != NULL ? table[k] : table_value (k));
+    }
+  return (gint64) (sum >> 1);
+}
+
+static GVariant *
+make_table (void)
+{
+  gint64 *table = g_new (gint64, TABLE_LEN);
+
+  for (gint64 k = 0; k < TABLE_LEN; k++)
+    table[k] = table_value (k);
+  return array_take ("ax", table, TABLE_LEN);
+}
+
+/* worker_init: builds the table, once per worker, into its state. */
+static GVariant *
+table_init_func (MpireWorkerContext  *context,
+                 GVariant            *args,
+                 gpointer             user_data,
+                 GError             **error)
+{
+  g_autoptr(GVariant) table = make_table ();
+
+  mpire_worker_context_set_state (context, table);
+  return g_variant_new ("()");
+}
+
+/* The worker state that worker_init set, or an error. */
+static GVariant *
+get_state (MpireWorkerContext  *context,
+           const char          *type,
+           GError             **error)
+{
+  GVariant *state = mpire_worker_context_get_state (context);
+
+  if (state == NULL || !g_variant_is_of_type (state, G_VARIANT_TYPE (type)))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "the worker state is not the '%s' that worker_init sets", type);
+      return NULL;
+    }
+  return state;
+}
+
+static GVariant *
+stateful_func (MpireWorkerContext  *context,
+               GVariant            *args,
+               gpointer             user_data,
+               GError             **error)
+{
+  GVariant *state = get_state (context, "ax", error);
+  gsize len = 0;
+  const gint64 *table;
+
+  if (state == NULL)
+    return NULL;
+  table = g_variant_get_fixed_array (state, &len, sizeof (gint64));
+  if (len != TABLE_LEN)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "the table in the worker state has %" G_GSIZE_FORMAT " entries", len);
+      return NULL;
+    }
+  return g_variant_new_int64 (table_lookups (table, g_variant_get_int64 (args)));
+}
+
+static gint64
+stateful_expected (gint64 x)
+{
+  return table_lookups (NULL, x);
+}
+
+static gboolean
+check_stateful (GVariant  *result,
+                gint64     n,
+                GError   **error)
+{
+  return check_results (result, n, stateful_expected, error);
+}
+
+/* The sequential loop: the table built once, then the same lookups. */
+static GVariant *
+seq_stateful (GVariant  *input,
+              GError   **error)
+{
+  g_autoptr(GVariant) table_v = make_table ();
+  gsize table_len = 0, n = 0;
+  const gint64 *table = g_variant_get_fixed_array (table_v, &table_len, sizeof (gint64));
+  const gint64 *in = g_variant_get_fixed_array (input, &n, sizeof (gint64));
+  gint64 *out = g_new (gint64, MAX (n, 1));
+
+  for (gsize i = 0; i < n; i++)
+    out[i] = table_lookups (table, in[i]);
+  return array_take ("ax", out, n);
+}
+
+/* ---- expensive init: a worker_init of 100 ms, then short tasks ----------- */
+
+/* workloads.py has the same constants (fewer steps for Python). */
+#define SLOW_INIT_US   100000
+#define INIT_OFFSET    7
+#define SHORT_STEPS_C  45000         /* about 50 µs */
+
+/* worker_init: 100 ms of waiting (a connection, a model loading), then
+ * the offset the tasks add, in the worker state. */
+static GVariant *
+slow_init_func (MpireWorkerContext  *context,
+                GVariant            *args,
+                gpointer             user_data,
+                GError             **error)
+{
+  g_usleep (SLOW_INIT_US);
+  mpire_worker_context_set_state (context, g_variant_new_int64 (INIT_OFFSET));
+  return g_variant_new ("()");
+}
+
+static gint64
+short_work (gint64 x,
+            gint64 offset)
+{
+  return (gint64) (lcg_run ((guint64) x, SHORT_STEPS_C) >> 1) + offset;
+}
+
+static GVariant *
+short_func (MpireWorkerContext  *context,
+            GVariant            *args,
+            gpointer             user_data,
+            GError             **error)
+{
+  GVariant *state = get_state (context, "x", error);
+
+  if (state == NULL)
+    return NULL;
+  return g_variant_new_int64 (short_work (g_variant_get_int64 (args),
+                                          g_variant_get_int64 (state)));
+}
+
+static gint64
+short_expected (gint64 x)
+{
+  return (gint64) (lcg_skip ((guint64) x, SHORT_STEPS_C) >> 1) + INIT_OFFSET;
+}
+
+static gboolean
+check_short (GVariant  *result,
+             gint64     n,
+             GError   **error)
+{
+  return check_results (result, n, short_expected, error);
+}
+
+/* The sequential loop: the initialisation once, then the tasks. */
+static GVariant *
+seq_short (GVariant  *input,
+           GError   **error)
+{
+  gsize n = 0;
+  const gint64 *in = g_variant_get_fixed_array (input, &n, sizeof (gint64));
+  gint64 *out = g_new (gint64, MAX (n, 1));
+
+  g_usleep (SLOW_INIT_US);
+  for (gsize i = 0; i < n; i++)
+    out[i] = short_work (in[i], INIT_OFFSET);
+  return array_take ("ax", out, n);
 }
 
 static double
@@ -374,7 +682,8 @@ median (const double *times,
 }
 
 /* One line of JSON: see format_table.py for the fields. @times is NULL
- * when the measurement failed with @error. */
+ * when the measurement failed with @error. @extra (nullable): more
+ * fields, `"name": value, ...`. */
 static void
 emit (const char   *workload,
       const char   *system,
@@ -384,6 +693,7 @@ emit (const char   *workload,
       gint64        n_tasks,
       const double *times,
       int           n_times,
+      const char   *extra,
       const GError *error)
 {
   g_autoptr(GString) out = g_string_new ("{\"workload\": ");
@@ -415,6 +725,8 @@ emit (const char   *workload,
                           " \"attempt\": %d, \"ok\": ", others, wall, mpire_cpu_count (),
                           MAX_RETRIES - retries_left + 1);
   g_string_append (out, error == NULL ? "true" : "false");
+  if (extra != NULL)
+    g_string_append_printf (out, ", %s", extra);
   if (error != NULL)
     {
       g_string_append (out, ", \"error\": ");
@@ -451,6 +763,24 @@ method_name (MpireStartMethod method)
     default:
       return "?";
     }
+}
+
+static const MpireStartMethod all_methods[] = {
+  MPIRE_START_METHOD_SPAWN, MPIRE_START_METHOD_FORK, MPIRE_START_METHOD_THREADING,
+  MPIRE_START_METHOD_FORKSERVER,
+};
+
+static gboolean
+method_from_name (const char       *name,
+                  MpireStartMethod *method)
+{
+  for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
+    if (g_str_equal (name, method_name (all_methods[m])))
+      {
+        *method = all_methods[m];
+        return TRUE;
+      }
+  return FALSE;
 }
 
 typedef GVariant *(*SeqFunc) (GVariant *input, GError **error);
@@ -506,19 +836,34 @@ raw_square (GVariant *input, GError **error)
 
   for (gsize i = 0; i < n; i++)
     out[i] = in[i] * in[i];
-  return g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE ("ax"), out,
-                                                      n * sizeof (gint64), TRUE, g_free, out));
+  return array_take ("ax", out, n);
+}
+
+/* A workload as the sequential loop and the mpire-glib rows run it. */
+typedef struct
+{
+  const char      *name;
+  MpireTask       *task;         /* of the mpire-glib rows */
+  GVariant        *input;        /* an `ax` or an `ad`: rows of row_width elements */
+  gint64           row_width;
+  MpireMapOptions *options;      /* nullable: of every map of the mpire-glib rows */
+  gboolean         worker_state; /* the pools' use-worker-state */
+  CheckFunc        check;
+} Workload;
+
+static gint64
+workload_n_tasks (const Workload *w)
+{
+  return g_variant_n_children (w->input) / w->row_width;
 }
 
 static void
-bench_seq (const char *workload,
-           const char *system,
-           const char *peer,
-           SeqFunc     func,
-           GVariant   *input,
-           CheckFunc   check)
+bench_seq (const Workload *w,
+           const char     *system,
+           const char     *peer,
+           SeqFunc         func)
 {
-  gint64 n = g_variant_n_children (input);
+  gint64 n = workload_n_tasks (w);
   g_autofree double *times = g_new0 (double, config.runs);
   g_autoptr(GError) error = NULL;
 
@@ -526,30 +871,37 @@ bench_seq (const char *workload,
   for (int r = 0; r < config.runs && error == NULL; r++)
     {
       double t0 = now ();
-      g_autoptr(GVariant) result = func (input, &error);
+      g_autoptr(GVariant) result = func (w->input, &error);
 
       times[r] = now () - t0;
       if (error == NULL)
-        check (result, n, &error);
+        w->check (result, n, &error);
     }
-  emit (workload, system, peer, "n/a", 1, n, times, config.runs, error);
+  emit (w->name, system, peer, "n/a", 1, n, times, config.runs, NULL, error);
 }
 
-/* mpire-glib, warm: one pool with keep-alive, a warm-up map that starts
- * the workers, then the timed maps. Cold: a new pool for each run, its
- * start-up, map and disposal all timed. @options (nullable) are those of
- * the timed maps. */
+static MpireWorkerPool *
+workload_pool (const Workload   *w,
+               MpireStartMethod  method,
+               int               n_jobs)
+{
+  MpireWorkerPool *pool = mpire_worker_pool_new (n_jobs, method);
+
+  mpire_worker_pool_set_use_worker_state (pool, w->worker_state);
+  return pool;
+}
+
+/* mpire-glib, warm: one pool with keep-alive, a warm-up map of a few
+ * tasks that starts the workers (and runs the options' worker_init),
+ * then the timed maps. Cold: a new pool for each run, its start-up, map
+ * and disposal all timed. */
 static void
-bench_mpire (const char       *workload,
-             MpireTask        *task,
+bench_mpire (const Workload   *w,
              MpireStartMethod  method,
              int               n_jobs,
-             gboolean          cold,
-             GVariant         *input,
-             MpireMapOptions  *options,
-             CheckFunc         check)
+             gboolean          cold)
 {
-  gint64 n = g_variant_n_children (input);
+  gint64 n = workload_n_tasks (w);
   int runs = cold ? config.cold_runs : config.runs;
   g_autofree double *times = g_new0 (double, runs);
   g_autofree char *system = g_strdup_printf ("mpire-glib %s", method_name (method));
@@ -559,12 +911,12 @@ bench_mpire (const char       *workload,
   probe_start ();
   if (!cold)
     {
-      g_autoptr(GVariant) warm_input = make_range (MIN (n, 4 * n_jobs));
+      g_autoptr(GVariant) warm_input = array_head (w->input, MIN (n, 4 * n_jobs), w->row_width);
       g_autoptr(GVariant) warm = NULL;
 
-      pool = mpire_worker_pool_new (n_jobs, method);
+      pool = workload_pool (w, method, n_jobs);
       mpire_worker_pool_set_keep_alive (pool, TRUE);
-      warm = mpire_worker_pool_map (pool, task, warm_input, NULL, NULL, &error);
+      warm = mpire_worker_pool_map (pool, w->task, warm_input, w->options, NULL, &error);
     }
 
   for (int r = 0; r < runs && error == NULL; r++)
@@ -574,20 +926,20 @@ bench_mpire (const char       *workload,
 
       if (cold)
         {
-          g_autoptr(MpireWorkerPool) cold_pool = mpire_worker_pool_new (n_jobs, method);
+          g_autoptr(MpireWorkerPool) cold_pool = workload_pool (w, method, n_jobs);
 
-          result = mpire_worker_pool_map (cold_pool, task, input, options, NULL, &error);
+          result = mpire_worker_pool_map (cold_pool, w->task, w->input, w->options, NULL, &error);
         }
       else
-        result = mpire_worker_pool_map (pool, task, input, options, NULL, &error);
+        result = mpire_worker_pool_map (pool, w->task, w->input, w->options, NULL, &error);
       times[r] = now () - t0;
       if (error == NULL)
-        check (result, n, &error);
+        w->check (result, n, &error);
     }
 
   if (pool != NULL && error == NULL)
     mpire_worker_pool_stop_and_join (pool, &error);
-  emit (workload, system, "mpire", cold ? "cold" : "warm", n_jobs, n, times, runs, error);
+  emit (w->name, system, "mpire", cold ? "cold" : "warm", n_jobs, n, times, runs, NULL, error);
 }
 
 /* mpire-glib imap_unordered on a warm pool: the results consumed one by
@@ -645,7 +997,7 @@ bench_mpire_imapu (const char       *workload,
 
   if (error == NULL)
     mpire_worker_pool_stop_and_join (pool, &error);
-  emit (workload, system, "mpire", "warm", n_jobs, n, times, config.runs, error);
+  emit (workload, system, "mpire", "warm", n_jobs, n, times, config.runs, NULL, error);
 }
 
 /* GNU parallel running `mpire-bench --one-task I` for each task: what a
@@ -665,7 +1017,7 @@ bench_parallel (const char *workload,
     {
       g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "GNU parallel is not installed");
       emit (workload, "GNU parallel (C process per task)", "parallel", "n/a", n_jobs, n,
-            NULL, 0, error);
+            NULL, 0, NULL, error);
       return;
     }
 
@@ -705,7 +1057,7 @@ bench_parallel (const char *workload,
                        "wrong result for task %" G_GINT64_FORMAT ": %s", i, lines[i]);
     }
   emit (workload, "GNU parallel (C process per task)", "parallel", "n/a", n_jobs, n,
-        times, config.cold_runs, error);
+        times, config.cold_runs, NULL, error);
 }
 
 /* ---- the cost of the progress bar and of insights ----------------------- */
@@ -845,13 +1197,224 @@ bench_overhead (MpireTask        *task,
     fake_terminal_end (&terminal);
 
   /* The three or none: the first decides whether to measure again. */
-  emit ("overhead", names[PLAIN], "mpire", "warm", n_jobs, n, times, runs, error);
+  emit ("overhead", names[PLAIN], "mpire", "warm", n_jobs, n, times, runs, NULL, error);
   if (!emitted)
     return;
   must_emit = TRUE;
   for (int v = BAR; v < N_VARIANTS; v++)
-    emit ("overhead", names[v], "mpire", "warm", n_jobs, n, times + v * runs, runs, error);
+    emit ("overhead", names[v], "mpire", "warm", n_jobs, n, times + v * runs, runs, NULL, error);
   must_emit = FALSE;
+}
+
+/* ---- worker start-up -------------------------------------------------- */
+
+/* A new pool of 2 workers, a map of 2 trivial tasks, join: the whole
+ * cycle timed. The pool's insights give each worker's start-up (from
+ * its start to the moment it can serve); the record carries them all. */
+static void
+bench_startup (MpireTask        *task,
+               MpireStartMethod  method)
+{
+  int runs = config.startup_runs;
+  g_autofree double *times = g_new0 (double, runs);
+  g_autofree char *system = g_strdup_printf ("mpire-glib %s", method_name (method));
+  g_autoptr(GVariant) input = make_range (2);
+  g_autoptr(GString) extra = g_string_new ("\"worker_start_s\": [");
+  g_autoptr(GError) error = NULL;
+  guint n_starts = 0;
+
+  probe_start ();
+  for (int r = 0; r < runs && error == NULL; r++)
+    {
+      g_autoptr(MpireWorkerPool) pool = NULL;
+      g_autoptr(GVariant) result = NULL, insights = NULL, start_up = NULL;
+      double t0 = now ();
+      const double *starts;
+      gsize len = 0;
+
+      pool = mpire_worker_pool_new (2, method);
+      mpire_worker_pool_set_enable_insights (pool, TRUE);
+      result = mpire_worker_pool_map (pool, task, input, NULL, NULL, &error);
+      if (result != NULL)
+        mpire_worker_pool_stop_and_join (pool, &error);
+      times[r] = now () - t0;
+      if (error != NULL || !check_squares (result, 2, &error))
+        break;
+
+      insights = mpire_worker_pool_get_insights (pool);
+      start_up = g_variant_lookup_value (insights, "start_up_time", G_VARIANT_TYPE ("ad"));
+      starts = start_up != NULL ? g_variant_get_fixed_array (start_up, &len, sizeof (double))
+                                : NULL;
+      if (len != 2)
+        g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                     "the insights give %" G_GSIZE_FORMAT " start-up times for 2 workers", len);
+      for (gsize i = 0; i < len; i++)
+        g_string_append_printf (extra, "%s%.6f", n_starts++ ? ", " : "", starts[i]);
+    }
+  g_string_append_c (extra, ']');
+  emit ("startup", system, "mpire", "cold", 2, 2, times, runs, extra->str, error);
+}
+
+/* ---- memory ------------------------------------------------------------ */
+
+/* A "VmHWM" or "VmRSS" of /proc/self/status, in MiB. */
+static double
+status_mib (const char *field)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) ||
+      (line = strstr (status, field)) == NULL)
+    return 0;
+  return g_ascii_strtod (line + strlen (field) + 1, NULL) / 1024;
+}
+
+/* The endless lazy source: 0, 1, 2, ... */
+static GVariant *
+count_source (gpointer   user_data,
+              GError   **error)
+{
+  gint64 *next = user_data;
+
+  return g_variant_new_int64 ((*next)++);
+}
+
+/* imap over the endless source on a new pool of 2 (chunks of 1,000): @n
+ * results consumed and checked one by one, the RSS read after n/5 and n. */
+static GVariant *
+memory_imap (MpireTask         *task,
+             MpireStartMethod   method,
+             gint64             n,
+             double            *rss,
+             GError           **error)
+{
+  g_autoptr(MpireWorkerPool) pool = mpire_worker_pool_new (2, method);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(MpireResultIter) iter = NULL;
+  gint64 next = 0, count = 0;
+  GVariant *value;
+
+  mpire_map_options_set_chunk_size (options, 1000);
+  mpire_map_options_set_source (options, count_source, &next, NULL);
+  iter = mpire_worker_pool_imap (pool, task, NULL, options, error);
+  while (iter != NULL && count < n && (value = mpire_result_iter_next (iter, NULL, error)) != NULL)
+    {
+      gint64 v = g_variant_get_int64 (value);
+
+      g_variant_unref (value);
+      if (v != count * count)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                       "result %" G_GINT64_FORMAT " is %" G_GINT64_FORMAT, count, v);
+          return NULL;
+        }
+      if (++count == n / 5)
+        rss[0] = status_mib ("VmRSS:");
+    }
+  if (count < n)
+    return NULL;   /* with @error set */
+  rss[1] = status_mib ("VmRSS:");
+  /* dropping the iterator stops the endless call */
+  g_clear_object (&iter);
+  mpire_worker_pool_terminate (pool);
+  return g_variant_ref_sink (g_variant_new_int64 (count));
+}
+
+/* One memory measurement, in a process of its own (mpire-bench
+ * --memory-child KIND:SYSTEM:N) so that its peak RSS is its own:
+ * - map:METHOD:N   x*x over N int64 on a new pool of 2 (the parent's
+ *   peak RSS against the size of the input and output arrays);
+ * - map:floor:N    the same squares by a plain C loop;
+ * - imap:METHOD:N  N results of imap over an endless lazy source.
+ * Emits one record; returns the exit status. */
+static int
+memory_child (MpireTask  *task,
+              const char *spec)
+{
+  g_auto(GStrv) parts = g_strsplit (spec, ":", 3);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) input = NULL, result = NULL;
+  g_autofree char *extra = NULL, *system = NULL;
+  MpireStartMethod method = MPIRE_START_METHOD_SPAWN;
+  gboolean floor_loop, imap;
+  double base, t0, time, rss[2] = { 0, 0 };
+  gint64 n;
+
+  if (g_strv_length (parts) != 3 || (n = g_ascii_strtoll (parts[2], NULL, 10)) < 5 ||
+      !(g_str_equal (parts[0], "map") || g_str_equal (parts[0], "imap")))
+    {
+      g_printerr ("mpire-bench: --memory-child wants map|imap:SYSTEM:N, N >= 5, not %s\n", spec);
+      return 2;
+    }
+  imap = g_str_equal (parts[0], "imap");
+  floor_loop = !imap && g_str_equal (parts[1], "floor");
+  if (!floor_loop && !method_from_name (parts[1], &method))
+    {
+      g_printerr ("mpire-bench: no start method %s\n", parts[1]);
+      return 2;
+    }
+
+  base = status_mib ("VmRSS:");
+  probe_start ();
+  retries_left = MAX_RETRIES;    /* one attempt: the first */
+  must_emit = TRUE;
+  t0 = now ();
+  if (imap)
+    result = memory_imap (task, method, n, rss, &error);
+  else
+    {
+      input = make_range (n);
+      if (floor_loop)
+        result = raw_square (input, &error);
+      else
+        {
+          g_autoptr(MpireWorkerPool) pool = mpire_worker_pool_new (2, method);
+
+          result = mpire_worker_pool_map (pool, task, input, NULL, NULL, &error);
+        }
+    }
+  time = now () - t0;
+  if (!imap && error == NULL)
+    check_squares (result, n, &error);
+
+  system = floor_loop ? g_strdup ("C loop on int64[] (floor)")
+                      : g_strdup_printf ("mpire-glib %s", method_name (method));
+  if (imap)
+    extra = g_strdup_printf ("\"rss_at\": [[%" G_GINT64_FORMAT ", %.1f], [%" G_GINT64_FORMAT
+                             ", %.1f]], \"peak_rss_mib\": %.1f, \"base_rss_mib\": %.1f",
+                             n / 5, rss[0], n, rss[1], status_mib ("VmHWM:"), base);
+  else
+    extra = g_strdup_printf ("\"peak_rss_mib\": %.1f, \"base_rss_mib\": %.1f,"
+                             " \"data_mib\": %.1f", status_mib ("VmHWM:"), base,
+                             2.0 * n * sizeof (gint64) / (1024 * 1024));
+  emit (imap ? "memory-imap" : "memory-map", system, floor_loop ? "floor" : "mpire",
+        floor_loop ? "n/a" : "cold", floor_loop ? 1 : 2, n, &time, 1, extra, error);
+  return error == NULL ? 0 : 1;
+}
+
+/* Runs memory_child() in a new process of this program. */
+static void
+bench_memory (const char *kind,
+              const char *system,
+              gint64      n)
+{
+  g_autofree char *spec = g_strdup_printf ("%s:%s:%" G_GINT64_FORMAT, kind, system, n);
+  const char *argv[] = { self_exe, "--memory-child", spec, NULL };
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  fflush (stdout);
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL,
+                     NULL, NULL, &status, &error) ||
+      !g_spawn_check_wait_status (status, &error))
+    {
+      g_autofree char *workload = g_strdup_printf ("memory-%s", kind);
+
+      must_emit = TRUE;
+      emit (workload, system, "mpire", "cold", 2, n, NULL, 0, NULL, error);
+      must_emit = FALSE;
+    }
 }
 
 /* ---- main -------------------------------------------------------------- */
@@ -865,16 +1428,70 @@ in_list (const char *list,
   return g_strv_contains ((const char * const *) words, word);
 }
 
+/* The sequential loop of the numerical workload: the task on the whole array. */
+static GVariant *
+seq_norms (GVariant  *input,
+           GError   **error)
+{
+  GVariant *result = norms_func (NULL, input, NULL, error);
+
+  return result != NULL ? g_variant_ref_sink (result) : NULL;
+}
+
+/* The mpire-glib rows of @w on each start method of @methods (@cold:
+ * cold pools too). */
+static void
+bench_methods (const Workload *w,
+               const char     *methods,
+               gboolean        cold)
+{
+  for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
+    if (in_list (methods, method_name (all_methods[m])))
+      {
+        MEASURE (bench_mpire (w, all_methods[m], 2, FALSE));
+        if (cold)
+          MEASURE (bench_mpire (w, all_methods[m], 2, TRUE));
+      }
+}
+
+/* A workload whose tasks use the worker state that @init_task, its
+ * worker_init, sets: @n tasks over [0, n). */
+static void
+bench_with_init (const char *name,
+                 MpireTask  *task,
+                 MpireTask  *init_task,
+                 gint64      n,
+                 CheckFunc   check,
+                 const char *seq_name,
+                 SeqFunc     seq,
+                 const char *methods)
+{
+  g_autoptr(GVariant) input = make_range (n);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  Workload w = { name, task, input, 1, options, TRUE, check };
+
+  mpire_map_options_set_worker_init (options, init_task);
+  MEASURE (bench_seq (&w, seq_name, "seq", seq));
+  bench_methods (&w, methods, TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
   /* Tasks first: spawn workers run this program again and find them by name. */
   g_autoptr(MpireTask) square_task = mpire_task_new ("bench-square", square_func, NULL, NULL);
   g_autoptr(MpireTask) cpu_task = mpire_task_new ("bench-cpu", cpu_func, NULL, NULL);
+  g_autoptr(MpireTask) norms_task = mpire_task_new ("bench-norms", norms_func, NULL, NULL);
+  g_autoptr(MpireTask) table_init_task = mpire_task_new ("bench-table-init", table_init_func,
+                                                         NULL, NULL);
+  g_autoptr(MpireTask) stateful_task = mpire_task_new ("bench-stateful", stateful_func, NULL, NULL);
+  g_autoptr(MpireTask) slow_init_task = mpire_task_new ("bench-slow-init", slow_init_func,
+                                                        NULL, NULL);
+  g_autoptr(MpireTask) short_task = mpire_task_new ("bench-short", short_func, NULL, NULL);
   gboolean quick = FALSE, smoke = FALSE, no_parallel = FALSE;
   int runs = 0;
   gint64 tiny_n = 0, cpu_n = 0;
-  g_autofree char *one_task = NULL;
+  g_autofree char *one_task = NULL, *memory_spec = NULL;
   g_autofree char *only_arg = NULL, *methods_arg = NULL;
   const char *only, *methods;
   const GOptionEntry entries[] = {
@@ -883,18 +1500,16 @@ main (int argc, char **argv)
     { "runs", 0, 0, G_OPTION_ARG_INT, &runs, "Timed runs per measurement", "N" },
     { "tiny-tasks", 0, 0, G_OPTION_ARG_INT64, &tiny_n, "Elements of the tiny-task map", "N" },
     { "cpu-tasks", 0, 0, G_OPTION_ARG_INT64, &cpu_n, "Tasks of the CPU-bound map", "N" },
-    { "only", 0, 0, G_OPTION_ARG_STRING, &only_arg, "Workloads to run (tiny,cpu,overhead,restart)", "LIST" },
+    { "only", 0, 0, G_OPTION_ARG_STRING, &only_arg, "Workloads to run (" ALL_WORKLOADS ")", "LIST" },
     { "methods", 0, 0, G_OPTION_ARG_STRING, &methods_arg, "Start methods (spawn,fork,threading,forkserver)", "LIST" },
     { "no-parallel", 0, 0, G_OPTION_ARG_NONE, &no_parallel, "Skip the GNU parallel peer", NULL },
     { "one-task", 0, 0, G_OPTION_ARG_STRING, &one_task, "Print the CPU task's result for I", "I" },
+    { "memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &memory_spec,
+      "One memory measurement (internal)", "KIND:SYSTEM:N" },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- benchmark mpire-glib against its peers");
   g_autoptr(GError) error = NULL;
-  const MpireStartMethod all_methods[] = {
-    MPIRE_START_METHOD_SPAWN, MPIRE_START_METHOD_FORK, MPIRE_START_METHOD_THREADING,
-    MPIRE_START_METHOD_FORKSERVER,
-  };
 
   mpire_init (&argc, &argv);     /* in a spawn worker: serves tasks, never returns */
 
@@ -905,7 +1520,7 @@ main (int argc, char **argv)
       return 2;
     }
 
-  only = only_arg != NULL ? only_arg : "tiny,cpu,overhead,restart";
+  only = only_arg != NULL ? only_arg : ALL_WORKLOADS;
   methods = methods_arg != NULL ? methods_arg : "spawn,fork,threading,forkserver";
 
   if (one_task != NULL)
@@ -913,13 +1528,19 @@ main (int argc, char **argv)
       g_print ("%" G_GINT64_FORMAT "\n", cpu_work (g_ascii_strtoll (one_task, NULL, 10)));
       return 0;
     }
+  if (memory_spec != NULL)
+    return memory_child (square_task, memory_spec);
 
+  /* name, tiny, cpu, restart, numerical, stateful, init, startup runs,
+   * memory map, memory imap, runs, cold runs, GNU parallel */
   if (smoke)
-    config = (Config) { "smoke", 2000, 6, 6, 1, 1, FALSE };
+    config = (Config) { "smoke", 2000, 6, 6, 3000, 2000, 200, 1, 20000, 20000, 1, 1, FALSE };
   else if (quick)
-    config = (Config) { "quick", 200000, 60, 100, 3, 2, TRUE };
+    config = (Config) { "quick", 200000, 60, 100, 100000, 10000, 1000, 6, 1000000, 500000,
+                        3, 2, TRUE };
   else
-    config = (Config) { "full", 1000000, 200, 200, 5, 3, TRUE };
+    config = (Config) { "full", 1000000, 200, 200, 1000000, 100000, 10000, 20, 10000000,
+                        5000000, 5, 3, TRUE };
   if (runs > 0)
     config.runs = config.cold_runs = runs;
   if (tiny_n > 0)
@@ -936,19 +1557,11 @@ main (int argc, char **argv)
   if (in_list (only, "tiny"))
     {
       g_autoptr(GVariant) input = make_range (config.tiny_n);
+      Workload tiny = { "tiny", square_task, input, 1, NULL, FALSE, check_squares };
 
-      MEASURE (bench_seq ("tiny", "sequential C loop (GVariant)", "seq", seq_square, input,
-                          check_squares));
-      MEASURE (bench_seq ("tiny", "C loop on int64[] (floor)", "floor", raw_square, input,
-                          check_squares));
-      for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
-        if (in_list (methods, method_name (all_methods[m])))
-          {
-            MEASURE (bench_mpire ("tiny", square_task, all_methods[m], 2, FALSE, input, NULL,
-                                  check_squares));
-            MEASURE (bench_mpire ("tiny", square_task, all_methods[m], 2, TRUE, input, NULL,
-                                  check_squares));
-          }
+      MEASURE (bench_seq (&tiny, "sequential C loop (GVariant)", "seq", seq_square));
+      MEASURE (bench_seq (&tiny, "C loop on int64[] (floor)", "floor", raw_square));
+      bench_methods (&tiny, methods, TRUE);
       for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
         if (in_list (methods, method_name (all_methods[m])))
           MEASURE (bench_mpire_imapu ("tiny-imapu", square_task, all_methods[m], 2, input));
@@ -957,23 +1570,46 @@ main (int argc, char **argv)
   if (in_list (only, "cpu"))
     {
       g_autoptr(GVariant) input = make_range (config.cpu_n);
+      Workload cpu = { "cpu-c", cpu_task, input, 1, NULL, FALSE, check_cpu };
 
-      MEASURE (bench_seq ("cpu-c", "sequential C loop (GVariant)", "seq", seq_cpu, input,
-                          check_cpu));
+      MEASURE (bench_seq (&cpu, "sequential C loop (GVariant)", "seq", seq_cpu));
       for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
         if (in_list (methods, method_name (all_methods[m])))
           {
-            MEASURE (bench_mpire ("cpu-c", cpu_task, all_methods[m], 1, FALSE, input, NULL,
-                                  check_cpu));
-            MEASURE (bench_mpire ("cpu-c", cpu_task, all_methods[m], 2, FALSE, input, NULL,
-                                  check_cpu));
-            MEASURE (bench_mpire ("cpu-c", cpu_task, all_methods[m], 2, TRUE, input, NULL,
-                                  check_cpu));
+            MEASURE (bench_mpire (&cpu, all_methods[m], 1, FALSE));
+            MEASURE (bench_mpire (&cpu, all_methods[m], 2, FALSE));
+            MEASURE (bench_mpire (&cpu, all_methods[m], 2, TRUE));
           }
       if (config.parallel)
         for (int j = 1; j <= 2; j++)
           MEASURE (bench_parallel ("cpu-c", j, config.cpu_n));
     }
+
+  /* An `ad` of points, 3 doubles each, chunked by slicing (array-chunks,
+   * row-width 3): the task gets whole chunks, map concatenates their `ad`s. */
+  if (in_list (only, "numerical"))
+    {
+      g_autoptr(GVariant) input = make_points (config.numerical_n);
+      g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+      Workload numerical = { "numerical", norms_task, input, POINT_DIM, options, FALSE,
+                             check_norms };
+
+      mpire_map_options_set_array_chunks (options, TRUE);
+      mpire_map_options_set_row_width (options, POINT_DIM);
+      MEASURE (bench_seq (&numerical, "sequential C loop (ad)", "seq", seq_norms));
+      bench_methods (&numerical, methods, FALSE);
+    }
+
+  /* A 10 MB table built by worker_init into each worker's state. */
+  if (in_list (only, "stateful"))
+    bench_with_init ("stateful", stateful_task, table_init_task, config.stateful_n,
+                     check_stateful, "sequential C loop (table built once)", seq_stateful,
+                     methods);
+
+  /* A worker_init of 100 ms, then short tasks. */
+  if (in_list (only, "init"))
+    bench_with_init ("init", short_task, slow_init_task, config.init_n, check_short,
+                     "sequential C loop (init once)", seq_short, methods);
 
   if (in_list (only, "overhead"))
     {
@@ -989,14 +1625,31 @@ main (int argc, char **argv)
     {
       g_autoptr(GVariant) input = make_range (config.restart_n);
       g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+      Workload restart = { "restart", square_task, input, 1, options, FALSE, check_squares };
 
       mpire_map_options_set_chunk_size (options, 1);
       mpire_map_options_set_worker_lifespan (options, 1);
       for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
         if (all_methods[m] != MPIRE_START_METHOD_THREADING &&
             in_list (methods, method_name (all_methods[m])))
-          MEASURE (bench_mpire ("restart", square_task, all_methods[m], 2, FALSE, input, options,
-                                check_squares));
+          MEASURE (bench_mpire (&restart, all_methods[m], 2, FALSE));
+    }
+
+  if (in_list (only, "startup"))
+    for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
+      if (in_list (methods, method_name (all_methods[m])))
+        MEASURE (bench_startup (square_task, all_methods[m]));
+
+  /* Each in a process of its own: peak RSS is per process. */
+  if (in_list (only, "memory"))
+    {
+      bench_memory ("map", "floor", config.memory_map_n);
+      for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
+        if (in_list (methods, method_name (all_methods[m])))
+          bench_memory ("map", method_name (all_methods[m]), config.memory_map_n);
+      for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
+        if (in_list (methods, method_name (all_methods[m])))
+          bench_memory ("imap", method_name (all_methods[m]), config.memory_imap_n);
     }
 
   g_free (self_exe);

@@ -2,16 +2,20 @@
 # Benchmarks mpire-glib against a sequential loop, multiprocessing.Pool,
 # joblib and GNU parallel, in one run, and prints one table.
 #
-# Usage: bench/run.sh [--quick | --smoke] [--runs N] [--only tiny,cpu,overhead]
+# Usage: bench/run.sh [--quick | --smoke] [--runs N] [--only tiny,cpu,...]
 #                     [--tiny-tasks N] [--cpu-tasks N]
 #
 #   (none)    the full run: 1,000,000 tiny tasks, 200 CPU-bound tasks,
-#             median of 5 runs (3 for cold pools and GNU parallel); a few minutes
-#   --quick   200,000 tiny tasks, 60 CPU-bound tasks, 3 runs: under a minute
+#             1,000,000 points, a 10,000,000-element map for memory,
+#             median of 5 runs (3 for cold pools and GNU parallel); many minutes
+#   --quick   smaller sizes (200,000 tiny tasks, 60 CPU-bound tasks ...),
+#             3 runs
 #   --smoke   tiny sizes, one run, no GNU parallel: only checks the results
+#   --only    workloads: tiny,cpu,numerical,stateful,init,overhead,restart,
+#             startup,memory (all by default)
 #
-# Installs what is missing (scripts/install-deps.sh, then python3-joblib
-# and parallel, with apt-get), builds a release build in _build/bench
+# Installs what is missing (scripts/install-deps.sh, then python3-joblib,
+# python3-numpy and parallel, with apt-get), builds a release build in _build/bench
 # (MPIRE_BENCH_BUILDDIR overrides it), runs the C harness (mpire-bench)
 # and the Python one (bench_python.py, with /usr/bin/python3 and the
 # build's typelib), then format_table.py. The raw measurements stay in
@@ -36,14 +40,14 @@ while [ $# -gt 0 ]; do
     --runs|--only|--tiny-tasks|--cpu-tasks)
       [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
       args+=("$1" "$2"); shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 
 # ---- packages -------------------------------------------------------------
-"$src/scripts/install-deps.sh" python3-joblib parallel >&2
+"$src/scripts/install-deps.sh" python3-joblib python3-numpy parallel >&2
 
 # ---- build ----------------------------------------------------------------
 if [ ! -f "$build/build.ninja" ]; then
