@@ -272,6 +272,14 @@ def print_targets(records):
         if t:
             lines.append('tiny C, %-9s %6.2fx the time of the sequential C GVariant loop'
                          ' (target <= 3x: %s)%s' % (method, t / seq, verdict(t / seq <= 3), note_))
+        # The chunk-level form of the C task: one call per chunk (array-chunks).
+        t, pool, note_ = pair(dict(workload='tiny', lang='C', mode='warm',
+                                   system='mpire-glib %s (chunk task)' % method),
+                              dict(workload='tiny', peer='pool-fork', mode='warm'))
+        if t:
+            lines.append('tiny C chunk task, %-9s %6.2fx the throughput of Pool.map fork'
+                         ' (Python) (target >= 20x: %s)%s' % (method, pool / t,
+                                                               verdict(pool / t >= 20), note_))
     for method in ('fork', 'spawn'):
         t, pool, note_ = pair(dict(workload='tiny', lang='Py',
                                    system='mpire-glib %s (GI)' % method, mode='warm'),

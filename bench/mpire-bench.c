@@ -12,6 +12,7 @@
  *                    [--methods spawn,fork,threading] [--no-parallel]
  *        mpire-bench --one-task I     (prints the CPU task's result for I)
  *        mpire-bench --memory-child KIND:SYSTEM:N
+ *        mpire-bench --startup-child METHOD:RUNS
  *                                     (one memory measurement, in a process
  *                                     of its own: see bench_memory())
  *
@@ -132,6 +133,24 @@ square_func (MpireWorkerContext  *context,
   gint64 x = g_variant_get_int64 (args);
 
   return g_variant_new_int64 (x * x);
+}
+
+/* The chunk-level form of square_func (array-chunks): a whole `ax`
+ * chunk squared in one call. */
+static GVariant *
+square_chunk_func (MpireWorkerContext  *context,
+                   GVariant            *args,
+                   gpointer             user_data,
+                   GError             **error)
+{
+  gsize n;
+  const gint64 *in = g_variant_get_fixed_array (args, &n, sizeof (gint64));
+  gint64 *out = g_new (gint64, MAX (n, 1));
+
+  for (gsize i = 0; i < n; i++)
+    out[i] = in[i] * in[i];
+  return g_variant_new_from_data (G_VARIANT_TYPE ("ax"), out, n * sizeof (gint64), TRUE,
+                                  g_free, out);
 }
 
 static GVariant *
@@ -849,6 +868,7 @@ typedef struct
   MpireMapOptions *options;      /* nullable: of every map of the mpire-glib rows */
   gboolean         worker_state; /* the pools' use-worker-state */
   CheckFunc        check;
+  const char      *form;         /* nullable: how the task is called, in the row's name */
 } Workload;
 
 static gint64
@@ -904,7 +924,9 @@ bench_mpire (const Workload   *w,
   gint64 n = workload_n_tasks (w);
   int runs = cold ? config.cold_runs : config.runs;
   g_autofree double *times = g_new0 (double, runs);
-  g_autofree char *system = g_strdup_printf ("mpire-glib %s", method_name (method));
+  g_autofree char *system = w->form != NULL
+    ? g_strdup_printf ("mpire-glib %s (%s)", method_name (method), w->form)
+    : g_strdup_printf ("mpire-glib %s", method_name (method));
   g_autoptr(GError) error = NULL;
   g_autoptr(MpireWorkerPool) pool = NULL;
 
@@ -1393,6 +1415,48 @@ memory_child (MpireTask  *task,
   return error == NULL ? 0 : 1;
 }
 
+/* bench_startup() in a new process of this program (mpire-bench
+ * --startup-child METHOD:RUNS): forking costs more the more memory the
+ * parent maps, and this process has mapped the other workloads' arrays,
+ * while the issue's target is a worker of a small C program. */
+static int
+startup_child (MpireTask  *task,
+               const char *spec)
+{
+  g_auto(GStrv) parts = g_strsplit (spec, ":", 2);
+
+  for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
+    if (g_strv_length (parts) == 2 && g_str_equal (parts[0], method_name (all_methods[m])))
+      {
+        config.startup_runs = MAX (1, (int) g_ascii_strtoll (parts[1], NULL, 10));
+        MEASURE (bench_startup (task, all_methods[m]));
+        return any_failed ? 1 : 0;
+      }
+  g_printerr ("mpire-bench: --startup-child wants METHOD:RUNS, not %s\n", spec);
+  return 2;
+}
+
+static void
+run_startup_child (MpireStartMethod method)
+{
+  g_autofree char *spec = g_strdup_printf ("%s:%d", method_name (method), config.startup_runs);
+  const char *argv[] = { self_exe, "--startup-child", spec, NULL };
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  fflush (stdout);
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL,
+                     NULL, NULL, &status, &error) ||
+      !g_spawn_check_wait_status (status, &error))
+    {
+      g_autofree char *system = g_strdup_printf ("mpire-glib %s", method_name (method));
+
+      must_emit = TRUE;
+      emit ("startup", system, "mpire", "cold", 2, 2, NULL, 0, NULL, error);
+      must_emit = FALSE;
+    }
+}
+
 /* Runs memory_child() in a new process of this program. */
 static void
 bench_memory (const char *kind,
@@ -1480,6 +1544,8 @@ main (int argc, char **argv)
 {
   /* Tasks first: spawn workers run this program again and find them by name. */
   g_autoptr(MpireTask) square_task = mpire_task_new ("bench-square", square_func, NULL, NULL);
+  g_autoptr(MpireTask) square_chunk_task = mpire_task_new ("bench-square-chunk", square_chunk_func,
+                                                           NULL, NULL);
   g_autoptr(MpireTask) cpu_task = mpire_task_new ("bench-cpu", cpu_func, NULL, NULL);
   g_autoptr(MpireTask) norms_task = mpire_task_new ("bench-norms", norms_func, NULL, NULL);
   g_autoptr(MpireTask) table_init_task = mpire_task_new ("bench-table-init", table_init_func,
@@ -1491,7 +1557,7 @@ main (int argc, char **argv)
   gboolean quick = FALSE, smoke = FALSE, no_parallel = FALSE;
   int runs = 0;
   gint64 tiny_n = 0, cpu_n = 0;
-  g_autofree char *one_task = NULL, *memory_spec = NULL;
+  g_autofree char *one_task = NULL, *memory_spec = NULL, *startup_spec = NULL;
   g_autofree char *only_arg = NULL, *methods_arg = NULL;
   const char *only, *methods;
   const GOptionEntry entries[] = {
@@ -1506,6 +1572,8 @@ main (int argc, char **argv)
     { "one-task", 0, 0, G_OPTION_ARG_STRING, &one_task, "Print the CPU task's result for I", "I" },
     { "memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &memory_spec,
       "One memory measurement (internal)", "KIND:SYSTEM:N" },
+    { "startup-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &startup_spec,
+      "The start-up measurement of one start method (internal)", "METHOD:RUNS" },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- benchmark mpire-glib against its peers");
@@ -1543,6 +1611,8 @@ main (int argc, char **argv)
                         5000000, 5, 3, TRUE };
   if (runs > 0)
     config.runs = config.cold_runs = runs;
+  if (startup_spec != NULL)
+    return startup_child (square_task, startup_spec);
   if (tiny_n > 0)
     config.tiny_n = tiny_n;
   if (cpu_n > 0)
@@ -1557,11 +1627,17 @@ main (int argc, char **argv)
   if (in_list (only, "tiny"))
     {
       g_autoptr(GVariant) input = make_range (config.tiny_n);
-      Workload tiny = { "tiny", square_task, input, 1, NULL, FALSE, check_squares };
+      g_autoptr(MpireMapOptions) chunks = mpire_map_options_new ();
+      Workload tiny = { "tiny", square_task, input, 1, NULL, FALSE, check_squares, NULL };
+      Workload tiny_chunks = { "tiny", square_chunk_task, input, 1, chunks, FALSE, check_squares,
+                               "chunk task" };
 
       MEASURE (bench_seq (&tiny, "sequential C loop (GVariant)", "seq", seq_square));
       MEASURE (bench_seq (&tiny, "C loop on int64[] (floor)", "floor", raw_square));
       bench_methods (&tiny, methods, TRUE);
+      /* The same, the task called once per chunk (array-chunks). */
+      mpire_map_options_set_array_chunks (chunks, TRUE);
+      bench_methods (&tiny_chunks, methods, FALSE);
       for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
         if (in_list (methods, method_name (all_methods[m])))
           MEASURE (bench_mpire_imapu ("tiny-imapu", square_task, all_methods[m], 2, input));
@@ -1635,10 +1711,11 @@ main (int argc, char **argv)
           MEASURE (bench_mpire (&restart, all_methods[m], 2, FALSE));
     }
 
+  /* Each in a process of its own, as small as a C program starting. */
   if (in_list (only, "startup"))
     for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
       if (in_list (methods, method_name (all_methods[m])))
-        MEASURE (bench_startup (square_task, all_methods[m]));
+        run_startup_child (all_methods[m]);
 
   /* Each in a process of its own: peak RSS is per process. */
   if (in_list (only, "memory"))
