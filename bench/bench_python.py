@@ -411,7 +411,7 @@ def run_seq(cfg, only):
         measure(w.name, 'list->ax->list, via array/GLib.Bytes', 'conv', 'n/a', 1, w.n,
                 cfg['cold_runs'], lambda: list_from_ax(ax_from_list(squares)), w.check)
     if 'memory' in only:
-        run_memory('map', 'seq', cfg['memory_map_n'])
+        run_in_child('map', 'seq', cfg['memory_map_n'])
 
 
 MPIRE_METHODS = {'fork': Mpire.StartMethod.FORK, 'spawn': Mpire.StartMethod.SPAWN,
@@ -458,10 +458,10 @@ def run_mpire(cfg, only, method_name):
                 measure(w.name, system, 'mpire', 'cold', 2, w.n, cfg['cold_runs'], cold,
                         check_variant)
     if 'startup' in only:
-        run_mpire_startup(cfg, method_name)
+        run_in_child('startup', 'mpire-' + method_name, cfg['startup_runs'])
 
 
-def run_mpire_startup(cfg, method_name):
+def startup_mpire(runs, method_name):
     """A new pool of 2, a map of 2 trivial tasks, join; each worker's
     start-up from the insights, as mpire-bench.c's startup workload."""
     extra = {}
@@ -475,9 +475,8 @@ def run_mpire_startup(cfg, method_name):
         extra.setdefault('worker_start_s', []).extend(starts.unpack() if starts else [])
         return result
 
-    measure('startup', 'mpire-glib %s (GI)' % method_name, 'mpire', 'cold', 2, 2,
-            cfg['startup_runs'], cycle, lambda r: workloads.check_squares(list_from_ax(r), 2),
-            extra)
+    measure('startup', 'mpire-glib %s (GI)' % method_name, 'mpire', 'cold', 2, 2, runs, cycle,
+            lambda r: workloads.check_squares(list_from_ax(r), 2), extra)
 
 
 def run_pool(cfg, only, method_name):
@@ -523,19 +522,25 @@ def run_pool(cfg, only, method_name):
                     lambda: imapu(pool), check_imapu)
 
     if 'startup' in only:
-        def cycle():
-            pool = ctx.Pool(2)
-            result = pool.map(workloads.square, [0, 1])
-            pool.close()
-            pool.join()
-            return result
-
-        measure('startup', system, peer, 'cold', 2, 2, cfg['startup_runs'], cycle,
-                lambda r: workloads.check_squares(r, 2))
-
+        run_in_child('startup', peer, cfg['startup_runs'])
     if 'memory' in only:
-        run_memory('map', peer, cfg['memory_map_n'])
-        run_memory('imap', peer, cfg['memory_imap_n'])
+        run_in_child('map', peer, cfg['memory_map_n'])
+        run_in_child('imap', peer, cfg['memory_imap_n'])
+
+
+def startup_pool(runs, method_name):
+    """multiprocessing.Pool(2), map of 2 trivial tasks, close, join."""
+    ctx = multiprocessing.get_context(method_name)
+
+    def cycle():
+        pool = ctx.Pool(2)
+        result = pool.map(workloads.square, [0, 1])
+        pool.close()
+        pool.join()
+        return result
+
+    measure('startup', 'multiprocessing.Pool %s' % method_name, 'pool-%s' % method_name, 'cold',
+            2, 2, runs, cycle, lambda r: workloads.check_squares(r, 2))
 
 
 def run_joblib(cfg, only):
@@ -563,15 +568,12 @@ def status_mib(field):
     return 0.0
 
 
-def memory_child(spec):
-    """One memory measurement, in a process of its own (--memory-child
-    KIND:SYSTEM:N) so that its peak RSS is its own, as in mpire-bench.c:
-    map:seq:N, map:pool-fork:N, map:pool-spawn:N square N ints from a
-    list; imap:pool-METHOD:N consumes N results of Pool.imap over an
-    endless itertools.count() (chunksize 1000)."""
+def memory_child(kind, system, n):
+    """One memory measurement, as mpire-bench.c's: map:seq:N,
+    map:pool-fork:N, map:pool-spawn:N square N ints from a list;
+    imap:pool-METHOD:N consumes N results of Pool.imap over an endless
+    itertools.count() (chunksize 1000)."""
     global probe
-    kind, system, n = spec.split(':')
-    n = int(n)
     base = status_mib('VmRSS:')
     name = 'sequential Python loop' if system == 'seq' else 'multiprocessing.Pool ' + system[5:]
     probe = Probe()
@@ -610,9 +612,26 @@ def memory_child(spec):
     return 1 if error else 0
 
 
-def run_memory(kind, system, n):
-    """memory_child() in a new process."""
-    proc = subprocess.run([sys.executable, os.path.abspath(__file__), '--memory-child',
+def child(spec):
+    """A measurement in a process of its own (--child KIND:SYSTEM:N), so
+    that what ran before cannot change it (peak RSS is per process; fork()
+    copies the page tables of all the memory the process still maps):
+    map and imap (see memory_child()), startup:mpire-METHOD:N and
+    startup:pool-METHOD:N (N runs of the start-up cycle)."""
+    kind, system, n = spec.split(':')
+    if kind == 'startup':
+        method = system.split('-', 1)[1]
+        if system.startswith('mpire-'):
+            startup_mpire(int(n), method)
+        else:
+            startup_pool(int(n), method)
+        return 1 if failed else 0
+    return memory_child(kind, system, int(n))
+
+
+def run_in_child(kind, system, n):
+    """child() in a new process."""
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), '--child',
                            '%s:%s:%d' % (kind, system, n)], stdout=subprocess.PIPE, text=True)
     sys.stdout.write(proc.stdout)
     sys.stdout.flush()
@@ -620,8 +639,8 @@ def run_memory(kind, system, n):
         global failed
         failed = True
         if '"ok": false' not in proc.stdout:
-            emit('memory-' + kind, system, system, 'n/a', 0, n, [],
-                 'exit status %d' % proc.returncode)
+            emit('startup' if kind == 'startup' else 'memory-' + kind, system, system, 'n/a', 0,
+                 n, [], 'exit status %d' % proc.returncode)
 
 
 def run_parallel(cfg, only):
@@ -671,14 +690,14 @@ def parse_args():
     parser.add_argument('--only', default=ALL_WORKLOADS, help='workloads (%s)' % ALL_WORKLOADS)
     parser.add_argument('--systems', default=','.join(SYSTEMS), help='systems to run')
     parser.add_argument('--system', help=argparse.SUPPRESS)   # internal: run one here
-    parser.add_argument('--memory-child', help=argparse.SUPPRESS)   # internal: see memory_child
+    parser.add_argument('--child', help=argparse.SUPPRESS)   # internal: see child()
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    if args.memory_child:
-        return memory_child(args.memory_child)
+    if args.child:
+        return child(args.child)
     cfg = dict(CONFIGS['smoke' if args.smoke else 'quick' if args.quick else 'full'])
     if args.runs > 0:
         cfg['runs'] = cfg['cold_runs'] = args.runs

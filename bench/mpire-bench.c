@@ -11,10 +11,9 @@
  *                    [--tiny-tasks N] [--cpu-tasks N]
  *                    [--methods spawn,fork,threading] [--no-parallel]
  *        mpire-bench --one-task I     (prints the CPU task's result for I)
- *        mpire-bench --memory-child KIND:SYSTEM:N
- *        mpire-bench --startup-child METHOD:RUNS
- *                                     (one memory measurement, in a process
- *                                     of its own: see bench_memory())
+ *        mpire-bench --child KIND:SYSTEM:N
+ *                                     (one measurement in a process of its
+ *                                     own: see child_main())
  *
  * Every measurement checks its result outside the timed region; a wrong
  * result is reported as a failure, never as a time. Exits 1 if any check
@@ -1343,39 +1342,18 @@ memory_imap (MpireTask         *task,
   return g_variant_ref_sink (g_variant_new_int64 (count));
 }
 
-/* One memory measurement, in a process of its own (mpire-bench
- * --memory-child KIND:SYSTEM:N) so that its peak RSS is its own:
- * - map:METHOD:N   x*x over N int64 on a new pool of 2 (the parent's
- *   peak RSS against the size of the input and output arrays);
- * - map:floor:N    the same squares by a plain C loop;
- * - imap:METHOD:N  N results of imap over an endless lazy source.
- * Emits one record; returns the exit status. */
+/* One memory measurement: see child_main(). */
 static int
 memory_child (MpireTask  *task,
-              const char *spec)
+              gboolean    imap,
+              gboolean    floor_loop,
+              MpireStartMethod method,
+              gint64      n)
 {
-  g_auto(GStrv) parts = g_strsplit (spec, ":", 3);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) input = NULL, result = NULL;
   g_autofree char *extra = NULL, *system = NULL;
-  MpireStartMethod method = MPIRE_START_METHOD_SPAWN;
-  gboolean floor_loop, imap;
   double base, t0, time, rss[2] = { 0, 0 };
-  gint64 n;
-
-  if (g_strv_length (parts) != 3 || (n = g_ascii_strtoll (parts[2], NULL, 10)) < 5 ||
-      !(g_str_equal (parts[0], "map") || g_str_equal (parts[0], "imap")))
-    {
-      g_printerr ("mpire-bench: --memory-child wants map|imap:SYSTEM:N, N >= 5, not %s\n", spec);
-      return 2;
-    }
-  imap = g_str_equal (parts[0], "imap");
-  floor_loop = !imap && g_str_equal (parts[1], "floor");
-  if (!floor_loop && !method_from_name (parts[1], &method))
-    {
-      g_printerr ("mpire-bench: no start method %s\n", parts[1]);
-      return 2;
-    }
 
   base = status_mib ("VmRSS:");
   probe_start ();
@@ -1415,56 +1393,65 @@ memory_child (MpireTask  *task,
   return error == NULL ? 0 : 1;
 }
 
-/* bench_startup() in a new process of this program (mpire-bench
- * --startup-child METHOD:RUNS): forking costs more the more memory the
- * parent maps, and this process has mapped the other workloads' arrays,
- * while the issue's target is a worker of a small C program. */
+/* The workload that mpire-bench --child KIND:... measures. */
+static char *
+child_workload (const char *kind)
+{
+  return g_str_equal (kind, "startup") ? g_strdup (kind) : g_strdup_printf ("memory-%s", kind);
+}
+
+/* A measurement in a process of its own (mpire-bench --child
+ * KIND:SYSTEM:N), so that what ran before cannot change it (peak RSS is
+ * per process; fork() copies the page tables of all the memory the
+ * process still maps):
+ * - map:METHOD:N      x*x over N int64 on a new pool of 2 (the parent's
+ *                     peak RSS against the size of the input and output);
+ * - map:floor:N       the same squares by a plain C loop;
+ * - imap:METHOD:N     N results of imap over an endless lazy source;
+ * - startup:METHOD:N  N runs of bench_startup().
+ * Emits the records; returns the exit status. */
 static int
-startup_child (MpireTask  *task,
-               const char *spec)
+child_main (MpireTask  *task,
+            const char *spec)
 {
-  g_auto(GStrv) parts = g_strsplit (spec, ":", 2);
+  g_auto(GStrv) parts = g_strsplit (spec, ":", 3);
+  MpireStartMethod method = MPIRE_START_METHOD_SPAWN;
+  gboolean floor_loop;
+  gint64 n;
 
-  for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
-    if (g_strv_length (parts) == 2 && g_str_equal (parts[0], method_name (all_methods[m])))
-      {
-        config.startup_runs = MAX (1, (int) g_ascii_strtoll (parts[1], NULL, 10));
-        MEASURE (bench_startup (task, all_methods[m]));
-        return any_failed ? 1 : 0;
-      }
-  g_printerr ("mpire-bench: --startup-child wants METHOD:RUNS, not %s\n", spec);
-  return 2;
-}
-
-static void
-run_startup_child (MpireStartMethod method)
-{
-  g_autofree char *spec = g_strdup_printf ("%s:%d", method_name (method), config.startup_runs);
-  const char *argv[] = { self_exe, "--startup-child", spec, NULL };
-  g_autoptr(GError) error = NULL;
-  int status = 0;
-
-  fflush (stdout);
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL,
-                     NULL, NULL, &status, &error) ||
-      !g_spawn_check_wait_status (status, &error))
+  if (g_strv_length (parts) != 3 ||
+      !(g_str_equal (parts[0], "map") || g_str_equal (parts[0], "imap") ||
+        g_str_equal (parts[0], "startup")) ||
+      (n = g_ascii_strtoll (parts[2], NULL, 10)) < (g_str_equal (parts[0], "startup") ? 1 : 5))
     {
-      g_autofree char *system = g_strdup_printf ("mpire-glib %s", method_name (method));
-
-      must_emit = TRUE;
-      emit ("startup", system, "mpire", "cold", 2, 2, NULL, 0, NULL, error);
-      must_emit = FALSE;
+      g_printerr ("mpire-bench: --child wants map|imap:SYSTEM:N (N >= 5) or startup:METHOD:N"
+                  " (N >= 1), not %s\n", spec);
+      return 2;
     }
+  floor_loop = g_str_equal (parts[0], "map") && g_str_equal (parts[1], "floor");
+  if (!floor_loop && !method_from_name (parts[1], &method))
+    {
+      g_printerr ("mpire-bench: no start method %s\n", parts[1]);
+      return 2;
+    }
+
+  if (g_str_equal (parts[0], "startup"))
+    {
+      config.startup_runs = n;
+      MEASURE (bench_startup (task, method));
+      return any_failed ? 1 : 0;
+    }
+  return memory_child (task, g_str_equal (parts[0], "imap"), floor_loop, method, n);
 }
 
-/* Runs memory_child() in a new process of this program. */
+/* Runs child_main() in a new process of this program. */
 static void
-bench_memory (const char *kind,
-              const char *system,
-              gint64      n)
+bench_in_child (const char *kind,
+                const char *system,
+                gint64      n)
 {
   g_autofree char *spec = g_strdup_printf ("%s:%s:%" G_GINT64_FORMAT, kind, system, n);
-  const char *argv[] = { self_exe, "--memory-child", spec, NULL };
+  const char *argv[] = { self_exe, "--child", spec, NULL };
   g_autoptr(GError) error = NULL;
   int status = 0;
 
@@ -1473,7 +1460,7 @@ bench_memory (const char *kind,
                      NULL, NULL, &status, &error) ||
       !g_spawn_check_wait_status (status, &error))
     {
-      g_autofree char *workload = g_strdup_printf ("memory-%s", kind);
+      g_autofree char *workload = child_workload (kind);
 
       must_emit = TRUE;
       emit (workload, system, "mpire", "cold", 2, n, NULL, 0, NULL, error);
@@ -1557,7 +1544,7 @@ main (int argc, char **argv)
   gboolean quick = FALSE, smoke = FALSE, no_parallel = FALSE;
   int runs = 0;
   gint64 tiny_n = 0, cpu_n = 0;
-  g_autofree char *one_task = NULL, *memory_spec = NULL, *startup_spec = NULL;
+  g_autofree char *one_task = NULL, *child_spec = NULL;
   g_autofree char *only_arg = NULL, *methods_arg = NULL;
   const char *only, *methods;
   const GOptionEntry entries[] = {
@@ -1570,10 +1557,8 @@ main (int argc, char **argv)
     { "methods", 0, 0, G_OPTION_ARG_STRING, &methods_arg, "Start methods (spawn,fork,threading,forkserver)", "LIST" },
     { "no-parallel", 0, 0, G_OPTION_ARG_NONE, &no_parallel, "Skip the GNU parallel peer", NULL },
     { "one-task", 0, 0, G_OPTION_ARG_STRING, &one_task, "Print the CPU task's result for I", "I" },
-    { "memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &memory_spec,
-      "One memory measurement (internal)", "KIND:SYSTEM:N" },
-    { "startup-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &startup_spec,
-      "The start-up measurement of one start method (internal)", "METHOD:RUNS" },
+    { "child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &child_spec,
+      "One measurement in a process of its own (internal)", "KIND:SYSTEM:N" },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- benchmark mpire-glib against its peers");
@@ -1596,8 +1581,8 @@ main (int argc, char **argv)
       g_print ("%" G_GINT64_FORMAT "\n", cpu_work (g_ascii_strtoll (one_task, NULL, 10)));
       return 0;
     }
-  if (memory_spec != NULL)
-    return memory_child (square_task, memory_spec);
+  if (child_spec != NULL)
+    return child_main (square_task, child_spec);
 
   /* name, tiny, cpu, restart, numerical, stateful, init, startup runs,
    * memory map, memory imap, runs, cold runs, GNU parallel */
@@ -1611,8 +1596,6 @@ main (int argc, char **argv)
                         5000000, 5, 3, TRUE };
   if (runs > 0)
     config.runs = config.cold_runs = runs;
-  if (startup_spec != NULL)
-    return startup_child (square_task, startup_spec);
   if (tiny_n > 0)
     config.tiny_n = tiny_n;
   if (cpu_n > 0)
@@ -1711,22 +1694,21 @@ main (int argc, char **argv)
           MEASURE (bench_mpire (&restart, all_methods[m], 2, FALSE));
     }
 
-  /* Each in a process of its own, as small as a C program starting. */
+  /* Each in a process of its own: see child_main(). */
   if (in_list (only, "startup"))
     for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
       if (in_list (methods, method_name (all_methods[m])))
-        run_startup_child (all_methods[m]);
+        bench_in_child ("startup", method_name (all_methods[m]), config.startup_runs);
 
-  /* Each in a process of its own: peak RSS is per process. */
   if (in_list (only, "memory"))
     {
-      bench_memory ("map", "floor", config.memory_map_n);
+      bench_in_child ("map", "floor", config.memory_map_n);
       for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
         if (in_list (methods, method_name (all_methods[m])))
-          bench_memory ("map", method_name (all_methods[m]), config.memory_map_n);
+          bench_in_child ("map", method_name (all_methods[m]), config.memory_map_n);
       for (guint m = 0; m < G_N_ELEMENTS (all_methods); m++)
         if (in_list (methods, method_name (all_methods[m])))
-          bench_memory ("imap", method_name (all_methods[m]), config.memory_imap_n);
+          bench_in_child ("imap", method_name (all_methods[m]), config.memory_imap_n);
     }
 
   g_free (self_exe);
