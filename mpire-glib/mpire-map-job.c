@@ -995,10 +995,18 @@ mpire_map_job_start (MpireMapJob       *job,
   job->notify_data = data;
   job->context = g_main_context_ref_thread_default ();
 
-  job->inbox_source = g_source_new (&inbox_funcs, sizeof (GSource));
-  g_source_set_callback (job->inbox_source, drain_inbox, job, NULL);
-  g_source_set_static_name (job->inbox_source, "[mpire] job inbox");
-  g_source_attach (job->inbox_source, job->context);
+  /* The pool may have posted already (a worker of the call before that
+   * ended meanwhile): those messages wait for the source. */
+  {
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new (mpire_worker_pool_get_lock (job->pool));
+
+    job->inbox_source = g_source_new (&inbox_funcs, sizeof (GSource));
+    g_source_set_callback (job->inbox_source, drain_inbox, job, NULL);
+    g_source_set_static_name (job->inbox_source, "[mpire] job inbox");
+    g_source_attach (job->inbox_source, job->context);
+    if (!g_queue_is_empty (&job->inbox))
+      g_source_set_ready_time (job->inbox_source, 0);
+  }
 
   if (cancellable != NULL)
     {
@@ -1034,7 +1042,8 @@ post_message (MpireMapJob *job,
     }
 
   g_queue_push_tail (&job->inbox, message);
-  g_source_set_ready_time (job->inbox_source, 0);
+  if (job->inbox_source != NULL)
+    g_source_set_ready_time (job->inbox_source, 0);
 }
 
 void
