@@ -434,6 +434,19 @@ assert_squares (GVariant *result,
     }
 }
 
+/* The pool still maps: x*x over [0, n), every result right. */
+static void
+assert_pool_works (MpireWorkerPool *pool,
+                   gint64           n)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = mpire_worker_pool_map (pool, square_task, range_variant (n), NULL,
+                                                      NULL, &error);
+
+  g_assert_no_error (error);
+  assert_squares (result, n);
+}
+
 /* Runs a map that must fail and returns its error. */
 static GError *
 map_error (MpireWorkerPool *pool,
@@ -453,12 +466,8 @@ static void
 test_map_ordered (void)
 {
   g_autoptr(MpireWorkerPool) pool = new_pool (2);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) result = NULL;
 
-  result = mpire_worker_pool_map (pool, square_task, range_variant (100000), NULL, NULL, &error);
-  g_assert_no_error (error);
-  assert_squares (result, 100000);
+  assert_pool_works (pool, 100000);
 }
 
 static void
@@ -596,7 +605,6 @@ test_map_task_error (void)
 {
   g_autoptr(MpireWorkerPool) pool = new_pool (2);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) result = NULL;
 
   error = map_error (pool, fail_task, range_variant (100), NULL);
   g_assert_error (error, TEST_ERROR, 42);
@@ -612,9 +620,7 @@ test_map_task_error (void)
   g_clear_error (&error);
 
   /* The pool is still usable. */
-  result = mpire_worker_pool_map (pool, square_task, range_variant (1000), NULL, NULL, &error);
-  g_assert_no_error (error);
-  assert_squares (result, 1000);
+  assert_pool_works (pool, 1000);
 }
 
 static void
@@ -622,7 +628,6 @@ test_map_worker_died (void)
 {
   g_autoptr(MpireWorkerPool) pool = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) result = NULL;
 
   if (!is_process_method ())
     {
@@ -637,9 +642,7 @@ test_map_worker_died (void)
   g_assert_nonnull (strstr (error->message, "abort-on-three"));
   g_clear_error (&error);
 
-  result = mpire_worker_pool_map (pool, square_task, range_variant (1000), NULL, NULL, &error);
-  g_assert_no_error (error);
-  assert_squares (result, 1000);
+  assert_pool_works (pool, 1000);
 }
 
 static void
@@ -732,7 +735,6 @@ test_map_unknown_task (void)
   g_autoptr(MpireWorkerPool) pool = NULL;
   g_autoptr(MpireTask) local_task = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) result = NULL;
 
   if (start_method != MPIRE_START_METHOD_SPAWN && start_method != MPIRE_START_METHOD_FORKSERVER)
     {
@@ -755,7 +757,6 @@ test_map_busy (void)
   g_autoptr(MpireResultIter) iter = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) first = NULL;
-  g_autoptr(GVariant) result = NULL;
 
   iter = mpire_worker_pool_imap (pool, square_task, range_variant (100), NULL, &error);
   g_assert_no_error (error);
@@ -772,9 +773,7 @@ test_map_busy (void)
 
   /* Dropping the iterator ends the call. */
   g_clear_object (&iter);
-  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
-  g_assert_no_error (error);
-  assert_squares (result, 10);
+  assert_pool_works (pool, 10);
 }
 
 typedef struct
@@ -841,9 +840,7 @@ test_map_cancel (void)
   g_clear_error (&data.error);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 4 * G_USEC_PER_SEC);
 
-  result = mpire_worker_pool_map (pool, square_task, range_variant (100), NULL, NULL, &error);
-  g_assert_no_error (error);
-  assert_squares (result, 100);
+  assert_pool_works (pool, 100);
   g_main_loop_unref (data.loop);
 }
 
@@ -990,7 +987,6 @@ test_imap_back_pressure (void)
   g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
   g_autoptr(MpireResultIter) iter = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) result = NULL;
   Counter counter = { 0, -1 };
 
   mpire_map_options_set_source (options, count_up, &counter, NULL);
@@ -1015,9 +1011,7 @@ test_imap_back_pressure (void)
   g_assert_cmpint (counter.next, <=, 500 + 20);
 
   g_clear_object (&iter);
-  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
-  g_assert_no_error (error);
-  assert_squares (result, 10);
+  assert_pool_works (pool, 10);
 }
 
 static void
@@ -1192,7 +1186,6 @@ test_imap_list_error (void)
   g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
   g_autoptr(MpireResultList) list = NULL;
   g_autoptr(MpireResultList) empty = NULL;
-  g_autoptr(GVariant) result = NULL;
   g_autoptr(GError) error = NULL;
   ListLog log = { 0 };
   guint n;
@@ -1226,9 +1219,7 @@ test_imap_list_error (void)
   g_assert_no_error (mpire_result_list_get_error (empty));
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (empty)), ==, 0);
 
-  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
-  g_assert_no_error (error);
-  assert_squares (result, 10);
+  assert_pool_works (pool, 10);
 }
 
 static void
@@ -1238,7 +1229,6 @@ test_imap_list_cancel (void)
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("ax"));
   g_autoptr(MpireResultList) list = NULL;
-  g_autoptr(GVariant) result = NULL;
   g_autoptr(GError) error = NULL;
   guint children_before = count_children ();
   gint64 start = g_get_monotonic_time ();
@@ -1265,9 +1255,7 @@ test_imap_list_cancel (void)
                                       NULL, NULL, &error);
   g_assert_no_error (error);
   g_clear_object (&list);
-  result = mpire_worker_pool_map (pool, square_task, range_variant (100), NULL, NULL, &error);
-  g_assert_no_error (error);
-  assert_squares (result, 100);
+  assert_pool_works (pool, 100);
 }
 
 static void
@@ -1478,9 +1466,7 @@ test_terminate_leaves_nothing (void)
 
   /* Usable again after terminate. */
   g_clear_pointer (&result, g_variant_unref);
-  result = mpire_worker_pool_map (pool, square_task, range_variant (100), NULL, NULL, &error);
-  g_assert_no_error (error);
-  assert_squares (result, 100);
+  assert_pool_works (pool, 100);
 
   g_clear_object (&pool);
   g_assert_cmpuint (count_children (), ==, children_before);
@@ -1543,7 +1529,6 @@ test_workers_that_exit (void)
 {
   g_autoptr(MpireWorkerPool) pool = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) result = NULL;
   const char * const exits[] = { "/bin/sh", "-c", "exit 3", NULL };
   const char * const garbage[] = { "/bin/sh", "-c", "printf 'this is not a frame at all' >&3; sleep 5", NULL };
 
@@ -1568,9 +1553,7 @@ test_workers_that_exit (void)
   g_clear_error (&error);
 
   mpire_worker_pool_set_worker_argv (pool, NULL);
-  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
-  g_assert_no_error (error);
-  assert_squares (result, 10);
+  assert_pool_works (pool, 10);
 }
 
 typedef struct
@@ -2159,9 +2142,7 @@ test_random_kills (void)
     }
   g_clear_pointer (&result, g_variant_unref);
 
-  result = mpire_worker_pool_map (pool, square_task, range_variant (1000), NULL, NULL, &error);
-  g_assert_no_error (error);
-  assert_squares (result, 1000);
+  assert_pool_works (pool, 1000);
 
   g_clear_object (&pool);
   assert_settles (count_children, 0, "children after the pool");
@@ -2284,10 +2265,7 @@ test_init_exit_errors (void)
   g_assert_nonnull (strstr (error->message, "worker_exit"));
   g_clear_error (&error);
 
-  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
-  g_assert_no_error (error);
-  assert_squares (result, 10);
-  g_clear_pointer (&result, g_variant_unref);
+  assert_pool_works (pool, 10);
   if (!is_process_method ())
     return;
 
@@ -2317,9 +2295,7 @@ test_init_exit_errors (void)
   g_assert_nonnull (strstr (error->message, "worker_exit task “crash”"));
   g_clear_error (&error);
 
-  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
-  g_assert_no_error (error);
-  assert_squares (result, 10);
+  assert_pool_works (pool, 10);
 }
 
 /* An init or exit past its timeout fails the call (kept-alive workers:
@@ -2382,9 +2358,7 @@ test_init_exit_timeouts (void)
   g_assert_no_error (error);
 
   /* The pool goes on. */
-  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
-  g_assert_no_error (error);
-  assert_squares (result, 10);
+  assert_pool_works (pool, 10);
 
   /* Not positive, not -1: refused. */
   mpire_map_options_set_worker_init_timeout (options, 0);
@@ -2585,9 +2559,7 @@ test_apply (void)
 
   /* Done: maps run again. */
   g_clear_pointer (&result, g_variant_unref);
-  result = mpire_worker_pool_map (pool, square_task, range_variant (10), NULL, NULL, &error);
-  g_assert_no_error (error);
-  assert_squares (result, 10);
+  assert_pool_works (pool, 10);
 }
 
 static void
