@@ -31,7 +31,7 @@
  * and arguments), giving it one end of a SOCK_SEQPACKET socket pair in
  * place of a worker channel. In mpire_init() the server, still
  * single-threaded, loops on that socket: for each request it receives the
- * new worker's channel and heartbeat fds, forks, closes them, and answers
+ * new worker's channel and shared-memory fds, forks, closes them, and answers
  * with the child's pid. It reaps its children and sends each one's wait
  * status, since the pool cannot reap its grandchildren. A worker holds
  * only its own fds: not the control socket, not another worker's channel.
@@ -44,7 +44,7 @@
 /* How long a server told to stop may take to exit before it is killed. */
 #define STOP_GRACE_MS 5000
 
-/* pool → server; SCM_RIGHTS: the worker's channel and heartbeat fds */
+/* pool → server; SCM_RIGHTS: the worker's channel and shared-memory fds */
 typedef struct
 {
   guint8    has_cpus;
@@ -340,9 +340,9 @@ static gboolean
 send_request (MpireForkServer *self,
               const Request   *request,
               int              channel_fd,
-              int              heartbeat_fd)
+              int              memory_fd)
 {
-  const int fds[] = { channel_fd, heartbeat_fd };
+  const int fds[] = { channel_fd, memory_fd };
   union {
     struct cmsghdr header;
     char           buf[CMSG_SPACE (sizeof fds)];
@@ -415,7 +415,7 @@ forkserver_start (const MpireWorkerStartInfo  *info,
       request.cpus = *info->cpus;
     }
 
-  if (send_request (server, &request, child_fd, mpire_heartbeat_get_fd (info->heartbeat)))
+  if (send_request (server, &request, child_fd, info->memory_fd))
     while ((got = receive (server, 0, &reply)) > 0 && reply.kind == REPLY_EXITED)
       handle_exit (server, &reply);
   /* The pool must not keep the worker's end: it would never see EOF. */

@@ -57,8 +57,8 @@ spawn_start (const MpireWorkerStartInfo  *info,
              int                          child_fd,
              GError                     **error)
 {
-  const int fds[] = { child_fd, mpire_heartbeat_get_fd (info->heartbeat) };
-  const char * const env_names[] = { MPIRE_WORKER_FD_ENV, MPIRE_WORKER_HEARTBEAT_FD_ENV };
+  const int fds[] = { child_fd, info->memory_fd };
+  const char * const env_names[] = { MPIRE_WORKER_FD_ENV, MPIRE_WORKER_MEMORY_FD_ENV };
   g_autoptr(GError) local_error = NULL;
   GPid pid = 0;
   gboolean spawned;

@@ -16,7 +16,7 @@ typedef struct
   GThread      *thread;
   int           fd;
   GVariant     *shared_objects;
-  MpireHeartbeat *heartbeat;
+  int           memory_fd;
   cpu_set_t     cpus;
   gboolean      pinned;
   gboolean      done;
@@ -49,7 +49,7 @@ thread_main (gpointer user_data)
   /* 0: the calling thread. */
   if (worker->pinned)
     sched_setaffinity (0, sizeof (cpu_set_t), &worker->cpus);
-  mpire_worker_serve (worker->fd, worker->shared_objects, worker->heartbeat);
+  mpire_worker_serve (worker->fd, worker->shared_objects, worker->memory_fd);
 
   g_mutex_lock (&worker->lock);
   worker->done = TRUE;
@@ -70,7 +70,7 @@ threading_start (const MpireWorkerStartInfo  *info,
 
   g_mutex_init (&worker->lock);
   worker->fd = child_fd;
-  worker->heartbeat = info->heartbeat;
+  worker->memory_fd = info->memory_fd;
   if (info->cpus != NULL)
     {
       worker->cpus = *info->cpus;

@@ -9,8 +9,8 @@
 
 G_BEGIN_DECLS
 
-/* A page shared by a worker and its pool (a memfd mapped by both
- * processes, or plain memory for a thread). The worker writes which task
+/* A page shared by a worker and its pool (the first page of their
+ * memory, see mpire-worker-memory-private.h). The worker writes which task
  * it is running, and since when if it is timed, with no system call; the
  * pool reads it to enforce task timeouts and, once the worker died, to
  * know which task it died in. */
@@ -20,9 +20,7 @@ typedef struct _MpireHeartbeat MpireHeartbeat;
 #define MPIRE_HEARTBEAT_WORKER_INIT G_MAXUINT64
 #define MPIRE_HEARTBEAT_WORKER_EXIT (G_MAXUINT64 - 1)
 
-MpireHeartbeat *mpire_heartbeat_new        (GError          **error);
 MpireHeartbeat *mpire_heartbeat_map_fd     (int               fd);
-int             mpire_heartbeat_get_fd     (MpireHeartbeat   *self);
 void            mpire_heartbeat_free       (MpireHeartbeat   *self);
 
 /* worker side */

@@ -5,14 +5,10 @@
 
 #include "config.h"
 
-#include <errno.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include <gio/gio.h>
-#include <glib/gi18n-lib.h>
 
-#include "mpire-error.h"
 #include "mpire-heartbeat-private.h"
 
 typedef struct
@@ -25,40 +21,11 @@ typedef struct
 struct _MpireHeartbeat
 {
   Beat *beat;         /* in the shared page */
-  int   fd;           /* the memfd, -1 once handed to a worker */
 };
 
 #define PAGE_SIZE_USED (sizeof (Beat))
 
-MpireHeartbeat *
-mpire_heartbeat_new (GError **error)
-{
-  MpireHeartbeat *self;
-  int fd = memfd_create ("mpire-heartbeat", MFD_CLOEXEC);
-
-  if (fd < 0 || ftruncate (fd, PAGE_SIZE_USED) < 0)
-    {
-      int saved_errno = errno;
-
-      if (fd >= 0)
-        close (fd);
-      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
-                   _("Could not create the memory shared with a worker: %s"),
-                   g_strerror (saved_errno));
-      return NULL;
-    }
-
-  self = mpire_heartbeat_map_fd (fd);
-  if (self == NULL)
-    {
-      close (fd);
-      g_set_error_literal (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
-                           _("Could not map the memory shared with a worker"));
-    }
-  return self;
-}
-
-/* Maps the page of @fd, which the heartbeat then owns. */
+/* Maps the first page of the shared memory @fd (which it does not own). */
 MpireHeartbeat *
 mpire_heartbeat_map_fd (int fd)
 {
@@ -70,22 +37,13 @@ mpire_heartbeat_map_fd (int fd)
 
   self = g_new0 (MpireHeartbeat, 1);
   self->beat = page;
-  self->fd = fd;
   return self;
-}
-
-int
-mpire_heartbeat_get_fd (MpireHeartbeat *self)
-{
-  return self->fd;
 }
 
 void
 mpire_heartbeat_free (MpireHeartbeat *self)
 {
   munmap (self->beat, PAGE_SIZE_USED);
-  if (self->fd >= 0)
-    close (self->fd);
   g_free (self);
 }
 

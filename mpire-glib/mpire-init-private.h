@@ -12,7 +12,7 @@ G_BEGIN_DECLS
 /* Environment variable naming the channel fd of a spawned worker. */
 #define MPIRE_WORKER_FD_ENV "MPIRE_WORKER_FD"
 /* ...and of the memory it shares with its pool. */
-#define MPIRE_WORKER_HEARTBEAT_FD_ENV "MPIRE_WORKER_HEARTBEAT_FD"
+#define MPIRE_WORKER_MEMORY_FD_ENV    "MPIRE_WORKER_MEMORY_FD"
 
 void mpire_init_gettext (void);
 

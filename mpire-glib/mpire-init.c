@@ -118,7 +118,7 @@ mpire_init_argv (const char * const *argv)
   if (fd < 0)
     return;
 
-  mpire_worker_serve_process (fd, take_fd_from_env (MPIRE_WORKER_HEARTBEAT_FD_ENV));
+  mpire_worker_serve_process (fd, take_fd_from_env (MPIRE_WORKER_MEMORY_FD_ENV));
 }
 
 /**

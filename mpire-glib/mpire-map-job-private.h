@@ -27,7 +27,7 @@ typedef struct
   GVariant    *args;       /* array of the tasks' arguments */
   gboolean     boxed;      /* args is `av` wrapping each task's arguments */
   gboolean     whole;      /* the task takes all args at once (array-chunks) */
-  GBytes      *frame;      /* the TASKS frame */
+  GVariant    *body;       /* of its TASKS message */
   GObject     *tag;        /* apply: the task's MpireAsyncResult */
   char        *task_name;
   gint64       timeout;    /* µs a task of it may run, or 0 */

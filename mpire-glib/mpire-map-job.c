@@ -58,7 +58,8 @@ struct _MpireMapJob
   gboolean           collect;
   int                n_jobs;
 
-  /* input */
+  /* input; for a pool-fed job, what pulls it is under the pool's lock */
+  gboolean           pool_fed;
   GVariant          *array;
   MpireSource       *source;
   gint64             limit;        /* -1: until the source ends */
@@ -68,6 +69,7 @@ struct _MpireMapJob
   gint64             n_consumed;
   gint64             n_chunks;
   gint64             n_chunks_done;
+  gint64             n_chunks_arrived; /* pool-fed: results the pool posted */
   gboolean           exhausted;
 
   /* results */
@@ -91,6 +93,7 @@ struct _MpireMapJob
   GSource           *inbox_source;
   GSource           *cancel_source;
   GQueue             inbox;        /* JobMessage, under the pool's lock */
+  gint64             inbox_due;    /* when the inbox source is set to run; -1: not */
   MpireMapJobNotify  notify;
   gpointer           notify_data;
 
@@ -140,7 +143,7 @@ mpire_chunk_free (MpireChunk *chunk)
   g_clear_object (&chunk->tag);
   g_free (chunk->task_name);
   g_clear_pointer (&chunk->args, g_variant_unref);
-  g_clear_pointer (&chunk->frame, g_bytes_unref);
+  g_clear_pointer (&chunk->body, g_variant_unref);
   g_free (chunk);
 }
 
@@ -317,6 +320,8 @@ mpire_map_job_new (MpireWorkerPool  *pool,
       job->limit = iterable_len >= 0 ? MIN (iterable_len, len) : len;
     }
 
+  job->pool_fed = job->array != NULL && collect;
+  job->inbox_due = -1;
   job->chunker.total = job->limit;
   if (chunk_size > 0)
     job->chunker.chunk_size = chunk_size;
@@ -360,6 +365,7 @@ mpire_map_job_new_apply (MpireWorkerPool  *pool,
     return NULL;
 
   g_clear_pointer (&job->array, g_variant_unref);
+  job->pool_fed = FALSE;
   job->apply = TRUE;
   job->whole = FALSE;
   job->apply_outstanding = g_ptr_array_new_with_free_func (g_object_unref);
@@ -719,34 +725,132 @@ pull_from_source (MpireMapJob  *job,
 static void
 check_done (MpireMapJob *job)
 {
-  if (job->exhausted && job->n_chunks_done == job->n_chunks)
+  GMutex *lock = mpire_worker_pool_get_lock (job->pool);
+  gboolean done;
+
+  /* A pool-fed job's input is pulled under the pool's lock. */
+  g_mutex_lock (lock);
+  done = job->exhausted && job->n_chunks_done == job->n_chunks;
+  g_mutex_unlock (lock);
+  if (done)
     finish (job, NULL);
+}
+
+/* How many tasks the next chunk takes, 0 if the input is exhausted or
+ * the back-pressure limit does not allow one now. */
+static gint64
+next_chunk_len (MpireMapJob *job)
+{
+  gint64 len = mpire_chunker_chunk_len (&job->chunker, job->n_chunks, job->n_pulled);
+
+  if (job->limit >= 0)
+    len = MIN (len, job->limit - job->n_pulled);
+  if (len <= 0)
+    {
+      job->exhausted = TRUE;
+      return 0;
+    }
+  if (job->n_pulled - job->n_consumed + len > job->max_active)
+    return 0;
+  return len;
+}
+
+/* The next chunk, of @args (taken); %NULL if it is too large to send. */
+static MpireChunk *
+chunk_new (MpireMapJob  *job,
+           GVariant     *args,
+           gboolean      boxed,
+           GObject      *tag,
+           char         *task_name,
+           gint64        timeout,
+           GError      **error)
+{
+  MpireChunk *chunk = g_new0 (MpireChunk, 1);
+
+  chunk->job = job;
+  chunk->id = (job->serial << 40) | (guint64) job->n_chunks;
+  chunk->index = job->n_chunks;
+  chunk->first = job->n_pulled;
+  chunk->n_tasks = g_variant_n_children (args) / job->row_width;
+  chunk->args = args;
+  chunk->boxed = boxed;
+  chunk->whole = job->whole;
+  chunk->tag = tag;
+  chunk->timeout = timeout;
+  chunk->retry = job->retry;
+  chunk->task_name = task_name != NULL ? task_name : g_strdup (mpire_task_get_name (job->task));
+  chunk->body = g_variant_ref_sink (g_variant_new ("(tsbbv)", chunk->id, chunk->task_name,
+                                                   boxed, chunk->whole, args));
+  if (!mpire_frame_check_size (g_variant_get_size (chunk->body), error))
+    {
+      mpire_chunk_free (chunk);
+      return NULL;
+    }
+  job->n_chunks++;
+  job->n_pulled += chunk->n_tasks;
+  return chunk;
+}
+
+static GVariant *
+array_slice (MpireMapJob *job,
+             gint64       len)
+{
+  return g_variant_ref_sink (mpire_array_slice (job->array, job->n_pulled * job->row_width,
+                                                len * job->row_width));
+}
+
+/* A pool-fed job (a map over an array: its input is already in memory,
+ * its results are consumed as they arrive) is fed by whichever thread
+ * frees room first, the pool's as results arrive or the caller's at the
+ * start, with the pool's lock held: a worker gets its next chunk without
+ * waiting for the caller's thread. */
+static gboolean
+feed_array_locked (MpireMapJob  *job,
+                   GError      **error)
+{
+  gint64 len;
+
+  while (!job->finished && (len = next_chunk_len (job)) > 0)
+    {
+      MpireChunk *chunk = chunk_new (job, array_slice (job, len), FALSE, NULL, NULL,
+                                     job->task_timeout, error);
+
+      if (chunk == NULL)
+        return FALSE;
+      mpire_worker_pool_submit_locked (job->pool, chunk);
+    }
+  return TRUE;
 }
 
 /* Takes tasks from the input while the back-pressure limit allows. */
 static void
 feed (MpireMapJob *job)
 {
-  while (!job->exhausted && !job->finished)
+  g_autoptr(GError) error = NULL;
+  gint64 len;
+
+  if (job->pool_fed)
     {
-      gint64 len = mpire_chunker_chunk_len (&job->chunker, job->n_chunks, job->n_pulled);
-      g_autoptr(GError) error = NULL;
+      GMutex *lock = mpire_worker_pool_get_lock (job->pool);
+      gboolean fed;
+
+      g_mutex_lock (lock);
+      fed = feed_array_locked (job, &error);
+      g_mutex_unlock (lock);
+      if (!fed)
+        finish (job, g_steal_pointer (&error));
+      check_done (job);
+      return;
+    }
+
+  while (!job->exhausted && !job->finished && (len = next_chunk_len (job)) > 0)
+    {
       GVariant *args;
       GObject *tag = NULL;
       char *task_name = NULL;
       gint64 timeout = job->task_timeout;
       gboolean boxed = FALSE;
       MpireChunk *chunk;
-
-      if (job->limit >= 0)
-        len = MIN (len, job->limit - job->n_pulled);
-      if (len <= 0)
-        {
-          job->exhausted = TRUE;
-          break;
-        }
-      if (job->n_pulled - job->n_consumed + len > job->max_active)
-        break;
 
       if (job->apply)
         {
@@ -764,8 +868,7 @@ feed (MpireMapJob *job)
           apply_item_free (item);
         }
       else if (job->array != NULL)
-        args = g_variant_ref_sink (mpire_array_slice (job->array, job->n_pulled * job->row_width,
-                                                      len * job->row_width));
+        args = array_slice (job, len);
       else
         {
           args = pull_from_source (job, len, &boxed, &error);
@@ -779,31 +882,12 @@ feed (MpireMapJob *job)
           g_variant_ref_sink (args);
         }
 
-      chunk = g_new0 (MpireChunk, 1);
-      chunk->job = job;
-      chunk->id = (job->serial << 40) | (guint64) job->n_chunks;
-      chunk->index = job->n_chunks;
-      chunk->first = job->n_pulled;
-      chunk->n_tasks = g_variant_n_children (args) / job->row_width;
-      chunk->args = args;
-      chunk->boxed = boxed;
-      chunk->whole = job->whole;
-      chunk->tag = tag;
-      chunk->timeout = timeout;
-      chunk->retry = job->retry;
-      chunk->task_name = task_name != NULL ? task_name : g_strdup (mpire_task_get_name (job->task));
-      chunk->frame = mpire_frame_encode (MPIRE_MESSAGE_TASKS,
-                                         g_variant_new ("(tsbbv)", chunk->id, chunk->task_name,
-                                                        boxed, chunk->whole, args),
-                                         &error);
-      if (chunk->frame == NULL)
+      chunk = chunk_new (job, args, boxed, tag, task_name, timeout, &error);
+      if (chunk == NULL)
         {
-          mpire_chunk_free (chunk);
           finish (job, g_steal_pointer (&error));
           return;
         }
-      job->n_chunks++;
-      job->n_pulled += chunk->n_tasks;
       mpire_worker_pool_submit (job->pool, chunk);
     }
 
@@ -892,11 +976,17 @@ handle_message (MpireMapJob *job,
       make_ready (job, message->chunk, message->results, message->boxed);
       job->n_chunks_done++;
       if (job->collect)
+        job->n_done += message->chunk->n_tasks;
+      /* A pool-fed job's results were consumed, and room for more used,
+       * when the pool posted them. */
+      if (job->pool_fed)
+        check_done (job);
+      else
         {
-          job->n_consumed += message->chunk->n_tasks;
-          job->n_done += message->chunk->n_tasks;
+          if (job->collect)
+            job->n_consumed += message->chunk->n_tasks;
+          feed (job);
         }
-      feed (job);
       break;
 
     case MPIRE_JOB_CHUNK_FAILED:
@@ -920,7 +1010,13 @@ handle_message (MpireMapJob *job,
       {
         g_autoptr(GError) error = NULL;
 
-        if (!mpire_worker_pool_start_workers (job->pool, job, FALSE, !job->exhausted, &error))
+        GMutex *lock = mpire_worker_pool_get_lock (job->pool);
+        gboolean exhausted;
+
+        g_mutex_lock (lock);
+        exhausted = job->exhausted;
+        g_mutex_unlock (lock);
+        if (!mpire_worker_pool_start_workers (job->pool, job, FALSE, !exhausted, &error))
           finish (job, g_steal_pointer (&error));
       }
       break;
@@ -960,6 +1056,7 @@ drain_inbox (gpointer user_data)
   g_mutex_lock (lock);
   inbox = job->inbox;
   g_queue_init (&job->inbox);
+  job->inbox_due = -1;
   g_mutex_unlock (lock);
 
   for (GList *l = inbox.head; l != NULL; l = l->next)
@@ -1005,7 +1102,10 @@ mpire_map_job_start (MpireMapJob       *job,
     g_source_set_static_name (job->inbox_source, "[mpire] job inbox");
     g_source_attach (job->inbox_source, job->context);
     if (!g_queue_is_empty (&job->inbox))
-      g_source_set_ready_time (job->inbox_source, 0);
+      {
+        job->inbox_due = 0;
+        g_source_set_ready_time (job->inbox_source, 0);
+      }
   }
 
   if (cancellable != NULL)
@@ -1027,6 +1127,44 @@ mpire_map_job_start (MpireMapJob       *job,
     notify (job);
 }
 
+/* Has the job's context drain the inbox by @due (monotonic µs). */
+static void
+wake_inbox (MpireMapJob *job,
+            gint64       due)
+{
+  if (job->inbox_source == NULL || (job->inbox_due != -1 && job->inbox_due <= due))
+    return;
+  job->inbox_due = due;
+  g_source_set_ready_time (job->inbox_source, due);
+}
+
+/* With the pool's lock held: results of a pool-fed job arrived, which
+ * makes room for more of its input. Its caller hears of them at the
+ * next progress interval, unless they end the call. */
+static void
+chunk_arrived (MpireMapJob *job,
+               MpireChunk  *chunk)
+{
+  g_autoptr(GError) error = NULL;
+
+  job->n_consumed += chunk->n_tasks;
+  job->n_chunks_arrived++;
+  if (!feed_array_locked (job, &error))
+    {
+      JobMessage *message = g_new0 (JobMessage, 1);
+
+      message->event = MPIRE_JOB_CHUNK_FAILED;
+      message->error = g_steal_pointer (&error);
+      g_queue_push_tail (&job->inbox, message);
+    }
+  else if (!(job->exhausted && job->n_chunks_arrived == job->n_chunks))
+    {
+      wake_inbox (job, g_get_monotonic_time () + PROGRESS_INTERVAL_USEC);
+      return;
+    }
+  wake_inbox (job, 0);
+}
+
 static void
 post_message (MpireMapJob *job,
               JobMessage  *message)
@@ -1042,8 +1180,10 @@ post_message (MpireMapJob *job,
     }
 
   g_queue_push_tail (&job->inbox, message);
-  if (job->inbox_source != NULL)
-    g_source_set_ready_time (job->inbox_source, 0);
+  if (job->pool_fed && event == MPIRE_JOB_CHUNK_DONE)
+    chunk_arrived (job, message->chunk);
+  else
+    wake_inbox (job, 0);
 }
 
 void

@@ -7,13 +7,21 @@
 
 #include <glib.h>
 
+#include "mpire-shared-ring-private.h"
+
 G_BEGIN_DECLS
 
 /* A frame is an 8-byte header, then a serialised GVariant (normal form)
  * whose type is fixed by the frame's kind:
  *
  *   header: guint32 body length (little endian), guint8 kind,
- *           guint8 MPIRE_FRAME_MAGIC, guint16 zero
+ *           guint8 MPIRE_FRAME_MAGIC, guint8 flags, guint8 zero
+ *
+ * With the flag MPIRE_FRAME_SHARED, the body is in the channel's shared
+ * ring (see mpire-shared-ring-private.h) and the frame carries only where:
+ * guint64 position and guint32 length (little endian). Bodies of
+ * MPIRE_FRAME_SHARED_MIN_BODY bytes or more go that way when the ring has
+ * room, which saves the copies through the socket.
  *
  * Chunks of tasks and of results travel as one array each. "boxed" arrays
  * are `av` wrapping each element, used when the elements' types differ;
@@ -26,6 +34,9 @@ G_BEGIN_DECLS
 #define MPIRE_FRAME_HEADER_SIZE 8
 #define MPIRE_FRAME_MAGIC       0x4d
 #define MPIRE_FRAME_MAX_BODY    ((gsize) 1 << 31)
+#define MPIRE_FRAME_SHARED      0x01
+#define MPIRE_FRAME_SHARED_REF_SIZE 12
+#define MPIRE_FRAME_SHARED_MIN_BODY (32 * 1024)
 
 typedef enum {
   /* pool → worker */
@@ -52,19 +63,28 @@ typedef enum {
 } MpireMessageKind;
 
 const GVariantType *mpire_message_body_type    (MpireMessageKind   kind);
+gboolean            mpire_frame_check_size     (gsize              body_size,
+                                                GError           **error);
 GBytes             *mpire_frame_encode         (MpireMessageKind   kind,
                                                 GVariant          *body,
+                                                MpireSharedRing   *ring,
                                                 GError           **error);
 gboolean            mpire_frame_parse_header   (const guint8      *header,
                                                 MpireMessageKind  *kind,
                                                 gsize             *body_len,
+                                                gboolean          *shared,
                                                 GError           **error);
 GVariant           *mpire_frame_decode_body    (MpireMessageKind   kind,
                                                 GBytes            *body);
+GVariant           *mpire_frame_decode_shared  (MpireMessageKind   kind,
+                                                const guint8      *where,
+                                                MpireSharedRing   *ring,
+                                                GError           **error);
 gboolean            mpire_frame_write          (int                fd,
                                                 GBytes            *frame,
                                                 GError           **error);
 gboolean            mpire_frame_read           (int                fd,
+                                                MpireSharedRing   *ring,
                                                 MpireMessageKind  *kind,
                                                 GVariant         **body,
                                                 GError           **error);

@@ -35,50 +35,92 @@ mpire_message_body_type (MpireMessageKind kind)
   return G_VARIANT_TYPE (body_types[kind]);
 }
 
-/* Fails only for a body too large for a frame (2 GiB). */
+gboolean
+mpire_frame_check_size (gsize    body_size,
+                        GError **error)
+{
+  if (body_size < MPIRE_FRAME_MAX_BODY)
+    return TRUE;
+
+  g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+               _("A message of %zu bytes is too large to send to or "
+                 "from a worker (the limit is 2 GiB); use smaller chunks"), body_size);
+  return FALSE;
+}
+
+static GBytes *
+frame_new (MpireMessageKind   kind,
+           guint8             flags,
+           gsize              body_len,
+           guint8           **body)
+{
+  guint8 *buf = g_malloc (MPIRE_FRAME_HEADER_SIZE + body_len);
+  guint32 len_le = GUINT32_TO_LE ((guint32) body_len);
+
+  memcpy (buf, &len_le, 4);
+  buf[4] = (guint8) kind;
+  buf[5] = MPIRE_FRAME_MAGIC;
+  buf[6] = flags;
+  buf[7] = 0;
+  *body = buf + MPIRE_FRAME_HEADER_SIZE;
+  return g_bytes_new_take (buf, MPIRE_FRAME_HEADER_SIZE + body_len);
+}
+
+/* The frame of @body, whose bytes go to the @ring (the writing end of the
+ * channel's shared ring, or %NULL) when it is large and the ring has
+ * room. Fails only for a body too large for a frame (2 GiB). */
 GBytes *
 mpire_frame_encode (MpireMessageKind   kind,
                     GVariant          *body,
+                    MpireSharedRing   *ring,
                     GError           **error)
 {
   g_autoptr(GVariant) owned = g_variant_ref_sink (body);
   gsize size = g_variant_get_size (owned);
-  guint8 *buf;
-  guint32 len_le;
+  guint8 *shared = NULL;
+  guint64 position = 0;
+  GBytes *frame;
+  guint8 *dest;
 
   g_assert (g_variant_is_of_type (owned, mpire_message_body_type (kind)));
-  if (size >= MPIRE_FRAME_MAX_BODY)
+  if (!mpire_frame_check_size (size, error))
+    return NULL;
+
+  if (ring != NULL && size >= MPIRE_FRAME_SHARED_MIN_BODY)
+    shared = mpire_shared_ring_reserve (ring, size, &position);
+  if (shared == NULL)
     {
-      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
-                   _("A message of %zu bytes is too large to send to or "
-                     "from a worker (the limit is 2 GiB); use smaller chunks"), size);
-      return NULL;
+      frame = frame_new (kind, 0, size, &dest);
+      g_variant_store (owned, dest);
+      return frame;
     }
 
-  buf = g_malloc (MPIRE_FRAME_HEADER_SIZE + size);
-  len_le = GUINT32_TO_LE ((guint32) size);
-  memcpy (buf, &len_le, 4);
-  buf[4] = (guint8) kind;
-  buf[5] = MPIRE_FRAME_MAGIC;
-  buf[6] = 0;
-  buf[7] = 0;
-  g_variant_store (owned, buf + MPIRE_FRAME_HEADER_SIZE);
-
-  return g_bytes_new_take (buf, MPIRE_FRAME_HEADER_SIZE + size);
+  g_variant_store (owned, shared);
+  frame = frame_new (kind, MPIRE_FRAME_SHARED, MPIRE_FRAME_SHARED_REF_SIZE, &dest);
+  position = GUINT64_TO_LE (position);
+  memcpy (dest, &position, 8);
+  {
+    guint32 len_le = GUINT32_TO_LE ((guint32) size);
+    memcpy (dest + 8, &len_le, 4);
+  }
+  return frame;
 }
 
 gboolean
 mpire_frame_parse_header (const guint8      *header,
                           MpireMessageKind  *kind,
                           gsize             *body_len,
+                          gboolean          *shared,
                           GError           **error)
 {
   guint32 len_le;
 
   memcpy (&len_le, header, 4);
-  if (header[5] != MPIRE_FRAME_MAGIC || header[6] != 0 || header[7] != 0 ||
-      header[4] == 0 || header[4] >= MPIRE_MESSAGE_LAST ||
-      GUINT32_FROM_LE (len_le) >= MPIRE_FRAME_MAX_BODY)
+  if (header[5] != MPIRE_FRAME_MAGIC || (header[6] & ~MPIRE_FRAME_SHARED) != 0 ||
+      header[7] != 0 || header[4] == 0 || header[4] >= MPIRE_MESSAGE_LAST ||
+      GUINT32_FROM_LE (len_le) >= MPIRE_FRAME_MAX_BODY ||
+      ((header[6] & MPIRE_FRAME_SHARED) != 0 &&
+       GUINT32_FROM_LE (len_le) != MPIRE_FRAME_SHARED_REF_SIZE))
     {
       g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
                    _("Received a corrupt message header (bytes %02x %02x %02x %02x "
@@ -90,6 +132,7 @@ mpire_frame_parse_header (const guint8      *header,
 
   *kind = header[4];
   *body_len = GUINT32_FROM_LE (len_le);
+  *shared = (header[6] & MPIRE_FRAME_SHARED) != 0;
   return TRUE;
 }
 
@@ -101,6 +144,30 @@ mpire_frame_decode_body (MpireMessageKind  kind,
 {
   return g_variant_ref_sink (g_variant_new_from_bytes (mpire_message_body_type (kind),
                                                        body, FALSE));
+}
+
+/* The body of a shared frame, @where it says it is in the reading end of
+ * the channel's @ring. */
+GVariant *
+mpire_frame_decode_shared (MpireMessageKind   kind,
+                           const guint8      *where,
+                           MpireSharedRing   *ring,
+                           GError           **error)
+{
+  guint64 position;
+  guint32 len;
+  g_autoptr(GBytes) body = NULL;
+
+  if (ring == NULL)
+    {
+      g_set_error_literal (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+                           _("Received a message in shared memory on a channel that has none"));
+      return NULL;
+    }
+  memcpy (&position, where, 8);
+  memcpy (&len, where + 8, 4);
+  body = mpire_shared_ring_take (ring, GUINT64_FROM_LE (position), GUINT32_FROM_LE (len), error);
+  return body != NULL ? mpire_frame_decode_body (kind, body) : NULL;
 }
 
 gboolean
@@ -168,20 +235,24 @@ read_exactly (int       fd,
   return TRUE;
 }
 
+/* Reads the next frame of @fd, whose body may be in the reading end of
+ * the channel's @ring. */
 gboolean
 mpire_frame_read (int                fd,
+                  MpireSharedRing   *ring,
                   MpireMessageKind  *kind,
                   GVariant         **body,
                   GError           **error)
 {
   guint8 header[MPIRE_FRAME_HEADER_SIZE];
   gsize body_len;
+  gboolean shared;
   guint8 *buf;
   g_autoptr(GBytes) bytes = NULL;
 
   if (!read_exactly (fd, header, sizeof header, TRUE, error))
     return FALSE;
-  if (!mpire_frame_parse_header (header, kind, &body_len, error))
+  if (!mpire_frame_parse_header (header, kind, &body_len, &shared, error))
     return FALSE;
 
   buf = g_malloc (body_len);
@@ -192,6 +263,9 @@ mpire_frame_read (int                fd,
     }
 
   bytes = g_bytes_new_take (buf, body_len);
-  *body = mpire_frame_decode_body (*kind, bytes);
-  return TRUE;
+  if (shared)
+    *body = mpire_frame_decode_shared (*kind, g_bytes_get_data (bytes, NULL), ring, error);
+  else
+    *body = mpire_frame_decode_body (*kind, bytes);
+  return *body != NULL;
 }

@@ -28,7 +28,7 @@ typedef struct
   const int          *close_fds;       /* fork: fds the child must not keep */
   guint               n_close_fds;
   int                 pool_fd;         /* the pool's end of this worker's channel */
-  MpireHeartbeat     *heartbeat;       /* shared with the worker */
+  int                 memory_fd;       /* shared with the worker (see mpire-worker-memory-private.h) */
   const cpu_set_t    *cpus;            /* CPUs to pin the worker to, or NULL */
 } MpireWorkerStartInfo;
 
@@ -53,8 +53,10 @@ int              mpire_worker_link_get_id      (MpireWorkerLink *self);
 int              mpire_worker_link_get_fd      (MpireWorkerLink *self);
 gint64           mpire_worker_link_get_start_time (MpireWorkerLink *self);
 gboolean         mpire_worker_link_is_process  (MpireWorkerLink *self);
-void             mpire_worker_link_send        (MpireWorkerLink *self,
-                                                GBytes          *frame);
+gboolean         mpire_worker_link_send        (MpireWorkerLink   *self,
+                                                MpireMessageKind   kind,
+                                                GVariant          *body,
+                                                GError           **error);
 void             mpire_worker_link_stop        (MpireWorkerLink *self);
 gboolean         mpire_worker_link_is_stopping (MpireWorkerLink *self);
 void             mpire_worker_link_kill        (MpireWorkerLink *self);

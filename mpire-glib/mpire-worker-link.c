@@ -19,6 +19,7 @@
 #include "mpire-child-watch-private.h"
 #include "mpire-error.h"
 #include "mpire-worker-link-private.h"
+#include "mpire-worker-memory-private.h"
 
 /* A link's life: started (channel open, worker running), then the
  * channel closes (EOF, error, or our shutdown) and the worker is gone
@@ -45,7 +46,8 @@ struct _MpireWorkerLink
   GQueue                          outq;       /* GBytes frames to send */
   gsize                           out_offset; /* sent bytes of the head */
   GQueue                          chunks;     /* the pool's, in flight here */
-  MpireHeartbeat                 *heartbeat;
+  int                             memory_fd;
+  MpireWorkerMemory              *memory;     /* shared with the worker */
   guint64                         n_tasks_done;
 
   gboolean                        stopping;
@@ -104,8 +106,10 @@ parse_frames (MpireWorkerLink *self)
       g_autoptr(GVariant) body = NULL;
       MpireMessageKind kind;
       gsize body_len;
+      gboolean shared;
+      const guint8 *body_data;
 
-      if (!mpire_frame_parse_header (self->inbuf->data + pos, &kind, &body_len, &error))
+      if (!mpire_frame_parse_header (self->inbuf->data + pos, &kind, &body_len, &shared, &error))
         {
           fail (self, error);
           ok = FALSE;
@@ -114,10 +118,22 @@ parse_frames (MpireWorkerLink *self)
       if (self->inbuf->len - pos - MPIRE_FRAME_HEADER_SIZE < body_len)
         break;
 
-      /* Copied into its own allocation, which GVariant needs aligned. */
-      bytes = g_bytes_new (self->inbuf->data + pos + MPIRE_FRAME_HEADER_SIZE, body_len);
-      body = mpire_frame_decode_body (kind, bytes);
+      body_data = self->inbuf->data + pos + MPIRE_FRAME_HEADER_SIZE;
       pos += MPIRE_FRAME_HEADER_SIZE + body_len;
+      if (shared)
+        body = mpire_frame_decode_shared (kind, body_data, self->memory->from_worker, &error);
+      else
+        {
+          /* Copied into its own allocation, which GVariant needs aligned. */
+          bytes = g_bytes_new (body_data, body_len);
+          body = mpire_frame_decode_body (kind, bytes);
+        }
+      if (body == NULL)
+        {
+          fail (self, error);
+          ok = FALSE;
+          break;
+        }
       self->callbacks->frame (self, kind, body, self->data);
     }
 
@@ -284,7 +300,8 @@ mpire_worker_link_start (MpireStartMethod                method,
                          GError                        **error)
 {
   MpireWorkerLink *self;
-  MpireHeartbeat *heartbeat;
+  MpireWorkerMemory *memory;
+  int memory_fd;
   int fds[2];
 
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
@@ -296,16 +313,24 @@ mpire_worker_link_start (MpireStartMethod                method,
       return NULL;
     }
 
-  heartbeat = mpire_heartbeat_new (error);
-  if (heartbeat == NULL)
+  memory_fd = mpire_worker_memory_create (error);
+  memory = memory_fd >= 0 ? mpire_worker_memory_map (memory_fd) : NULL;
+  if (memory == NULL)
     {
+      if (memory_fd >= 0)
+        {
+          close (memory_fd);
+          g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
+                       _("Could not map the memory shared with worker %d"), info->worker_id);
+        }
       close (fds[0]);
       close (fds[1]);
       return NULL;
     }
 
   self = g_new0 (MpireWorkerLink, 1);
-  self->heartbeat = heartbeat;
+  self->memory_fd = memory_fd;
+  self->memory = memory;
   self->id = info->worker_id;
   self->started_at = g_get_monotonic_time ();
   self->backend = backend_for (method);
@@ -321,13 +346,14 @@ mpire_worker_link_start (MpireStartMethod                method,
     MpireWorkerStartInfo with_fd = *info;
 
     with_fd.pool_fd = fds[0];
-    with_fd.heartbeat = heartbeat;
+    with_fd.memory_fd = memory_fd;
     self->handle = self->backend->start (&with_fd, fds[1], error);
   }
   if (self->handle == NULL)
     {
       close (fds[0]);
-      mpire_heartbeat_free (heartbeat);
+      mpire_worker_memory_free (memory);
+      close (memory_fd);
       g_byte_array_unref (self->inbuf);
       g_free (self);
       return NULL;
@@ -378,7 +404,7 @@ mpire_worker_link_get_chunks (MpireWorkerLink *self)
 MpireHeartbeat *
 mpire_worker_link_get_heartbeat (MpireWorkerLink *self)
 {
-  return self->heartbeat;
+  return self->memory->heartbeat;
 }
 
 /* Adds @n_done tasks to those the worker ran; returns the total. */
@@ -390,16 +416,29 @@ mpire_worker_link_count_tasks (MpireWorkerLink *self,
   return self->n_tasks_done;
 }
 
-void
-mpire_worker_link_send (MpireWorkerLink *self,
-                        GBytes          *frame)
+/* Queues the message @body (floating or not) of @kind for the worker;
+ * a large body goes through the shared memory when there is room. Fails
+ * only for a body too large for a frame. */
+gboolean
+mpire_worker_link_send (MpireWorkerLink   *self,
+                        MpireMessageKind   kind,
+                        GVariant          *body,
+                        GError           **error)
 {
-  if (self->closed)
-    return;
+  GBytes *frame;
 
-  g_queue_push_tail (&self->outq, g_bytes_ref (frame));
+  if (self->closed)
+    {
+      g_variant_unref (g_variant_ref_sink (body));
+      return TRUE;
+    }
+
+  frame = mpire_frame_encode (kind, body, self->memory->to_worker, error);
+  if (frame == NULL)
+    return FALSE;
+  g_queue_push_tail (&self->outq, frame);
   if (self->out_source != NULL)
-    return;
+    return TRUE;
 
   if (flush_output (self))
     {
@@ -408,6 +447,7 @@ mpire_worker_link_send (MpireWorkerLink *self,
       g_source_set_static_name (self->out_source, "[mpire] worker output");
       g_source_attach (self->out_source, g_source_get_context (self->in_source));
     }
+  return TRUE;
 }
 
 /* Whether the pool told the worker to go (stop or kill). */
@@ -427,13 +467,10 @@ mpire_worker_link_is_killed (MpireWorkerLink *self)
 void
 mpire_worker_link_stop (MpireWorkerLink *self)
 {
-  g_autoptr(GBytes) frame = NULL;
-
   if (self->stopping)
     return;
 
-  frame = mpire_frame_encode (MPIRE_MESSAGE_STOP, g_variant_new ("()"), NULL);
-  mpire_worker_link_send (self, frame);
+  mpire_worker_link_send (self, MPIRE_MESSAGE_STOP, g_variant_new ("()"), NULL);
   self->stopping = TRUE;
 }
 
@@ -457,7 +494,8 @@ mpire_worker_link_free (MpireWorkerLink *self)
   g_assert (g_queue_is_empty (&self->chunks));
 
   self->backend->free (self->handle);
-  mpire_heartbeat_free (self->heartbeat);
+  mpire_worker_memory_free (self->memory);
+  close (self->memory_fd);
   g_free (self);
 }
 

@@ -349,7 +349,8 @@ dispatch (MpireWorkerPool *self)
           MpireChunk *chunk = g_queue_pop_head (queue);
 
           g_queue_push_tail (mpire_worker_link_get_chunks (link), chunk);
-          mpire_worker_link_send (link, chunk->frame);
+          /* Its size was checked when it was made. */
+          mpire_worker_link_send (link, MPIRE_MESSAGE_TASKS, chunk->body, NULL);
         }
     }
 }
@@ -1110,15 +1111,12 @@ static void
 send_config (MpireWorkerPool *self,
              MpireWorkerLink *link)
 {
-  g_autoptr(GBytes) frame =
-    mpire_frame_encode (MPIRE_MESSAGE_CONFIG,
-                        g_variant_new ("(ssbb)", self->init_name ? self->init_name : "",
-                                       self->exit_name ? self->exit_name : "",
-                                       self->timed,
-                                       mpire_insights_is_enabled (self->insights)),
-                        NULL);
-
-  mpire_worker_link_send (link, frame);
+  mpire_worker_link_send (link, MPIRE_MESSAGE_CONFIG,
+                          g_variant_new ("(ssbb)", self->init_name ? self->init_name : "",
+                                         self->exit_name ? self->exit_name : "",
+                                         self->timed,
+                                         mpire_insights_is_enabled (self->insights)),
+                          NULL);
 }
 
 static gboolean
@@ -1210,7 +1208,6 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
       g_autofree int *close_fds = g_new (int, self->links->len + 1);
       MpireWorkerStartInfo info = { 0 };
       MpireWorkerLink *link;
-      GBytes *hello;
 
       if (self->slots->pdata[i] != NULL)
         continue;
@@ -1243,26 +1240,23 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
       if (link == NULL)
         break;
 
-      hello = mpire_frame_encode (MPIRE_MESSAGE_HELLO,
-                                  g_variant_new ("(ibbb@mv)", i, self->pass_worker_id,
-                                                 self->use_worker_state, self->daemon,
-                                                 g_variant_new_maybe (G_VARIANT_TYPE_VARIANT,
-                                                                      reruns_program (self->active_method) &&
-                                                                      self->shared_objects != NULL
-                                                                        ? g_variant_new_variant (self->shared_objects)
-                                                                        : NULL)),
-                                  &start_error);
       self->slots->pdata[i] = link;
       g_ptr_array_add (self->links, link);
       if (job != NULL)
         mpire_map_job_post_worker (job, MPIRE_JOB_WORKER_STARTED, i, NULL);
-      if (hello == NULL)
+      if (!mpire_worker_link_send (link, MPIRE_MESSAGE_HELLO,
+                                   g_variant_new ("(ibbb@mv)", i, self->pass_worker_id,
+                                                  self->use_worker_state, self->daemon,
+                                                  g_variant_new_maybe (G_VARIANT_TYPE_VARIANT,
+                                                                       reruns_program (self->active_method) &&
+                                                                       self->shared_objects != NULL
+                                                                         ? g_variant_new_variant (self->shared_objects)
+                                                                         : NULL)),
+                                   &start_error))
         {
           retire (self, link, TRUE);
           break;
         }
-      mpire_worker_link_send (link, hello);
-      g_bytes_unref (hello);
       send_config (self, link);
     }
 
@@ -1285,6 +1279,14 @@ mpire_worker_pool_submit (MpireWorkerPool *self,
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
+  mpire_worker_pool_submit_locked (self, chunk);
+}
+
+/* mpire_worker_pool_submit(), with the pool's lock held. */
+void
+mpire_worker_pool_submit_locked (MpireWorkerPool *self,
+                                 MpireChunk      *chunk)
+{
   watch_timeouts (self, chunk->timeout);
   g_queue_push_tail (self->active_order_tasks ? &self->backlogs[chunk->index % self->slots->len]
                                               : &self->pending,

@@ -7,23 +7,22 @@
 
 #include <glib.h>
 
-#include "mpire-heartbeat-private.h"
 
 G_BEGIN_DECLS
 
 /* Serves frames on @fd until told to stop or the pool goes away, then
  * closes @fd. @shared_objects is the pool's value for workers that share
  * the pool's memory (fork, threading); spawned workers get theirs in the
- * HELLO message. Tasks are timed in @heartbeat when a call asks for it. */
-void mpire_worker_serve (int             fd,
-                         GVariant       *shared_objects,
-                         MpireHeartbeat *heartbeat);
+ * HELLO message. @memory_fd is the memory the worker shares with its pool
+ * (mpire-worker-memory-private.h), which it maps but does not own. */
+void mpire_worker_serve (int       fd,
+                         GVariant *shared_objects,
+                         int       memory_fd);
 
 /* A worker process of its own (spawned, or forked by a fork server):
- * serves on @fd, times its tasks in the page of @heartbeat_fd (if above
- * 2), then exits. */
+ * serves on @fd with the shared memory @memory_fd, then exits. */
 G_NORETURN void mpire_worker_serve_process (int fd,
-                                            int heartbeat_fd);
+                                            int memory_fd);
 
 gboolean mpire_worker_is_daemon (void);
 

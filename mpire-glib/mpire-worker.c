@@ -16,6 +16,7 @@
 #include "mpire-result-buffer-private.h"
 #include "mpire-task-private.h"
 #include "mpire-worker-context-private.h"
+#include "mpire-worker-memory-private.h"
 #include "mpire-worker-private.h"
 
 /* Set in the thread serving a worker of a daemon pool: its tasks may not
@@ -36,7 +37,8 @@ typedef struct
   MpireTask          *task;      /* the last task looked up */
   gboolean            initialized;
   char               *exit_task; /* worker_exit of the latest call, or NULL */
-  MpireHeartbeat     *heartbeat;
+  MpireWorkerMemory  *memory;    /* shared with the pool */
+  MpireHeartbeat     *heartbeat; /* in it */
   gboolean            timed;     /* the call has a task timeout */
   gint64              ready_at;  /* when the HELLO came (monotonic µs) */
   MpireInsightsMeter *meter;     /* when insights are on */
@@ -49,7 +51,7 @@ send_message (Worker           *worker,
               GVariant         *body,
               GError          **error)
 {
-  g_autoptr(GBytes) frame = mpire_frame_encode (kind, body, error);
+  g_autoptr(GBytes) frame = mpire_frame_encode (kind, body, worker->memory->from_worker, error);
 
   return frame != NULL && mpire_frame_write (worker->fd, frame, NULL);
 }
@@ -297,21 +299,28 @@ receive_hello (Worker   *worker,
 }
 
 void
-mpire_worker_serve (int             fd,
-                    GVariant       *shared_objects,
-                    MpireHeartbeat *heartbeat)
+mpire_worker_serve (int       fd,
+                    GVariant *shared_objects,
+                    int       memory_fd)
 {
-  Worker worker = { fd, shared_objects, NULL, NULL, FALSE, NULL, heartbeat, FALSE, 0, NULL,
+  Worker worker = { fd, shared_objects, NULL, NULL, FALSE, NULL,
+                    mpire_worker_memory_map (memory_fd), NULL, FALSE, 0, NULL,
                     mpire_result_buffer_new () };
 
-  for (;;)
+  /* Without it, the pool sees the worker end before its first task. */
+  if (worker.memory == NULL)
+    g_debug ("Worker stops: could not map the memory shared with the pool");
+  else
+    worker.heartbeat = worker.memory->heartbeat;
+
+  while (worker.memory != NULL)
     {
       MpireMessageKind kind;
       g_autoptr(GVariant) body = NULL;
       g_autoptr(GError) error = NULL;
       gint64 wait_start = worker.meter != NULL ? g_get_monotonic_time () : 0;
 
-      if (!mpire_frame_read (fd, &kind, &body, &error))
+      if (!mpire_frame_read (fd, worker.memory->to_worker, &kind, &body, &error))
         {
           if (error != NULL)
             g_debug ("Worker stops: %s", error->message);
@@ -350,17 +359,16 @@ mpire_worker_serve (int             fd,
   g_clear_object (&worker.context);
   g_clear_pointer (&worker.meter, mpire_insights_meter_free);
   mpire_result_buffer_free (worker.results);
+  g_clear_pointer (&worker.memory, mpire_worker_memory_free);
   g_free (worker.exit_task);
   close (fd);
 }
 
 void
 mpire_worker_serve_process (int fd,
-                            int heartbeat_fd)
+                            int memory_fd)
 {
-  MpireHeartbeat *heartbeat = heartbeat_fd > 2 ? mpire_heartbeat_map_fd (heartbeat_fd) : NULL;
-
-  mpire_worker_serve (fd, NULL, heartbeat);
-  g_clear_pointer (&heartbeat, mpire_heartbeat_free);
+  mpire_worker_serve (fd, NULL, memory_fd);
+  close (memory_fd);
   exit (EXIT_SUCCESS);
 }

@@ -9,6 +9,8 @@
 
 #include <dirent.h>
 #include <sched.h>
+#include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +30,7 @@ static MpireTask *typed_task, *liar_task;
 static MpireTask *init_zero_task, *init_million_task, *count_even_task, *exit_state_task;
 static MpireTask *init_fails_task, *exit_fails_task, *nested_task, *affinity_task;
 static MpireTask *die_once_task, *slow_square_task, *sleepy_lifecycle_task, *pids_task, *sockets_task;
-static MpireTask *add_five_task, *row_sums_task, *chunk_length_task, *crash_task;
+static MpireTask *add_five_task, *row_sums_task, *chunk_length_task, *crash_task, *tick_task;
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error"))
 
@@ -133,6 +135,17 @@ row_sums (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error
 static GVariant *
 chunk_length (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
 {
+  return g_variant_new_int64 ((gint64) g_variant_n_children (args));
+}
+
+/* Writes a byte to tick_fd (fork and threading workers have it) and
+ * returns the chunk's length. */
+static int tick_fd = -1;
+
+static GVariant *
+tick (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  g_assert_cmpint (write (tick_fd, "t", 1), ==, 1);
   return g_variant_new_int64 ((gint64) g_variant_n_children (args));
 }
 
@@ -807,6 +820,62 @@ test_map_async (void)
 
   g_variant_unref (data.result);
   g_main_loop_unref (data.loop);
+}
+
+/* A map over an array goes on while the caller's thread does not run
+ * its main context: workers get their next chunks from the pool's thread
+ * (100 chunks, of which the back-pressure limit lets 4 be out at once). */
+static void
+test_map_fed_by_pool (void)
+{
+  g_autoptr(MpireWorkerPool) pool = NULL;
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  AsyncData data = { NULL, NULL, NULL };
+  int ticks[2];
+  gsize n_ticks = 0;
+  const gint64 *lengths;
+  gsize n;
+
+  if (start_method != MPIRE_START_METHOD_FORK && start_method != MPIRE_START_METHOD_THREADING)
+    {
+      g_test_skip ("the tasks tell through a pipe only forked or threaded workers have");
+      return;
+    }
+
+  data.loop = g_main_loop_new (NULL, FALSE);
+  g_assert_no_errno (pipe (ticks));
+  tick_fd = ticks[1];
+  pool = new_pool (2);
+  mpire_map_options_set_array_chunks (options, TRUE);
+  mpire_map_options_set_chunk_size (options, 10);
+  mpire_worker_pool_map_async (pool, tick_task, range_variant (1000), options, NULL, map_done,
+                               &data);
+  while (n_ticks < 100)
+    {
+      struct pollfd readable = { ticks[0], POLLIN, 0 };
+      char buf[100];
+      gssize got;
+
+      /* Long enough for a slow machine; without pool feeding it stalls. */
+      g_assert_cmpint (poll (&readable, 1, 60 * 1000), ==, 1);
+      got = read (ticks[0], buf, sizeof buf);
+      g_assert_cmpint (got, >, 0);
+      n_ticks += got;
+    }
+  g_assert_cmpuint (n_ticks, ==, 100);
+
+  g_main_loop_run (data.loop);
+  g_assert_no_error (data.error);
+  lengths = g_variant_get_fixed_array (data.result, &n, sizeof (gint64));
+  g_assert_cmpuint (n, ==, 100);
+  for (gsize i = 0; i < n; i++)
+    g_assert_cmpint (lengths[i], ==, 10);
+
+  g_variant_unref (data.result);
+  g_main_loop_unref (data.loop);
+  close (ticks[0]);
+  close (ticks[1]);
+  tick_fd = -1;
 }
 
 static gboolean
@@ -1531,6 +1600,12 @@ test_workers_that_exit (void)
   g_autoptr(GError) error = NULL;
   const char * const exits[] = { "/bin/sh", "-c", "exit 3", NULL };
   const char * const garbage[] = { "/bin/sh", "-c", "printf 'this is not a frame at all' >&3; sleep 5", NULL };
+  /* Results said to be in the shared memory, at a place that cannot be. */
+  const char * const bad_shared[] = {
+    "/bin/sh", "-c",
+    "printf '\\014\\000\\000\\000\\004M\\001\\000\\377\\377\\377\\377\\377\\377\\377\\377\\020\\000\\000\\000' >&3; sleep 5",
+    NULL
+  };
 
   if (start_method != MPIRE_START_METHOD_SPAWN && start_method != MPIRE_START_METHOD_FORKSERVER)
     {
@@ -1550,6 +1625,13 @@ test_workers_that_exit (void)
   mpire_worker_pool_set_worker_argv (pool, garbage);
   error = map_error (pool, square_task, range_variant (10), NULL);
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL);
+  g_clear_error (&error);
+
+  mpire_worker_pool_set_worker_argv (pool, bad_shared);
+  error = map_error (pool, square_task, range_variant (10), NULL);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL);
+  if (start_method == MPIRE_START_METHOD_SPAWN)
+    g_assert_nonnull (strstr (error->message, "shared memory"));
   g_clear_error (&error);
 
   mpire_worker_pool_set_worker_argv (pool, NULL);
@@ -2385,6 +2467,61 @@ flat_rows (gsize n_rows,
   return g_variant_new_fixed_array (G_VARIANT_TYPE_DOUBLE, values, n_rows * width, sizeof (double));
 }
 
+/* Chunks and results of 160 KB or more travel through the memory a
+ * worker shares with the pool: every result arrives right, also when the
+ * caller holds results (and so their shared memory) as it goes. */
+static void
+test_large_chunks (void)
+{
+  const gint64 n = 200000;
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(MpireResultIter) iter = NULL;
+  g_autoptr(GPtrArray) held = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_autofree gboolean *seen = g_new0 (gboolean, n);
+  const double *values;
+  gsize len;
+  GVariant *item;
+
+  mpire_map_options_set_chunk_size (options, 20000);
+  mpire_worker_pool_set_keep_alive (pool, TRUE);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (n), options, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, n);
+  g_clear_pointer (&result, g_variant_unref);
+
+  mpire_map_options_set_array_chunks (options, TRUE);
+  result = mpire_worker_pool_map (pool, add_five_task, flat_rows (n, 1), options, NULL, &error);
+  g_assert_no_error (error);
+  values = g_variant_get_fixed_array (result, &len, sizeof (double));
+  g_assert_cmpuint (len, ==, n);
+  for (gsize i = 0; i < len; i++)
+    g_assert_cmpfloat (values[i], ==, i + 5.0);
+
+  mpire_map_options_set_array_chunks (options, FALSE);
+  iter = mpire_worker_pool_imap_unordered (pool, square_task, range_variant (n), options, &error);
+  g_assert_no_error (error);
+  while ((item = mpire_result_iter_next (iter, NULL, &error)) != NULL)
+    g_ptr_array_add (held, item);
+  g_assert_no_error (error);
+  g_assert_cmpuint (held->len, ==, n);
+  for (guint i = 0; i < held->len; i++)
+    {
+      gint64 square = g_variant_get_int64 (held->pdata[i]);
+      gint64 root = (gint64) sqrt ((double) square);
+
+      g_assert_cmpint (root * root, ==, square);
+      g_assert_false (seen[root]);
+      seen[root] = TRUE;
+    }
+
+  assert_pool_works (pool, 1000);
+  g_assert_true (mpire_worker_pool_stop_and_join (pool, &error));
+  g_assert_no_error (error);
+}
+
 /* MPIRE's numpy chunking: a task gets a chunk of rows as one array, and
  * map joins the arrays it returns. */
 static void
@@ -3173,6 +3310,7 @@ main (int argc, char **argv)
   add_five_task = mpire_task_new ("add-five", add_five, NULL, NULL);
   row_sums_task = mpire_task_new ("row-sums", row_sums, NULL, NULL);
   chunk_length_task = mpire_task_new ("chunk-length", chunk_length, NULL, NULL);
+  tick_task = mpire_task_new ("tick", tick, NULL, NULL);
   pids_task = mpire_task_new ("pids", pids, NULL, NULL);
   sockets_task = mpire_task_new ("count-sockets", count_sockets, NULL, NULL);
   typed_task = mpire_task_new ("typed-square", square, NULL, NULL);
@@ -3193,6 +3331,8 @@ main (int argc, char **argv)
   add_test ("map/mixed-results", test_map_mixed_results);
   add_test ("map/chunking-options", test_map_chunking_options);
   add_test ("map/array-chunks", test_array_chunks);
+  add_test ("map/large-chunks", test_large_chunks);
+  add_test ("map/fed-by-pool", test_map_fed_by_pool);
   add_test ("map/task-error", test_map_task_error);
   add_test ("map/worker-died", test_map_worker_died);
   add_test ("map/bad-input", test_map_bad_input);

@@ -32,11 +32,11 @@ test_roundtrip (void)
   frame = mpire_frame_encode (MPIRE_MESSAGE_TASKS,
                               g_variant_new ("(tsbbv)", G_GUINT64_CONSTANT (42), "square", FALSE,
                                              TRUE, g_variant_new_parsed ("[@x 1, 2, 3]")),
-                              NULL);
+                              NULL, NULL);
   g_assert_true (mpire_frame_write (fds[0], frame, &error));
   g_assert_no_error (error);
 
-  g_assert_true (mpire_frame_read (fds[1], &kind, &body, &error));
+  g_assert_true (mpire_frame_read (fds[1], NULL, &kind, &body, &error));
   g_assert_no_error (error);
   g_assert_cmpint (kind, ==, MPIRE_MESSAGE_TASKS);
   g_variant_get (body, "(t&sbbv)", &id, &name, &boxed, &whole, &args);
@@ -49,7 +49,7 @@ test_roundtrip (void)
   /* A clean end of stream is not an error. */
   close (fds[0]);
   g_clear_pointer (&body, g_variant_unref);
-  g_assert_false (mpire_frame_read (fds[1], &kind, &body, &error));
+  g_assert_false (mpire_frame_read (fds[1], NULL, &kind, &body, &error));
   g_assert_no_error (error);
   close (fds[1]);
 }
@@ -60,15 +60,20 @@ test_corrupt_header (void)
   const guint8 bad_magic[8] = { 4, 0, 0, 0, MPIRE_MESSAGE_RESULTS, 0x00, 0, 0 };
   const guint8 bad_kind[8] = { 4, 0, 0, 0, 99, MPIRE_FRAME_MAGIC, 0, 0 };
   const guint8 too_long[8] = { 0xff, 0xff, 0xff, 0xff, MPIRE_MESSAGE_RESULTS, MPIRE_FRAME_MAGIC, 0, 0 };
-  const guint8 *headers[] = { bad_magic, bad_kind, too_long };
+  const guint8 bad_flags[8] = { 4, 0, 0, 0, MPIRE_MESSAGE_RESULTS, MPIRE_FRAME_MAGIC, 0x02, 0 };
+  /* Where a shared body is takes exactly 12 bytes. */
+  const guint8 bad_shared[8] = { 4, 0, 0, 0, MPIRE_MESSAGE_RESULTS, MPIRE_FRAME_MAGIC,
+                                 MPIRE_FRAME_SHARED, 0 };
+  const guint8 *headers[] = { bad_magic, bad_kind, too_long, bad_flags, bad_shared };
 
   for (gsize i = 0; i < G_N_ELEMENTS (headers); i++)
     {
       g_autoptr(GError) error = NULL;
       MpireMessageKind kind;
       gsize len;
+      gboolean shared;
 
-      g_assert_false (mpire_frame_parse_header (headers[i], &kind, &len, &error));
+      g_assert_false (mpire_frame_parse_header (headers[i], &kind, &len, &shared, &error));
       g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL);
     }
 }
@@ -87,12 +92,12 @@ test_truncated (void)
   g_assert_no_errno (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
   frame = mpire_frame_encode (MPIRE_MESSAGE_RESULTS,
                               g_variant_new ("(tbv)", G_GUINT64_CONSTANT (1), FALSE,
-                                             g_variant_new_parsed ("[@x 1, 2, 3]")), NULL);
+                                             g_variant_new_parsed ("[@x 1, 2, 3]")), NULL, NULL);
   data = g_bytes_get_data (frame, &len);
   g_assert_cmpint (write (fds[0], data, len - 3), ==, (gssize) len - 3);
   close (fds[0]);
 
-  g_assert_false (mpire_frame_read (fds[1], &kind, &body, &error));
+  g_assert_false (mpire_frame_read (fds[1], NULL, &kind, &body, &error));
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL);
   close (fds[1]);
 }
