@@ -8,11 +8,13 @@
  */
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -2964,6 +2966,7 @@ test_parent_dies (void)
 static void
 test_worker_fds (void)
 {
+  int inheritable[3] = { -1, -1, -1 };
   g_autoptr(MpireWorkerPool) pool = NULL;
   g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
   g_autoptr(GError) error = NULL;
@@ -2973,6 +2976,16 @@ test_worker_fds (void)
     {
       g_test_skip ("Threads share their process’s fds");
       return;
+    }
+
+  /* A spawned worker inherits no fd of the program's but its standard
+   * ones, even one the program left open across exec. */
+  if (start_method == MPIRE_START_METHOD_SPAWN)
+    {
+      g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM, 0, inheritable), ==, 0);
+      /* Above the fds the worker is given, which would replace it. */
+      inheritable[2] = fcntl (inheritable[0], F_DUPFD, 50);
+      g_assert_cmpint (inheritable[2], >=, 50);
     }
 
   pool = new_pool (3);
@@ -2986,6 +2999,8 @@ test_worker_fds (void)
       g_variant_get_child (result, i, "i", &n);
       g_assert_cmpint (n, ==, 1);
     }
+  for (guint i = 0; start_method == MPIRE_START_METHOD_SPAWN && i < G_N_ELEMENTS (inheritable); i++)
+    close (inheritable[i]);
 }
 
 /* The number of sockets this process has open. */
