@@ -443,6 +443,24 @@ clear_source (GSource **source)
   g_clear_pointer (source, g_source_unref);
 }
 
+/* Drops the messages not handled yet; @finishing marks the job finished
+ * at the same moment, for the pool (which posts with its lock held). */
+static void
+drop_inbox (MpireMapJob *job,
+            gboolean     finishing)
+{
+  GMutex *lock = mpire_worker_pool_get_lock (job->pool);
+  GQueue inbox;
+
+  g_mutex_lock (lock);
+  if (finishing)
+    job->finished = TRUE;
+  inbox = job->inbox;
+  g_queue_init (&job->inbox);
+  g_mutex_unlock (lock);
+  g_queue_clear_full (&inbox, (GDestroyNotify) job_message_free);
+}
+
 MpireMapJob *
 mpire_map_job_ref (MpireMapJob *job)
 {
@@ -459,8 +477,12 @@ mpire_map_job_unref (MpireMapJob *job)
   if (!job->finished)
     finish (job, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                       _("The call was abandoned")));
+  /* Nobody hears of the workers' end now, or of what came before it. */
   if (job->awaiting_stop)
-    mpire_worker_pool_forget_job (job->pool, job);
+    {
+      mpire_worker_pool_forget_job (job->pool, job);
+      drop_inbox (job, FALSE);
+    }
 
   g_assert (g_queue_is_empty (&job->inbox));
   clear_source (&job->progress_source);
@@ -589,8 +611,7 @@ static void
 finish (MpireMapJob *job,
         GError      *error)
 {
-  GMutex *lock = mpire_worker_pool_get_lock (job->pool);
-  GQueue inbox = G_QUEUE_INIT;
+  gboolean failed = error != NULL;
 
   if (job->finished)
     {
@@ -598,19 +619,18 @@ finish (MpireMapJob *job,
       return;
     }
 
-  job->error = error;
-  if (job->apply && error != NULL)
-    fail_outstanding (job, error);
-  g_mutex_lock (lock);
-  job->finished = TRUE;
-  inbox = job->inbox;
-  g_queue_init (&job->inbox);
-  g_mutex_unlock (lock);
-  g_queue_clear_full (&inbox, (GDestroyNotify) job_message_free);
-
+  /* A worker_exit that failed before the call's end (its worker was
+   * stopped early) fails the call all the same. */
+  if (job->error == NULL)
+    job->error = error;
+  else
+    g_clear_error (&error);
+  if (job->apply && failed)
+    fail_outstanding (job, job->error);
+  drop_inbox (job, TRUE);
   clear_source (&job->cancel_source);
 
-  job->awaiting_stop = mpire_worker_pool_release (job->pool, job, error != NULL);
+  job->awaiting_stop = mpire_worker_pool_release (job->pool, job, failed);
 }
 
 void
@@ -807,6 +827,8 @@ feed (MpireMapJob *job)
       mpire_worker_pool_submit (job->pool, chunk);
     }
 
+  if (job->exhausted && !job->apply && !job->finished)
+    mpire_worker_pool_submit_done (job->pool, job);
   check_done (job);
 }
 

@@ -20,6 +20,8 @@ gboolean mpire_worker_pool_start_workers (MpireWorkerPool  *self,
                                           GError          **error);
 void     mpire_worker_pool_submit        (MpireWorkerPool  *self,
                                           MpireChunk       *chunk);
+void     mpire_worker_pool_submit_done   (MpireWorkerPool  *self,
+                                          MpireMapJob      *job);
 gboolean mpire_worker_pool_release       (MpireWorkerPool  *self,
                                           MpireMapJob      *job,
                                           gboolean          abort);
