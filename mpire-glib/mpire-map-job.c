@@ -443,22 +443,45 @@ clear_source (GSource **source)
   g_clear_pointer (source, g_source_unref);
 }
 
+/* A finished job still hears how its workers end. */
+static gboolean
+heard_when_finished (JobMessage *message)
+{
+  return message->event == MPIRE_JOB_STOPPED || message->event == MPIRE_JOB_EXIT_FAILED ||
+         message->event == MPIRE_JOB_WORKER_EXITED || message->event == MPIRE_JOB_WORKER_DIED;
+}
+
 /* Drops the messages not handled yet; @finishing marks the job finished
- * at the same moment, for the pool (which posts with its lock held). */
+ * at the same moment (the pool posts with its lock held) and keeps those
+ * a finished job still hears. */
 static void
 drop_inbox (MpireMapJob *job,
             gboolean     finishing)
 {
   GMutex *lock = mpire_worker_pool_get_lock (job->pool);
-  GQueue inbox;
+  GQueue dropped = G_QUEUE_INIT;
+  GList *l, *next;
 
   g_mutex_lock (lock);
-  if (finishing)
-    job->finished = TRUE;
-  inbox = job->inbox;
-  g_queue_init (&job->inbox);
+  job->finished = job->finished || finishing;
+  for (l = job->inbox.head; l != NULL; l = next)
+    {
+      next = l->next;
+      if (!finishing || !heard_when_finished (l->data))
+        {
+          g_queue_push_tail (&dropped, l->data);
+          g_queue_delete_link (&job->inbox, l);
+        }
+    }
   g_mutex_unlock (lock);
-  g_queue_clear_full (&inbox, (GDestroyNotify) job_message_free);
+  g_queue_clear_full (&dropped, (GDestroyNotify) job_message_free);
+}
+
+/* Whether messages wait in the inbox; with the pool's lock held. */
+gboolean
+mpire_map_job_has_messages (MpireMapJob *job)
+{
+  return !g_queue_is_empty (&job->inbox);
 }
 
 MpireMapJob *
@@ -1053,11 +1076,7 @@ static void
 post_message (MpireMapJob *job,
               JobMessage  *message)
 {
-  MpireJobEvent event = message->event;
-
-  /* A finished job still hears how its workers end. */
-  if (job->finished && event != MPIRE_JOB_STOPPED && event != MPIRE_JOB_EXIT_FAILED &&
-      event != MPIRE_JOB_WORKER_EXITED && event != MPIRE_JOB_WORKER_DIED)
+  if (job->finished && !heard_when_finished (message))
     {
       job_message_free (message);
       return;

@@ -105,7 +105,6 @@ struct _MpireWorkerPool
   GArray           *worker_events;  /* WorkerEvent, when no call runs */
   gboolean          job_stopping;   /* job waits for the `stopping` links */
   gboolean          job_submitted;  /* job (a map) submitted its last chunk */
-  gboolean          job_stopped_early; /* ...and its workers were told to stop */
   GSource          *timeout_source; /* checks the heartbeats meanwhile */
   GPtrArray        *stopping;       /* links stopped that job waits for */
   GPtrArray        *exit_results;   /* GVariant, from the latest call */
@@ -370,10 +369,7 @@ stop_finished_workers (MpireWorkerPool *self)
     return;
   for (guint i = 0; i < self->slots->len; i++)
     if (self->slots->pdata[i] != NULL)
-      {
-        stop_and_await (self, self->slots->pdata[i]);
-        self->job_stopped_early = TRUE;
-      }
+      stop_and_await (self, self->slots->pdata[i]);
 }
 
 /* Hands out chunks in rounds: every worker gets one before any gets a
@@ -1419,10 +1415,10 @@ mpire_worker_pool_release (MpireWorkerPool *self,
   g_ptr_array_set_size (self->stopping, 0);
   self->job = NULL;
   g_cond_broadcast (&self->cond);
-  /* Workers stopped early may have told @job of their end (or of their
-   * worker_exit's failure) after it took its last messages: it takes
-   * them until this one, which comes after them. */
-  if (self->job_stopped_early)
+  /* Workers (stopped early, or killed) may have told @job of their end
+   * (or of their worker_exit's failure) after it took its last
+   * messages: it takes them until this one, which comes after them. */
+  if (mpire_map_job_has_messages (job))
     {
       mpire_map_job_post (job, MPIRE_JOB_STOPPED, NULL, NULL, FALSE, NULL);
       return TRUE;
@@ -2448,7 +2444,6 @@ begin_call (MpireWorkerPool  *self,
     }
   self->job = job;
   self->job_submitted = FALSE;
-  self->job_stopped_early = FALSE;
   g_free (self->init_name);
   g_free (self->exit_name);
   self->init_name = options != NULL && mpire_map_options_get_worker_init (options) != NULL
