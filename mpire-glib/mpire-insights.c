@@ -339,6 +339,9 @@ mpire_insights_reset (MpireInsights *self,
 {
   self->enabled = enabled;
   self->since = g_get_monotonic_time ();
+  /* Decided here, so that workers forked from this process know it. */
+  if (enabled)
+    use_tsc ();
   g_array_set_size (self->workers, 0);
   g_array_set_size (self->workers, enabled ? n_workers : 0);
   top_clear (self->top, &self->n_top);

@@ -109,6 +109,7 @@ void         mpire_map_job_post_worker  (MpireMapJob        *job,
                                          MpireJobEvent       event,
                                          int                 worker_id,
                                          GError             *error);
+gboolean     mpire_map_job_has_messages (MpireMapJob        *job);
 void         mpire_chunk_free           (MpireChunk         *chunk);
 GVariant    *mpire_chunk_get_task_args  (MpireChunk         *chunk,
                                          gsize               index);

@@ -449,6 +449,47 @@ clear_source (GSource **source)
   g_clear_pointer (source, g_source_unref);
 }
 
+/* A finished job still hears how its workers end. */
+static gboolean
+heard_when_finished (JobMessage *message)
+{
+  return message->event == MPIRE_JOB_STOPPED || message->event == MPIRE_JOB_EXIT_FAILED ||
+         message->event == MPIRE_JOB_WORKER_EXITED || message->event == MPIRE_JOB_WORKER_DIED;
+}
+
+/* Drops the messages not handled yet; @finishing marks the job finished
+ * at the same moment (the pool posts with its lock held) and keeps those
+ * a finished job still hears. */
+static void
+drop_inbox (MpireMapJob *job,
+            gboolean     finishing)
+{
+  GMutex *lock = mpire_worker_pool_get_lock (job->pool);
+  GQueue dropped = G_QUEUE_INIT;
+  GList *l, *next;
+
+  g_mutex_lock (lock);
+  job->finished = job->finished || finishing;
+  for (l = job->inbox.head; l != NULL; l = next)
+    {
+      next = l->next;
+      if (!finishing || !heard_when_finished (l->data))
+        {
+          g_queue_push_tail (&dropped, l->data);
+          g_queue_delete_link (&job->inbox, l);
+        }
+    }
+  g_mutex_unlock (lock);
+  g_queue_clear_full (&dropped, (GDestroyNotify) job_message_free);
+}
+
+/* Whether messages wait in the inbox; with the pool's lock held. */
+gboolean
+mpire_map_job_has_messages (MpireMapJob *job)
+{
+  return !g_queue_is_empty (&job->inbox);
+}
+
 MpireMapJob *
 mpire_map_job_ref (MpireMapJob *job)
 {
@@ -465,8 +506,12 @@ mpire_map_job_unref (MpireMapJob *job)
   if (!job->finished)
     finish (job, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                       _("The call was abandoned")));
+  /* Nobody hears of the workers' end now, or of what came before it. */
   if (job->awaiting_stop)
-    mpire_worker_pool_forget_job (job->pool, job);
+    {
+      mpire_worker_pool_forget_job (job->pool, job);
+      drop_inbox (job, FALSE);
+    }
 
   g_assert (g_queue_is_empty (&job->inbox));
   clear_source (&job->progress_source);
@@ -595,8 +640,7 @@ static void
 finish (MpireMapJob *job,
         GError      *error)
 {
-  GMutex *lock = mpire_worker_pool_get_lock (job->pool);
-  GQueue inbox = G_QUEUE_INIT;
+  gboolean failed = error != NULL;
 
   if (job->finished)
     {
@@ -604,19 +648,18 @@ finish (MpireMapJob *job,
       return;
     }
 
-  job->error = error;
-  if (job->apply && error != NULL)
-    fail_outstanding (job, error);
-  g_mutex_lock (lock);
-  job->finished = TRUE;
-  inbox = job->inbox;
-  g_queue_init (&job->inbox);
-  g_mutex_unlock (lock);
-  g_queue_clear_full (&inbox, (GDestroyNotify) job_message_free);
-
+  /* A worker_exit that failed before the call's end (its worker was
+   * stopped early) fails the call all the same. */
+  if (job->error == NULL)
+    job->error = error;
+  else
+    g_clear_error (&error);
+  if (job->apply && failed)
+    fail_outstanding (job, job->error);
+  drop_inbox (job, TRUE);
   clear_source (&job->cancel_source);
 
-  job->awaiting_stop = mpire_worker_pool_release (job->pool, job, error != NULL);
+  job->awaiting_stop = mpire_worker_pool_release (job->pool, job, failed);
 }
 
 void
@@ -819,6 +862,8 @@ feed_array_locked (MpireMapJob  *job,
         return FALSE;
       mpire_worker_pool_submit_locked (job->pool, chunk);
     }
+  if (job->exhausted && !job->finished)
+    mpire_worker_pool_submit_done_locked (job->pool, job);
   return TRUE;
 }
 
@@ -891,6 +936,8 @@ feed (MpireMapJob *job)
       mpire_worker_pool_submit (job->pool, chunk);
     }
 
+  if (job->exhausted && !job->apply && !job->finished)
+    mpire_worker_pool_submit_done (job->pool, job);
   check_done (job);
 }
 
@@ -1169,18 +1216,14 @@ static void
 post_message (MpireMapJob *job,
               JobMessage  *message)
 {
-  MpireJobEvent event = message->event;
-
-  /* A finished job still hears how its workers end. */
-  if (job->finished && event != MPIRE_JOB_STOPPED && event != MPIRE_JOB_EXIT_FAILED &&
-      event != MPIRE_JOB_WORKER_EXITED && event != MPIRE_JOB_WORKER_DIED)
+  if (job->finished && !heard_when_finished (message))
     {
       job_message_free (message);
       return;
     }
 
   g_queue_push_tail (&job->inbox, message);
-  if (job->pool_fed && event == MPIRE_JOB_CHUNK_DONE)
+  if (job->pool_fed && message->event == MPIRE_JOB_CHUNK_DONE)
     chunk_arrived (job, message->chunk);
   else
     wake_inbox (job, 0);

@@ -22,6 +22,10 @@ void     mpire_worker_pool_submit        (MpireWorkerPool  *self,
                                           MpireChunk       *chunk);
 void     mpire_worker_pool_submit_locked (MpireWorkerPool  *self,
                                           MpireChunk       *chunk);
+void     mpire_worker_pool_submit_done   (MpireWorkerPool  *self,
+                                          MpireMapJob      *job);
+void     mpire_worker_pool_submit_done_locked (MpireWorkerPool *self,
+                                               MpireMapJob     *job);
 gboolean mpire_worker_pool_release       (MpireWorkerPool  *self,
                                           MpireMapJob      *job,
                                           gboolean          abort);

@@ -104,8 +104,9 @@ struct _MpireWorkerPool
   MpireMapJob      *apply_job;      /* the running apply tasks, owned */
   GArray           *worker_events;  /* WorkerEvent, when no call runs */
   gboolean          job_stopping;   /* job waits for the `stopping` links */
+  gboolean          job_submitted;  /* job (a map) submitted its last chunk */
   GSource          *timeout_source; /* checks the heartbeats meanwhile */
-  GPtrArray        *stopping;       /* links stopped at the end of job */
+  GPtrArray        *stopping;       /* links stopped that job waits for */
   GPtrArray        *exit_results;   /* GVariant, from the latest call */
   MpireInsights    *insights;
   gboolean          workers_stale;  /* a setting changed: restart workers */
@@ -184,25 +185,34 @@ pool_thread_main (gpointer data)
   return NULL;
 }
 
+/* The pool's main context exists before its thread: workers forked
+ * before the thread starts need no parking (see park_thread()). */
 static void
-ensure_thread (MpireWorkerPool *self)
+ensure_context (MpireWorkerPool *self)
 {
-  if (self->thread != NULL)
+  if (self->context != NULL)
     return;
 
   self->context = g_main_context_new ();
   self->loop = g_main_loop_new (self->context, FALSE);
-  self->thread = g_thread_new ("mpire-pool", pool_thread_main, self);
+}
+
+static void
+ensure_thread (MpireWorkerPool *self)
+{
+  ensure_context (self);
+  if (self->thread == NULL)
+    self->thread = g_thread_new ("mpire-pool", pool_thread_main, self);
 }
 
 static void
 stop_thread (MpireWorkerPool *self)
 {
-  if (self->thread == NULL)
-    return;
-
-  g_main_loop_quit (self->loop);
-  g_thread_join (g_steal_pointer (&self->thread));
+  if (self->thread != NULL)
+    {
+      g_main_loop_quit (self->loop);
+      g_thread_join (g_steal_pointer (&self->thread));
+    }
   g_clear_pointer (&self->loop, g_main_loop_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
 }
@@ -294,12 +304,14 @@ queue_for_slot (MpireWorkerPool *self,
 }
 
 /* Gives the chunks @link was sent but never started (all of them but the
- * one that was running) to the other workers, first. */
-static void
+ * one that was running) to the other workers, first. Returns whether
+ * there were any. */
+static gboolean
 requeue_chunks (MpireWorkerPool *self,
                 MpireWorkerLink *link)
 {
   GQueue *chunks = mpire_worker_link_get_chunks (link);
+  gboolean any = !g_queue_is_empty (chunks);
   MpireChunk *chunk;
 
   while ((chunk = g_queue_pop_tail (chunks)) != NULL)
@@ -307,6 +319,7 @@ requeue_chunks (MpireWorkerPool *self,
                          ? &self->backlogs[chunk->index % self->slots->len]
                          : &self->pending,
                        chunk);
+  return any;
 }
 
 /* Whether the tasks @link ran or was given reach the call's lifespan. */
@@ -332,27 +345,58 @@ stop_and_await (MpireWorkerPool *self,
   retire (self, link, FALSE);
 }
 
+static gboolean
+has_pending (MpireWorkerPool *self)
+{
+  if (!g_queue_is_empty (&self->pending))
+    return TRUE;
+  for (guint i = 0; self->backlogs != NULL && i < self->slots->len; i++)
+    if (!g_queue_is_empty (&self->backlogs[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* Once a map has submitted its last chunk and none is left to hand out,
+ * every worker is told to stop right behind the chunks it has (as
+ * MPIRE's poison pills follow the last task): it runs its worker_exit
+ * and exits without waiting for the call's last results to reach the
+ * caller. The call still ends only once they are gone. Kept-alive
+ * workers stay, and so do those of apply tasks (no map submits). */
+static void
+stop_finished_workers (MpireWorkerPool *self)
+{
+  if (self->job == NULL || !self->job_submitted || self->keep_alive || has_pending (self))
+    return;
+  for (guint i = 0; i < self->slots->len; i++)
+    if (self->slots->pdata[i] != NULL)
+      stop_and_await (self, self->slots->pdata[i]);
+}
+
+/* Hands out chunks in rounds: every worker gets one before any gets a
+ * second, so that a small map runs on all of them. */
 static void
 dispatch (MpireWorkerPool *self)
 {
-  for (guint i = 0; i < self->slots->len; i++)
-    {
-      MpireWorkerLink *link = self->slots->pdata[i];
-      GQueue *queue = queue_for_slot (self, i);
+  for (guint round = 1; round <= CHUNKS_IN_FLIGHT; round++)
+    for (guint i = 0; i < self->slots->len; i++)
+      {
+        MpireWorkerLink *link = self->slots->pdata[i];
+        GQueue *queue = queue_for_slot (self, i);
 
-      if (link == NULL)
-        continue;
-      while (!g_queue_is_empty (queue) &&
-             g_queue_get_length (mpire_worker_link_get_chunks (link)) < CHUNKS_IN_FLIGHT &&
-             !lifespan_reached (self, link))
-        {
-          MpireChunk *chunk = g_queue_pop_head (queue);
+        if (link == NULL)
+          continue;
+        while (!g_queue_is_empty (queue) &&
+               g_queue_get_length (mpire_worker_link_get_chunks (link)) < round &&
+               !lifespan_reached (self, link))
+          {
+            MpireChunk *chunk = g_queue_pop_head (queue);
 
-          g_queue_push_tail (mpire_worker_link_get_chunks (link), chunk);
-          /* Its size was checked when it was made. */
-          mpire_worker_link_send (link, MPIRE_MESSAGE_TASKS, chunk->body, NULL);
-        }
-    }
+            g_queue_push_tail (mpire_worker_link_get_chunks (link), chunk);
+            /* Its size was checked when it was made. */
+            mpire_worker_link_send (link, MPIRE_MESSAGE_TASKS, chunk->body, NULL);
+          }
+      }
+  stop_finished_workers (self);
 }
 
 static char *
@@ -514,7 +558,7 @@ on_lifecycle_failed (MpireWorkerPool *self,
   /* Only for the running call: a worker it no longer has (killed when a
    * call failed) may still report. */
   if (job != NULL &&
-      (at_exit ? g_ptr_array_find (self->stopping, link, NULL) : is_active (self, link)))
+      (g_ptr_array_find (self->stopping, link, NULL) || (!at_exit && is_active (self, link))))
     mpire_map_job_post (job, at_exit ? MPIRE_JOB_EXIT_FAILED : MPIRE_JOB_CHUNK_FAILED,
                         NULL, NULL, FALSE, error);
   else if (job == NULL && at_exit && self->join_error == NULL)
@@ -656,6 +700,7 @@ on_gone (MpireWorkerLink *link,
   int id = mpire_worker_link_get_id (link);
   gboolean was_active = is_active (self, link);
   MpireChunk *chunk;
+  gboolean requeued = FALSE;
   guint32 index;
   guint64 last_chunk_id = mpire_heartbeat_last_task (mpire_worker_link_get_heartbeat (link), &index);
   gboolean killed = WIFSIGNALED (wait_status) && WTERMSIG (wait_status) == SIGKILL;
@@ -668,7 +713,7 @@ on_gone (MpireWorkerLink *link,
   /* A chunk it had not begun never ran: nothing was lost. */
   chunk = g_queue_peek_head (chunks);
   if (chunk != NULL && (last_chunk_id != chunk->id || retry_after_death (chunk, index)))
-    requeue_chunks (self, link);
+    requeued = requeue_chunks (self, link);
   else if ((chunk = g_queue_pop_head (chunks)) != NULL)
     {
       g_autofree char *status = mpire_describe_wait_status (wait_status);
@@ -682,15 +727,16 @@ on_gone (MpireWorkerLink *link,
                                      : "");
 
       mpire_map_job_post (chunk->job, MPIRE_JOB_CHUNK_FAILED, chunk, NULL, FALSE, error);
-      requeue_chunks (self, link);
+      requeued = requeue_chunks (self, link);
     }
-  /* A call that goes on needs a worker in its place, unless workers end
+  /* A call that goes on needs a worker in its place (also one told to
+   * stop behind its last chunks, if it gave chunks back), unless workers end
    * on their own before any task, again and again: a worker program
    * that does not serve. Killed ones are not counted: with
    * retry-on-worker-death a call outlives any number of outside kills.
    * A worker_init that crashes its worker would do so in every new one:
    * the call fails (killed ones count as above). */
-  if (was_active && self->job != NULL)
+  if ((was_active || requeued) && self->job != NULL)
     {
       gboolean in_init = lifecycle_task == MPIRE_HEARTBEAT_WORKER_INIT;
 
@@ -1119,17 +1165,6 @@ send_config (MpireWorkerPool *self,
                           NULL);
 }
 
-static gboolean
-has_pending (MpireWorkerPool *self)
-{
-  if (!g_queue_is_empty (&self->pending))
-    return TRUE;
-  for (guint i = 0; self->backlogs != NULL && i < self->slots->len; i++)
-    if (!g_queue_is_empty (&self->backlogs[i]))
-      return TRUE;
-  return FALSE;
-}
-
 /* Starts the workers missing from the pool. When a call starts
  * (@starting), the pool first takes the current settings, restarting its
  * workers if they changed; during a call it only replaces lost workers,
@@ -1146,8 +1181,9 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
   GError *start_error = NULL;
   int n = effective_n_jobs (self);
   guint n_server_restarts = 0;
+  gboolean parked;
 
-  ensure_thread (self);
+  ensure_context (self);
 
   if (!starting && !more_to_come && !has_pending (self))
     return TRUE;
@@ -1200,7 +1236,8 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
         return FALSE;
     }
 
-  if (self->active_method == MPIRE_START_METHOD_FORK)
+  parked = self->active_method == MPIRE_START_METHOD_FORK && self->thread != NULL;
+  if (parked)
     park_thread (self);
 
   for (int i = 0; i < n; i++)
@@ -1260,8 +1297,9 @@ mpire_worker_pool_start_workers (MpireWorkerPool  *self,
       send_config (self, link);
     }
 
-  if (self->active_method == MPIRE_START_METHOD_FORK)
+  if (parked)
     unpark_thread (self);
+  ensure_thread (self);
 
   if (start_error != NULL)
     {
@@ -1291,6 +1329,27 @@ mpire_worker_pool_submit_locked (MpireWorkerPool *self,
   g_queue_push_tail (self->active_order_tasks ? &self->backlogs[chunk->index % self->slots->len]
                                               : &self->pending,
                      chunk);
+  dispatch (self);
+}
+
+/* @job, a map, submitted its last chunk. */
+void
+mpire_worker_pool_submit_done (MpireWorkerPool *self,
+                               MpireMapJob     *job)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  mpire_worker_pool_submit_done_locked (self, job);
+}
+
+/* mpire_worker_pool_submit_done(), with the pool's lock held. */
+void
+mpire_worker_pool_submit_done_locked (MpireWorkerPool *self,
+                                      MpireMapJob     *job)
+{
+  if (self->job != job || self->job_submitted)
+    return;
+  self->job_submitted = TRUE;
   dispatch (self);
 }
 
@@ -1366,6 +1425,14 @@ mpire_worker_pool_release (MpireWorkerPool *self,
   g_ptr_array_set_size (self->stopping, 0);
   self->job = NULL;
   g_cond_broadcast (&self->cond);
+  /* Workers (stopped early, or killed) may have told @job of their end
+   * (or of their worker_exit's failure) after it took its last
+   * messages: it takes them until this one, which comes after them. */
+  if (mpire_map_job_has_messages (job))
+    {
+      mpire_map_job_post (job, MPIRE_JOB_STOPPED, NULL, NULL, FALSE, NULL);
+      return TRUE;
+    }
   return FALSE;
 }
 
@@ -2386,6 +2453,7 @@ begin_call (MpireWorkerPool  *self,
       return NULL;
     }
   self->job = job;
+  self->job_submitted = FALSE;
   g_free (self->init_name);
   g_free (self->exit_name);
   self->init_name = options != NULL && mpire_map_options_get_worker_init (options) != NULL

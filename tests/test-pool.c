@@ -8,6 +8,7 @@
  */
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <math.h>
 #include <poll.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -3033,6 +3035,63 @@ test_signals_workers (void)
   g_signal_handlers_disconnect_by_data (pool, &log);
 }
 
+/* A map of as many tasks as workers runs them side by side: each worker
+ * gets a chunk before any gets a second (which would make the tasks
+ * wait for each other). */
+static void
+test_small_map_spreads (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  const gint64 ms[] = { 500, 500 };
+  gint64 start = g_get_monotonic_time ();
+
+  result = mpire_worker_pool_map (pool, sleepy_task,
+                                  g_variant_new_fixed_array (G_VARIANT_TYPE_INT64, ms, 2,
+                                                             sizeof (gint64)),
+                                  NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 900 * G_TIME_SPAN_MILLISECOND);
+}
+
+static void
+on_worker_exited_at (MpireWorkerPool *pool, int id, GArray *times)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  g_array_append_val (times, now);
+}
+
+/* Without keep-alive, a worker with nothing left to run is told to stop
+ * at once: it ends while the others still work, and the call returns
+ * once all are gone. */
+static void
+test_workers_stop_early (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(GArray) exits = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  const gint64 ms[] = { 0, 600 };
+  guint n_children = count_children ();
+  gint64 end;
+
+  g_signal_connect (pool, "worker-exited", G_CALLBACK (on_worker_exited_at), exits);
+  result = mpire_worker_pool_map (pool, sleepy_task,
+                                  g_variant_new_fixed_array (G_VARIANT_TYPE_INT64, ms, 2,
+                                                             sizeof (gint64)),
+                                  NULL, NULL, &error);
+  end = g_get_monotonic_time ();
+  g_assert_no_error (error);
+  g_assert_cmpuint (exits->len, ==, 2);
+  g_assert_cmpint (g_array_index (exits, gint64, 0), <, end - 300 * G_TIME_SPAN_MILLISECOND);
+  /* Reaped before the call returned (a fork server stays until the join). */
+  if (start_method != MPIRE_START_METHOD_FORKSERVER)
+    g_assert_cmpuint (count_children (), ==, n_children);
+  g_signal_handlers_disconnect_by_data (pool, exits);
+}
+
 static char *
 pid_file_path (pid_t test_pid)
 {
@@ -3101,6 +3160,7 @@ test_parent_dies (void)
 static void
 test_worker_fds (void)
 {
+  int inheritable[3] = { -1, -1, -1 };
   g_autoptr(MpireWorkerPool) pool = NULL;
   g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
   g_autoptr(GError) error = NULL;
@@ -3110,6 +3170,16 @@ test_worker_fds (void)
     {
       g_test_skip ("Threads share their process’s fds");
       return;
+    }
+
+  /* A spawned worker inherits no fd of the program's but its standard
+   * ones, even one the program left open across exec. */
+  if (start_method == MPIRE_START_METHOD_SPAWN)
+    {
+      g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM, 0, inheritable), ==, 0);
+      /* Above the fds the worker is given, which would replace it. */
+      inheritable[2] = fcntl (inheritable[0], F_DUPFD, 50);
+      g_assert_cmpint (inheritable[2], >=, 50);
     }
 
   pool = new_pool (3);
@@ -3123,6 +3193,8 @@ test_worker_fds (void)
       g_variant_get_child (result, i, "i", &n);
       g_assert_cmpint (n, ==, 1);
     }
+  for (guint i = 0; start_method == MPIRE_START_METHOD_SPAWN && i < G_N_ELEMENTS (inheritable); i++)
+    close (inheritable[i]);
 }
 
 /* The number of sockets this process has open. */
@@ -3384,6 +3456,8 @@ main (int argc, char **argv)
   add_test ("signals/task-failed", test_signals_task_failed);
   add_test ("signals/async", test_signals_async);
   add_test ("signals/workers", test_signals_workers);
+  add_test ("workers/small-map-spreads", test_small_map_spreads);
+  add_test ("workers/stop-early", test_workers_stop_early);
   add_test ("faults/worker-fds", test_worker_fds);
   if (start_method == MPIRE_START_METHOD_FORKSERVER)
     {
