@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 # bench_python.py: the Python side of the mpire-glib benchmark.
 #
-# Runs the workloads with Python tasks on mpire-glib through GI (FORK and
-# SPAWN) and on the Python peers: a sequential loop, multiprocessing.Pool
-# (fork and spawn), joblib (its default loky backend) and GNU parallel
-# (one python3 process per task, for the CPU-bound workload only).
+# Runs the workloads with Python tasks on mpire-glib through GI (FORK,
+# SPAWN and FORKSERVER) and on the Python peers: a sequential loop,
+# multiprocessing.Pool (fork, spawn and forkserver), joblib (its default
+# loky backend) and GNU parallel (one python3 process per task, for the
+# CPU-bound workload only).
 # Prints one JSON object per line on standard output (the fields are
 # described in format_table.py); progress goes to standard error.
 #
@@ -14,9 +15,11 @@
 #
 # Each system runs in a process of its own (this script with --system
 # NAME), so that no pool, thread or fork of one system disturbs another.
-# With Mpire's SPAWN start method the workers run this script again, with
-# the same arguments: the tasks are created at module level and
-# Mpire.init(sys.argv) is the first thing __main__ does.
+# With Mpire's SPAWN and FORKSERVER start methods the workers (or the fork
+# server) run this script again, with the same arguments: the tasks are
+# created at module level and Mpire.init(sys.argv) is the first thing
+# __main__ does. multiprocessing's spawn and forkserver import it as
+# __mp_main__.
 #
 # Needs /usr/bin/python3 with python3-gi and python3-joblib, and
 # GI_TYPELIB_PATH / LD_LIBRARY_PATH pointing at the build's mpire-glib
@@ -47,21 +50,27 @@ import workloads  # noqa: E402  (this script's directory is sys.path[0])
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Sizes: the same as mpire-bench.c's for the same mode (the table only
-# compares rows with the same number of tasks).
+# compares rows with the same number of tasks), as are retries (how many
+# times a disturbed measurement is taken again) and run_budget_s (0, or:
+# no run after the runs of a measurement took this long; see measure()).
 CONFIGS = {
     'full': dict(tiny_n=1_000_000, cpu_n=200, numerical_n=1_000_000, stateful_n=100_000,
                  init_n=10_000, startup_runs=20, memory_map_n=10_000_000,
-                 memory_imap_n=5_000_000, runs=5, cold_runs=3, parallel=True),
-    'quick': dict(tiny_n=200_000, cpu_n=60, numerical_n=100_000, stateful_n=10_000,
+                 memory_imap_n=5_000_000, runs=5, cold_runs=3, parallel=True, retries=2,
+                 run_budget_s=0),
+    'quick': dict(tiny_n=200_000, cpu_n=40, numerical_n=100_000, stateful_n=10_000,
                   init_n=1000, startup_runs=6, memory_map_n=1_000_000,
-                  memory_imap_n=500_000, runs=3, cold_runs=2, parallel=True),
+                  memory_imap_n=500_000, runs=3, cold_runs=2, parallel=True, retries=1,
+                  run_budget_s=0.25),
     'smoke': dict(tiny_n=2000, cpu_n=6, numerical_n=3000, stateful_n=2000, init_n=200,
                   startup_runs=1, memory_map_n=20_000, memory_imap_n=20_000, runs=1,
-                  cold_runs=1, parallel=False),
+                  cold_runs=1, parallel=False, retries=2, run_budget_s=0),
 }
+run_config = dict(CONFIGS['full'], mode='full')   # this run's (main()): measure() reads it
 ALL_WORKLOADS = 'tiny,cpu,numerical,stateful,init,startup,memory'
 
-SYSTEMS = ['seq', 'mpire-fork', 'mpire-spawn', 'pool-fork', 'pool-spawn', 'joblib', 'parallel']
+SYSTEMS = ['seq', 'mpire-fork', 'mpire-spawn', 'mpire-forkserver', 'pool-fork', 'pool-spawn',
+           'pool-forkserver', 'joblib', 'parallel']
 
 
 # ---- GVariant <-> list -------------------------------------------------------
@@ -209,9 +218,6 @@ probe = None
 failed = False
 
 
-MAX_RETRIES = 2   # a disturbed measurement is taken again, as in mpire-bench.c
-
-
 def disturbed(others, wall):
     """The same criterion as format_table.py's "!"."""
     return others >= 0.1 and wall > 0 and 100 * others / (wall * N_CPUS) > 10
@@ -243,17 +249,20 @@ def emit(workload, system, peer, mode, n_jobs, n_tasks, times, error=None, attem
 
 def measure(workload, system, peer, mode, n_jobs, n_tasks, runs, run, check, extra=None):
     """Times @runs calls of run(); check(result) after each, untimed.
-    Again (up to MAX_RETRIES times) if other processes disturbed it.
-    @extra: a dict that run() may fill, emptied before each attempt,
-    added to the record."""
+    Fewer once the runs took run_config's run_budget_s (when set): a run
+    that slow varies less, relatively, than a short one. Again (up to
+    run_config's retries times) if other processes disturbed it. @extra: a
+    dict that run() may fill, emptied before each attempt, added to the
+    record."""
     global probe
-    for attempt in range(1, MAX_RETRIES + 2):
+    retries, budget = run_config['retries'], run_config['run_budget_s']
+    for attempt in range(1, retries + 2):
         probe = Probe()
         if extra is not None:
             extra.clear()
         times = []
         try:
-            for _ in range(runs):
+            while len(times) < runs and not (times and budget and sum(times) >= budget):
                 t0 = time.perf_counter()
                 result = run()
                 times.append(time.perf_counter() - t0)
@@ -264,7 +273,7 @@ def measure(workload, system, peer, mode, n_jobs, n_tasks, runs, run, check, ext
                  '%s: %s' % (type(e).__name__, e), attempt, extra)
             return
         others, wall = probe.others()
-        if attempt <= MAX_RETRIES and disturbed(others, wall):
+        if attempt <= retries and disturbed(others, wall):
             print('  %-10s %-34s %-5s j%d  others used %.0f%% of the CPUs: measuring again'
                   % (workload, system, mode, n_jobs, 100 * others / (wall * N_CPUS)),
                   file=sys.stderr, flush=True)
@@ -297,6 +306,30 @@ class Workload:
         self.func, self.items, self.merge, self.initializer = func, items, merge, initializer
         self.tasks, self.rows, self.options = tasks, rows, options
         self.worker_state, self.results, self.jobs, self.cold = worker_state, results, jobs, cold
+
+
+class WarmPools:
+    """The warm pools of a system, started on first use and stopped at
+    the end: workloads that ask for the same jobs and key share one, so
+    that a system starts each kind of pool once (a pool whose Python
+    workers are spawned takes a tenth of a second or more to start, time
+    that measures nothing). new(n_jobs, key) starts a pool, stop(pool)
+    stops it."""
+
+    def __init__(self, new, stop):
+        self.new, self.stop, self.pools = new, stop, {}
+
+    def get(self, n_jobs, key=None):
+        if (n_jobs, key) not in self.pools:
+            self.pools[n_jobs, key] = self.new(n_jobs, key)
+        return self.pools[n_jobs, key]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        for pool in self.pools.values():
+            self.stop(pool)
 
 
 def worker_init_options(task):
@@ -415,48 +448,55 @@ def run_seq(cfg, only):
 
 
 MPIRE_METHODS = {'fork': Mpire.StartMethod.FORK, 'spawn': Mpire.StartMethod.SPAWN,
+                 'forkserver': Mpire.StartMethod.FORKSERVER,
                  'threading': Mpire.StartMethod.THREADING}
 
 
 def run_mpire(cfg, only, method_name):
     method = MPIRE_METHODS[method_name]
-    for w in workload_list(cfg, only):
-        data = w.rows(w.n)
 
-        def check_variant(result, w=w):
-            w.check(w.results(result))
+    def new_pool(n_jobs, worker_state):
+        pool = Mpire.WorkerPool.new(n_jobs, method)
+        pool.set_use_worker_state(worker_state)
+        return pool
 
-        def new_pool(n_jobs, w=w):
-            pool = Mpire.WorkerPool.new(n_jobs, method)
-            pool.set_use_worker_state(w.worker_state)
-            return pool
+    def new_warm_pool(n_jobs, workload):
+        """@workload: the one with a worker state (and worker_init) that
+        has the pool to itself, or None."""
+        pool = new_pool(n_jobs, workload is not None)
+        pool.set_keep_alive(True)
+        return pool
 
-        for label, task, runs in w.tasks:
-            system = 'mpire-glib %s (GI%s)' % (method_name, label)
-            for n_jobs in w.jobs:
-                pool = new_pool(n_jobs)
-                pool.set_keep_alive(True)
-                try:
-                    pool.map(task, w.rows(min(w.n, 4 * n_jobs)), w.options(), None)
-                except Exception as e:
-                    emit(w.name, system, 'mpire', 'warm', n_jobs, w.n, [], 'warm-up: %s' % e)
-                    continue
-                measure(w.name, system, 'mpire', 'warm', n_jobs, w.n, runs or cfg['runs'],
-                        lambda: pool.map(task, data, w.options(), None), check_variant)
-                pool.stop_and_join()
-                pool = None
+    with WarmPools(new_warm_pool, lambda pool: pool.stop_and_join()) as warm_pools:
+        for w in workload_list(cfg, only):
+            data = w.rows(w.n)
 
-            def cold(task=task, data=data, w=w, new_pool=new_pool):
-                pool = new_pool(2)
-                try:
-                    return pool.map(task, data, w.options(), None)
-                finally:
-                    pool.terminate()
-                    del pool
+            def check_variant(result, w=w):
+                w.check(w.results(result))
 
-            if w.cold:
-                measure(w.name, system, 'mpire', 'cold', 2, w.n, cfg['cold_runs'], cold,
-                        check_variant)
+            for label, task, runs in w.tasks:
+                system = 'mpire-glib %s (GI%s)' % (method_name, label)
+                for n_jobs in w.jobs:
+                    pool = warm_pools.get(n_jobs, w.name if w.worker_state else None)
+                    try:
+                        pool.map(task, w.rows(min(w.n, 4 * n_jobs)), w.options(), None)
+                    except Exception as e:
+                        emit(w.name, system, 'mpire', 'warm', n_jobs, w.n, [], 'warm-up: %s' % e)
+                        continue
+                    measure(w.name, system, 'mpire', 'warm', n_jobs, w.n, runs or cfg['runs'],
+                            lambda: pool.map(task, data, w.options(), None), check_variant)
+
+                def cold(task=task, data=data, w=w):
+                    pool = new_pool(2, w.worker_state)
+                    try:
+                        return pool.map(task, data, w.options(), None)
+                    finally:
+                        pool.terminate()
+                        del pool
+
+                if w.cold:
+                    measure(w.name, system, 'mpire', 'cold', 2, w.n, cfg['cold_runs'], cold,
+                            check_variant)
     if 'startup' in only:
         run_in_child('startup', 'mpire-' + method_name, cfg['startup_runs'])
 
@@ -483,49 +523,53 @@ def run_pool(cfg, only, method_name):
     ctx = multiprocessing.get_context(method_name)
     system = 'multiprocessing.Pool %s' % method_name
     peer = 'pool-%s' % method_name
-    for w in workload_list(cfg, only):
-        for n_jobs in w.jobs:
-            with ctx.Pool(n_jobs, w.initializer) as pool:
-                pool.map(w.func, w.items[:4 * n_jobs])   # warm-up: workers started
+    # The warm pools: one per jobs and initializer (Pool(n_jobs, initializer)).
+    with WarmPools(ctx.Pool, lambda pool: pool.terminate()) as warm_pools:
+        for w in workload_list(cfg, only):
+            for n_jobs in w.jobs:
+                pool = warm_pools.get(n_jobs, w.initializer)
+                pool.map(w.func, w.items[:4 * n_jobs])   # warm-up
                 measure(w.name, system, peer, 'warm', n_jobs, w.n, cfg['runs'],
                         lambda: w.merge(pool.map(w.func, w.items)), w.check)
 
-        def cold(w=w):
-            with ctx.Pool(2, w.initializer) as pool:
-                return w.merge(pool.map(w.func, w.items))
+            def cold(w=w):
+                with ctx.Pool(2, w.initializer) as pool:
+                    return w.merge(pool.map(w.func, w.items))
 
-        if w.cold:
-            measure(w.name, system, peer, 'cold', 2, w.n, cfg['cold_runs'], cold, w.check)
-
-    if 'tiny' in only:
-        # imap_unordered, consumed one by one. Its default chunk size is 1
-        # (a message per task); this uses map()'s default instead, as
-        # mpire-glib does for every call of the map family.
-        n = cfg['tiny_n']
-        data = list(range(n))
-        chunksize = max(1, -(-n // (4 * 2)))
-
-        def imapu(pool):
-            total = count = 0
-            for v in pool.imap_unordered(workloads.square, data, chunksize):
-                total += v
-                count += 1
-            return count, total
-
-        def check_imapu(result):
-            if result != (n, workloads.sum_of_squares(n)):
-                raise AssertionError('wrong results: %r' % (result,))
-
-        with ctx.Pool(2) as pool:
-            pool.map(workloads.square, range(8))
-            measure('tiny-imapu', system + ' (chunksize n/8)', peer, 'warm', 2, n, cfg['runs'],
-                    lambda: imapu(pool), check_imapu)
+            if w.cold:
+                measure(w.name, system, peer, 'cold', 2, w.n, cfg['cold_runs'], cold, w.check)
+        if 'tiny' in only:
+            run_pool_imapu(cfg['tiny_n'], system, peer, warm_pools.get(2), cfg['runs'])
 
     if 'startup' in only:
         run_in_child('startup', peer, cfg['startup_runs'])
     if 'memory' in only:
         run_in_child('map', peer, cfg['memory_map_n'])
         run_in_child('imap', peer, cfg['memory_imap_n'])
+
+
+def run_pool_imapu(n, system, peer, pool, runs):
+    """The tiny workload through imap_unordered on a warm Pool of 2,
+    consumed one by one. Its default chunk size is 1 (a message per
+    task); this uses map()'s default instead, as mpire-glib does for
+    every call of the map family."""
+    data = list(range(n))
+    chunksize = max(1, -(-n // (4 * 2)))
+
+    def imapu():
+        total = count = 0
+        for v in pool.imap_unordered(workloads.square, data, chunksize):
+            total += v
+            count += 1
+        return count, total
+
+    def check_imapu(result):
+        if result != (n, workloads.sum_of_squares(n)):
+            raise AssertionError('wrong results: %r' % (result,))
+
+    pool.map(workloads.square, range(8))
+    measure('tiny-imapu', system + ' (chunksize n/8)', peer, 'warm', 2, n, runs, imapu,
+            check_imapu)
 
 
 def startup_pool(runs, method_name):
@@ -632,7 +676,10 @@ def child(spec):
 def run_in_child(kind, system, n):
     """child() in a new process."""
     proc = subprocess.run([sys.executable, os.path.abspath(__file__), '--child',
-                           '%s:%s:%d' % (kind, system, n)], stdout=subprocess.PIPE, text=True)
+                           '%s:%s:%d' % (kind, system, n)]
+                          + (['--' + run_config['mode']] if run_config['mode'] != 'full'
+                             else []),   # its retries and run budget
+                          stdout=subprocess.PIPE, text=True)
     sys.stdout.write(proc.stdout)
     sys.stdout.flush()
     if proc.returncode != 0:
@@ -695,12 +742,15 @@ def parse_args():
 
 
 def main():
+    global run_config
     args = parse_args()
+    mode = 'smoke' if args.smoke else 'quick' if args.quick else 'full'
+    cfg = run_config = dict(CONFIGS[mode], mode=mode)
     if args.child:
         return child(args.child)
-    cfg = dict(CONFIGS['smoke' if args.smoke else 'quick' if args.quick else 'full'])
     if args.runs > 0:
         cfg['runs'] = cfg['cold_runs'] = args.runs
+        cfg['run_budget_s'] = 0     # exactly those runs
     if args.tiny_tasks > 0:
         cfg['tiny_n'] = args.tiny_tasks
     if args.cpu_tasks > 0:

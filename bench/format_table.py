@@ -8,7 +8,8 @@
 #   workload  "tiny", "tiny-imapu", "cpu-c", "cpu-py", "restart"
 #   lang      "C" or "Py": the language of the task function
 #   system    what ran it, e.g. "mpire-glib fork", "multiprocessing.Pool spawn"
-#   peer      "mpire", "seq", "floor", "pool-fork", "pool-spawn", "joblib", "parallel"
+#   peer      "mpire", "seq", "floor", "conv", "pool-fork", "pool-spawn",
+#             "pool-forkserver", "joblib", "parallel"
 #   mode      "warm" (pool started before the timed calls), "cold" (a new
 #             pool per timed call, start-up and shutdown included) or "n/a"
 #   n_jobs, n_tasks, times (seconds of each timed run), ok, error
@@ -63,8 +64,9 @@ WORKLOAD_ORDER = ['tiny', 'tiny-imapu', 'cpu-c', 'cpu-py', 'numerical', 'numeric
 # Workloads without a sequential row of their own use this one's.
 SEQ_OF = {'tiny-imapu': 'tiny', 'overhead': 'tiny'}
 PEERS = [('pool-fork', 'xPool-fork'), ('pool-spawn', 'xPool-spawn'),
-         ('joblib', 'xjoblib'), ('parallel', 'xparallel')]
-SYSTEM_ORDER = ['seq', 'floor', 'conv', 'mpire', 'pool-fork', 'pool-spawn', 'joblib', 'parallel']
+         ('pool-forkserver', 'xPool-forkserver'), ('joblib', 'xjoblib'), ('parallel', 'xparallel')]
+SYSTEM_ORDER = ['seq', 'floor', 'conv', 'mpire', 'pool-fork', 'pool-spawn', 'pool-forkserver',
+                'joblib', 'parallel']
 
 
 def load(paths):
@@ -220,7 +222,7 @@ def main():
     print('warm: pool started (and kept alive) before the timed calls; cold: a new pool per'
           ' call, start-up and shutdown timed.')
     print('others: share of the CPUs that other processes used during the measurement;'
-          ' "!" = enough to distort it (after 2 retries).')
+          ' "!" = enough to distort it (even after retries).')
     if noisy:
         print('WARNING: %d measurement(s) ran while other processes used the CPUs (marked !):'
               ' rerun on a quiet machine.' % noisy)
@@ -280,12 +282,12 @@ def print_targets(records):
             lines.append('tiny C chunk task, %-9s %6.2fx the throughput of Pool.map fork'
                          ' (Python) (target >= 20x: %s)%s' % (method, pool / t,
                                                                verdict(pool / t >= 20), note_))
-    for method in ('fork', 'spawn'):
+    for method in ('fork', 'spawn', 'forkserver'):
         t, pool, note_ = pair(dict(workload='tiny', lang='Py',
                                    system='mpire-glib %s (GI)' % method, mode='warm'),
                               dict(workload='tiny', peer='pool-%s' % method, mode='warm'))
         if t:
-            lines.append('tiny Python via GI, %-5s %5.2fx the throughput of Pool.map %s'
+            lines.append('tiny Python via GI, %-10s %5.2fx the throughput of Pool.map %s'
                          ' (target >= 1x: %s)%s' % (method, pool / t, method,
                                                      verdict(pool / t >= 1), note_))
             conv = find(records, workload='tiny', peer='conv', n_tasks=rows_n(records, 'tiny'),
@@ -300,11 +302,11 @@ def print_targets(records):
                                        mode='warm'),
                                   dict(workload=workload, peer='pool-%s' % method, mode='warm'))
             if t:
-                lines.append('%s, Python chunk task via GI (%s), %-5s %5.2fx the throughput'
+                lines.append('%s, Python chunk task via GI (%s), %-10s %5.2fx the throughput'
                              ' of Pool.map %s over chunks (target >= 1x: %s)%s'
                              % (workload, label, method, pool / t, method,
                                 verdict(pool / t >= 1), note_))
-    for method in ('spawn', 'fork', 'threading'):
+    for method in ('spawn', 'fork', 'threading', 'forkserver'):
         plain = find(records, workload='overhead', system='mpire-glib %s' % method)
         for extra, target in (('bar', 5), ('insights', 10)):
             row = find(records, workload='overhead',
@@ -314,7 +316,7 @@ def print_targets(records):
                 # is the least disturbed by the machine's load.
                 r = statistics.median(a / b for a, b in zip(row['times'], plain['times']))
                 noisy = others_share(row)[1] or others_share(plain)[1]
-                lines.append('tiny C, %-9s with the %-8s %5.2fx the time without (%+.1f%%;'
+                lines.append('tiny C, %-10s with the %-8s %5.2fx the time without (%+.1f%%;'
                              ' target < %d%%: %s)%s'
                              % (method, extra, r, 100 * (r - 1), target,
                                 verdict(100 * (r - 1) < target), noisy_note if noisy else ''))
@@ -326,11 +328,11 @@ def print_targets(records):
                          % (method, ms, 'target <= %d ms: %s' % (target, verdict(ms <= target))
                             if target else 'no target',
                             noisy_note if others_share(row)[1] else ''))
-    for method in ('spawn', 'fork'):
+    for method in ('spawn', 'fork', 'forkserver'):
         t, pool, note_ = pair(dict(workload='startup', lang='C', system='mpire-glib %s' % method),
                               dict(workload='startup', peer='pool-%s' % method))
         if t:
-            lines.append('pool of 2, 2 tasks, join, C %-5s %6.1fx faster than multiprocessing.Pool'
+            lines.append('pool of 2, 2 tasks, join, C %-10s %6.1fx faster than multiprocessing.Pool'
                          ' %s (target >= 10x: %s)%s' % (method, pool / t, method,
                                                          verdict(pool / t >= 10), note_))
     for method in ('spawn', 'fork', 'threading', 'forkserver'):

@@ -56,19 +56,20 @@ typedef struct
   int         runs;     /* timed runs per measurement (median reported) */
   int         cold_runs; /* timed runs of cold pools and of GNU parallel */
   gboolean    parallel;  /* run the GNU parallel peer */
+  int         retries;   /* a disturbed measurement is taken again up to this many times */
+  double      run_budget_s; /* 0, or: no run after the runs of a measurement took this long */
 } Config;
 
 static Config config;
 static gboolean any_failed;
 
 /* A measurement that other processes disturbed is taken again, up to
- * MAX_RETRIES times; the last one is kept whatever it is. */
-#define MAX_RETRIES 2
+ * config.retries times; the last one is kept whatever it is. */
 static int retries_left;
 static gboolean emitted;
 static gboolean must_emit;    /* whatever the disturbance */
 #define MEASURE(call) G_STMT_START {                                  \
-    for (retries_left = MAX_RETRIES; ; retries_left--)                \
+    for (retries_left = config.retries; ; retries_left--)             \
       {                                                               \
         emitted = FALSE;                                              \
         call;                                                         \
@@ -660,6 +661,22 @@ probe_others (double *others,
   *others = MAX (0, (machine - probe.machine) - (tree - probe.tree));
 }
 
+/* Whether a measurement of @runs runs, the first @done of them taken
+ * in @times, takes one more: up to @runs, but once its runs took
+ * config.run_budget_s (when set), the runs so far are enough. A run that
+ * slow varies less, relatively, than a short one. */
+static gboolean
+another_run (const double *times,
+             int           done,
+             int           runs)
+{
+  double spent = 0;
+
+  for (int i = 0; i < done; i++)
+    spent += times[i];
+  return done < runs && (done == 0 || config.run_budget_s <= 0 || spent < config.run_budget_s);
+}
+
 /* ---- records ----------------------------------------------------------- */
 
 static void
@@ -741,7 +758,7 @@ emit (const char   *workload,
     g_string_append_printf (out, "%s%.6f", i ? ", " : "", times[i]);
   g_string_append_printf (out, "], \"others_cpu_s\": %.2f, \"wall_s\": %.2f, \"n_cpus\": %d,"
                           " \"attempt\": %d, \"ok\": ", others, wall, mpire_cpu_count (),
-                          MAX_RETRIES - retries_left + 1);
+                          config.retries - retries_left + 1);
   g_string_append (out, error == NULL ? "true" : "false");
   if (extra != NULL)
     g_string_append_printf (out, ", %s", extra);
@@ -885,9 +902,10 @@ bench_seq (const Workload *w,
   gint64 n = workload_n_tasks (w);
   g_autofree double *times = g_new0 (double, config.runs);
   g_autoptr(GError) error = NULL;
+  int r;
 
   probe_start ();
-  for (int r = 0; r < config.runs && error == NULL; r++)
+  for (r = 0; another_run (times, r, config.runs) && error == NULL; r++)
     {
       double t0 = now ();
       g_autoptr(GVariant) result = func (w->input, &error);
@@ -896,7 +914,7 @@ bench_seq (const Workload *w,
       if (error == NULL)
         w->check (result, n, &error);
     }
-  emit (w->name, system, peer, "n/a", 1, n, times, config.runs, NULL, error);
+  emit (w->name, system, peer, "n/a", 1, n, times, r, NULL, error);
 }
 
 static MpireWorkerPool *
@@ -928,6 +946,7 @@ bench_mpire (const Workload   *w,
     : g_strdup_printf ("mpire-glib %s", method_name (method));
   g_autoptr(GError) error = NULL;
   g_autoptr(MpireWorkerPool) pool = NULL;
+  int r;
 
   probe_start ();
   if (!cold)
@@ -940,7 +959,7 @@ bench_mpire (const Workload   *w,
       warm = mpire_worker_pool_map (pool, w->task, warm_input, w->options, NULL, &error);
     }
 
-  for (int r = 0; r < runs && error == NULL; r++)
+  for (r = 0; another_run (times, r, runs) && error == NULL; r++)
     {
       g_autoptr(GVariant) result = NULL;
       double t0 = now ();
@@ -960,7 +979,7 @@ bench_mpire (const Workload   *w,
 
   if (pool != NULL && error == NULL)
     mpire_worker_pool_stop_and_join (pool, &error);
-  emit (w->name, system, "mpire", cold ? "cold" : "warm", n_jobs, n, times, runs, NULL, error);
+  emit (w->name, system, "mpire", cold ? "cold" : "warm", n_jobs, n, times, r, NULL, error);
 }
 
 /* mpire-glib imap_unordered on a warm pool: the results consumed one by
@@ -980,6 +999,7 @@ bench_mpire_imapu (const char       *workload,
   g_autoptr(GVariant) warm_input = make_range (MIN (n, 4 * n_jobs));
   g_autoptr(GVariant) warm = NULL;
   guint64 want_sum = 0, want_xor = 0;
+  int r;
 
   probe_start ();
   for (gint64 i = 0; i < n; i++)
@@ -991,7 +1011,7 @@ bench_mpire_imapu (const char       *workload,
   mpire_worker_pool_set_keep_alive (pool, TRUE);
   warm = mpire_worker_pool_map (pool, task, warm_input, NULL, NULL, &error);
 
-  for (int r = 0; r < config.runs && error == NULL; r++)
+  for (r = 0; another_run (times, r, config.runs) && error == NULL; r++)
     {
       g_autoptr(MpireResultIter) iter = NULL;
       guint64 sum = 0, xor = 0;
@@ -1018,7 +1038,7 @@ bench_mpire_imapu (const char       *workload,
 
   if (error == NULL)
     mpire_worker_pool_stop_and_join (pool, &error);
-  emit (workload, system, "mpire", "warm", n_jobs, n, times, config.runs, NULL, error);
+  emit (workload, system, "mpire", "warm", n_jobs, n, times, r, NULL, error);
 }
 
 /* GNU parallel running `mpire-bench --one-task I` for each task: what a
@@ -1032,6 +1052,7 @@ bench_parallel (const char *workload,
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *parallel = g_find_program_in_path ("parallel");
+  int r;
 
   probe_start ();
   if (parallel == NULL)
@@ -1054,7 +1075,7 @@ bench_parallel (const char *workload,
     g_ptr_array_add (argv, g_strdup_printf ("%" G_GINT64_FORMAT, i));
   g_ptr_array_add (argv, NULL);
 
-  for (int r = 0; r < config.cold_runs && error == NULL; r++)
+  for (r = 0; another_run (times, r, config.cold_runs) && error == NULL; r++)
     {
       g_autofree char *out = NULL;
       g_auto(GStrv) lines = NULL;
@@ -1078,7 +1099,7 @@ bench_parallel (const char *workload,
                        "wrong result for task %" G_GINT64_FORMAT ": %s", i, lines[i]);
     }
   emit (workload, "GNU parallel (C process per task)", "parallel", "n/a", n_jobs, n,
-        times, config.cold_runs, NULL, error);
+        times, r, NULL, error);
 }
 
 /* ---- the cost of the progress bar and of insights ----------------------- */
@@ -1243,9 +1264,10 @@ bench_startup (MpireTask        *task,
   g_autoptr(GString) extra = g_string_new ("\"worker_start_s\": [");
   g_autoptr(GError) error = NULL;
   guint n_starts = 0;
+  int r;
 
   probe_start ();
-  for (int r = 0; r < runs && error == NULL; r++)
+  for (r = 0; another_run (times, r, runs) && error == NULL; r++)
     {
       g_autoptr(MpireWorkerPool) pool = NULL;
       g_autoptr(GVariant) result = NULL, insights = NULL, start_up = NULL;
@@ -1273,7 +1295,7 @@ bench_startup (MpireTask        *task,
         g_string_append_printf (extra, "%s%.6f", n_starts++ ? ", " : "", starts[i]);
     }
   g_string_append_c (extra, ']');
-  emit ("startup", system, "mpire", "cold", 2, 2, times, runs, extra->str, error);
+  emit ("startup", system, "mpire", "cold", 2, 2, times, r, extra->str, error);
 }
 
 /* ---- memory ------------------------------------------------------------ */
@@ -1357,7 +1379,7 @@ memory_child (MpireTask  *task,
 
   base = status_mib ("VmRSS:");
   probe_start ();
-  retries_left = MAX_RETRIES;    /* one attempt: the first */
+  retries_left = config.retries;    /* one attempt: the first */
   must_emit = TRUE;
   t0 = now ();
   if (imap)
@@ -1451,7 +1473,9 @@ bench_in_child (const char *kind,
                 gint64      n)
 {
   g_autofree char *spec = g_strdup_printf ("%s:%s:%" G_GINT64_FORMAT, kind, system, n);
-  const char *argv[] = { self_exe, "--child", spec, NULL };
+  g_autofree char *mode = g_strdup_printf ("--%s", config.name);   /* its retries */
+  const char *argv[] = { self_exe, "--child", spec,
+                         g_str_equal (config.name, "full") ? NULL : mode, NULL };
   g_autoptr(GError) error = NULL;
   int status = 0;
 
@@ -1581,21 +1605,26 @@ main (int argc, char **argv)
       g_print ("%" G_GINT64_FORMAT "\n", cpu_work (g_ascii_strtoll (one_task, NULL, 10)));
       return 0;
     }
-  if (child_spec != NULL)
-    return child_main (square_task, child_spec);
 
   /* name, tiny, cpu, restart, numerical, stateful, init, startup runs,
-   * memory map, memory imap, runs, cold runs, GNU parallel */
+   * memory map, memory imap, runs, cold runs, GNU parallel, retries,
+   * run budget (s) */
   if (smoke)
-    config = (Config) { "smoke", 2000, 6, 6, 3000, 2000, 200, 1, 20000, 20000, 1, 1, FALSE };
+    config = (Config) { "smoke", 2000, 6, 6, 3000, 2000, 200, 1, 20000, 20000, 1, 1, FALSE,
+                        2, 0 };
   else if (quick)
-    config = (Config) { "quick", 200000, 60, 100, 100000, 10000, 1000, 6, 1000000, 500000,
-                        3, 2, TRUE };
+    config = (Config) { "quick", 200000, 40, 100, 100000, 10000, 1000, 6, 1000000, 500000,
+                        3, 2, TRUE, 1, 0.25 };
   else
     config = (Config) { "full", 1000000, 200, 200, 1000000, 100000, 10000, 20, 10000000,
-                        5000000, 5, 3, TRUE };
+                        5000000, 5, 3, TRUE, 2, 0 };
+  if (child_spec != NULL)
+    return child_main (square_task, child_spec);
   if (runs > 0)
-    config.runs = config.cold_runs = runs;
+    {
+      config.runs = config.cold_runs = runs;
+      config.run_budget_s = 0;     /* exactly those runs */
+    }
   if (tiny_n > 0)
     config.tiny_n = tiny_n;
   if (cpu_n > 0)

@@ -8,8 +8,9 @@
 #   (none)    the full run: 1,000,000 tiny tasks, 200 CPU-bound tasks,
 #             1,000,000 points, a 10,000,000-element map for memory,
 #             median of 5 runs (3 for cold pools and GNU parallel); many minutes
-#   --quick   smaller sizes (200,000 tiny tasks, 60 CPU-bound tasks ...),
-#             3 runs
+#   --quick   the same rows, smaller sizes (200,000 tiny tasks, 40 CPU-bound
+#             tasks ...), up to 3 runs (fewer once they took 0.25 s), one
+#             retry of a disturbed measurement; about 45 s
 #   --smoke   tiny sizes, one run, no GNU parallel: only checks the results
 #   --only    workloads: tiny,cpu,numerical,stateful,init,overhead,restart,
 #             startup,memory (all by default)
@@ -40,7 +41,7 @@ while [ $# -gt 0 ]; do
     --runs|--only|--tiny-tasks|--cpu-tasks)
       [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
       args+=("$1" "$2"); shift ;;
-    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
