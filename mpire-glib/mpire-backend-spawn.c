@@ -105,7 +105,8 @@ mpire_spawn_with_fds (const char * const  *argv,
 
 /* Not GSubprocess either: it reaps its child with GLib's child watch,
  * which in GLib 2.74 can report a child that is still exiting as exited
- * with status 0 and leave it a zombie (see mpire-child-watch.c). The pool watches and reaps its workers itself. */
+ * with status 0 and leave it a zombie (see mpire-child-watch.c). The
+ * pool watches and reaps its workers itself. */
 static gpointer
 spawn_start (const MpireWorkerStartInfo  *info,
              int                          child_fd,
