@@ -58,7 +58,7 @@ CONFIGS = {
                  init_n=10_000, startup_runs=20, memory_map_n=10_000_000,
                  memory_imap_n=5_000_000, runs=5, cold_runs=3, parallel=True, retries=2,
                  run_budget_s=0),
-    'quick': dict(tiny_n=200_000, cpu_n=40, numerical_n=100_000, stateful_n=10_000,
+    'quick': dict(tiny_n=100_000, cpu_n=20, numerical_n=100_000, stateful_n=10_000,
                   init_n=1000, startup_runs=6, memory_map_n=1_000_000,
                   memory_imap_n=500_000, runs=3, cold_runs=2, parallel=True, retries=1,
                   run_budget_s=0.25),

@@ -8,7 +8,7 @@
 #   (none)    the full run: 1,000,000 tiny tasks, 200 CPU-bound tasks,
 #             1,000,000 points, a 10,000,000-element map for memory,
 #             median of 5 runs (3 for cold pools and GNU parallel); many minutes
-#   --quick   the same rows, smaller sizes (200,000 tiny tasks, 40 CPU-bound
+#   --quick   the same rows, smaller sizes (100,000 tiny tasks, 20 CPU-bound
 #             tasks ...), up to 3 runs (fewer once they took 0.25 s), one
 #             retry of a disturbed measurement; about 45 s
 #   --smoke   tiny sizes, one run, no GNU parallel: only checks the results
