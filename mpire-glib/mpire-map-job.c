@@ -1056,10 +1056,10 @@ handle_message (MpireMapJob *job,
     case MPIRE_JOB_WORKER_LOST:
       {
         g_autoptr(GError) error = NULL;
-
         GMutex *lock = mpire_worker_pool_get_lock (job->pool);
         gboolean exhausted;
 
+        /* A pool-fed job's input is pulled under the pool's lock. */
         g_mutex_lock (lock);
         exhausted = job->exhausted;
         g_mutex_unlock (lock);
