@@ -14,6 +14,7 @@ G_BEGIN_DECLS
 /* ...and of the memory it shares with its pool. */
 #define MPIRE_WORKER_MEMORY_FD_ENV    "MPIRE_WORKER_MEMORY_FD"
 
-void mpire_init_gettext (void);
+void    mpire_init_gettext   (void);
+char  **mpire_init_self_argv (GError **error);
 
 G_END_DECLS

@@ -1,4 +1,4 @@
-/* mpire-init.c: mpire_init() and mpire_cpu_count()
+/* mpire-init.c: mpire_init(), mpire_cpu_count(), and how to run this program again
  *
  * SPDX-License-Identifier: MIT
  */
@@ -9,10 +9,13 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gi18n-lib.h>
 
+#include "mpire-error.h"
 #include "mpire-fork-server-private.h"
 #include "mpire-init.h"
 #include "mpire-init-private.h"
@@ -140,4 +143,56 @@ mpire_cpu_count (void)
     return MAX (1, CPU_COUNT (&set));
 
   return (int) g_get_num_processors ();
+}
+
+/* The program to run as a worker: the current one, as it was started. */
+char **
+mpire_init_self_argv (GError **error)
+{
+  g_autofree char *cmdline = NULL;
+  g_autofree char *exe = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *argv0 = NULL;
+  g_autofree char *base = NULL;
+  gsize len;
+  struct stat exe_st, argv0_st;
+
+  exe = g_file_read_link ("/proc/self/exe", NULL);
+  if (exe == NULL || !g_file_get_contents ("/proc/self/cmdline", &cmdline, &len, NULL) || len == 0)
+    {
+      g_set_error_literal (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
+                           _("Could not find out how this program was started "
+                             "(/proc/self/exe, /proc/self/cmdline); set the pool’s "
+                             "worker-argv property"));
+      return NULL;
+    }
+
+  for (gsize pos = 0; pos < len; pos += strlen (cmdline + pos) + 1)
+    g_ptr_array_add (argv, g_strdup (cmdline + pos));
+
+  /* argv[0] as found in PATH when it is the same file: a Python venv
+   * only works through its own path. */
+  argv0 = strchr (argv->pdata[0], '/') != NULL ? g_strdup (argv->pdata[0])
+                                               : g_find_program_in_path (argv->pdata[0]);
+  if (argv0 == NULL || stat (argv0, &argv0_st) != 0 || stat (exe, &exe_st) != 0 ||
+      argv0_st.st_dev != exe_st.st_dev || argv0_st.st_ino != exe_st.st_ino)
+    {
+      g_free (argv->pdata[0]);
+      argv->pdata[0] = g_strdup (exe);
+    }
+
+  base = g_path_get_basename (exe);
+  if ((g_str_has_prefix (base, "python") || g_str_equal (base, "gjs") ||
+       g_str_has_prefix (base, "gjs-")) &&
+      (argv->len == 1 || g_str_equal (argv->pdata[argv->len - 1], "-")))
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
+                   _("This %s program was read from standard input, so it cannot be "
+                     "started again as a worker; run it from a file, or set the pool’s "
+                     "worker-argv property"), base);
+      return NULL;
+    }
+
+  g_ptr_array_add (argv, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&argv), FALSE);
 }

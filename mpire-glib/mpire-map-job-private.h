@@ -8,45 +8,28 @@
 #include <gio/gio.h>
 
 #include "mpire-map-options.h"
+#include "mpire-scheduler-private.h"
 #include "mpire-task.h"
 
 G_BEGIN_DECLS
 
-typedef struct _MpireWorkerPool MpireWorkerPool;
 typedef struct _MpireMapJob MpireMapJob;
 
-/* A chunk of tasks on its way to a worker. Owned by the pool from
- * submission until its results or its failure are posted to the job. */
+/* How a job tells its pool's signals, in the job's context. */
 typedef struct
 {
-  MpireMapJob *job;        /* weak: a job takes its chunks back when it ends */
-  guint64      id;
-  gint64       index;      /* position of the chunk in the call */
-  gint64       first;      /* position of its first task in the input */
-  gsize        n_tasks;
-  GVariant    *args;       /* array of the tasks' arguments */
-  gboolean     boxed;      /* args is `av` wrapping each task's arguments */
-  gboolean     whole;      /* the task takes all args at once (array-chunks) */
-  GVariant    *body;       /* of its TASKS message */
-  GObject     *tag;        /* apply: the task's MpireAsyncResult */
-  char        *task_name;
-  gint64       timeout;    /* µs a task of it may run, or 0 */
-  gboolean     retry;      /* runs again when its worker dies in it */
-  guint32      death_index; /* the task its worker last died in */
-  guint        n_deaths;   /* deaths in a row in that task */
-} MpireChunk;
-
-typedef enum {
-  MPIRE_JOB_CHUNK_DONE,    /* chunk, results, boxed */
-  MPIRE_JOB_CHUNK_FAILED,  /* chunk (or none), error, partial results */
-  MPIRE_JOB_WORKER_LOST,   /* a worker went away between chunks */
-  MPIRE_JOB_TERMINATED,    /* the pool was terminated */
-  MPIRE_JOB_EXIT_FAILED,   /* error: a worker_exit failed while stopping */
-  MPIRE_JOB_STOPPED,       /* the workers stopped at the end of the call are gone */
-  MPIRE_JOB_WORKER_STARTED, /* worker id */
-  MPIRE_JOB_WORKER_EXITED,  /* worker id */
-  MPIRE_JOB_WORKER_DIED,    /* worker id, error */
-} MpireJobEvent;
+  void (*progress)     (GObject       *pool,
+                        gint64         done,
+                        gint64         total);
+  void (*task_failed)  (GObject       *pool,
+                        const GError  *error,
+                        GVariant      *args);
+  void (*finished)     (GObject       *pool);
+  void (*worker_event) (GObject       *pool,
+                        MpireJobEvent  event,
+                        int            worker_id,
+                        const GError  *error);
+} MpireMapJobSignals;
 
 /* Called in the job's context whenever results are ready or the job
  * finished. */
@@ -54,7 +37,9 @@ typedef void (*MpireMapJobNotify) (MpireMapJob *job,
                                    gpointer     data);
 
 gint64       mpire_timeout_usec         (double              seconds);
-MpireMapJob *mpire_map_job_new          (MpireWorkerPool    *pool,
+MpireMapJob *mpire_map_job_new          (MpireScheduler     *scheduler,
+                                         GObject            *pool,
+                                         const MpireMapJobSignals *signals,
                                          MpireTask          *task,
                                          GVariant           *iterable,
                                          MpireMapOptions    *options,
@@ -62,12 +47,16 @@ MpireMapJob *mpire_map_job_new          (MpireWorkerPool    *pool,
                                          gboolean            collect,
                                          int                 n_jobs,
                                          GError            **error);
-MpireMapJob *mpire_map_job_new_apply    (MpireWorkerPool    *pool,
+MpireMapJob *mpire_map_job_new_apply    (MpireScheduler     *scheduler,
+                                         GObject            *pool,
+                                         const MpireMapJobSignals *signals,
                                          MpireTask          *task,
                                          MpireMapOptions    *options,
                                          int                 n_jobs,
                                          GError            **error);
-gboolean     mpire_map_job_is_apply     (MpireMapJob        *job);
+gboolean     mpire_map_job_claim        (MpireMapJob        *job,
+                                         const MpireSchedulerCall *call,
+                                         GError            **error);
 gboolean     mpire_map_job_add_apply    (MpireMapJob        *job,
                                          MpireTask          *task,
                                          GVariant           *args,
@@ -97,22 +86,6 @@ GVariant    *mpire_map_job_collect      (MpireMapJob        *job,
 void         mpire_map_job_fail         (MpireMapJob        *job,
                                          GError             *error);
 gint64       mpire_map_job_get_n_pulled (MpireMapJob        *job);
-
-/* For the pool, with its lock held. */
-void         mpire_map_job_post         (MpireMapJob        *job,
-                                         MpireJobEvent       event,
-                                         MpireChunk         *chunk,
-                                         GVariant           *results,
-                                         gboolean            boxed,
-                                         GError             *error);
-void         mpire_map_job_post_worker  (MpireMapJob        *job,
-                                         MpireJobEvent       event,
-                                         int                 worker_id,
-                                         GError             *error);
-gboolean     mpire_map_job_has_messages (MpireMapJob        *job);
-void         mpire_chunk_free           (MpireChunk         *chunk);
-GVariant    *mpire_chunk_get_task_args  (MpireChunk         *chunk,
-                                         gsize               index);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpireMapJob, mpire_map_job_unref)
 

@@ -16,7 +16,7 @@
 #include "mpire-map-options-private.h"
 #include "mpire-progress-bar-private.h"
 #include "mpire-protocol-private.h"
-#include "mpire-worker-pool-private.h"
+#include "mpire-scheduler-private.h"
 
 /* A job lives in the thread-default main context of the thread that
  * started the call (its "context"): the input is pulled, results are
@@ -51,7 +51,9 @@ typedef struct
 struct _MpireMapJob
 {
   gatomicrefcount    ref_count;
-  MpireWorkerPool   *pool;
+  MpireScheduler    *scheduler;    /* the pool's, which @pool keeps */
+  GObject           *pool;
+  const MpireMapJobSignals *signals;
   MpireTask         *task;
   guint64            serial;
   gboolean           ordered;
@@ -137,16 +139,6 @@ result_chunk_free (ResultChunk *rc)
   g_free (rc);
 }
 
-void
-mpire_chunk_free (MpireChunk *chunk)
-{
-  g_clear_object (&chunk->tag);
-  g_free (chunk->task_name);
-  g_clear_pointer (&chunk->args, g_variant_unref);
-  g_clear_pointer (&chunk->body, g_variant_unref);
-  g_free (chunk);
-}
-
 static void
 job_message_free (JobMessage *message)
 {
@@ -213,8 +205,10 @@ mpire_timeout_usec (double seconds)
 }
 
 MpireMapJob *
-mpire_map_job_new (MpireWorkerPool  *pool,
-                   MpireTask        *task,
+mpire_map_job_new (MpireScheduler           *scheduler,
+                   GObject                  *pool,
+                   const MpireMapJobSignals *signals,
+                   MpireTask                *task,
                    GVariant         *iterable,
                    MpireMapOptions  *options,
                    gboolean          ordered,
@@ -299,9 +293,11 @@ mpire_map_job_new (MpireWorkerPool  *pool,
   job->row_width = mpire_map_options_get_row_width (options);
   job->concatenate = mpire_map_options_get_concatenate (options);
   g_atomic_ref_count_init (&job->ref_count);
+  job->scheduler = scheduler;
   job->pool = g_object_ref (pool);
+  job->signals = signals;
   job->task = g_object_ref (task);
-  job->serial = mpire_worker_pool_next_job_id (pool);
+  job->serial = mpire_scheduler_next_job_id (scheduler);
   job->ordered = ordered;
   job->collect = collect;
   job->n_jobs = n_jobs;
@@ -351,13 +347,15 @@ mpire_map_job_new (MpireWorkerPool  *pool,
  * settles one MpireAsyncResult per task: a task's failure fails its
  * result only. It ends once no task is left; workers then stay. */
 MpireMapJob *
-mpire_map_job_new_apply (MpireWorkerPool  *pool,
-                         MpireTask        *task,
+mpire_map_job_new_apply (MpireScheduler           *scheduler,
+                         GObject                  *pool,
+                         const MpireMapJobSignals *signals,
+                         MpireTask                *task,
                          MpireMapOptions  *options,
                          int               n_jobs,
                          GError          **error)
 {
-  MpireMapJob *job = mpire_map_job_new (pool, task,
+  MpireMapJob *job = mpire_map_job_new (scheduler, pool, signals, task,
                                         g_variant_new_array (G_VARIANT_TYPE_VARIANT, NULL, 0),
                                         options, FALSE, TRUE, n_jobs, error);
 
@@ -375,12 +373,6 @@ mpire_map_job_new_apply (MpireWorkerPool  *pool,
   job->chunker.chunk_size = 1;
   job->max_active = G_MAXINT64 / 2;
   return job;
-}
-
-gboolean
-mpire_map_job_is_apply (MpireMapJob *job)
-{
-  return job->apply;
 }
 
 static void feed (MpireMapJob *job);
@@ -464,7 +456,7 @@ static void
 drop_inbox (MpireMapJob *job,
             gboolean     finishing)
 {
-  GMutex *lock = mpire_worker_pool_get_lock (job->pool);
+  GMutex *lock = mpire_scheduler_get_lock (job->scheduler);
   GQueue dropped = G_QUEUE_INIT;
   GList *l, *next;
 
@@ -484,9 +476,11 @@ drop_inbox (MpireMapJob *job,
 }
 
 /* Whether messages wait in the inbox; with the pool's lock held. */
-gboolean
-mpire_map_job_has_messages (MpireMapJob *job)
+static gboolean
+has_messages (gpointer data)
 {
+  MpireMapJob *job = data;
+
   return !g_queue_is_empty (&job->inbox);
 }
 
@@ -509,7 +503,7 @@ mpire_map_job_unref (MpireMapJob *job)
   /* Nobody hears of the workers' end now, or of what came before it. */
   if (job->awaiting_stop)
     {
-      mpire_worker_pool_forget_job (job->pool, job);
+      mpire_scheduler_forget_job (job->scheduler, job);
       drop_inbox (job, FALSE);
     }
 
@@ -599,7 +593,7 @@ emit_progress (MpireMapJob *job,
   job->progress_time = now;
   if (job->bar != NULL && !last)
     mpire_progress_bar_update (job->bar, job->n_done, MAX (job->limit, 0));
-  mpire_worker_pool_emit_progress (job->pool, job->n_done, MAX (job->limit, 0));
+  job->signals->progress (job->pool, job->n_done, MAX (job->limit, 0));
 }
 
 /* Signals follow what the caller has: a collecting call ends when its
@@ -618,7 +612,7 @@ update_signals (MpireMapJob *job)
       if (job->bar != NULL)
         mpire_progress_bar_finish (job->bar, job->n_done, MAX (job->limit, 0));
       emit_progress (job, TRUE);
-      mpire_worker_pool_emit_finished (job->pool);
+      job->signals->finished (job->pool);
     }
   else
     emit_progress (job, FALSE);
@@ -659,7 +653,7 @@ finish (MpireMapJob *job,
   drop_inbox (job, TRUE);
   clear_source (&job->cancel_source);
 
-  job->awaiting_stop = mpire_worker_pool_release (job->pool, job, failed);
+  job->awaiting_stop = mpire_scheduler_release (job->scheduler, job, failed);
 }
 
 void
@@ -768,7 +762,7 @@ pull_from_source (MpireMapJob  *job,
 static void
 check_done (MpireMapJob *job)
 {
-  GMutex *lock = mpire_worker_pool_get_lock (job->pool);
+  GMutex *lock = mpire_scheduler_get_lock (job->scheduler);
   gboolean done;
 
   /* A pool-fed job's input is pulled under the pool's lock. */
@@ -860,10 +854,10 @@ feed_array_locked (MpireMapJob  *job,
 
       if (chunk == NULL)
         return FALSE;
-      mpire_worker_pool_submit_locked (job->pool, chunk);
+      mpire_scheduler_submit_locked (job->scheduler, chunk);
     }
   if (job->exhausted && !job->finished)
-    mpire_worker_pool_submit_done_locked (job->pool, job);
+    mpire_scheduler_submit_done_locked (job->scheduler, job);
   return TRUE;
 }
 
@@ -876,7 +870,7 @@ feed (MpireMapJob *job)
 
   if (job->pool_fed)
     {
-      GMutex *lock = mpire_worker_pool_get_lock (job->pool);
+      GMutex *lock = mpire_scheduler_get_lock (job->scheduler);
       gboolean fed;
 
       g_mutex_lock (lock);
@@ -933,28 +927,12 @@ feed (MpireMapJob *job)
           finish (job, g_steal_pointer (&error));
           return;
         }
-      mpire_worker_pool_submit (job->pool, chunk);
+      mpire_scheduler_submit (job->scheduler, chunk);
     }
 
   if (job->exhausted && !job->apply && !job->finished)
-    mpire_worker_pool_submit_done (job->pool, job);
+    mpire_scheduler_submit_done (job->scheduler, job);
   check_done (job);
-}
-
-/* The arguments of task @index of @chunk (all of them when the task
- * takes the chunk whole), or %NULL past its end. */
-GVariant *
-mpire_chunk_get_task_args (MpireChunk *chunk,
-                           gsize       index)
-{
-  g_autoptr(GVariant) child = NULL;
-
-  if (chunk->whole)
-    return index == 0 ? g_variant_ref (chunk->args) : NULL;
-  if (index >= chunk->n_tasks)
-    return NULL;
-  child = g_variant_get_child_value (chunk->args, index);
-  return chunk->boxed ? g_variant_get_variant (child) : g_steal_pointer (&child);
 }
 
 /* One task of an apply job is done: it settles its own result only. */
@@ -977,7 +955,7 @@ handle_apply_message (MpireMapJob *job,
     {
       g_autoptr(GVariant) args = mpire_chunk_get_task_args (message->chunk, 0);
 
-      mpire_worker_pool_emit_task_failed (job->pool, message->error, args);
+      job->signals->task_failed (job->pool, message->error, args);
       settle_apply (job, result, NULL, g_steal_pointer (&message->error));
     }
 
@@ -1004,7 +982,7 @@ handle_message (MpireMapJob *job,
   if (message->event == MPIRE_JOB_WORKER_STARTED || message->event == MPIRE_JOB_WORKER_EXITED ||
       message->event == MPIRE_JOB_WORKER_DIED)
     {
-      mpire_worker_pool_emit_worker (job->pool, message->event, message->worker_id, message->error);
+      job->signals->worker_event (job->pool, message->event, message->worker_id, message->error);
       return;
     }
   if (job->finished)
@@ -1048,7 +1026,7 @@ handle_message (MpireMapJob *job,
 
         if (message->results != NULL)
           args = mpire_chunk_get_task_args (message->chunk, g_variant_n_children (message->results));
-        mpire_worker_pool_emit_task_failed (job->pool, message->error, args);
+        job->signals->task_failed (job->pool, message->error, args);
       }
       finish (job, g_steal_pointer (&message->error));
       break;
@@ -1056,14 +1034,14 @@ handle_message (MpireMapJob *job,
     case MPIRE_JOB_WORKER_LOST:
       {
         g_autoptr(GError) error = NULL;
-        GMutex *lock = mpire_worker_pool_get_lock (job->pool);
+        GMutex *lock = mpire_scheduler_get_lock (job->scheduler);
         gboolean exhausted;
 
         /* A pool-fed job's input is pulled under the pool's lock. */
         g_mutex_lock (lock);
         exhausted = job->exhausted;
         g_mutex_unlock (lock);
-        if (!mpire_worker_pool_start_workers (job->pool, job, FALSE, !exhausted, &error))
+        if (!mpire_scheduler_start_workers (job->scheduler, job, FALSE, !exhausted, &error))
           finish (job, g_steal_pointer (&error));
       }
       break;
@@ -1095,7 +1073,7 @@ static gboolean
 drain_inbox (gpointer user_data)
 {
   MpireMapJob *job = user_data;
-  GMutex *lock = mpire_worker_pool_get_lock (job->pool);
+  GMutex *lock = mpire_scheduler_get_lock (job->scheduler);
   GQueue inbox;
 
   mpire_map_job_ref (job);
@@ -1142,7 +1120,7 @@ mpire_map_job_start (MpireMapJob       *job,
   /* The pool may have posted already (a worker of the call before that
    * ended meanwhile): those messages wait for the source. */
   {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new (mpire_worker_pool_get_lock (job->pool));
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new (mpire_scheduler_get_lock (job->scheduler));
 
     job->inbox_source = g_source_new (&inbox_funcs, sizeof (GSource));
     g_source_set_callback (job->inbox_source, drain_inbox, job, NULL);
@@ -1163,7 +1141,7 @@ mpire_map_job_start (MpireMapJob       *job,
       g_source_attach (job->cancel_source, job->context);
     }
 
-  if (!mpire_worker_pool_start_workers (job->pool, job, TRUE, TRUE, &error))
+  if (!mpire_scheduler_start_workers (job->scheduler, job, TRUE, TRUE, &error))
     {
       mpire_map_job_fail (job, g_steal_pointer (&error));
       return;
@@ -1229,13 +1207,14 @@ post_message (MpireMapJob *job,
     wake_inbox (job, 0);
 }
 
-void
-mpire_map_job_post (MpireMapJob   *job,
-                    MpireJobEvent  event,
-                    MpireChunk    *chunk,
-                    GVariant      *results,
-                    gboolean       boxed,
-                    GError        *error)
+/* With the scheduler's lock held: what its workers did for the job. */
+static void
+post (gpointer       job,
+      MpireJobEvent  event,
+      MpireChunk    *chunk,
+      GVariant      *results,
+      gboolean       boxed,
+      GError        *error)
 {
   JobMessage *message = g_new0 (JobMessage, 1);
 
@@ -1247,12 +1226,12 @@ mpire_map_job_post (MpireMapJob   *job,
   post_message (job, message);
 }
 
-/* For the pool, with its lock held: a worker started or ended. */
-void
-mpire_map_job_post_worker (MpireMapJob   *job,
-                           MpireJobEvent  event,
-                           int            worker_id,
-                           GError        *error)
+/* With the scheduler's lock held: a worker started or ended. */
+static void
+post_worker (gpointer       job,
+             MpireJobEvent  event,
+             int            worker_id,
+             GError        *error)
 {
   JobMessage *message = g_new0 (JobMessage, 1);
 
@@ -1260,6 +1239,18 @@ mpire_map_job_post_worker (MpireMapJob   *job,
   message->worker_id = worker_id;
   message->error = error;
   post_message (job, message);
+}
+
+static const MpireSchedulerJobFuncs scheduler_funcs = { post, post_worker, has_messages };
+
+/* Makes the job the one its scheduler serves, with @call's settings;
+ * fails with %MPIRE_ERROR_POOL_BUSY while another one is. */
+gboolean
+mpire_map_job_claim (MpireMapJob              *job,
+                     const MpireSchedulerCall *call,
+                     GError                  **error)
+{
+  return mpire_scheduler_claim (job->scheduler, job, &scheduler_funcs, call, error);
 }
 
 /* @index (optional) is set to the position of the item's task in the

@@ -1,0 +1,1504 @@
+/* mpire-scheduler.c: the engine: workers, chunks and the pool's thread
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#include "config.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "mpire-error.h"
+#include "mpire-init-private.h"
+#include "mpire-init.h"
+#include "mpire-insights-private.h"
+#include "mpire-scheduler-private.h"
+#include "mpire-worker-link-private.h"
+
+/* The scheduler runs the workers of one pool and the chunks of the call
+ * it serves (its job). It does its I/O on a thread of its own, with its
+ * own main context: the links of the workers read their frames there,
+ * their exits are reaped there, and timeouts are checked there. It tells
+ * the job what happened through the job's MpireSchedulerJobFuncs, with
+ * its lock held; the job hands it chunks from the caller's thread (or,
+ * for a map fed by the pool, from the pool's thread, in those calls).
+ *
+ * States. The pool's thread (`thread_state`):
+ *
+ *   THREAD_NONE ──first start of workers──▶ THREAD_RUNNING
+ *   THREAD_RUNNING ──park_thread()──▶ THREAD_PARK_ASKED ──parked_cb()──▶
+ *     THREAD_PARKED ──unpark_thread()──▶ THREAD_RUNNING
+ *   any ──mpire_scheduler_free()──▶ THREAD_NONE
+ *
+ * fork() copies only the forking thread: a lock that another thread
+ * holds at that moment stays locked for ever in the child (ASan's
+ * allocator, unlike glibc's malloc, has no fork handler). So the pool's
+ * thread waits on a condition while workers are forked, and the first
+ * workers are forked before it starts.
+ *
+ * The job served (`phase`, with `job`):
+ *
+ *   PHASE_IDLE ──claim()──▶ PHASE_RUNNING
+ *   PHASE_RUNNING ──submit_done()──▶ PHASE_SUBMITTED   a map handed over
+ *     its last chunk: workers are told to stop behind their last ones
+ *   PHASE_RUNNING, PHASE_SUBMITTED ──release()──▶ PHASE_STOPPING   the
+ *     call is done and waits for the workers stopped at its end
+ *   PHASE_STOPPING ──the last of them gone──▶ PHASE_IDLE (posts STOPPED)
+ *   any ──release() with nothing to wait for, forget_job()──▶ PHASE_IDLE
+ *
+ * Locking: `lock` guards every field below but the thread's, the links
+ * (mpire-worker-link-private.h) and the insights. It is taken by the
+ * caller's thread (claiming, starting workers, submitting chunks,
+ * releasing a job, joining) and by every source of the pool's thread.
+ * fork() happens with it held, so the pool's thread is never in mpire
+ * code at that moment. */
+
+/* Chunks sent to a worker before it answers the first: one runs while
+ * the next one travels. */
+#define CHUNKS_IN_FLIGHT 2
+
+/* A task that was running at this many deaths of its worker in a row is
+ * taken to be what kills it, rather than something from outside. */
+#define MAX_DEATHS_IN_ONE_TASK 3
+
+/* Fork servers killed in a row that one start of workers replaces. */
+#define MAX_FORK_SERVER_RESTARTS 10
+
+typedef enum {
+  THREAD_NONE,
+  THREAD_RUNNING,
+  THREAD_PARK_ASKED,
+  THREAD_PARKED,
+} ThreadState;
+
+typedef enum {
+  PHASE_IDLE,
+  PHASE_RUNNING,
+  PHASE_SUBMITTED,
+  PHASE_STOPPING,
+} JobPhase;
+
+struct _MpireScheduler
+{
+  GMutex                        lock;
+  GCond                         cond;      /* a link is gone, the job or the thread's state changed */
+  ThreadState                   thread_state;
+  GThread                      *thread;
+  GMainContext                 *context;
+  GMainLoop                    *loop;
+
+  GPtrArray                    *slots;     /* MpireWorkerLink by worker id, or NULL */
+  GPtrArray                    *links;     /* every link not yet gone */
+  GPtrArray                    *stopping;  /* links stopped that the job waits for */
+  GQueue                        pending;   /* MpireChunk waiting for a worker */
+  GQueue                       *backlogs;  /* order-tasks: per slot */
+  MpireForkServer              *fork_server; /* forkserver: started at first need */
+
+  gpointer                      job;       /* the job served (weak), or NULL */
+  JobPhase                      phase;
+  const MpireSchedulerJobFuncs *funcs;
+  MpireSchedulerCall            call;      /* the latest call's, owned copies */
+  guint                         active_serial;  /* the workers' settings... */
+  MpireStartMethod              active_method;  /* ...and start method */
+  gboolean                      active_order_tasks;
+  guint64                       next_job_id;
+  guint                         n_idle_deaths;  /* workers that ended before any task, in a row */
+
+  GSource                      *timeout_source; /* checks the heartbeats meanwhile */
+  GError                       *join_error;     /* a worker_exit failed with no call running */
+  GArray                       *worker_events;  /* MpireWorkerEvent, when no call runs */
+  GPtrArray                    *exit_results;   /* GVariant, from the latest call */
+  MpireInsights                *insights;
+};
+
+static void on_frame  (MpireWorkerLink *link, MpireMessageKind kind, GVariant *body, gpointer data);
+static void on_broken (MpireWorkerLink *link, const GError *error, gpointer data);
+static void on_gone   (MpireWorkerLink *link, int wait_status, gpointer data);
+static void unwatch_timeouts (MpireScheduler *self);
+
+static const MpireWorkerLinkCallbacks link_callbacks = { on_frame, on_broken, on_gone };
+
+/* ---- the pool's thread ------------------------------------------------ */
+
+static gpointer
+pool_thread_main (gpointer data)
+{
+  MpireScheduler *self = data;
+
+  g_main_context_push_thread_default (self->context);
+  g_main_loop_run (self->loop);
+  g_main_context_pop_thread_default (self->context);
+  return NULL;
+}
+
+/* The pool's main context exists before its thread: workers forked
+ * before the thread starts need no parking (see park_thread()). */
+static void
+ensure_context (MpireScheduler *self)
+{
+  if (self->context != NULL)
+    return;
+
+  self->context = g_main_context_new ();
+  self->loop = g_main_loop_new (self->context, FALSE);
+}
+
+static void
+ensure_thread (MpireScheduler *self)
+{
+  ensure_context (self);
+  if (self->thread_state != THREAD_NONE)
+    return;
+  self->thread_state = THREAD_RUNNING;
+  self->thread = g_thread_new ("mpire-pool", pool_thread_main, self);
+}
+
+static void
+stop_thread (MpireScheduler *self)
+{
+  if (self->thread != NULL)
+    {
+      g_main_loop_quit (self->loop);
+      g_thread_join (g_steal_pointer (&self->thread));
+    }
+  self->thread_state = THREAD_NONE;
+  g_clear_pointer (&self->loop, g_main_loop_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
+}
+
+/* The pool's thread waits here while workers are forked (see the
+ * comment at the top). A park that was taken back before this ran
+ * leaves at once. */
+static gboolean
+parked_cb (gpointer data)
+{
+  MpireScheduler *self = data;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  if (self->thread_state != THREAD_PARK_ASKED)
+    return G_SOURCE_REMOVE;
+  self->thread_state = THREAD_PARKED;
+  g_cond_broadcast (&self->cond);
+  while (self->thread_state == THREAD_PARKED)
+    g_cond_wait (&self->cond, &self->lock);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+park_thread (MpireScheduler *self)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  self->thread_state = THREAD_PARK_ASKED;
+  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_callback (source, parked_cb, self, NULL);
+  g_source_set_static_name (source, "[mpire] park for fork");
+  g_source_attach (source, self->context);
+  while (self->thread_state != THREAD_PARKED)
+    g_cond_wait (&self->cond, &self->lock);
+}
+
+static void
+unpark_thread (MpireScheduler *self)
+{
+  self->thread_state = THREAD_RUNNING;
+  g_cond_broadcast (&self->cond);
+}
+
+/* ---- workers (lock held) ---------------------------------------------- */
+
+/* The job is done with the scheduler, and with the workers it waited
+ * for. */
+static void
+set_idle (MpireScheduler *self)
+{
+  self->job = NULL;
+  self->phase = PHASE_IDLE;
+  g_ptr_array_set_size (self->stopping, 0);
+  g_cond_broadcast (&self->cond);
+}
+
+/* Whether @link is one of the current workers (not one told to
+ * go). */
+static gboolean
+is_active (MpireScheduler *self,
+           MpireWorkerLink *link)
+{
+  int id = mpire_worker_link_get_id (link);
+
+  return id < (int) self->slots->len && self->slots->pdata[id] == link;
+}
+
+static void
+retire (MpireScheduler *self,
+        MpireWorkerLink *link,
+        gboolean         kill)
+{
+  if (is_active (self, link))
+    self->slots->pdata[mpire_worker_link_get_id (link)] = NULL;
+  if (kill)
+    mpire_worker_link_kill (link);
+  else
+    mpire_worker_link_stop (link);
+}
+
+static void
+retire_all (MpireScheduler *self,
+            gboolean         kill)
+{
+  for (guint i = 0; i < self->links->len; i++)
+    retire (self, self->links->pdata[i], kill);
+}
+
+static GQueue *
+queue_for_slot (MpireScheduler *self,
+                guint            slot)
+{
+  return self->active_order_tasks ? &self->backlogs[slot] : &self->pending;
+}
+
+/* Gives the chunks @link was sent but never started (all of them but the
+ * one that was running) to the other workers, first. Returns whether
+ * there were any. */
+static gboolean
+requeue_chunks (MpireScheduler *self,
+                MpireWorkerLink *link)
+{
+  GQueue *chunks = mpire_worker_link_get_chunks (link);
+  gboolean any = !g_queue_is_empty (chunks);
+  MpireChunk *chunk;
+
+  while ((chunk = g_queue_pop_tail (chunks)) != NULL)
+    g_queue_push_head (self->active_order_tasks
+                         ? &self->backlogs[chunk->index % self->slots->len]
+                         : &self->pending,
+                       chunk);
+  return any;
+}
+
+/* Whether the tasks @link ran or was given reach the call's lifespan. */
+static gboolean
+lifespan_reached (MpireScheduler *self,
+                  MpireWorkerLink *link)
+{
+  guint64 n = mpire_worker_link_count_tasks (link, 0);
+
+  if (self->call.lifespan <= 0)
+    return FALSE;
+  for (GList *l = mpire_worker_link_get_chunks (link)->head; l != NULL; l = l->next)
+    n += ((MpireChunk *) l->data)->n_tasks;
+  return n >= (guint64) self->call.lifespan;
+}
+
+/* A worker told to go that the end of the call must wait for. */
+static void
+stop_and_await (MpireScheduler *self,
+                MpireWorkerLink *link)
+{
+  g_ptr_array_add (self->stopping, link);
+  retire (self, link, FALSE);
+}
+
+static gboolean
+has_pending (MpireScheduler *self)
+{
+  if (!g_queue_is_empty (&self->pending))
+    return TRUE;
+  for (guint i = 0; self->backlogs != NULL && i < self->slots->len; i++)
+    if (!g_queue_is_empty (&self->backlogs[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* Once a map has submitted its last chunk and none is left to hand out,
+ * every worker is told to stop right behind the chunks it has (as
+ * MPIRE's poison pills follow the last task): it runs its worker_exit
+ * and exits without waiting for the call's last results to reach the
+ * caller. The call still ends only once they are gone. Kept-alive
+ * workers stay, and so do those of apply tasks (no map submits). */
+static void
+stop_finished_workers (MpireScheduler *self)
+{
+  if (self->phase != PHASE_SUBMITTED || self->call.keep_alive || has_pending (self))
+    return;
+  for (guint i = 0; i < self->slots->len; i++)
+    if (self->slots->pdata[i] != NULL)
+      stop_and_await (self, self->slots->pdata[i]);
+}
+
+/* Hands out chunks in rounds: every worker gets one before any gets a
+ * second, so that a small map runs on all of them. */
+static void
+dispatch (MpireScheduler *self)
+{
+  for (guint round = 1; round <= CHUNKS_IN_FLIGHT; round++)
+    for (guint i = 0; i < self->slots->len; i++)
+      {
+        MpireWorkerLink *link = self->slots->pdata[i];
+        GQueue *queue = queue_for_slot (self, i);
+
+        if (link == NULL)
+          continue;
+        while (!g_queue_is_empty (queue) &&
+               g_queue_get_length (mpire_worker_link_get_chunks (link)) < round &&
+               !lifespan_reached (self, link))
+          {
+            MpireChunk *chunk = g_queue_pop_head (queue);
+
+            g_queue_push_tail (mpire_worker_link_get_chunks (link), chunk);
+            /* Its size was checked when it was made. */
+            mpire_worker_link_send (link, MPIRE_MESSAGE_TASKS, chunk->body, NULL);
+          }
+      }
+  stop_finished_workers (self);
+}
+
+static char *
+describe_args (MpireChunk *chunk,
+               gsize       index)
+{
+  g_autoptr(GVariant) args = mpire_chunk_get_task_args (chunk, index);
+  char *text;
+
+  if (args == NULL)
+    return g_strdup ("?");
+
+  text = g_variant_print (args, FALSE);
+  if (g_utf8_strlen (text, -1) > 200)
+    {
+      char *end = g_utf8_offset_to_pointer (text, 200);
+      char *shortened = g_strdup_printf ("%.*s…", (int) (end - text), text);
+
+      g_free (text);
+      text = shortened;
+    }
+  return text;
+}
+
+/* The first chunk in flight on @link, if @id is its id. */
+static MpireChunk *
+take_chunk (MpireWorkerLink  *link,
+            guint64           id,
+            GError          **error)
+{
+  GQueue *chunks = mpire_worker_link_get_chunks (link);
+  MpireChunk *chunk = g_queue_peek_head (chunks);
+
+  if (chunk == NULL || chunk->id != id)
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+                   _("Worker %d answered a chunk of tasks it was not running"),
+                   mpire_worker_link_get_id (link));
+      return NULL;
+    }
+
+  return g_queue_pop_head (chunks);
+}
+
+static gboolean
+check_results (MpireWorkerLink  *link,
+               MpireChunk       *chunk,
+               GVariant         *results,
+               gboolean          boxed,
+               gsize             n_expected,
+               GError          **error)
+{
+  if (g_variant_is_of_type (results, G_VARIANT_TYPE_ARRAY) &&
+      g_variant_n_children (results) == n_expected &&
+      (!boxed || g_variant_is_of_type (results, G_VARIANT_TYPE ("av"))))
+    return TRUE;
+
+  g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+               _("Worker %d sent %zu results of type “%s” for a chunk of "
+                 "%zu tasks"),
+               mpire_worker_link_get_id (link),
+               g_variant_is_of_type (results, G_VARIANT_TYPE_ARRAY) ? g_variant_n_children (results) : 0,
+               g_variant_get_type_string (results), chunk->n_tasks);
+  return FALSE;
+}
+
+static void
+on_results (MpireScheduler *self,
+            MpireWorkerLink *link,
+            GVariant        *body)
+{
+  g_autoptr(GVariant) results = NULL;
+  g_autoptr(GError) error = NULL;
+  guint64 id;
+  gboolean boxed;
+  MpireChunk *chunk;
+
+  g_variant_get (body, "(tbv)", &id, &boxed, &results);
+  chunk = take_chunk (link, id, &error);
+  if (chunk != NULL &&
+      check_results (link, chunk, results, boxed, chunk->whole ? 1 : chunk->n_tasks, &error))
+    {
+      gpointer job = chunk->job;
+
+      mpire_worker_link_count_tasks (link, chunk->n_tasks);
+      self->n_idle_deaths = 0;
+      self->funcs->post (job, MPIRE_JOB_CHUNK_DONE, chunk, results, boxed, NULL);
+      /* At the end of its lifespan a worker makes way for a fresh one. */
+      if (is_active (self, link) && lifespan_reached (self, link) &&
+          g_queue_is_empty (mpire_worker_link_get_chunks (link)))
+        {
+          stop_and_await (self, link);
+          self->funcs->post (job, MPIRE_JOB_WORKER_LOST, NULL, NULL, FALSE, NULL);
+        }
+    }
+  else
+    {
+      if (chunk != NULL)
+        g_queue_push_head (mpire_worker_link_get_chunks (link), chunk);
+      on_broken (link, error, self);
+    }
+}
+
+static void
+on_task_error (MpireScheduler *self,
+               MpireWorkerLink *link,
+               GVariant        *body)
+{
+  g_autoptr(GVariant) results = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *args = NULL;
+  const char *domain, *message, *task_name;
+  guint64 id;
+  guint32 index;
+  gint32 code;
+  gboolean boxed;
+  MpireChunk *chunk;
+
+  g_variant_get (body, "(tu&si&s&sbv)", &id, &index, &domain, &code, &message,
+                 &task_name, &boxed, &results);
+  chunk = take_chunk (link, id, &error);
+  if (chunk == NULL ||
+      !check_results (link, chunk, results, boxed, MIN (index, chunk->n_tasks), &error))
+    {
+      if (chunk != NULL)
+        g_queue_push_head (mpire_worker_link_get_chunks (link), chunk);
+      on_broken (link, error, self);
+      return;
+    }
+
+  args = describe_args (chunk, index);
+  error = g_error_new (*domain != '\0' ? g_quark_from_string (domain) : MPIRE_ERROR, code,
+                       _("%s (task “%s”, worker %d, arguments %s)"),
+                       message, task_name, mpire_worker_link_get_id (link), args);
+  self->funcs->post (chunk->job, MPIRE_JOB_CHUNK_FAILED, chunk, results, boxed,
+                      g_steal_pointer (&error));
+}
+
+/* A worker_init (the call fails) or worker_exit (the call that stops the
+ * worker fails) returned an error. */
+static void
+on_lifecycle_failed (MpireScheduler *self,
+                     MpireWorkerLink *link,
+                     GVariant        *body)
+{
+  const char *domain, *message, *task_name, *stage;
+  gint32 code;
+  GError *error;
+  gpointer job = self->job;
+  gboolean at_exit;
+
+  g_variant_get (body, "(&si&s&s&s)", &domain, &code, &message, &task_name, &stage);
+  at_exit = g_str_equal (stage, "exit");
+  error = g_error_new (*domain != '\0' ? g_quark_from_string (domain) : MPIRE_ERROR, code,
+                       at_exit ? _("%s (worker_exit task “%s”, worker %d)")
+                               : _("%s (worker_init task “%s”, worker %d)"),
+                       message, task_name, mpire_worker_link_get_id (link));
+
+  /* Only for the running call: a worker it no longer has (killed when a
+   * call failed) may still report. */
+  if (job != NULL &&
+      (g_ptr_array_find (self->stopping, link, NULL) || (!at_exit && is_active (self, link))))
+    self->funcs->post (job, at_exit ? MPIRE_JOB_EXIT_FAILED : MPIRE_JOB_CHUNK_FAILED,
+                        NULL, NULL, FALSE, error);
+  else if (job == NULL && at_exit && self->join_error == NULL)
+    self->join_error = error;
+  else
+    {
+      g_debug ("%s", error->message);
+      g_error_free (error);
+    }
+}
+
+static void
+on_frame (MpireWorkerLink  *link,
+          MpireMessageKind  kind,
+          GVariant         *body,
+          gpointer          data)
+{
+  MpireScheduler *self = data;
+
+  if (kind == MPIRE_MESSAGE_EXIT_RESULT)
+    {
+      GVariant *result;
+
+      g_variant_get (body, "(v)", &result);
+      g_ptr_array_add (self->exit_results, result);
+      return;
+    }
+  if (kind == MPIRE_MESSAGE_FAILED)
+    {
+      on_lifecycle_failed (self, link, body);
+      return;
+    }
+  if (kind == MPIRE_MESSAGE_INSIGHTS)
+    {
+      mpire_insights_add_report (self->insights, mpire_worker_link_get_id (link),
+                                 mpire_worker_link_get_start_time (link), body);
+      return;
+    }
+
+  /* A worker already told to go may still answer: nobody waits for it. */
+  if (g_queue_is_empty (mpire_worker_link_get_chunks (link)))
+    return;
+
+  if (kind == MPIRE_MESSAGE_RESULTS)
+    on_results (self, link, body);
+  else if (kind == MPIRE_MESSAGE_ERROR)
+    on_task_error (self, link, body);
+  else
+    {
+      g_autoptr(GError) error =
+        g_error_new (MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+                     _("Worker %d sent a message of unexpected kind %d"),
+                     mpire_worker_link_get_id (link), kind);
+      on_broken (link, error, self);
+    }
+
+  dispatch (self);
+}
+
+/* The link is being killed for @error: it gets no more chunks, and the
+ * running call fails with the error (a broken channel cannot be trusted
+ * to say which tasks ran). */
+static void
+on_broken (MpireWorkerLink *link,
+           const GError    *error,
+           gpointer         data)
+{
+  MpireScheduler *self = data;
+  MpireChunk *chunk = g_queue_pop_head (mpire_worker_link_get_chunks (link));
+  gboolean was_active = is_active (self, link);
+
+  retire (self, link, TRUE);
+  if (chunk != NULL)
+    self->funcs->post (chunk->job, MPIRE_JOB_CHUNK_FAILED, chunk, NULL, FALSE,
+                        g_error_copy (error));
+  else if (was_active && self->job != NULL)
+    self->funcs->post (self->job, MPIRE_JOB_CHUNK_FAILED, NULL, NULL, FALSE,
+                        g_error_copy (error));
+}
+
+/* A worker_exit failed: that fails the call whose workers stop, or the
+ * join. Takes @error. */
+static void
+report_exit_failure (MpireScheduler *self,
+                     GError          *error)
+{
+  if (self->job != NULL)
+    self->funcs->post (self->job, MPIRE_JOB_EXIT_FAILED, NULL, NULL, FALSE, error);
+  else if (self->join_error == NULL)
+    self->join_error = error;
+  else
+    g_error_free (error);
+}
+
+/* The lifecycle task (MPIRE_HEARTBEAT_WORKER_INIT or _EXIT) the worker
+ * of @link died in, or 0 (none, or the pool killed it). */
+static guint64
+died_in_lifecycle_task (MpireWorkerLink *link)
+{
+  guint64 chunk_id;
+  guint32 index;
+  gint64 started;
+
+  if (mpire_worker_link_is_killed (link) ||
+      !mpire_heartbeat_read (mpire_worker_link_get_heartbeat (link), &chunk_id, &index, &started) ||
+      (chunk_id != MPIRE_HEARTBEAT_WORKER_INIT && chunk_id != MPIRE_HEARTBEAT_WORKER_EXIT))
+    return 0;
+  return chunk_id;
+}
+
+/* A task that was running at this many deaths of its worker in a row is
+ * taken to be what kills it, rather than something from outside. */
+#define MAX_DEATHS_IN_ONE_TASK 3
+
+/* Whether the chunk whose worker died in its task @index runs again. */
+static gboolean
+retry_after_death (MpireChunk *chunk,
+                   guint32     index)
+{
+  if (!chunk->retry)
+    return FALSE;
+  if (chunk->n_deaths > 0 && chunk->death_index == index)
+    chunk->n_deaths++;
+  else
+    {
+      chunk->death_index = index;
+      chunk->n_deaths = 1;
+    }
+  return chunk->n_deaths < MAX_DEATHS_IN_ONE_TASK;
+}
+
+static void
+on_gone (MpireWorkerLink *link,
+         int              wait_status,
+         gpointer         data)
+{
+  MpireScheduler *self = data;
+  GQueue *chunks = mpire_worker_link_get_chunks (link);
+  int id = mpire_worker_link_get_id (link);
+  gboolean was_active = is_active (self, link);
+  MpireChunk *chunk;
+  gboolean requeued = FALSE;
+  guint32 index;
+  guint64 last_chunk_id = mpire_heartbeat_last_task (mpire_worker_link_get_heartbeat (link), &index);
+  gboolean killed = WIFSIGNALED (wait_status) && WTERMSIG (wait_status) == SIGKILL;
+  guint64 lifecycle_task = died_in_lifecycle_task (link);
+
+  if (was_active)
+    self->slots->pdata[id] = NULL;
+  g_ptr_array_remove_fast (self->links, link);
+
+  /* A chunk it had not begun never ran: nothing was lost. */
+  chunk = g_queue_peek_head (chunks);
+  if (chunk != NULL && (last_chunk_id != chunk->id || retry_after_death (chunk, index)))
+    requeued = requeue_chunks (self, link);
+  else if ((chunk = g_queue_pop_head (chunks)) != NULL)
+    {
+      g_autofree char *status = mpire_describe_wait_status (wait_status);
+      g_autofree char *args = describe_args (chunk, index);
+      GError *error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
+                                   _("Worker %d %s while running task “%s” with arguments %s%s"),
+                                   id, status, chunk->task_name, args,
+                                   killed
+                                     ? _(" (killed from outside: often the kernel’s "
+                                         "out-of-memory killer, when memory runs out)")
+                                     : "");
+
+      self->funcs->post (chunk->job, MPIRE_JOB_CHUNK_FAILED, chunk, NULL, FALSE, error);
+      requeued = requeue_chunks (self, link);
+    }
+  /* A call that goes on needs a worker in its place (also one told to
+   * stop behind its last chunks, if it gave chunks back), unless workers end
+   * on their own before any task, again and again: a worker program
+   * that does not serve. Killed ones are not counted: with
+   * retry-on-worker-death a call outlives any number of outside kills.
+   * A worker_init that crashes its worker would do so in every new one:
+   * the call fails (killed ones count as above). */
+  if ((was_active || requeued) && self->job != NULL)
+    {
+      gboolean in_init = lifecycle_task == MPIRE_HEARTBEAT_WORKER_INIT;
+
+      if (((last_chunk_id == 0 && !killed) || in_init) &&
+          ((in_init && !killed) || ++self->n_idle_deaths > self->slots->len * 3))
+        {
+          g_autofree char *status = mpire_describe_wait_status (wait_status);
+
+          self->funcs->post (self->job, MPIRE_JOB_CHUNK_FAILED, NULL, NULL, FALSE,
+                              in_init
+                                ? g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
+                                               _("Worker %d %s while running its worker_init "
+                                                 "task “%s”"), id, status, self->call.init_name)
+                                : g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
+                                               _("Workers keep ending before they run any task "
+                                                 "(worker %d %s); does the worker program call "
+                                                 "mpire_init()?"), id, status));
+        }
+      else
+        self->funcs->post (self->job, MPIRE_JOB_WORKER_LOST, NULL, NULL, FALSE, NULL);
+    }
+  else if (lifecycle_task == MPIRE_HEARTBEAT_WORKER_EXIT)
+    {
+      g_autofree char *status = mpire_describe_wait_status (wait_status);
+
+      report_exit_failure (self, g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
+                                              _("Worker %d %s while running its worker_exit "
+                                                "task “%s”"), id, status, self->call.exit_name));
+    }
+  dispatch (self);
+
+  {
+    MpireWorkerEvent event = { MPIRE_JOB_WORKER_EXITED, id, NULL };
+
+    if (!mpire_worker_link_is_stopping (link))
+      {
+        g_autofree char *status = mpire_describe_wait_status (wait_status);
+
+        event.event = MPIRE_JOB_WORKER_DIED;
+        event.error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
+                                   _("Worker %d %s"), id, status);
+      }
+    if (self->job != NULL)
+      self->funcs->post_worker (self->job, event.event, id, event.error);
+    else
+      g_array_append_val (self->worker_events, event);
+  }
+
+  /* The last worker stopped at the end of a call: the call is done. */
+  if (g_ptr_array_remove_fast (self->stopping, link) && self->stopping->len == 0 &&
+      self->phase == PHASE_STOPPING)
+    {
+      self->funcs->post (self->job, MPIRE_JOB_STOPPED, NULL, NULL, FALSE, NULL);
+      set_idle (self);
+    }
+
+  if (self->links->len == 0 && self->job == NULL)
+    unwatch_timeouts (self);
+  mpire_worker_link_free (link);
+  g_cond_broadcast (&self->cond);
+}
+
+/* The program a spawned worker or a fork server runs. */
+static char **
+worker_program (MpireScheduler  *self,
+                GError          **error)
+{
+  return self->call.worker_argv != NULL ? g_strdupv ((char **) self->call.worker_argv)
+                                     : mpire_init_self_argv (error);
+}
+
+/* Whether workers run the program again, and so find their tasks by name
+ * and get the shared objects in a message. */
+static gboolean
+reruns_program (MpireStartMethod method)
+{
+  return method == MPIRE_START_METHOD_SPAWN || method == MPIRE_START_METHOD_FORKSERVER;
+}
+
+/* Fork servers killed in a row that one start of workers replaces. */
+#define MAX_FORK_SERVER_RESTARTS 10
+
+/* The pool's fork server, started (again, if it died) when a worker is
+ * needed, and used for every worker until the pool is joined or its
+ * settings change. */
+static gboolean
+ensure_fork_server (MpireScheduler  *self,
+                    GError          **error)
+{
+  g_auto(GStrv) argv = NULL;
+
+  if (self->fork_server != NULL && mpire_fork_server_is_running (self->fork_server))
+    return TRUE;
+
+  g_clear_pointer (&self->fork_server, mpire_fork_server_unref);
+  argv = worker_program (self, error);
+  if (argv == NULL)
+    return FALSE;
+  self->fork_server = mpire_fork_server_new ((const char * const *) argv, &self->lock,
+                                             self->context, error);
+  return self->fork_server != NULL;
+}
+
+GMutex *
+mpire_scheduler_get_lock (MpireScheduler *self)
+{
+  return &self->lock;
+}
+
+guint64
+mpire_scheduler_next_job_id (MpireScheduler *self)
+{
+  return ++self->next_job_id;
+}
+
+/* The worker_init or worker_exit of @link ran past its timeout: the call
+ * (or the join, for an exit without a call) fails and the worker is
+ * killed (a thread only loses its channel). */
+static void
+lifecycle_timed_out (MpireScheduler *self,
+                     MpireWorkerLink *link,
+                     gboolean         at_exit)
+{
+  gint64 timeout = at_exit ? self->call.exit_timeout : self->call.init_timeout;
+  GError *error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_TIMED_OUT,
+                               mpire_worker_link_is_process (link)
+                                 ? _("The %s task “%s” ran longer than its timeout of %.3f s "
+                                     "(worker %d); the worker was killed")
+                                 : _("The %s task “%s” ran longer than its timeout of %.3f s "
+                                     "(worker %d); a thread cannot be stopped, so it runs on "
+                                     "until the task returns"),
+                               at_exit ? "worker_exit" : "worker_init",
+                               at_exit ? self->call.exit_name : self->call.init_name,
+                               timeout / (double) G_USEC_PER_SEC,
+                               mpire_worker_link_get_id (link));
+
+  if (self->job != NULL && !at_exit)
+    {
+      self->funcs->post (self->job, MPIRE_JOB_CHUNK_FAILED, NULL, NULL, FALSE, error);
+      requeue_chunks (self, link);
+    }
+  else
+    report_exit_failure (self, error);
+  retire (self, link, TRUE);
+}
+
+/* A task of @link has run past the call's timeout: the call fails, the
+ * worker is killed (a thread only loses its channel). So do an init or
+ * exit task past theirs. */
+static void
+check_link_timeout (MpireScheduler *self,
+                    MpireWorkerLink *link,
+                    gint64           now)
+{
+  MpireChunk *chunk = g_queue_peek_head (mpire_worker_link_get_chunks (link));
+  guint64 chunk_id;
+  guint32 index;
+  gint64 started;
+  g_autofree char *args = NULL;
+  GError *error;
+
+  if (mpire_worker_link_is_killed (link) ||
+      !mpire_heartbeat_read (mpire_worker_link_get_heartbeat (link), &chunk_id, &index, &started))
+    return;
+
+  if (chunk_id == MPIRE_HEARTBEAT_WORKER_INIT || chunk_id == MPIRE_HEARTBEAT_WORKER_EXIT)
+    {
+      gboolean at_exit = chunk_id == MPIRE_HEARTBEAT_WORKER_EXIT;
+      gint64 timeout = at_exit ? self->call.exit_timeout : self->call.init_timeout;
+
+      if (timeout > 0 && now - started > timeout)
+        lifecycle_timed_out (self, link, at_exit);
+      return;
+    }
+
+  if (chunk == NULL || chunk->timeout <= 0 || chunk_id != chunk->id ||
+      now - started <= chunk->timeout)
+    return;
+
+  args = describe_args (chunk, index);
+  error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_TIMED_OUT,
+                       mpire_worker_link_is_process (link)
+                         ? _("Task “%s” ran longer than its timeout of %.3f s (worker %d, "
+                             "arguments %s); the worker was killed")
+                         : _("Task “%s” ran longer than its timeout of %.3f s (worker %d, "
+                             "arguments %s); a thread cannot be stopped, so it runs on until "
+                             "the task returns"),
+                       chunk->task_name,
+                       chunk->timeout / (double) G_USEC_PER_SEC,
+                       mpire_worker_link_get_id (link), args);
+  self->funcs->post (chunk->job, MPIRE_JOB_CHUNK_FAILED, g_queue_pop_head (mpire_worker_link_get_chunks (link)),
+                      NULL, FALSE, error);
+  requeue_chunks (self, link);
+  retire (self, link, TRUE);
+  /* Another worker takes its place (and the requeued chunks). */
+  self->funcs->post (chunk->job, MPIRE_JOB_WORKER_LOST, NULL, NULL, FALSE, NULL);
+}
+
+static gboolean
+check_timeouts (gpointer data)
+{
+  MpireScheduler *self = data;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  gint64 now = g_get_monotonic_time ();
+
+  for (guint i = 0; i < self->links->len; i++)
+    check_link_timeout (self, self->links->pdata[i], now);
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* Checks the running tasks against @timeout (µs), a few times in it. */
+static void
+watch_timeouts (MpireScheduler *self,
+                gint64           timeout)
+{
+  guint interval_ms;
+
+  if (self->timeout_source != NULL || timeout <= 0)
+    return;
+
+  interval_ms = (guint) CLAMP (timeout / 4000, 5, 100);
+  self->timeout_source = g_timeout_source_new (interval_ms);
+  g_source_set_callback (self->timeout_source, check_timeouts, self, NULL);
+  g_source_set_static_name (self->timeout_source, "[mpire] task timeouts");
+  g_source_attach (self->timeout_source, self->context);
+}
+
+static void
+unwatch_timeouts (MpireScheduler *self)
+{
+  if (self->timeout_source == NULL)
+    return;
+  g_source_destroy (self->timeout_source);
+  g_clear_pointer (&self->timeout_source, g_source_unref);
+}
+
+static void
+send_config (MpireScheduler *self,
+             MpireWorkerLink *link)
+{
+  mpire_worker_link_send (link, MPIRE_MESSAGE_CONFIG,
+                          g_variant_new ("(ssbb)", self->call.init_name ? self->call.init_name : "",
+                                         self->call.exit_name ? self->call.exit_name : "",
+                                         self->call.timed,
+                                         mpire_insights_is_enabled (self->insights)),
+                          NULL);
+}
+
+/* Starts the workers missing from the pool. When a call starts
+ * (@starting), the pool first takes the current settings, restarting its
+ * workers if they changed; during a call it only replaces lost workers,
+ * and not once no chunk is left to run (!@more_to_come). */
+gboolean
+mpire_scheduler_start_workers (MpireScheduler  *self,
+                                 gpointer          job,
+                                 gboolean          starting,
+                                 gboolean          more_to_come,
+                                 GError          **error)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_auto(GStrv) argv = NULL;
+  GError *start_error = NULL;
+  int n = self->call.n_workers;
+  guint n_server_restarts = 0;
+  gboolean parked;
+
+  ensure_context (self);
+
+  if (!starting && !more_to_come && !has_pending (self))
+    return TRUE;
+
+  if (starting && (self->active_serial != self->call.workers_serial || (int) self->slots->len != n))
+    {
+      retire_all (self, FALSE);
+      for (guint i = 0; i < self->slots->len; i++)
+        g_queue_clear_full (&self->backlogs[i], (GDestroyNotify) mpire_chunk_free);
+      g_free (self->backlogs);
+      g_ptr_array_set_size (self->slots, n);
+      self->backlogs = g_new0 (GQueue, n);
+      self->active_serial = self->call.workers_serial;
+      self->active_method = self->call.start_method;
+      /* A new server for the new settings; the old one goes once the
+       * workers it forked are gone. */
+      g_clear_pointer (&self->fork_server, mpire_fork_server_unref);
+    }
+  if (starting)
+    {
+      gboolean all_new = TRUE;
+
+      self->active_order_tasks = self->call.order_tasks;
+      self->n_idle_deaths = 0;
+      watch_timeouts (self, self->call.init_timeout);
+      watch_timeouts (self, self->call.exit_timeout);
+      for (guint i = 0; i < self->slots->len; i++)
+        all_new = all_new && self->slots->pdata[i] == NULL;
+      /* As in MPIRE, insights start anew with all the workers. */
+      if (all_new)
+        mpire_insights_reset (self->insights, self->call.enable_insights, self->slots->len);
+      /* Kept-alive workers learn this call's worker_exit; those that ran
+       * this call's lifespan already make way for fresh ones. */
+      for (guint i = 0; i < self->slots->len; i++)
+        {
+          MpireWorkerLink *link = self->slots->pdata[i];
+
+          if (link != NULL && lifespan_reached (self, link))
+            stop_and_await (self, link);
+          else if (link != NULL)
+            send_config (self, link);
+        }
+    }
+  n = self->slots->len;
+
+  if (self->active_method == MPIRE_START_METHOD_SPAWN)
+    {
+      argv = worker_program (self, error);
+      if (argv == NULL)
+        return FALSE;
+    }
+
+  parked = self->active_method == MPIRE_START_METHOD_FORK && self->thread_state == THREAD_RUNNING;
+  if (parked)
+    park_thread (self);
+
+  for (int i = 0; i < n; i++)
+    {
+      g_autofree int *close_fds = g_new (int, self->links->len + 1);
+      MpireWorkerStartInfo info = { 0 };
+      MpireWorkerLink *link;
+
+      if (self->slots->pdata[i] != NULL)
+        continue;
+      if (self->active_method == MPIRE_START_METHOD_FORKSERVER &&
+          !ensure_fork_server (self, &start_error))
+        break;
+
+      for (guint j = 0; j < self->links->len; j++)
+        close_fds[info.n_close_fds++] = mpire_worker_link_get_fd (self->links->pdata[j]);
+      info.worker_id = i;
+      info.argv = (const char * const *) argv;
+      info.fork_server = self->fork_server;
+      info.cpus = self->call.cpu_sets != NULL && (guint) i < self->call.cpu_sets->len
+        ? &g_array_index (self->call.cpu_sets, cpu_set_t, i) : NULL;
+      info.shared_objects = !reruns_program (self->active_method) ? self->call.shared_objects : NULL;
+      info.close_fds = close_fds;
+
+      link = mpire_worker_link_start (self->active_method, &info, &self->lock, self->context,
+                                      &link_callbacks, self, &start_error);
+      /* A fork server killed from outside starts again, as a killed
+       * worker is replaced; one that ends on its own fails the call. */
+      if (link == NULL && self->active_method == MPIRE_START_METHOD_FORKSERVER &&
+          mpire_fork_server_was_killed (self->fork_server) &&
+          n_server_restarts++ < MAX_FORK_SERVER_RESTARTS)
+        {
+          g_clear_error (&start_error);
+          i--;
+          continue;
+        }
+      if (link == NULL)
+        break;
+
+      self->slots->pdata[i] = link;
+      g_ptr_array_add (self->links, link);
+      if (job != NULL)
+        self->funcs->post_worker (job, MPIRE_JOB_WORKER_STARTED, i, NULL);
+      if (!mpire_worker_link_send (link, MPIRE_MESSAGE_HELLO,
+                                   g_variant_new ("(ibbb@mv)", i, self->call.pass_worker_id,
+                                                  self->call.use_worker_state, self->call.daemon,
+                                                  g_variant_new_maybe (G_VARIANT_TYPE_VARIANT,
+                                                                       reruns_program (self->active_method) &&
+                                                                       self->call.shared_objects != NULL
+                                                                         ? g_variant_new_variant (self->call.shared_objects)
+                                                                         : NULL)),
+                                   &start_error))
+        {
+          retire (self, link, TRUE);
+          break;
+        }
+      send_config (self, link);
+    }
+
+  if (parked)
+    unpark_thread (self);
+  ensure_thread (self);
+
+  if (start_error != NULL)
+    {
+      g_propagate_error (error, start_error);
+      return FALSE;
+    }
+
+  dispatch (self);
+  return TRUE;
+}
+
+void
+mpire_scheduler_submit (MpireScheduler *self,
+                          MpireChunk      *chunk)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  mpire_scheduler_submit_locked (self, chunk);
+}
+
+/* mpire_scheduler_submit(), with the pool's lock held. */
+void
+mpire_scheduler_submit_locked (MpireScheduler *self,
+                                 MpireChunk      *chunk)
+{
+  watch_timeouts (self, chunk->timeout);
+  g_queue_push_tail (self->active_order_tasks ? &self->backlogs[chunk->index % self->slots->len]
+                                              : &self->pending,
+                     chunk);
+  dispatch (self);
+}
+
+/* @job, a map, submitted its last chunk. */
+void
+mpire_scheduler_submit_done (MpireScheduler *self,
+                               gpointer         job)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  mpire_scheduler_submit_done_locked (self, job);
+}
+
+/* mpire_scheduler_submit_done(), with the pool's lock held. */
+void
+mpire_scheduler_submit_done_locked (MpireScheduler *self,
+                                      gpointer         job)
+{
+  if (self->job != job || self->phase != PHASE_RUNNING)
+    return;
+  self->phase = PHASE_SUBMITTED;
+  dispatch (self);
+}
+
+static void
+remove_job_chunks (GQueue      *queue,
+                   gpointer     job)
+{
+  GList *l = queue->head;
+
+  while (l != NULL)
+    {
+      GList *next = l->next;
+      MpireChunk *chunk = l->data;
+
+      if (chunk->job == job)
+        {
+          g_queue_delete_link (queue, l);
+          mpire_chunk_free (chunk);
+        }
+      l = next;
+    }
+}
+
+/* Ends the pool's part of @job: none of its chunks stays anywhere. A
+ * worker running one of them is killed (stopped, for a thread). Without
+ * keep-alive, a call that succeeded stops its workers, and the pool
+ * stays the call's until they are gone (their worker_exit has run):
+ * then it posts MPIRE_JOB_STOPPED, and this returns TRUE. */
+gboolean
+mpire_scheduler_release (MpireScheduler *self,
+                           gpointer         job,
+                           gboolean         abort)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  /* Exits to come may have a timeout; on_gone() stops the watch then. */
+  if (self->call.exit_timeout == 0)
+    unwatch_timeouts (self);
+  remove_job_chunks (&self->pending, job);
+  for (guint i = 0; self->backlogs != NULL && i < self->slots->len; i++)
+    remove_job_chunks (&self->backlogs[i], job);
+
+  for (guint i = 0; i < self->links->len; i++)
+    {
+      MpireWorkerLink *link = self->links->pdata[i];
+      GQueue *chunks = mpire_worker_link_get_chunks (link);
+      guint before = g_queue_get_length (chunks);
+
+      remove_job_chunks (chunks, job);
+      if (g_queue_get_length (chunks) != before)
+        retire (self, link, TRUE);
+    }
+
+  /* A job that never got the scheduler leaves the workers alone. */
+  if (self->job != job)
+    return FALSE;
+  /* Workers of apply tasks stay, for the next ones (as in MPIRE). */
+  if (!abort && !self->call.keep_alive && !self->call.apply)
+    for (guint i = 0; i < self->slots->len; i++)
+      if (self->slots->pdata[i] != NULL)
+        stop_and_await (self, self->slots->pdata[i]);
+  /* Without keep-alive, the workers a failed call left idle go too,
+   * told to stop, without waiting for them. */
+  if (abort && !self->call.keep_alive && !self->call.apply)
+    for (guint i = 0; i < self->slots->len; i++)
+      if (self->slots->pdata[i] != NULL)
+        retire (self, self->slots->pdata[i], FALSE);
+  if (!abort && self->stopping->len > 0)
+    {
+      self->phase = PHASE_STOPPING;
+      return TRUE;
+    }
+  set_idle (self);
+  /* Workers (stopped early, or killed) may have told @job of their end
+   * (or of their worker_exit's failure) after it took its last
+   * messages: it takes them until this one, which comes after them. */
+  if (self->funcs->has_messages (job))
+    {
+      self->funcs->post (job, MPIRE_JOB_STOPPED, NULL, NULL, FALSE, NULL);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* @job is going away while its workers stop: nobody is told. */
+void
+mpire_scheduler_forget_job (MpireScheduler *self,
+                              gpointer         job)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  if (self->job == job)
+    set_idle (self);
+}
+
+/* ---- chunks ------------------------------------------------------------ */
+
+void
+mpire_chunk_free (MpireChunk *chunk)
+{
+  g_clear_object (&chunk->tag);
+  g_free (chunk->task_name);
+  g_clear_pointer (&chunk->args, g_variant_unref);
+  g_clear_pointer (&chunk->body, g_variant_unref);
+  g_free (chunk);
+}
+
+/* The arguments of task @index of @chunk (all of them when the task
+ * takes the chunk whole), or %NULL past its end. */
+GVariant *
+mpire_chunk_get_task_args (MpireChunk *chunk,
+                           gsize       index)
+{
+  g_autoptr(GVariant) child = NULL;
+
+  if (chunk->whole)
+    return index == 0 ? g_variant_ref (chunk->args) : NULL;
+  if (index >= chunk->n_tasks)
+    return NULL;
+  child = g_variant_get_child_value (chunk->args, index);
+  return chunk->boxed ? g_variant_get_variant (child) : g_steal_pointer (&child);
+}
+
+/* ---- the scheduler ----------------------------------------------------- */
+
+static void
+worker_event_clear (MpireWorkerEvent *event)
+{
+  g_clear_error (&event->error);
+}
+
+static GArray *
+worker_events_new (void)
+{
+  GArray *events = g_array_new (FALSE, FALSE, sizeof (MpireWorkerEvent));
+
+  g_array_set_clear_func (events, (GDestroyNotify) worker_event_clear);
+  return events;
+}
+
+static void
+call_clear (MpireSchedulerCall *call)
+{
+  g_clear_pointer (&call->shared_objects, g_variant_unref);
+  g_clear_pointer ((char ***) &call->worker_argv, g_strfreev);
+  g_clear_pointer (&call->cpu_sets, g_array_unref);
+  g_clear_pointer ((char **) &call->init_name, g_free);
+  g_clear_pointer ((char **) &call->exit_name, g_free);
+}
+
+/* @to gets copies of what @from points to. */
+static void
+call_copy (MpireSchedulerCall       *to,
+           const MpireSchedulerCall *from)
+{
+  call_clear (to);
+  *to = *from;
+  if (to->shared_objects != NULL)
+    g_variant_ref (to->shared_objects);
+  to->worker_argv = (const char * const *) g_strdupv ((char **) from->worker_argv);
+  if (to->cpu_sets != NULL)
+    g_array_ref (to->cpu_sets);
+  to->init_name = g_strdup (from->init_name);
+  to->exit_name = g_strdup (from->exit_name);
+}
+
+MpireScheduler *
+mpire_scheduler_new (void)
+{
+  MpireScheduler *self = g_new0 (MpireScheduler, 1);
+
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  self->slots = g_ptr_array_new ();
+  self->links = g_ptr_array_new ();
+  self->stopping = g_ptr_array_new ();
+  g_queue_init (&self->pending);
+  self->worker_events = worker_events_new ();
+  self->exit_results = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  self->insights = mpire_insights_new ();
+  return self;
+}
+
+/* Terminates the workers first. */
+void
+mpire_scheduler_free (MpireScheduler *self)
+{
+  g_autoptr(GArray) events = NULL;
+
+  mpire_scheduler_terminate (self, &events);
+  g_mutex_lock (&self->lock);
+  unwatch_timeouts (self);
+  g_mutex_unlock (&self->lock);
+  stop_thread (self);
+
+  g_assert (self->links->len == 0);
+  g_assert (self->fork_server == NULL);
+  g_queue_clear_full (&self->pending, (GDestroyNotify) mpire_chunk_free);
+  for (guint i = 0; self->backlogs != NULL && i < self->slots->len; i++)
+    g_queue_clear_full (&self->backlogs[i], (GDestroyNotify) mpire_chunk_free);
+  g_free (self->backlogs);
+  g_ptr_array_unref (self->slots);
+  g_ptr_array_unref (self->links);
+  g_ptr_array_unref (self->stopping);
+  g_array_unref (self->worker_events);
+  g_ptr_array_unref (self->exit_results);
+  mpire_insights_free (self->insights);
+  call_clear (&self->call);
+  g_clear_error (&self->join_error);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  g_free (self);
+}
+
+/* Makes @job the one served, with the settings of @call, unless another
+ * one is. */
+gboolean
+mpire_scheduler_claim (MpireScheduler               *self,
+                       gpointer                      job,
+                       const MpireSchedulerJobFuncs *funcs,
+                       const MpireSchedulerCall     *call,
+                       GError                      **error)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  if (self->job != NULL)
+    {
+      g_set_error_literal (error, MPIRE_ERROR, MPIRE_ERROR_POOL_BUSY,
+                           _("Another map is still running on this pool; finish it (or "
+                             "exhaust its result iterator) before starting a new one"));
+      return FALSE;
+    }
+  self->job = job;
+  self->phase = PHASE_RUNNING;
+  self->funcs = funcs;
+  call_copy (&self->call, call);
+  g_ptr_array_set_size (self->exit_results, 0);
+  return TRUE;
+}
+
+/* Whether @job is the one served (until its workers stopped). */
+gboolean
+mpire_scheduler_serves (MpireScheduler *self,
+                        gpointer        job)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  return self->job == job;
+}
+
+/* Waits until @job is no longer the one served. */
+void
+mpire_scheduler_wait_for_release (MpireScheduler *self,
+                                  gpointer        job)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  while (self->job == job)
+    g_cond_wait (&self->cond, &self->lock);
+}
+
+static void
+wait_for_links (MpireScheduler *self)
+{
+  while (self->links->len > 0)
+    g_cond_wait (&self->cond, &self->lock);
+}
+
+/* How the workers ended while no call ran, for the caller to tell. */
+static GArray *
+take_worker_events (MpireScheduler *self)
+{
+  GArray *events = self->worker_events;
+
+  self->worker_events = worker_events_new ();
+  return events;
+}
+
+/* Tells every worker to stop once idle, and waits until they are gone;
+ * fails if a job is served, or with the error of a worker_exit. @events
+ * is set to how the workers ended. */
+gboolean
+mpire_scheduler_stop_and_join (MpireScheduler  *self,
+                               GArray         **events,
+                               GError         **error)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  GError *join_error;
+
+  if (self->job != NULL)
+    {
+      g_set_error_literal (error, MPIRE_ERROR, MPIRE_ERROR_POOL_BUSY,
+                           _("Cannot join the pool’s workers while a map is running"));
+      *events = worker_events_new ();
+      return FALSE;
+    }
+
+  g_clear_error (&self->join_error);
+  retire_all (self, FALSE);
+  wait_for_links (self);
+  join_error = g_steal_pointer (&self->join_error);
+  g_clear_pointer (&self->fork_server, mpire_fork_server_unref);
+  *events = take_worker_events (self);
+  if (join_error != NULL)
+    {
+      g_propagate_error (error, join_error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Kills every worker and waits until they are reaped; the job served
+ * fails. @events is set to how the workers ended. */
+void
+mpire_scheduler_terminate (MpireScheduler  *self,
+                           GArray         **events)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  if (self->job != NULL)
+    self->funcs->post (self->job, MPIRE_JOB_TERMINATED, NULL, NULL, FALSE, NULL);
+  retire_all (self, TRUE);
+  wait_for_links (self);
+  g_clear_pointer (&self->fork_server, mpire_fork_server_unref);
+  *events = take_worker_events (self);
+}
+
+/* What the worker_exit tasks returned since the latest call started, as
+ * an `av`. */
+GVariant *
+mpire_scheduler_get_exit_results (MpireScheduler *self)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autofree GVariant **boxes = g_new (GVariant *, self->exit_results->len + 1);
+
+  for (guint i = 0; i < self->exit_results->len; i++)
+    boxes[i] = g_variant_new_variant (self->exit_results->pdata[i]);
+  return g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE_VARIANT, boxes,
+                                                  self->exit_results->len));
+}
+
+guint
+mpire_scheduler_get_n_workers (MpireScheduler *self)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  return self->links->len;
+}
+
+GVariant *
+mpire_scheduler_get_insights (MpireScheduler *self)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  return g_variant_ref_sink (mpire_insights_to_variant (self->insights));
+}
+
+char *
+mpire_scheduler_get_insights_string (MpireScheduler *self)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  return mpire_insights_to_string (self->insights);
+}
+
+/* The start method changed: a fork server not needed by a running call
+ * stops now (after the kept-alive workers it forked). */
+void
+mpire_scheduler_drop_fork_server (MpireScheduler *self)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  if (self->job == NULL)
+    g_clear_pointer (&self->fork_server, mpire_fork_server_unref);
+}
