@@ -5,11 +5,27 @@
 
 #pragma once
 
+#include <sched.h>
+
 #include <gio/gio.h>
 
-#include "mpire-worker-link-private.h"
-
 G_BEGIN_DECLS
+
+typedef struct _MpireForkServer MpireForkServer;
+
+/* What a backend needs to start a worker. */
+typedef struct
+{
+  int                 worker_id;
+  const char * const *argv;            /* spawn: the worker program */
+  MpireForkServer    *fork_server;     /* forkserver: the server to ask */
+  GVariant           *shared_objects;  /* fork, threading: shared by address */
+  const int          *close_fds;       /* fork: fds the child must not keep */
+  guint               n_close_fds;
+  int                 pool_fd;         /* the pool's end of this worker's channel */
+  int                 memory_fd;       /* shared with the worker (see mpire-worker-memory-private.h) */
+  const cpu_set_t    *cpus;            /* CPUs to pin the worker to, or NULL */
+} MpireWorkerStartInfo;
 
 /* How one start method starts, watches and stops a worker whose channel
  * end is @child_fd (the backend owns it from then on). */

@@ -23,4 +23,6 @@ void mpire_child_watch_add (GPid                  pid,
                             MpireChildExitedFunc  exited,
                             gpointer              data);
 
+char *mpire_describe_wait_status (int wait_status);
+
 G_END_DECLS

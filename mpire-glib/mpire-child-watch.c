@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <glib-unix.h>
+#include <glib/gi18n-lib.h>
 
 #include "mpire-child-watch-private.h"
 
@@ -148,4 +149,20 @@ mpire_child_watch_add (GPid                  pid,
   g_source_set_callback (watch->source, G_SOURCE_FUNC (pidfd_ready), watch, NULL);
   g_source_set_static_name (watch->source, "[mpire] child exit");
   g_source_attach (watch->source, context);
+}
+
+/* How a worker ended, said as "Worker 3 <this>". */
+char *
+mpire_describe_wait_status (int wait_status)
+{
+  if (wait_status == MPIRE_WAIT_STATUS_UNKNOWN)
+    return g_strdup (_("exited (its exit status was collected elsewhere)"));
+  if (wait_status == MPIRE_WAIT_STATUS_FORK_SERVER_LOST)
+    return g_strdup (_("was killed because its fork server died"));
+  if (WIFSIGNALED (wait_status))
+    return g_strdup_printf (_("was killed by signal %d (%s)"),
+                            WTERMSIG (wait_status), g_strsignal (WTERMSIG (wait_status)));
+  if (WIFEXITED (wait_status))
+    return g_strdup_printf (_("exited with status %d"), WEXITSTATUS (wait_status));
+  return g_strdup_printf (_("ended with wait status %d"), wait_status);
 }

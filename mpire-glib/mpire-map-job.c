@@ -816,9 +816,7 @@ chunk_new (MpireMapJob  *job,
   chunk->timeout = timeout;
   chunk->retry = job->retry;
   chunk->task_name = task_name != NULL ? task_name : g_strdup (mpire_task_get_name (job->task));
-  chunk->body = g_variant_ref_sink (g_variant_new ("(tsbbv)", chunk->id, chunk->task_name,
-                                                   boxed, chunk->whole, args));
-  if (!mpire_frame_check_size (g_variant_get_size (chunk->body), error))
+  if (!mpire_chunk_encode (chunk, error))
     {
       mpire_chunk_free (chunk);
       return NULL;

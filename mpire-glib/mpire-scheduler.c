@@ -10,7 +10,10 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "mpire-child-watch-private.h"
+#include "mpire-chunk-private.h"
 #include "mpire-error.h"
+#include "mpire-fork-server-private.h"
 #include "mpire-init-private.h"
 #include "mpire-init.h"
 #include "mpire-insights-private.h"
@@ -58,10 +61,6 @@
 /* Chunks sent to a worker before it answers the first: one runs while
  * the next one travels. */
 #define CHUNKS_IN_FLIGHT 2
-
-/* A task that was running at this many deaths of its worker in a row is
- * taken to be what kills it, rather than something from outside. */
-#define MAX_DEATHS_IN_ONE_TASK 3
 
 /* Fork servers killed in a row that one start of workers replaces. */
 #define MAX_FORK_SERVER_RESTARTS 10
@@ -355,28 +354,6 @@ dispatch (MpireScheduler *self)
   stop_finished_workers (self);
 }
 
-static char *
-describe_args (MpireChunk *chunk,
-               gsize       index)
-{
-  g_autoptr(GVariant) args = mpire_chunk_get_task_args (chunk, index);
-  char *text;
-
-  if (args == NULL)
-    return g_strdup ("?");
-
-  text = g_variant_print (args, FALSE);
-  if (g_utf8_strlen (text, -1) > 200)
-    {
-      char *end = g_utf8_offset_to_pointer (text, 200);
-      char *shortened = g_strdup_printf ("%.*s…", (int) (end - text), text);
-
-      g_free (text);
-      text = shortened;
-    }
-  return text;
-}
-
 /* The first chunk in flight on @link, if @id is its id. */
 static MpireChunk *
 take_chunk (MpireWorkerLink  *link,
@@ -483,7 +460,7 @@ on_task_error (MpireScheduler *self,
       return;
     }
 
-  args = describe_args (chunk, index);
+  args = mpire_chunk_describe_args (chunk, index);
   error = g_error_new (*domain != '\0' ? g_quark_from_string (domain) : MPIRE_ERROR, code,
                        _("%s (task “%s”, worker %d, arguments %s)"),
                        message, task_name, mpire_worker_link_get_id (link), args);
@@ -625,27 +602,6 @@ died_in_lifecycle_task (MpireWorkerLink *link)
   return chunk_id;
 }
 
-/* A task that was running at this many deaths of its worker in a row is
- * taken to be what kills it, rather than something from outside. */
-#define MAX_DEATHS_IN_ONE_TASK 3
-
-/* Whether the chunk whose worker died in its task @index runs again. */
-static gboolean
-retry_after_death (MpireChunk *chunk,
-                   guint32     index)
-{
-  if (!chunk->retry)
-    return FALSE;
-  if (chunk->n_deaths > 0 && chunk->death_index == index)
-    chunk->n_deaths++;
-  else
-    {
-      chunk->death_index = index;
-      chunk->n_deaths = 1;
-    }
-  return chunk->n_deaths < MAX_DEATHS_IN_ONE_TASK;
-}
-
 static void
 on_gone (MpireWorkerLink *link,
          int              wait_status,
@@ -668,12 +624,12 @@ on_gone (MpireWorkerLink *link,
 
   /* A chunk it had not begun never ran: nothing was lost. */
   chunk = g_queue_peek_head (chunks);
-  if (chunk != NULL && (last_chunk_id != chunk->id || retry_after_death (chunk, index)))
+  if (chunk != NULL && (last_chunk_id != chunk->id || mpire_chunk_retry_after_death (chunk, index)))
     requeued = requeue_chunks (self, link);
   else if ((chunk = g_queue_pop_head (chunks)) != NULL)
     {
       g_autofree char *status = mpire_describe_wait_status (wait_status);
-      g_autofree char *args = describe_args (chunk, index);
+      g_autofree char *args = mpire_chunk_describe_args (chunk, index);
       GError *error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
                                    _("Worker %d %s while running task “%s” with arguments %s%s"),
                                    id, status, chunk->task_name, args,
@@ -872,7 +828,7 @@ check_link_timeout (MpireScheduler *self,
       now - started <= chunk->timeout)
     return;
 
-  args = describe_args (chunk, index);
+  args = mpire_chunk_describe_args (chunk, index);
   error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_TIMED_OUT,
                        mpire_worker_link_is_process (link)
                          ? _("Task “%s” ran longer than its timeout of %.3f s (worker %d, "
@@ -1220,34 +1176,6 @@ mpire_scheduler_forget_job (MpireScheduler *self,
 
   if (self->job == job)
     set_idle (self);
-}
-
-/* ---- chunks ------------------------------------------------------------ */
-
-void
-mpire_chunk_free (MpireChunk *chunk)
-{
-  g_clear_object (&chunk->tag);
-  g_free (chunk->task_name);
-  g_clear_pointer (&chunk->args, g_variant_unref);
-  g_clear_pointer (&chunk->body, g_variant_unref);
-  g_free (chunk);
-}
-
-/* The arguments of task @index of @chunk (all of them when the task
- * takes the chunk whole), or %NULL past its end. */
-GVariant *
-mpire_chunk_get_task_args (MpireChunk *chunk,
-                           gsize       index)
-{
-  g_autoptr(GVariant) child = NULL;
-
-  if (chunk->whole)
-    return index == 0 ? g_variant_ref (chunk->args) : NULL;
-  if (index >= chunk->n_tasks)
-    return NULL;
-  child = g_variant_get_child_value (chunk->args, index);
-  return chunk->boxed ? g_variant_get_variant (child) : g_steal_pointer (&child);
 }
 
 /* ---- the scheduler ----------------------------------------------------- */

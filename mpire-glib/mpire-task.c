@@ -400,3 +400,32 @@ mpire_task_can_run_on_thread (MpireTask *self,
 {
   return self->bound_thread == NULL || self->bound_thread == thread;
 }
+
+/* GJS runs JavaScript on its own thread only, so a JavaScript task
+ * cannot run on a worker thread; and a forked copy of a JavaScript
+ * engine can deadlock on the locks of the engine's helper threads, which
+ * the child does not have: a fork server running gjs has them too. Such
+ * tasks need spawned workers. */
+gboolean
+mpire_task_check_start_method (MpireTask         *task,
+                               MpireStartMethod   method,
+                               GError           **error)
+{
+  if (!mpire_task_is_thread_bound (task) || method == MPIRE_START_METHOD_SPAWN)
+    return TRUE;
+
+  if (method == MPIRE_START_METHOD_THREADING)
+    g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_NOT_SUPPORTED,
+                 _("Task “%s” is written in JavaScript, which runs only on the thread "
+                   "that created it, so it cannot run on a threading pool; use the "
+                   "spawn start method"),
+                 mpire_task_get_name (task));
+  else
+    g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_NOT_SUPPORTED,
+                 _("Task “%s” is written in JavaScript, whose engine can deadlock in a "
+                   "forked copy of the process, so it cannot run on a %s pool; use the "
+                   "spawn start method"),
+                 mpire_task_get_name (task),
+                 method == MPIRE_START_METHOD_FORK ? "fork" : "forkserver");
+  return FALSE;
+}

@@ -5,32 +5,16 @@
 
 #pragma once
 
-#include <sched.h>
-
 #include <gio/gio.h>
 
+#include "mpire-backend-private.h"
 #include "mpire-enums.h"
-#include "mpire-fork-server-private.h"
 #include "mpire-heartbeat-private.h"
 #include "mpire-protocol-private.h"
 
 G_BEGIN_DECLS
 
 typedef struct _MpireWorkerLink MpireWorkerLink;
-
-/* What a backend needs to start a worker. */
-typedef struct
-{
-  int                 worker_id;
-  const char * const *argv;            /* spawn: the worker program */
-  MpireForkServer    *fork_server;     /* forkserver: the server to ask */
-  GVariant           *shared_objects;  /* fork, threading: shared by address */
-  const int          *close_fds;       /* fork: fds the child must not keep */
-  guint               n_close_fds;
-  int                 pool_fd;         /* the pool's end of this worker's channel */
-  int                 memory_fd;       /* shared with the worker (see mpire-worker-memory-private.h) */
-  const cpu_set_t    *cpus;            /* CPUs to pin the worker to, or NULL */
-} MpireWorkerStartInfo;
 
 /* Called in the pool thread with the pool's lock held. */
 typedef struct
@@ -66,6 +50,5 @@ MpireHeartbeat  *mpire_worker_link_get_heartbeat (MpireWorkerLink *self);
 guint64          mpire_worker_link_count_tasks (MpireWorkerLink *self,
                                                 guint64          n_done);
 void             mpire_worker_link_free        (MpireWorkerLink *self);
-char            *mpire_describe_wait_status    (int              wait_status);
 
 G_END_DECLS

@@ -498,18 +498,3 @@ mpire_worker_link_free (MpireWorkerLink *self)
   close (self->memory_fd);
   g_free (self);
 }
-
-char *
-mpire_describe_wait_status (int wait_status)
-{
-  if (wait_status == MPIRE_WAIT_STATUS_UNKNOWN)
-    return g_strdup (_("exited (its exit status was collected elsewhere)"));
-  if (wait_status == MPIRE_WAIT_STATUS_FORK_SERVER_LOST)
-    return g_strdup (_("was killed because its fork server died"));
-  if (WIFSIGNALED (wait_status))
-    return g_strdup_printf (_("was killed by signal %d (%s)"),
-                            WTERMSIG (wait_status), g_strsignal (WTERMSIG (wait_status)));
-  if (WIFEXITED (wait_status))
-    return g_strdup_printf (_("exited with status %d"), WEXITSTATUS (wait_status));
-  return g_strdup_printf (_("ended with wait status %d"), wait_status);
-}
