@@ -29,6 +29,28 @@
  * results arrive; an iterating call (imap) consumes a task when the
  * caller takes its result. */
 
+/* States (`state`):
+ *
+ *   JOB_FEEDING ──the input is exhausted──▶ JOB_FED
+ *   JOB_FED ──apply: a new task is added──▶ JOB_FEEDING
+ *   JOB_FEEDING, JOB_FED ──finish(): every result is in, or the call
+ *     failed──▶ JOB_STOPPING, which waits for the workers stopped at the
+ *     call's end (the scheduler posts STOPPED once they are gone)
+ *   JOB_STOPPING ──STOPPED, or nothing to wait for──▶ JOB_FINISHED
+ *   JOB_FINISHED ──the caller was told: the last progress, then
+ *     `finished` (imap: once its last result was taken)──▶ JOB_TOLD
+ *
+ * Only the messages about the workers' end reach a job past
+ * JOB_FEEDING/JOB_FED. The state is written under the scheduler's lock
+ * where the scheduler reads it (post_message(), a pool-fed input). */
+typedef enum {
+  JOB_FEEDING,
+  JOB_FED,
+  JOB_STOPPING,
+  JOB_FINISHED,
+  JOB_TOLD,
+} JobState;
+
 typedef struct
 {
   GVariant *results;
@@ -72,17 +94,14 @@ struct _MpireMapJob
   gint64             n_chunks;
   gint64             n_chunks_done;
   gint64             n_chunks_arrived; /* pool-fed: results the pool posted */
-  gboolean           exhausted;
 
   /* results */
   GHashTable        *early;        /* ordered: chunk index → ResultChunk */
   gint64             next_index;   /* ordered: next chunk to make ready */
   GQueue             ready;        /* ResultChunk, in delivery order */
   GError            *error;
-  gboolean           error_reported;
-  gboolean           finished;     /* written under the pool's lock */
-  gboolean           awaiting_stop; /* for the workers' exit at the call's end */
-  gboolean           told_finished;
+  gboolean           error_reported; /* imap: next() gave the error */
+  JobState           state;        /* written under the scheduler's lock */
 
   /* progress signal and bar */
   MpireProgressBar  *bar;
@@ -131,6 +150,13 @@ apply_item_free (ApplyItem *item)
 
 static void finish (MpireMapJob *job,
                     GError      *error);
+
+/* Done or failed (its workers may still be stopping). */
+static gboolean
+ended (MpireMapJob *job)
+{
+  return job->state >= JOB_STOPPING;
+}
 
 static void
 result_chunk_free (ResultChunk *rc)
@@ -387,7 +413,7 @@ mpire_map_job_add_apply (MpireMapJob *job,
 {
   ApplyItem *item;
 
-  if (job->finished)
+  if (ended (job))
     return FALSE;
 
   item = g_new0 (ApplyItem, 1);
@@ -397,7 +423,7 @@ mpire_map_job_add_apply (MpireMapJob *job,
   item->result = g_object_ref (MPIRE_ASYNC_RESULT (result));
   g_queue_push_tail (&job->apply_queue, item);
   g_ptr_array_add (job->apply_outstanding, g_object_ref (result));
-  job->exhausted = FALSE;
+  job->state = JOB_FEEDING;
   /* Before the start, the start feeds it. */
   if (job->context != NULL)
     feed (job);
@@ -461,7 +487,8 @@ drop_inbox (MpireMapJob *job,
   GList *l, *next;
 
   g_mutex_lock (lock);
-  job->finished = job->finished || finishing;
+  if (finishing && !ended (job))
+    job->state = JOB_STOPPING;
   for (l = job->inbox.head; l != NULL; l = next)
     {
       next = l->next;
@@ -497,11 +524,11 @@ mpire_map_job_unref (MpireMapJob *job)
   if (!g_atomic_ref_count_dec (&job->ref_count))
     return;
 
-  if (!job->finished)
+  if (!ended (job))
     finish (job, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                       _("The call was abandoned")));
   /* Nobody hears of the workers' end now, or of what came before it. */
-  if (job->awaiting_stop)
+  if (job->state == JOB_STOPPING)
     {
       mpire_scheduler_forget_job (job->scheduler, job);
       drop_inbox (job, FALSE);
@@ -541,7 +568,7 @@ mpire_map_job_get_context (MpireMapJob *job)
 gboolean
 mpire_map_job_is_finished (MpireMapJob *job)
 {
-  return job->finished && !job->awaiting_stop;
+  return job->state >= JOB_FINISHED;
 }
 
 gint64
@@ -562,7 +589,7 @@ progress_due (gpointer data)
   MpireMapJob *job = data;
 
   g_clear_pointer (&job->progress_source, g_source_unref);
-  if (!job->told_finished)
+  if (job->state != JOB_TOLD)
     emit_progress (job, FALSE);
   return G_SOURCE_REMOVE;
 }
@@ -602,12 +629,12 @@ emit_progress (MpireMapJob *job,
 static void
 update_signals (MpireMapJob *job)
 {
-  if (job->told_finished)
+  if (job->state == JOB_TOLD)
     return;
 
   if (mpire_map_job_is_finished (job) && (job->collect || g_queue_is_empty (&job->ready)))
     {
-      job->told_finished = TRUE;
+      job->state = JOB_TOLD;
       clear_source (&job->progress_source);
       if (job->bar != NULL)
         mpire_progress_bar_finish (job->bar, job->n_done, MAX (job->limit, 0));
@@ -623,7 +650,7 @@ update_signals (MpireMapJob *job)
 static void
 notify (MpireMapJob *job)
 {
-  gboolean told_before = job->told_finished;
+  gboolean told_before = job->state == JOB_TOLD;
 
   update_signals (job);
   if (job->notify != NULL && !(job->collect && told_before))
@@ -636,7 +663,7 @@ finish (MpireMapJob *job,
 {
   gboolean failed = error != NULL;
 
-  if (job->finished)
+  if (ended (job))
     {
       g_clear_error (&error);
       return;
@@ -653,7 +680,8 @@ finish (MpireMapJob *job,
   drop_inbox (job, TRUE);
   clear_source (&job->cancel_source);
 
-  job->awaiting_stop = mpire_scheduler_release (job->scheduler, job, failed);
+  if (!mpire_scheduler_release (job->scheduler, job, failed))
+    job->state = JOB_FINISHED;
 }
 
 void
@@ -731,7 +759,7 @@ pull_from_source (MpireMapJob  *job,
 
       if (item == NULL)
         {
-          job->exhausted = TRUE;
+          job->state = JOB_FED;
           if (error != NULL && *error != NULL)
             return NULL;
           break;
@@ -767,7 +795,7 @@ check_done (MpireMapJob *job)
 
   /* A pool-fed job's input is pulled under the pool's lock. */
   g_mutex_lock (lock);
-  done = job->exhausted && job->n_chunks_done == job->n_chunks;
+  done = job->state == JOB_FED && job->n_chunks_done == job->n_chunks;
   g_mutex_unlock (lock);
   if (done)
     finish (job, NULL);
@@ -784,7 +812,8 @@ next_chunk_len (MpireMapJob *job)
     len = MIN (len, job->limit - job->n_pulled);
   if (len <= 0)
     {
-      job->exhausted = TRUE;
+      if (job->state == JOB_FEEDING)
+        job->state = JOB_FED;
       return 0;
     }
   if (job->n_pulled - job->n_consumed + len > job->max_active)
@@ -845,7 +874,7 @@ feed_array_locked (MpireMapJob  *job,
 {
   gint64 len;
 
-  while (!job->finished && (len = next_chunk_len (job)) > 0)
+  while (!ended (job) && (len = next_chunk_len (job)) > 0)
     {
       MpireChunk *chunk = chunk_new (job, array_slice (job, len), FALSE, NULL, NULL,
                                      job->task_timeout, error);
@@ -854,7 +883,7 @@ feed_array_locked (MpireMapJob  *job,
         return FALSE;
       mpire_scheduler_submit_locked (job->scheduler, chunk);
     }
-  if (job->exhausted && !job->finished)
+  if (job->state == JOB_FED)
     mpire_scheduler_submit_done_locked (job->scheduler, job);
   return TRUE;
 }
@@ -880,7 +909,7 @@ feed (MpireMapJob *job)
       return;
     }
 
-  while (!job->exhausted && !job->finished && (len = next_chunk_len (job)) > 0)
+  while (job->state == JOB_FEEDING && (len = next_chunk_len (job)) > 0)
     {
       GVariant *args;
       GObject *tag = NULL;
@@ -895,7 +924,7 @@ feed (MpireMapJob *job)
 
           if (item == NULL)
             {
-              job->exhausted = TRUE;
+              job->state = JOB_FED;
               break;
             }
           args = g_variant_ref_sink (g_variant_new_array (NULL, &item->args, 1));
@@ -928,7 +957,7 @@ feed (MpireMapJob *job)
       mpire_scheduler_submit (job->scheduler, chunk);
     }
 
-  if (job->exhausted && !job->apply && !job->finished)
+  if (job->state == JOB_FED && !job->apply)
     mpire_scheduler_submit_done (job->scheduler, job);
   check_done (job);
 }
@@ -974,7 +1003,8 @@ handle_message (MpireMapJob *job,
     }
   if (message->event == MPIRE_JOB_STOPPED)
     {
-      job->awaiting_stop = FALSE;
+      if (job->state == JOB_STOPPING)
+        job->state = JOB_FINISHED;
       return;
     }
   if (message->event == MPIRE_JOB_WORKER_STARTED || message->event == MPIRE_JOB_WORKER_EXITED ||
@@ -983,7 +1013,7 @@ handle_message (MpireMapJob *job,
       job->signals->worker_event (job->pool, message->event, message->worker_id, message->error);
       return;
     }
-  if (job->finished)
+  if (ended (job))
     return;
 
   if (job->apply && message->chunk != NULL &&
@@ -1037,7 +1067,7 @@ handle_message (MpireMapJob *job,
 
         /* A pool-fed job's input is pulled under the pool's lock. */
         g_mutex_lock (lock);
-        exhausted = job->exhausted;
+        exhausted = job->state != JOB_FEEDING;
         g_mutex_unlock (lock);
         if (!mpire_scheduler_start_workers (job->scheduler, job, FALSE, !exhausted, &error))
           finish (job, g_steal_pointer (&error));
@@ -1146,7 +1176,7 @@ mpire_map_job_start (MpireMapJob       *job,
     }
 
   feed (job);
-  if (job->finished)
+  if (ended (job))
     notify (job);
 }
 
@@ -1180,7 +1210,7 @@ chunk_arrived (MpireMapJob *job,
       message->error = g_steal_pointer (&error);
       g_queue_push_tail (&job->inbox, message);
     }
-  else if (!(job->exhausted && job->n_chunks_arrived == job->n_chunks))
+  else if (!(job->state == JOB_FED && job->n_chunks_arrived == job->n_chunks))
     {
       wake_inbox (job, g_get_monotonic_time () + PROGRESS_INTERVAL_USEC);
       return;
@@ -1192,7 +1222,7 @@ static void
 post_message (MpireMapJob *job,
               JobMessage  *message)
 {
-  if (job->finished && !heard_when_finished (message))
+  if (ended (job) && !heard_when_finished (message))
     {
       job_message_free (message);
       return;
