@@ -265,11 +265,10 @@ static gboolean
 requeue_chunks (MpireScheduler *self,
                 MpireWorkerLink *link)
 {
-  GQueue *chunks = mpire_worker_link_get_chunks (link);
-  gboolean any = !g_queue_is_empty (chunks);
+  gboolean any = mpire_worker_link_get_n_chunks (link) > 0;
   MpireChunk *chunk;
 
-  while ((chunk = g_queue_pop_tail (chunks)) != NULL)
+  while ((chunk = mpire_worker_link_take_last_chunk (link)) != NULL)
     g_queue_push_head (self->active_order_tasks
                          ? &self->backlogs[chunk->index % self->slots->len]
                          : &self->pending,
@@ -282,13 +281,8 @@ static gboolean
 lifespan_reached (MpireScheduler *self,
                   MpireWorkerLink *link)
 {
-  guint64 n = mpire_worker_link_count_tasks (link, 0);
-
-  if (self->call.lifespan <= 0)
-    return FALSE;
-  for (GList *l = mpire_worker_link_get_chunks (link)->head; l != NULL; l = l->next)
-    n += ((MpireChunk *) l->data)->n_tasks;
-  return n >= (guint64) self->call.lifespan;
+  return self->call.lifespan > 0 &&
+         mpire_worker_link_count_tasks_given (link) >= (guint64) self->call.lifespan;
 }
 
 /* A worker told to go that the end of the call must wait for. */
@@ -341,15 +335,9 @@ dispatch (MpireScheduler *self)
         if (link == NULL)
           continue;
         while (!g_queue_is_empty (queue) &&
-               g_queue_get_length (mpire_worker_link_get_chunks (link)) < round &&
+               mpire_worker_link_get_n_chunks (link) < round &&
                !lifespan_reached (self, link))
-          {
-            MpireChunk *chunk = g_queue_pop_head (queue);
-
-            g_queue_push_tail (mpire_worker_link_get_chunks (link), chunk);
-            /* Its size was checked when it was made. */
-            mpire_worker_link_send (link, MPIRE_MESSAGE_TASKS, chunk->body, NULL);
-          }
+          mpire_worker_link_send_chunk (link, g_queue_pop_head (queue));
       }
   stop_finished_workers (self);
 }
@@ -360,8 +348,7 @@ take_chunk (MpireWorkerLink  *link,
             guint64           id,
             GError          **error)
 {
-  GQueue *chunks = mpire_worker_link_get_chunks (link);
-  MpireChunk *chunk = g_queue_peek_head (chunks);
+  MpireChunk *chunk = mpire_worker_link_peek_chunk (link);
 
   if (chunk == NULL || chunk->id != id)
     {
@@ -371,7 +358,7 @@ take_chunk (MpireWorkerLink  *link,
       return NULL;
     }
 
-  return g_queue_pop_head (chunks);
+  return mpire_worker_link_take_chunk (link);
 }
 
 static gboolean
@@ -419,7 +406,7 @@ on_results (MpireScheduler *self,
       self->funcs->post (job, MPIRE_JOB_CHUNK_DONE, chunk, results, boxed, NULL);
       /* At the end of its lifespan a worker makes way for a fresh one. */
       if (is_active (self, link) && lifespan_reached (self, link) &&
-          g_queue_is_empty (mpire_worker_link_get_chunks (link)))
+          mpire_worker_link_get_n_chunks (link) == 0)
         {
           stop_and_await (self, link);
           self->funcs->post (job, MPIRE_JOB_WORKER_LOST, NULL, NULL, FALSE, NULL);
@@ -428,7 +415,7 @@ on_results (MpireScheduler *self,
   else
     {
       if (chunk != NULL)
-        g_queue_push_head (mpire_worker_link_get_chunks (link), chunk);
+        mpire_worker_link_untake_chunk (link, chunk);
       on_broken (link, error, self);
     }
 }
@@ -455,7 +442,7 @@ on_task_error (MpireScheduler *self,
       !check_results (link, chunk, results, boxed, MIN (index, chunk->n_tasks), &error))
     {
       if (chunk != NULL)
-        g_queue_push_head (mpire_worker_link_get_chunks (link), chunk);
+        mpire_worker_link_untake_chunk (link, chunk);
       on_broken (link, error, self);
       return;
     }
@@ -532,7 +519,7 @@ on_frame (MpireWorkerLink  *link,
     }
 
   /* A worker already told to go may still answer: nobody waits for it. */
-  if (g_queue_is_empty (mpire_worker_link_get_chunks (link)))
+  if (mpire_worker_link_get_n_chunks (link) == 0)
     return;
 
   if (kind == MPIRE_MESSAGE_RESULTS)
@@ -560,7 +547,7 @@ on_broken (MpireWorkerLink *link,
            gpointer         data)
 {
   MpireScheduler *self = data;
-  MpireChunk *chunk = g_queue_pop_head (mpire_worker_link_get_chunks (link));
+  MpireChunk *chunk = mpire_worker_link_take_chunk (link);
   gboolean was_active = is_active (self, link);
 
   retire (self, link, TRUE);
@@ -608,7 +595,6 @@ on_gone (MpireWorkerLink *link,
          gpointer         data)
 {
   MpireScheduler *self = data;
-  GQueue *chunks = mpire_worker_link_get_chunks (link);
   int id = mpire_worker_link_get_id (link);
   gboolean was_active = is_active (self, link);
   MpireChunk *chunk;
@@ -623,10 +609,10 @@ on_gone (MpireWorkerLink *link,
   g_ptr_array_remove_fast (self->links, link);
 
   /* A chunk it had not begun never ran: nothing was lost. */
-  chunk = g_queue_peek_head (chunks);
+  chunk = mpire_worker_link_peek_chunk (link);
   if (chunk != NULL && (last_chunk_id != chunk->id || mpire_chunk_retry_after_death (chunk, index)))
     requeued = requeue_chunks (self, link);
-  else if ((chunk = g_queue_pop_head (chunks)) != NULL)
+  else if ((chunk = mpire_worker_link_take_chunk (link)) != NULL)
     {
       g_autofree char *status = mpire_describe_wait_status (wait_status);
       g_autofree char *args = mpire_chunk_describe_args (chunk, index);
@@ -803,7 +789,7 @@ check_link_timeout (MpireScheduler *self,
                     MpireWorkerLink *link,
                     gint64           now)
 {
-  MpireChunk *chunk = g_queue_peek_head (mpire_worker_link_get_chunks (link));
+  MpireChunk *chunk = mpire_worker_link_peek_chunk (link);
   guint64 chunk_id;
   guint32 index;
   gint64 started;
@@ -839,7 +825,7 @@ check_link_timeout (MpireScheduler *self,
                        chunk->task_name,
                        chunk->timeout / (double) G_USEC_PER_SEC,
                        mpire_worker_link_get_id (link), args);
-  self->funcs->post (chunk->job, MPIRE_JOB_CHUNK_FAILED, g_queue_pop_head (mpire_worker_link_get_chunks (link)),
+  self->funcs->post (chunk->job, MPIRE_JOB_CHUNK_FAILED, mpire_worker_link_take_chunk (link),
                       NULL, FALSE, error);
   requeue_chunks (self, link);
   retire (self, link, TRUE);
@@ -1128,11 +1114,8 @@ mpire_scheduler_release (MpireScheduler *self,
   for (guint i = 0; i < self->links->len; i++)
     {
       MpireWorkerLink *link = self->links->pdata[i];
-      GQueue *chunks = mpire_worker_link_get_chunks (link);
-      guint before = g_queue_get_length (chunks);
 
-      remove_job_chunks (chunks, job);
-      if (g_queue_get_length (chunks) != before)
+      if (mpire_worker_link_drop_chunks_of (link, job))
         retire (self, link, TRUE);
     }
 

@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "mpire-backend-private.h"
+#include "mpire-chunk-private.h"
 #include "mpire-enums.h"
 #include "mpire-heartbeat-private.h"
 #include "mpire-protocol-private.h"
@@ -45,9 +46,19 @@ void             mpire_worker_link_stop        (MpireWorkerLink *self);
 gboolean         mpire_worker_link_is_stopping (MpireWorkerLink *self);
 void             mpire_worker_link_kill        (MpireWorkerLink *self);
 gboolean         mpire_worker_link_is_killed   (MpireWorkerLink *self);
-GQueue          *mpire_worker_link_get_chunks  (MpireWorkerLink *self);
+void             mpire_worker_link_send_chunk  (MpireWorkerLink *self,
+                                                MpireChunk      *chunk);
+guint            mpire_worker_link_get_n_chunks (MpireWorkerLink *self);
+MpireChunk      *mpire_worker_link_peek_chunk  (MpireWorkerLink *self);
+MpireChunk      *mpire_worker_link_take_chunk  (MpireWorkerLink *self);
+void             mpire_worker_link_untake_chunk (MpireWorkerLink *self,
+                                                 MpireChunk      *chunk);
+MpireChunk      *mpire_worker_link_take_last_chunk (MpireWorkerLink *self);
+gboolean         mpire_worker_link_drop_chunks_of (MpireWorkerLink *self,
+                                                   gpointer         job);
+guint64          mpire_worker_link_count_tasks_given (MpireWorkerLink *self);
 MpireHeartbeat  *mpire_worker_link_get_heartbeat (MpireWorkerLink *self);
-guint64          mpire_worker_link_count_tasks (MpireWorkerLink *self,
+void             mpire_worker_link_count_tasks (MpireWorkerLink *self,
                                                 guint64          n_done);
 void             mpire_worker_link_free        (MpireWorkerLink *self);
 

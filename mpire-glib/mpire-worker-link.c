@@ -21,14 +21,27 @@
 #include "mpire-worker-link-private.h"
 #include "mpire-worker-memory-private.h"
 
-/* A link's life: started (channel open, worker running), then the
- * channel closes (EOF, error, or our shutdown) and the worker is gone
- * (process reaped, thread joined), in either order. Only when both have
- * happened is `gone` called, once, after every frame the worker wrote
- * before it went has been read. The pool frees the link after that.
+/* States. What the pool asked of the worker (`state`):
  *
- * All fields are protected by the pool's lock; the sources run in the
- * pool's context and take the lock themselves. */
+ *   LINK_SERVING ──mpire_worker_link_stop(): STOP sent──▶ LINK_STOPPING
+ *   LINK_SERVING, LINK_STOPPING ──mpire_worker_link_kill()──▶ LINK_KILLED
+ *
+ * and how it ended, two events that come in either order: the channel
+ * closes (EOF, an error, or our shutdown: `closed`) and the worker is
+ * gone (process reaped, thread joined: `exited`). Once both have
+ * happened, `gone` is called, once, after every frame the worker wrote
+ * before it went has been read; the scheduler frees the link then.
+ *
+ * Locking: a link is part of its scheduler's state: every field is
+ * guarded by the scheduler's lock, which the link's sources (in the
+ * scheduler's context) take themselves, and which every function here
+ * expects held. */
+typedef enum {
+  LINK_SERVING,
+  LINK_STOPPING,
+  LINK_KILLED,
+} LinkState;
+
 struct _MpireWorkerLink
 {
   int                             id;
@@ -50,8 +63,7 @@ struct _MpireWorkerLink
   MpireWorkerMemory              *memory;     /* shared with the worker */
   guint64                         n_tasks_done;
 
-  gboolean                        stopping;
-  gboolean                        killed;
+  LinkState                       state;
   gboolean                        closed;
   gboolean                        exited;
   int                             wait_status;
@@ -163,7 +175,7 @@ read_available (MpireWorkerLink *self)
         continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return TRUE;
-      if (n == 0 && self->inbuf->len > 0 && !self->stopping)
+      if (n == 0 && self->inbuf->len > 0 && self->state == LINK_SERVING)
         {
           g_autoptr(GError) error =
             g_error_new (MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
@@ -189,7 +201,7 @@ on_readable (int          fd,
     {
       /* The worker went away (or broke): make sure it does not linger,
        * without taking it for a worker the pool told to go. */
-      if (!self->stopping && !self->exited)
+      if (self->state == LINK_SERVING && !self->exited)
         self->backend->kill (self->handle);
       link_close (self);
       maybe_gone (self);
@@ -395,10 +407,87 @@ mpire_worker_link_is_process (MpireWorkerLink *self)
   return self->backend->is_process;
 }
 
-GQueue *
-mpire_worker_link_get_chunks (MpireWorkerLink *self)
+/* The chunks given to the worker, in the order it runs them: the first
+ * is the one running (or about to). The link owns them until they are
+ * taken back. */
+
+/* Gives @chunk to the worker. Its size was checked when it was made. */
+void
+mpire_worker_link_send_chunk (MpireWorkerLink *self,
+                              MpireChunk      *chunk)
 {
-  return &self->chunks;
+  g_queue_push_tail (&self->chunks, chunk);
+  mpire_worker_link_send (self, MPIRE_MESSAGE_TASKS, chunk->body, NULL);
+}
+
+guint
+mpire_worker_link_get_n_chunks (MpireWorkerLink *self)
+{
+  return g_queue_get_length (&self->chunks);
+}
+
+/* The chunk running, or %NULL. */
+MpireChunk *
+mpire_worker_link_peek_chunk (MpireWorkerLink *self)
+{
+  return g_queue_peek_head (&self->chunks);
+}
+
+/* Takes back the chunk running, or %NULL. */
+MpireChunk *
+mpire_worker_link_take_chunk (MpireWorkerLink *self)
+{
+  return g_queue_pop_head (&self->chunks);
+}
+
+/* Puts back @chunk, taken with mpire_worker_link_take_chunk(). */
+void
+mpire_worker_link_untake_chunk (MpireWorkerLink *self,
+                                MpireChunk      *chunk)
+{
+  g_queue_push_head (&self->chunks, chunk);
+}
+
+/* Takes back the last chunk given, or %NULL. */
+MpireChunk *
+mpire_worker_link_take_last_chunk (MpireWorkerLink *self)
+{
+  return g_queue_pop_tail (&self->chunks);
+}
+
+/* Frees the chunks of @job; returns whether there were any. */
+gboolean
+mpire_worker_link_drop_chunks_of (MpireWorkerLink *self,
+                                  gpointer         job)
+{
+  gboolean any = FALSE;
+  GList *l = self->chunks.head;
+
+  while (l != NULL)
+    {
+      GList *next = l->next;
+      MpireChunk *chunk = l->data;
+
+      if (chunk->job == job)
+        {
+          g_queue_delete_link (&self->chunks, l);
+          mpire_chunk_free (chunk);
+          any = TRUE;
+        }
+      l = next;
+    }
+  return any;
+}
+
+/* The tasks the worker ran and was given. */
+guint64
+mpire_worker_link_count_tasks_given (MpireWorkerLink *self)
+{
+  guint64 n = self->n_tasks_done;
+
+  for (GList *l = self->chunks.head; l != NULL; l = l->next)
+    n += ((MpireChunk *) l->data)->n_tasks;
+  return n;
 }
 
 MpireHeartbeat *
@@ -407,13 +496,12 @@ mpire_worker_link_get_heartbeat (MpireWorkerLink *self)
   return self->memory->heartbeat;
 }
 
-/* Adds @n_done tasks to those the worker ran; returns the total. */
-guint64
+/* Adds @n_done tasks to those the worker ran. */
+void
 mpire_worker_link_count_tasks (MpireWorkerLink *self,
                                guint64          n_done)
 {
   self->n_tasks_done += n_done;
-  return self->n_tasks_done;
 }
 
 /* Queues the message @body (floating or not) of @kind for the worker;
@@ -454,24 +542,24 @@ mpire_worker_link_send (MpireWorkerLink   *self,
 gboolean
 mpire_worker_link_is_stopping (MpireWorkerLink *self)
 {
-  return self->stopping;
+  return self->state != LINK_SERVING;
 }
 
 gboolean
 mpire_worker_link_is_killed (MpireWorkerLink *self)
 {
-  return self->killed;
+  return self->state == LINK_KILLED;
 }
 
 /* Asks the worker to finish what it has and exit. */
 void
 mpire_worker_link_stop (MpireWorkerLink *self)
 {
-  if (self->stopping)
+  if (self->state != LINK_SERVING)
     return;
 
   mpire_worker_link_send (self, MPIRE_MESSAGE_STOP, g_variant_new ("()"), NULL);
-  self->stopping = TRUE;
+  self->state = LINK_STOPPING;
 }
 
 /* Ends the worker now: SIGKILL for a process; a thread stops after its
@@ -479,8 +567,7 @@ mpire_worker_link_stop (MpireWorkerLink *self)
 void
 mpire_worker_link_kill (MpireWorkerLink *self)
 {
-  self->stopping = TRUE;
-  self->killed = TRUE;
+  self->state = LINK_KILLED;
   if (!self->exited)
     self->backend->kill (self->handle);
   if (!self->closed)
