@@ -269,3 +269,301 @@ mpire_frame_read (int                fd,
     *body = mpire_frame_decode_body (*kind, bytes);
   return *body != NULL;
 }
+
+/* ---- messages ------------------------------------------------------------- */
+
+static const char * const kind_names[MPIRE_MESSAGE_LAST] = {
+  [MPIRE_MESSAGE_HELLO]   = "HELLO",
+  [MPIRE_MESSAGE_TASKS]   = "TASKS",
+  [MPIRE_MESSAGE_STOP]    = "STOP",
+  [MPIRE_MESSAGE_RESULTS] = "RESULTS",
+  [MPIRE_MESSAGE_ERROR]   = "ERROR",
+  [MPIRE_MESSAGE_CONFIG]  = "CONFIG",
+  [MPIRE_MESSAGE_EXIT_RESULT] = "EXIT_RESULT",
+  [MPIRE_MESSAGE_FAILED]  = "FAILED",
+  [MPIRE_MESSAGE_INSIGHTS] = "INSIGHTS",
+};
+
+static gboolean
+check_body (GVariant          *body,
+            MpireMessageKind   kind,
+            GError           **error)
+{
+  if (body != NULL && g_variant_is_of_type (body, mpire_message_body_type (kind)))
+    return TRUE;
+
+  g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+               _("Received a %s message whose body is of type “%s” instead of “%s”"),
+               kind_names[kind], body != NULL ? g_variant_get_type_string (body) : "",
+               body_types[kind]);
+  return FALSE;
+}
+
+/* Whether @array (taken) is an array of tasks or results, an `av` if
+ * @boxed; on failure it is released and *@array is %NULL. */
+static gboolean
+check_array (GVariant         **array,
+             gboolean           boxed,
+             MpireMessageKind   kind,
+             GError           **error)
+{
+  if (g_variant_is_of_type (*array, G_VARIANT_TYPE_ARRAY) &&
+      (!boxed || g_variant_is_of_type (*array, G_VARIANT_TYPE ("av"))))
+    return TRUE;
+
+  g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+               boxed ? _("Received a %s message whose boxed array is of type “%s”, not “av”")
+                     : _("Received a %s message whose array is of type “%s”, not an array"),
+               kind_names[kind], g_variant_get_type_string (*array));
+  g_clear_pointer (array, g_variant_unref);
+  return FALSE;
+}
+
+/* The wire says "" for no task. */
+static const char *
+name_or_empty (const char *name)
+{
+  return name != NULL ? name : "";
+}
+
+static const char *
+empty_to_null (const char *name)
+{
+  return *name != '\0' ? name : NULL;
+}
+
+GVariant *
+mpire_message_hello_new (const MpireHelloMessage *msg)
+{
+  return g_variant_new ("(ibbbmv)", msg->worker_id, msg->pass_worker_id,
+                        msg->use_worker_state, msg->daemon, msg->shared_objects);
+}
+
+gboolean
+mpire_message_hello_parse (GVariant           *body,
+                           MpireHelloMessage  *msg,
+                           GError            **error)
+{
+  if (!check_body (body, MPIRE_MESSAGE_HELLO, error))
+    return FALSE;
+  g_variant_get (body, "(ibbbmv)", &msg->worker_id, &msg->pass_worker_id,
+                 &msg->use_worker_state, &msg->daemon, &msg->shared_objects);
+  return TRUE;
+}
+
+void
+mpire_message_hello_clear (MpireHelloMessage *msg)
+{
+  g_clear_pointer (&msg->shared_objects, g_variant_unref);
+}
+
+GVariant *
+mpire_message_tasks_new (const MpireTasksMessage *msg)
+{
+  return g_variant_new ("(tsbbv)", msg->chunk_id, msg->task_name, msg->boxed, msg->whole,
+                        msg->args);
+}
+
+gboolean
+mpire_message_tasks_parse (GVariant           *body,
+                           MpireTasksMessage  *msg,
+                           GError            **error)
+{
+  if (!check_body (body, MPIRE_MESSAGE_TASKS, error))
+    return FALSE;
+  g_variant_get (body, "(t&sbbv)", &msg->chunk_id, &msg->task_name, &msg->boxed, &msg->whole,
+                 &msg->args);
+  return check_array (&msg->args, msg->boxed, MPIRE_MESSAGE_TASKS, error);
+}
+
+void
+mpire_message_tasks_clear (MpireTasksMessage *msg)
+{
+  g_clear_pointer (&msg->args, g_variant_unref);
+}
+
+GVariant *
+mpire_message_stop_new (void)
+{
+  return g_variant_new_tuple (NULL, 0);
+}
+
+gboolean
+mpire_message_stop_parse (GVariant  *body,
+                          GError   **error)
+{
+  return check_body (body, MPIRE_MESSAGE_STOP, error);
+}
+
+GVariant *
+mpire_message_results_new (const MpireResultsMessage *msg)
+{
+  return g_variant_new ("(tbv)", msg->chunk_id, msg->boxed, msg->results);
+}
+
+gboolean
+mpire_message_results_parse (GVariant             *body,
+                             MpireResultsMessage  *msg,
+                             GError              **error)
+{
+  if (!check_body (body, MPIRE_MESSAGE_RESULTS, error))
+    return FALSE;
+  g_variant_get (body, "(tbv)", &msg->chunk_id, &msg->boxed, &msg->results);
+  return check_array (&msg->results, msg->boxed, MPIRE_MESSAGE_RESULTS, error);
+}
+
+void
+mpire_message_results_clear (MpireResultsMessage *msg)
+{
+  g_clear_pointer (&msg->results, g_variant_unref);
+}
+
+GVariant *
+mpire_message_error_new (const MpireErrorMessage *msg)
+{
+  return g_variant_new ("(tusissbv)", msg->chunk_id, msg->index, msg->domain, msg->code,
+                        msg->message, msg->task_name, msg->boxed, msg->results);
+}
+
+gboolean
+mpire_message_error_parse (GVariant           *body,
+                           MpireErrorMessage  *msg,
+                           GError            **error)
+{
+  if (!check_body (body, MPIRE_MESSAGE_ERROR, error))
+    return FALSE;
+  g_variant_get (body, "(tu&si&s&sbv)", &msg->chunk_id, &msg->index, &msg->domain, &msg->code,
+                 &msg->message, &msg->task_name, &msg->boxed, &msg->results);
+  return check_array (&msg->results, msg->boxed, MPIRE_MESSAGE_ERROR, error);
+}
+
+void
+mpire_message_error_clear (MpireErrorMessage *msg)
+{
+  g_clear_pointer (&msg->results, g_variant_unref);
+}
+
+GVariant *
+mpire_message_config_new (const MpireConfigMessage *msg)
+{
+  return g_variant_new ("(ssbb)", name_or_empty (msg->worker_init),
+                        name_or_empty (msg->worker_exit), msg->timed, msg->insights);
+}
+
+gboolean
+mpire_message_config_parse (GVariant            *body,
+                            MpireConfigMessage  *msg,
+                            GError             **error)
+{
+  if (!check_body (body, MPIRE_MESSAGE_CONFIG, error))
+    return FALSE;
+  g_variant_get (body, "(&s&sbb)", &msg->worker_init, &msg->worker_exit, &msg->timed,
+                 &msg->insights);
+  msg->worker_init = empty_to_null (msg->worker_init);
+  msg->worker_exit = empty_to_null (msg->worker_exit);
+  return TRUE;
+}
+
+GVariant *
+mpire_message_exit_result_new (const MpireExitResultMessage *msg)
+{
+  return g_variant_new ("(v)", msg->result);
+}
+
+gboolean
+mpire_message_exit_result_parse (GVariant                *body,
+                                 MpireExitResultMessage  *msg,
+                                 GError                 **error)
+{
+  if (!check_body (body, MPIRE_MESSAGE_EXIT_RESULT, error))
+    return FALSE;
+  g_variant_get (body, "(v)", &msg->result);
+  return TRUE;
+}
+
+void
+mpire_message_exit_result_clear (MpireExitResultMessage *msg)
+{
+  g_clear_pointer (&msg->result, g_variant_unref);
+}
+
+static const char * const stage_names[] = {
+  [MPIRE_LIFECYCLE_STAGE_INIT] = "init",
+  [MPIRE_LIFECYCLE_STAGE_EXIT] = "exit",
+};
+
+GVariant *
+mpire_message_failed_new (const MpireFailedMessage *msg)
+{
+  g_return_val_if_fail (msg->stage < G_N_ELEMENTS (stage_names), NULL);
+
+  return g_variant_new ("(sisss)", msg->domain, msg->code, msg->message, msg->task_name,
+                        stage_names[msg->stage]);
+}
+
+gboolean
+mpire_message_failed_parse (GVariant            *body,
+                            MpireFailedMessage  *msg,
+                            GError             **error)
+{
+  const char *stage;
+
+  if (!check_body (body, MPIRE_MESSAGE_FAILED, error))
+    return FALSE;
+  g_variant_get (body, "(&si&s&s&s)", &msg->domain, &msg->code, &msg->message,
+                 &msg->task_name, &stage);
+  for (gsize i = 0; i < G_N_ELEMENTS (stage_names); i++)
+    if (g_str_equal (stage, stage_names[i]))
+      {
+        msg->stage = i;
+        return TRUE;
+      }
+
+  g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+               _("Received a FAILED message of the unknown stage “%s”"), stage);
+  return FALSE;
+}
+
+GVariant *
+mpire_message_insights_new (const MpireInsightsMessage *msg)
+{
+  GVariant *top[MPIRE_MESSAGE_INSIGHTS_MAX_TOP];
+
+  g_return_val_if_fail (msg->n_top <= MPIRE_MESSAGE_INSIGHTS_MAX_TOP, NULL);
+
+  for (guint i = 0; i < msg->n_top; i++)
+    top[i] = g_variant_new ("(xs)", msg->top[i].duration, msg->top[i].args);
+  return g_variant_new ("(xxxxxt@a(xs))", msg->ready_at, msg->init_time, msg->waiting_time,
+                        msg->working_time, msg->exit_time, msg->n_completed,
+                        g_variant_new_array (G_VARIANT_TYPE ("(xs)"), top, msg->n_top));
+}
+
+gboolean
+mpire_message_insights_parse (GVariant              *body,
+                              MpireInsightsMessage  *msg,
+                              GError               **error)
+{
+  g_autoptr(GVariant) top = NULL;
+  gsize n_top;
+
+  if (!check_body (body, MPIRE_MESSAGE_INSIGHTS, error))
+    return FALSE;
+  /* So that the strings are in @body's bytes, as with "&s" below. */
+  g_variant_get_data (body);
+  g_variant_get (body, "(xxxxxt@a(xs))", &msg->ready_at, &msg->init_time, &msg->waiting_time,
+                 &msg->working_time, &msg->exit_time, &msg->n_completed, &top);
+  n_top = g_variant_n_children (top);
+  if (n_top > MPIRE_MESSAGE_INSIGHTS_MAX_TOP)
+    {
+      msg->n_top = 0;
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+                   _("Received an INSIGHTS message of %zu longest tasks (at most %d)"),
+                   n_top, MPIRE_MESSAGE_INSIGHTS_MAX_TOP);
+      return FALSE;
+    }
+
+  msg->n_top = n_top;
+  for (gsize i = 0; i < n_top; i++)
+    g_variant_get_child (top, i, "(x&s)", &msg->top[i].duration, &msg->top[i].args);
+  return TRUE;
+}

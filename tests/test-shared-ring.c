@@ -60,9 +60,10 @@ results_body (gint64 first,
 
   for (gsize i = 0; i < n; i++)
     values[i] = first + (gint64) i;
-  return g_variant_new ("(tbv)", G_GUINT64_CONSTANT (7), FALSE,
-                        g_variant_new_fixed_array (G_VARIANT_TYPE_INT64, values, n,
-                                                   sizeof (gint64)));
+  return mpire_message_results_new (&(MpireResultsMessage) {
+    G_GUINT64_CONSTANT (7), FALSE,
+    g_variant_new_fixed_array (G_VARIANT_TYPE_INT64, values, n, sizeof (gint64))
+  });
 }
 
 static void
@@ -70,12 +71,12 @@ assert_results (GVariant *body,
                 gint64    first,
                 gsize     n)
 {
-  g_autoptr(GVariant) results = NULL;
+  g_auto(MpireResultsMessage) msg = { 0 };
   const gint64 *values;
   gsize len;
 
-  g_variant_get (body, "(tbv)", NULL, NULL, &results);
-  values = g_variant_get_fixed_array (results, &len, sizeof (gint64));
+  g_assert_true (mpire_message_results_parse (body, &msg, NULL));
+  values = g_variant_get_fixed_array (msg.results, &len, sizeof (gint64));
   g_assert_cmpuint (len, ==, n);
   for (gsize i = 0; i < n; i++)
     g_assert_cmpint (values[i], ==, first + (gint64) i);
