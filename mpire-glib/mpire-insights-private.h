@@ -22,13 +22,11 @@ typedef enum {
 
 /* The worker's side: what its time went to since its last report. The
  * pool gets an INSIGHTS report before each chunk's answer and when the
- * worker stops:
- *
- *   (xxxxxta(xs))  monotonic time (µs) the worker got its HELLO, in its
- *                  first report only (0 in the others); µs spent in
- *                  worker_init, waiting, working and worker_exit; tasks
- *                  completed; tasks that entered the worker's 5 longest
- *                  since the last report (µs, arguments as text)
+ * worker stops (MpireInsightsMessage, in mpire-protocol-private.h): the
+ * monotonic time (µs) the worker got its HELLO, in its first report only
+ * (0 in the others); µs spent in worker_init, waiting, working and
+ * worker_exit; tasks completed; tasks that entered the worker's 5
+ * longest since the last report (µs, arguments as text).
  *
  * Times are deltas, so that the pool only adds them up. */
 typedef struct _MpireInsightsMeter MpireInsightsMeter;

@@ -17,6 +17,10 @@
 #include <glib/gi18n-lib.h>
 
 #include "mpire-insights-private.h"
+#include "mpire-protocol-private.h"
+
+/* A report carries every longest task the worker keeps. */
+G_STATIC_ASSERT (MPIRE_INSIGHTS_TOP <= MPIRE_MESSAGE_INSIGHTS_MAX_TOP);
 
 /* Task arguments are kept as text of at most this many bytes. */
 #define ARGS_TEXT_MAX 200
@@ -260,8 +264,7 @@ mpire_insights_meter_task_done (MpireInsightsMeter *self,
 GVariant *
 mpire_insights_meter_take_report (MpireInsightsMeter *self)
 {
-  GVariantBuilder top;
-  GVariant *report;
+  MpireInsightsMessage report;
   gint64 now = g_get_monotonic_time ();
   double usec_per_tick = 1;
 
@@ -275,23 +278,27 @@ mpire_insights_meter_take_report (MpireInsightsMeter *self)
       usec_per_tick = ticks > 0 ? (double) (now - self->origin_usec) / ticks : 0;
     }
 
-  g_variant_builder_init (&top, G_VARIANT_TYPE ("a(xs)"));
+  report = (MpireInsightsMessage) {
+    .ready_at = self->ready_at,
+    .init_time = self->parts[PART_INIT],
+    .waiting_time = self->parts[PART_WAITING],
+    .working_time = self->parts[PART_WORKING],
+    .exit_time = self->parts[PART_EXIT],
+    .n_completed = self->n_tasks,
+  };
   for (guint i = 0; i < self->n_top; i++)
     if (!self->top[i].reported)
       {
-        g_variant_builder_add (&top, "(xs)", (gint64) (self->top[i].duration * usec_per_tick),
-                               self->top[i].args);
+        report.top[report.n_top++] = (MpireInsightsTopTask) {
+          (gint64) (self->top[i].duration * usec_per_tick), self->top[i].args
+        };
         self->top[i].reported = TRUE;
       }
 
-  report = g_variant_new ("(xxxxxta(xs))", self->ready_at,
-                          self->parts[PART_INIT], self->parts[PART_WAITING],
-                          self->parts[PART_WORKING], self->parts[PART_EXIT],
-                          self->n_tasks, &top);
   self->ready_at = 0;
   self->n_tasks = 0;
   memset (self->parts, 0, sizeof self->parts);
-  return report;
+  return mpire_message_insights_new (&report);
 }
 
 /* ---- the pool's side ------------------------------------------------------ */
@@ -363,29 +370,34 @@ mpire_insights_add_report (MpireInsights *self,
                            gint64         started_at,
                            GVariant      *report)
 {
-  g_autoptr(GVariantIter) top = NULL;
-  gint64 ready, parts[N_PARTS] = { 0 }, duration;
-  guint64 n_tasks;
-  const char *args;
+  MpireInsightsMessage msg;
+  g_autoptr(GError) error = NULL;
+  gint64 parts[N_PARTS];
   Figures *figures;
 
   if (!self->enabled || started_at < self->since ||
       worker_id < 0 || (guint) worker_id >= self->workers->len)
     return;
 
-  g_variant_get (report, "(xxxxxta(xs))", &ready, &parts[PART_INIT], &parts[PART_WAITING],
-                 &parts[PART_WORKING], &parts[PART_EXIT], &n_tasks, &top);
-  if (ready > 0)
-    parts[PART_START_UP] = ready - started_at;
+  if (!mpire_message_insights_parse (report, &msg, &error))
+    {
+      g_debug ("Insights of worker %d left out: %s", worker_id, error->message);
+      return;
+    }
+  parts[PART_START_UP] = msg.ready_at > 0 ? msg.ready_at - started_at : 0;
+  parts[PART_INIT] = msg.init_time;
+  parts[PART_WAITING] = msg.waiting_time;
+  parts[PART_WORKING] = msg.working_time;
+  parts[PART_EXIT] = msg.exit_time;
 
   figures = &g_array_index (self->workers, Figures, worker_id);
-  figures->n_tasks += n_tasks;
+  figures->n_tasks += msg.n_completed;
   for (int p = 0; p < N_PARTS; p++)
     figures->parts[p] += MAX (parts[p], 0);
 
-  while (g_variant_iter_next (top, "(x&s)", &duration, &args))
-    if (top_takes (self->top, self->n_top, duration))
-      top_insert (self->top, &self->n_top, duration, g_strdup (args));
+  for (guint i = 0; i < msg.n_top; i++)
+    if (top_takes (self->top, self->n_top, msg.top[i].duration))
+      top_insert (self->top, &self->n_top, msg.top[i].duration, g_strdup (msg.top[i].args));
 }
 
 typedef struct

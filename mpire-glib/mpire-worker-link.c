@@ -558,7 +558,7 @@ mpire_worker_link_stop (MpireWorkerLink *self)
   if (self->state != LINK_SERVING)
     return;
 
-  mpire_worker_link_send (self, MPIRE_MESSAGE_STOP, g_variant_new ("()"), NULL);
+  mpire_worker_link_send (self, MPIRE_MESSAGE_STOP, mpire_message_stop_new (), NULL);
   self->state = LINK_STOPPING;
 }
 

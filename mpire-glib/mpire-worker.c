@@ -73,16 +73,18 @@ send_error (Worker       *worker,
             const GError *error,
             const char   *task_name)
 {
-  gboolean boxed;
-  GVariant *array;
+  MpireErrorMessage msg = {
+    .chunk_id = chunk_id,
+    .index = index,
+    .domain = g_quark_to_string (error->domain),
+    .code = error->code,
+    .message = error->message,
+    .task_name = task_name,
+  };
 
   send_insights (worker);
-  array = mpire_result_buffer_end (worker->results, &boxed);
-  return send_message (worker, MPIRE_MESSAGE_ERROR,
-                       g_variant_new ("(tusissbv)", chunk_id, index,
-                                      g_quark_to_string (error->domain), error->code,
-                                      error->message, task_name, boxed, array),
-                       NULL);
+  msg.results = mpire_result_buffer_end (worker->results, &msg.boxed);
+  return send_message (worker, MPIRE_MESSAGE_ERROR, mpire_message_error_new (&msg), NULL);
 }
 
 static MpireTask *
@@ -117,15 +119,20 @@ find_task (Worker      *worker,
 }
 
 static gboolean
-send_failed (Worker       *worker,
-             const GError *error,
-             const char   *task_name,
-             const char   *stage)
+send_failed (Worker              *worker,
+             const GError        *error,
+             const char          *task_name,
+             MpireLifecycleStage  stage)
 {
-  return send_message (worker, MPIRE_MESSAGE_FAILED,
-                       g_variant_new ("(sisss)", g_quark_to_string (error->domain), error->code,
-                                      error->message, task_name, stage),
-                       NULL);
+  MpireFailedMessage msg = {
+    .domain = g_quark_to_string (error->domain),
+    .code = error->code,
+    .message = error->message,
+    .task_name = task_name,
+    .stage = stage,
+  };
+
+  return send_message (worker, MPIRE_MESSAGE_FAILED, mpire_message_failed_new (&msg), NULL);
 }
 
 /* Runs worker_init or worker_exit (@stage in the heartbeat, which
@@ -163,29 +170,33 @@ static gboolean
 receive_config (Worker   *worker,
                 GVariant *body)
 {
-  const char *init_name, *exit_name;
-  gboolean insights;
+  MpireConfigMessage msg;
+  g_autoptr(GError) error = NULL;
 
-  g_variant_get (body, "(&s&sbb)", &init_name, &exit_name, &worker->timed, &insights);
+  if (!mpire_message_config_parse (body, &msg, &error))
+    {
+      g_debug ("Worker stops: %s", error->message);
+      return FALSE;
+    }
+  worker->timed = msg.timed;
   g_free (worker->exit_task);
-  worker->exit_task = *exit_name != '\0' ? g_strdup (exit_name) : NULL;
-  if (insights && worker->meter == NULL)
+  worker->exit_task = g_strdup (msg.worker_exit);
+  if (msg.insights && worker->meter == NULL)
     worker->meter = mpire_insights_meter_new (worker->ready_at);
-  else if (!insights)
+  else if (!msg.insights)
     g_clear_pointer (&worker->meter, mpire_insights_meter_free);
 
-  if (!worker->initialized && *init_name != '\0')
+  if (!worker->initialized && msg.worker_init != NULL)
     {
-      g_autoptr(GError) error = NULL;
       gint64 start = g_get_monotonic_time ();
-      g_autoptr(GVariant) result = run_lifecycle_task (worker, init_name,
+      g_autoptr(GVariant) result = run_lifecycle_task (worker, msg.worker_init,
                                                        MPIRE_HEARTBEAT_WORKER_INIT, &error);
 
       if (worker->meter != NULL)
         mpire_insights_meter_add_since (worker->meter, MPIRE_INSIGHTS_INIT, start);
       if (result == NULL)
         {
-          send_failed (worker, error, init_name, "init");
+          send_failed (worker, error, msg.worker_init, MPIRE_LIFECYCLE_STAGE_INIT);
           return FALSE;
         }
     }
@@ -208,34 +219,35 @@ run_exit (Worker *worker)
   if (worker->meter != NULL)
     mpire_insights_meter_add_since (worker->meter, MPIRE_INSIGHTS_EXIT, start);
   if (result == NULL)
-    send_failed (worker, error, worker->exit_task, "exit");
+    send_failed (worker, error, worker->exit_task, MPIRE_LIFECYCLE_STAGE_EXIT);
   else
-    send_message (worker, MPIRE_MESSAGE_EXIT_RESULT, g_variant_new ("(v)", result), NULL);
+    send_message (worker, MPIRE_MESSAGE_EXIT_RESULT,
+                  mpire_message_exit_result_new (&(MpireExitResultMessage) { result }), NULL);
 }
 
 static gboolean
 run_chunk (Worker   *worker,
            GVariant *body)
 {
+  g_auto(MpireTasksMessage) msg = { 0 };
   guint64 chunk_id;
   const char *name;
-  gboolean boxed, whole, results_boxed;
-  g_autoptr(GVariant) args = NULL;
+  gboolean boxed, whole;
+  GVariant *args;
   g_autoptr(GError) error = NULL;
   MpireTask *task;
   gsize n;
   gint64 task_start;
 
-  g_variant_get (body, "(t&sbbv)", &chunk_id, &name, &boxed, &whole, &args);
-
-  if (!g_variant_is_of_type (args, G_VARIANT_TYPE_ARRAY) ||
-      (boxed && !g_variant_is_of_type (args, G_VARIANT_TYPE ("av"))))
-    {
-      g_set_error (&error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
-                   _("The worker received tasks of type “%s”, which is not an array"),
-                   g_variant_get_type_string (args));
-      return send_error (worker, chunk_id, 0, error, name);
-    }
+  /* Tasks that are not an array are answered (the body's type was
+   * checked when the frame was read). */
+  if (!mpire_message_tasks_parse (body, &msg, &error))
+    return msg.task_name != NULL && send_error (worker, msg.chunk_id, 0, error, msg.task_name);
+  chunk_id = msg.chunk_id;
+  name = msg.task_name;
+  boxed = msg.boxed;
+  whole = msg.whole;
+  args = msg.args;
 
   task = find_task (worker, name, &error);
   if (task == NULL)
@@ -267,10 +279,10 @@ run_chunk (Worker   *worker,
 
   send_insights (worker);
   {
-    GVariant *array = mpire_result_buffer_end (worker->results, &results_boxed);
+    MpireResultsMessage reply = { .chunk_id = chunk_id };
 
-    if (send_message (worker, MPIRE_MESSAGE_RESULTS,
-                      g_variant_new ("(tbv)", chunk_id, results_boxed, array), &error))
+    reply.results = mpire_result_buffer_end (worker->results, &reply.boxed);
+    if (send_message (worker, MPIRE_MESSAGE_RESULTS, mpire_message_results_new (&reply), &error))
       return TRUE;
     if (error == NULL)
       return FALSE;
@@ -279,23 +291,26 @@ run_chunk (Worker   *worker,
   }
 }
 
-static void
+static gboolean
 receive_hello (Worker   *worker,
                GVariant *body)
 {
-  int worker_id;
-  gboolean pass_worker_id, use_worker_state, daemon;
-  g_autoptr(GVariant) shared = NULL;
+  g_auto(MpireHelloMessage) msg = { 0 };
+  g_autoptr(GError) error = NULL;
 
-  g_variant_get (body, "(ibbbmv)", &worker_id, &pass_worker_id, &use_worker_state, &daemon,
-                 &shared);
+  if (!mpire_message_hello_parse (body, &msg, &error))
+    {
+      g_debug ("Worker stops: %s", error->message);
+      return FALSE;
+    }
   worker->ready_at = g_get_monotonic_time ();
-  g_private_set (&daemon_worker, GINT_TO_POINTER (daemon));
+  g_private_set (&daemon_worker, GINT_TO_POINTER (msg.daemon));
   g_clear_object (&worker->context);
-  worker->context = mpire_worker_context_new (worker_id, pass_worker_id,
+  worker->context = mpire_worker_context_new (msg.worker_id, msg.pass_worker_id,
                                               worker->shared_by_address != NULL
-                                                ? worker->shared_by_address : shared,
-                                              use_worker_state);
+                                                ? worker->shared_by_address : msg.shared_objects,
+                                              msg.use_worker_state);
+  return TRUE;
 }
 
 void
@@ -330,7 +345,10 @@ mpire_worker_serve (int       fd,
         mpire_insights_meter_add_since (worker.meter, MPIRE_INSIGHTS_WAITING, wait_start);
 
       if (kind == MPIRE_MESSAGE_HELLO)
-        receive_hello (&worker, body);
+        {
+          if (!receive_hello (&worker, body))
+            break;
+        }
       else if (kind == MPIRE_MESSAGE_CONFIG && worker.context != NULL)
         {
           if (!receive_config (&worker, body))
@@ -343,6 +361,8 @@ mpire_worker_serve (int       fd,
         }
       else if (kind == MPIRE_MESSAGE_STOP)
         {
+          if (!mpire_message_stop_parse (body, &error))
+            g_debug ("Worker stops: %s", error->message);
           run_exit (&worker);
           send_insights (&worker);
           break;
