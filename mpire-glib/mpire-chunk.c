@@ -16,8 +16,11 @@ gboolean
 mpire_chunk_encode (MpireChunk  *chunk,
                     GError     **error)
 {
-  chunk->body = g_variant_ref_sink (g_variant_new ("(tsbbv)", chunk->id, chunk->task_name,
-                                                   chunk->boxed, chunk->whole, chunk->args));
+  MpireTasksMessage message = {
+    chunk->id, chunk->task_name, chunk->boxed, chunk->whole, chunk->args,
+  };
+
+  chunk->body = g_variant_ref_sink (mpire_message_tasks_new (&message));
   return mpire_frame_check_size (g_variant_get_size (chunk->body), error);
 }
 

@@ -361,24 +361,21 @@ take_chunk (MpireWorkerLink  *link,
   return mpire_worker_link_take_chunk (link);
 }
 
+/* The protocol checked that @results is an array. */
 static gboolean
 check_results (MpireWorkerLink  *link,
                MpireChunk       *chunk,
                GVariant         *results,
-               gboolean          boxed,
                gsize             n_expected,
                GError          **error)
 {
-  if (g_variant_is_of_type (results, G_VARIANT_TYPE_ARRAY) &&
-      g_variant_n_children (results) == n_expected &&
-      (!boxed || g_variant_is_of_type (results, G_VARIANT_TYPE ("av"))))
+  if (g_variant_n_children (results) == n_expected)
     return TRUE;
 
   g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
                _("Worker %d sent %zu results of type “%s” for a chunk of "
                  "%zu tasks"),
-               mpire_worker_link_get_id (link),
-               g_variant_is_of_type (results, G_VARIANT_TYPE_ARRAY) ? g_variant_n_children (results) : 0,
+               mpire_worker_link_get_id (link), g_variant_n_children (results),
                g_variant_get_type_string (results), chunk->n_tasks);
   return FALSE;
 }
@@ -388,22 +385,20 @@ on_results (MpireScheduler *self,
             MpireWorkerLink *link,
             GVariant        *body)
 {
-  g_autoptr(GVariant) results = NULL;
+  g_auto(MpireResultsMessage) message = { 0 };
   g_autoptr(GError) error = NULL;
-  guint64 id;
-  gboolean boxed;
-  MpireChunk *chunk;
+  MpireChunk *chunk = NULL;
 
-  g_variant_get (body, "(tbv)", &id, &boxed, &results);
-  chunk = take_chunk (link, id, &error);
+  if (mpire_message_results_parse (body, &message, &error))
+    chunk = take_chunk (link, message.chunk_id, &error);
   if (chunk != NULL &&
-      check_results (link, chunk, results, boxed, chunk->whole ? 1 : chunk->n_tasks, &error))
+      check_results (link, chunk, message.results, chunk->whole ? 1 : chunk->n_tasks, &error))
     {
       gpointer job = chunk->job;
 
       mpire_worker_link_count_tasks (link, chunk->n_tasks);
       self->n_idle_deaths = 0;
-      self->funcs->post (job, MPIRE_JOB_CHUNK_DONE, chunk, results, boxed, NULL);
+      self->funcs->post (job, MPIRE_JOB_CHUNK_DONE, chunk, message.results, message.boxed, NULL);
       /* At the end of its lifespan a worker makes way for a fresh one. */
       if (is_active (self, link) && lifespan_reached (self, link) &&
           mpire_worker_link_get_n_chunks (link) == 0)
@@ -425,21 +420,15 @@ on_task_error (MpireScheduler *self,
                MpireWorkerLink *link,
                GVariant        *body)
 {
-  g_autoptr(GVariant) results = NULL;
+  g_auto(MpireErrorMessage) message = { 0 };
   g_autoptr(GError) error = NULL;
   g_autofree char *args = NULL;
-  const char *domain, *message, *task_name;
-  guint64 id;
-  guint32 index;
-  gint32 code;
-  gboolean boxed;
-  MpireChunk *chunk;
+  MpireChunk *chunk = NULL;
 
-  g_variant_get (body, "(tu&si&s&sbv)", &id, &index, &domain, &code, &message,
-                 &task_name, &boxed, &results);
-  chunk = take_chunk (link, id, &error);
+  if (mpire_message_error_parse (body, &message, &error))
+    chunk = take_chunk (link, message.chunk_id, &error);
   if (chunk == NULL ||
-      !check_results (link, chunk, results, boxed, MIN (index, chunk->n_tasks), &error))
+      !check_results (link, chunk, message.results, MIN (message.index, chunk->n_tasks), &error))
     {
       if (chunk != NULL)
         mpire_worker_link_untake_chunk (link, chunk);
@@ -447,12 +436,12 @@ on_task_error (MpireScheduler *self,
       return;
     }
 
-  args = mpire_chunk_describe_args (chunk, index);
-  error = g_error_new (*domain != '\0' ? g_quark_from_string (domain) : MPIRE_ERROR, code,
-                       _("%s (task “%s”, worker %d, arguments %s)"),
-                       message, task_name, mpire_worker_link_get_id (link), args);
-  self->funcs->post (chunk->job, MPIRE_JOB_CHUNK_FAILED, chunk, results, boxed,
-                      g_steal_pointer (&error));
+  args = mpire_chunk_describe_args (chunk, message.index);
+  error = g_error_new (*message.domain != '\0' ? g_quark_from_string (message.domain) : MPIRE_ERROR,
+                       message.code, _("%s (task “%s”, worker %d, arguments %s)"),
+                       message.message, message.task_name, mpire_worker_link_get_id (link), args);
+  self->funcs->post (chunk->job, MPIRE_JOB_CHUNK_FAILED, chunk, message.results, message.boxed,
+                     g_steal_pointer (&error));
 }
 
 /* A worker_init (the call fails) or worker_exit (the call that stops the
@@ -462,18 +451,23 @@ on_lifecycle_failed (MpireScheduler *self,
                      MpireWorkerLink *link,
                      GVariant        *body)
 {
-  const char *domain, *message, *task_name, *stage;
-  gint32 code;
-  GError *error;
+  MpireFailedMessage message;
+  GError *error = NULL;
   gpointer job = self->job;
   gboolean at_exit;
 
-  g_variant_get (body, "(&si&s&s&s)", &domain, &code, &message, &task_name, &stage);
-  at_exit = g_str_equal (stage, "exit");
-  error = g_error_new (*domain != '\0' ? g_quark_from_string (domain) : MPIRE_ERROR, code,
+  if (!mpire_message_failed_parse (body, &message, &error))
+    {
+      on_broken (link, error, self);
+      g_error_free (error);
+      return;
+    }
+  at_exit = message.stage == MPIRE_LIFECYCLE_STAGE_EXIT;
+  error = g_error_new (*message.domain != '\0' ? g_quark_from_string (message.domain) : MPIRE_ERROR,
+                       message.code,
                        at_exit ? _("%s (worker_exit task “%s”, worker %d)")
                                : _("%s (worker_init task “%s”, worker %d)"),
-                       message, task_name, mpire_worker_link_get_id (link));
+                       message.message, message.task_name, mpire_worker_link_get_id (link));
 
   /* Only for the running call: a worker it no longer has (killed when a
    * call failed) may still report. */
@@ -500,10 +494,13 @@ on_frame (MpireWorkerLink  *link,
 
   if (kind == MPIRE_MESSAGE_EXIT_RESULT)
     {
-      GVariant *result;
+      g_auto(MpireExitResultMessage) message = { 0 };
+      g_autoptr(GError) error = NULL;
 
-      g_variant_get (body, "(v)", &result);
-      g_ptr_array_add (self->exit_results, result);
+      if (mpire_message_exit_result_parse (body, &message, &error))
+        g_ptr_array_add (self->exit_results, g_steal_pointer (&message.result));
+      else
+        on_broken (link, error, self);
       return;
     }
   if (kind == MPIRE_MESSAGE_FAILED)
@@ -876,12 +873,12 @@ static void
 send_config (MpireScheduler *self,
              MpireWorkerLink *link)
 {
-  mpire_worker_link_send (link, MPIRE_MESSAGE_CONFIG,
-                          g_variant_new ("(ssbb)", self->call.init_name ? self->call.init_name : "",
-                                         self->call.exit_name ? self->call.exit_name : "",
-                                         self->call.timed,
-                                         mpire_insights_is_enabled (self->insights)),
-                          NULL);
+  MpireConfigMessage config = {
+    self->call.init_name, self->call.exit_name, self->call.timed,
+    mpire_insights_is_enabled (self->insights),
+  };
+
+  mpire_worker_link_send (link, MPIRE_MESSAGE_CONFIG, mpire_message_config_new (&config), NULL);
 }
 
 /* Starts the workers missing from the pool. When a call starts
@@ -901,6 +898,7 @@ mpire_scheduler_start_workers (MpireScheduler  *self,
   int n = self->call.n_workers;
   guint n_server_restarts = 0;
   gboolean parked;
+  MpireHelloMessage hello = { 0 };
 
   ensure_context (self);
 
@@ -955,6 +953,11 @@ mpire_scheduler_start_workers (MpireScheduler  *self,
         return FALSE;
     }
 
+  hello.pass_worker_id = self->call.pass_worker_id;
+  hello.use_worker_state = self->call.use_worker_state;
+  hello.daemon = self->call.daemon;
+  hello.shared_objects = reruns_program (self->active_method) ? self->call.shared_objects : NULL;
+
   parked = self->active_method == MPIRE_START_METHOD_FORK && self->thread_state == THREAD_RUNNING;
   if (parked)
     park_thread (self);
@@ -1000,14 +1003,8 @@ mpire_scheduler_start_workers (MpireScheduler  *self,
       g_ptr_array_add (self->links, link);
       if (job != NULL)
         self->funcs->post_worker (job, MPIRE_JOB_WORKER_STARTED, i, NULL);
-      if (!mpire_worker_link_send (link, MPIRE_MESSAGE_HELLO,
-                                   g_variant_new ("(ibbb@mv)", i, self->call.pass_worker_id,
-                                                  self->call.use_worker_state, self->call.daemon,
-                                                  g_variant_new_maybe (G_VARIANT_TYPE_VARIANT,
-                                                                       reruns_program (self->active_method) &&
-                                                                       self->call.shared_objects != NULL
-                                                                         ? g_variant_new_variant (self->call.shared_objects)
-                                                                         : NULL)),
+      hello.worker_id = i;
+      if (!mpire_worker_link_send (link, MPIRE_MESSAGE_HELLO, mpire_message_hello_new (&hello),
                                    &start_error))
         {
           retire (self, link, TRUE);
