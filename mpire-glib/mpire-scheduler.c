@@ -91,6 +91,7 @@ struct _MpireScheduler
   GPtrArray                    *slots;     /* MpireWorkerLink by worker id, or NULL */
   GPtrArray                    *links;     /* every link not yet gone */
   GPtrArray                    *stopping;  /* links stopped that the job waits for */
+  GPtrArray                    *orphans;   /* links no call waits for: a join tells their end */
   GQueue                        pending;   /* MpireChunk waiting for a worker */
   GQueue                       *backlogs;  /* order-tasks: per slot */
   MpireForkServer              *fork_server; /* forkserver: started at first need */
@@ -283,6 +284,34 @@ lifespan_reached (MpireScheduler *self,
 {
   return self->call.lifespan > 0 &&
          mpire_worker_link_count_tasks_given (link) >= (guint64) self->call.lifespan;
+}
+
+/* The links told to go that the call ending now does not wait for (a
+ * thread killed past a timeout runs on until its task returns): their
+ * end is told by a join or a terminate, never by a later call. */
+static void
+orphan_retired (MpireScheduler *self)
+{
+  for (guint i = 0; i < self->links->len; i++)
+    {
+      MpireWorkerLink *link = self->links->pdata[i];
+
+      if (!is_active (self, link) && !g_ptr_array_find (self->orphans, link, NULL))
+        g_ptr_array_add (self->orphans, link);
+    }
+}
+
+/* A thread killed past a timeout runs on until its task returns: the
+ * call that fails for it does not wait for it. */
+static void
+abandon_thread (MpireScheduler  *self,
+                MpireWorkerLink *link)
+{
+  if (mpire_worker_link_is_process (link) || self->phase == PHASE_STOPPING ||
+      g_ptr_array_find (self->orphans, link, NULL))
+    return;
+  g_ptr_array_remove_fast (self->stopping, link);
+  g_ptr_array_add (self->orphans, link);
 }
 
 /* A worker told to go that the end of the call must wait for. */
@@ -600,6 +629,13 @@ on_gone (MpireWorkerLink *link,
   guint64 last_chunk_id = mpire_heartbeat_last_task (mpire_worker_link_get_heartbeat (link), &index);
   gboolean killed = WIFSIGNALED (wait_status) && WTERMSIG (wait_status) == SIGKILL;
   guint64 lifecycle_task = died_in_lifecycle_task (link);
+  /* A worker told to stop ends with status 0 once it answered all its
+   * chunks; one that ends otherwise died, unless the pool killed it. */
+  gboolean died = !mpire_worker_link_is_killed (link) &&
+                  (!mpire_worker_link_is_stopping (link) ||
+                   mpire_worker_link_get_n_chunks (link) > 0 ||
+                   (wait_status != MPIRE_WAIT_STATUS_UNKNOWN &&
+                    !(WIFEXITED (wait_status) && WEXITSTATUS (wait_status) == 0)));
 
   if (was_active)
     self->slots->pdata[id] = NULL;
@@ -665,8 +701,9 @@ on_gone (MpireWorkerLink *link,
 
   {
     MpireWorkerEvent event = { MPIRE_JOB_WORKER_EXITED, id, NULL };
+    gboolean orphan = g_ptr_array_remove_fast (self->orphans, link);
 
-    if (!mpire_worker_link_is_stopping (link))
+    if (died)
       {
         g_autofree char *status = mpire_describe_wait_status (wait_status);
 
@@ -674,7 +711,7 @@ on_gone (MpireWorkerLink *link,
         event.error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
                                    _("Worker %d %s"), id, status);
       }
-    if (self->job != NULL)
+    if (self->job != NULL && !orphan)
       self->funcs->post_worker (self->job, event.event, id, event.error);
     else
       g_array_append_val (self->worker_events, event);
@@ -776,6 +813,8 @@ lifecycle_timed_out (MpireScheduler *self,
   else
     report_exit_failure (self, error);
   retire (self, link, TRUE);
+  if (!at_exit)
+    abandon_thread (self, link);
 }
 
 /* A task of @link has run past the call's timeout: the call fails, the
@@ -826,6 +865,7 @@ check_link_timeout (MpireScheduler *self,
                       NULL, FALSE, error);
   requeue_chunks (self, link);
   retire (self, link, TRUE);
+  abandon_thread (self, link);
   /* Another worker takes its place (and the requeued chunks). */
   self->funcs->post (chunk->job, MPIRE_JOB_WORKER_LOST, NULL, NULL, FALSE, NULL);
 }
@@ -907,7 +947,11 @@ mpire_scheduler_start_workers (MpireScheduler  *self,
 
   if (starting && (self->active_serial != self->call.workers_serial || (int) self->slots->len != n))
     {
-      retire_all (self, FALSE);
+      /* Kept-alive workers of other settings: this call told them to
+       * go, it waits for them and tells their end. */
+      for (guint i = 0; i < self->slots->len; i++)
+        if (self->slots->pdata[i] != NULL)
+          stop_and_await (self, self->slots->pdata[i]);
       for (guint i = 0; i < self->slots->len; i++)
         g_queue_clear_full (&self->backlogs[i], (GDestroyNotify) mpire_chunk_free);
       g_free (self->backlogs);
@@ -1124,17 +1168,28 @@ mpire_scheduler_release (MpireScheduler *self,
     for (guint i = 0; i < self->slots->len; i++)
       if (self->slots->pdata[i] != NULL)
         stop_and_await (self, self->slots->pdata[i]);
-  /* Without keep-alive, the workers a failed call left idle go too,
-   * told to stop, without waiting for them. */
+  /* Without keep-alive, the workers a failed call left idle go too. A
+   * failed call waits as well for those it killed: it tells their end,
+   * as a call that succeeds does, and the next call sees only its own
+   * workers (orphan_retired() says which it does not wait for). */
   if (abort && !self->call.keep_alive && !self->call.apply)
     for (guint i = 0; i < self->slots->len; i++)
       if (self->slots->pdata[i] != NULL)
-        retire (self, self->slots->pdata[i], FALSE);
-  if (!abort && self->stopping->len > 0)
+        stop_and_await (self, self->slots->pdata[i]);
+  for (guint i = 0; abort && i < self->links->len; i++)
+    {
+      MpireWorkerLink *link = self->links->pdata[i];
+
+      if (!is_active (self, link) && !g_ptr_array_find (self->orphans, link, NULL) &&
+          !g_ptr_array_find (self->stopping, link, NULL))
+        g_ptr_array_add (self->stopping, link);
+    }
+  if (self->stopping->len > 0)
     {
       self->phase = PHASE_STOPPING;
       return TRUE;
     }
+  orphan_retired (self);
   set_idle (self);
   /* Workers (stopped early, or killed) may have told @job of their end
    * (or of their worker_exit's failure) after it took its last
@@ -1155,7 +1210,10 @@ mpire_scheduler_forget_job (MpireScheduler *self,
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   if (self->job == job)
-    set_idle (self);
+    {
+      set_idle (self);
+      orphan_retired (self);
+    }
 }
 
 /* ---- the scheduler ----------------------------------------------------- */
@@ -1211,6 +1269,7 @@ mpire_scheduler_new (void)
   self->slots = g_ptr_array_new ();
   self->links = g_ptr_array_new ();
   self->stopping = g_ptr_array_new ();
+  self->orphans = g_ptr_array_new ();
   g_queue_init (&self->pending);
   self->worker_events = worker_events_new ();
   self->exit_results = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
@@ -1239,6 +1298,7 @@ mpire_scheduler_free (MpireScheduler *self)
   g_ptr_array_unref (self->slots);
   g_ptr_array_unref (self->links);
   g_ptr_array_unref (self->stopping);
+  g_ptr_array_unref (self->orphans);
   g_array_unref (self->worker_events);
   g_ptr_array_unref (self->exit_results);
   mpire_insights_free (self->insights);
