@@ -29,6 +29,7 @@ void            mpire_heartbeat_task_start (MpireHeartbeat   *self,
                                             guint32           index,
                                             gboolean          timed);
 void            mpire_heartbeat_task_end   (MpireHeartbeat   *self);
+gboolean        mpire_heartbeat_stop_requested (MpireHeartbeat *self);
 
 /* pool side: whether a task is running, which, and since when */
 gboolean        mpire_heartbeat_read       (MpireHeartbeat   *self,
@@ -37,5 +38,6 @@ gboolean        mpire_heartbeat_read       (MpireHeartbeat   *self,
                                             gint64           *started);
 guint64         mpire_heartbeat_last_task  (MpireHeartbeat   *self,
                                             guint32          *index);
+void            mpire_heartbeat_request_stop (MpireHeartbeat *self);
 
 G_END_DECLS

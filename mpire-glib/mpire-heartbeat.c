@@ -16,6 +16,7 @@ typedef struct
   gint64  started;    /* monotonic µs when the task started; 0: no task */
   guint64 chunk_id;
   guint32 index;
+  gint32  stop;       /* the pool asks the worker to stop before its next task */
 } Beat;
 
 struct _MpireHeartbeat
@@ -66,6 +67,21 @@ mpire_heartbeat_task_end (MpireHeartbeat *self)
   if (__atomic_load_n (&self->beat->started, __ATOMIC_RELAXED) == 0)
     return;
   __atomic_store_n (&self->beat->started, 0, __ATOMIC_RELEASE);
+}
+
+/* A worker thread cannot be killed: the pool asks it to stop once the
+ * task it runs returns. */
+void
+mpire_heartbeat_request_stop (MpireHeartbeat *self)
+{
+  __atomic_store_n (&self->beat->stop, 1, __ATOMIC_RELAXED);
+}
+
+/* One plain load, between two tasks. */
+gboolean
+mpire_heartbeat_stop_requested (MpireHeartbeat *self)
+{
+  return __atomic_load_n (&self->beat->stop, __ATOMIC_RELAXED) != 0;
 }
 
 /* A consistent read: the task did not change while it was read. */

@@ -563,11 +563,13 @@ mpire_worker_link_stop (MpireWorkerLink *self)
 }
 
 /* Ends the worker now: SIGKILL for a process; a thread stops after its
- * current task, once it finds its channel shut. */
+ * current task, which it finds in the heartbeat (or once it finds its
+ * channel shut). */
 void
 mpire_worker_link_kill (MpireWorkerLink *self)
 {
   self->state = LINK_KILLED;
+  mpire_heartbeat_request_stop (self->memory->heartbeat);
   if (!self->exited)
     self->backend->kill (self->handle);
   if (!self->closed)

@@ -263,6 +263,9 @@ run_chunk (Worker   *worker,
                                                       : g_steal_pointer (&element);
       GVariant *result;
 
+      /* A thread the pool killed stops between two tasks. */
+      if (worker->heartbeat != NULL && mpire_heartbeat_stop_requested (worker->heartbeat))
+        return FALSE;
       if (worker->heartbeat != NULL)
         mpire_heartbeat_task_start (worker->heartbeat, chunk_id, i, worker->timed);
       result = mpire_task_invoke (task, worker->context, task_args, &error);
