@@ -7,6 +7,8 @@
 
 #include <glib-object.h>
 
+#include "mpire-result-buffer-private.h"
+
 G_BEGIN_DECLS
 
 /* A chunk of tasks on its way to a worker. Owned by the scheduler from
@@ -28,6 +30,12 @@ typedef struct
   gboolean     retry;      /* runs again when its worker dies in it */
   guint32      death_index; /* the task its worker last died in */
   guint        n_deaths;   /* deaths in a row in that task */
+  /* With retry, a worker sends each task's result once it is done
+   * (MPIRE_MESSAGE_PARTIAL): after a death, the tasks whose results came
+   * do not run again. Task indexes from a worker count from sent_from. */
+  gsize        n_kept;     /* tasks at its start whose results the pool has */
+  MpireResultBuffer *kept; /* ...those results, or NULL */
+  gsize        sent_from;  /* its first task in its TASKS message */
 } MpireChunk;
 
 gboolean  mpire_chunk_encode            (MpireChunk  *chunk,
@@ -39,5 +47,17 @@ char     *mpire_chunk_describe_args     (MpireChunk  *chunk,
                                          gsize        index);
 gboolean  mpire_chunk_retry_after_death (MpireChunk  *chunk,
                                          guint32      index);
+void      mpire_chunk_keep_results      (MpireChunk  *chunk,
+                                         GVariant    *results,
+                                         gboolean     boxed);
+GVariant *mpire_chunk_take_results      (MpireChunk  *chunk,
+                                         GVariant    *results,
+                                         gboolean    *boxed);
+void      mpire_chunk_skip_kept         (MpireChunk  *chunk);
+gboolean  mpire_chunk_check_results     (MpireChunk  *chunk,
+                                         GVariant    *results,
+                                         int          worker_id,
+                                         gsize        n_expected,
+                                         GError     **error);
 
 G_END_DECLS

@@ -8,6 +8,8 @@
 #include <glib/gi18n-lib.h>
 
 #include "mpire-chunk-private.h"
+#include "mpire-chunker-private.h"
+#include "mpire-error.h"
 #include "mpire-protocol-private.h"
 
 /* Makes the body of @chunk's TASKS message; fails if it is too large to
@@ -20,6 +22,7 @@ mpire_chunk_encode (MpireChunk  *chunk,
     chunk->id, chunk->task_name, chunk->boxed, chunk->whole, chunk->args,
   };
 
+  g_clear_pointer (&chunk->body, g_variant_unref);
   chunk->body = g_variant_ref_sink (mpire_message_tasks_new (&message));
   return mpire_frame_check_size (g_variant_get_size (chunk->body), error);
 }
@@ -31,6 +34,7 @@ mpire_chunk_free (MpireChunk *chunk)
   g_free (chunk->task_name);
   g_clear_pointer (&chunk->args, g_variant_unref);
   g_clear_pointer (&chunk->body, g_variant_unref);
+  g_clear_pointer (&chunk->kept, mpire_result_buffer_free);
   g_free (chunk);
 }
 
@@ -93,4 +97,78 @@ mpire_chunk_retry_after_death (MpireChunk *chunk,
       chunk->n_deaths = 1;
     }
   return chunk->n_deaths < MAX_DEATHS_IN_ONE_TASK;
+}
+
+/* Keeps @results (boxed in an `av` if @boxed), those of the next tasks
+ * of @chunk, which its worker sent before the chunk's end. */
+void
+mpire_chunk_keep_results (MpireChunk *chunk,
+                          GVariant   *results,
+                          gboolean    boxed)
+{
+  gsize n = g_variant_n_children (results);
+
+  if (chunk->kept == NULL)
+    chunk->kept = mpire_result_buffer_new ();
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr(GVariant) child = g_variant_get_child_value (results, i);
+
+      mpire_result_buffer_add (chunk->kept,
+                               boxed ? g_variant_get_variant (child) : g_steal_pointer (&child));
+    }
+  chunk->n_kept += n;
+}
+
+/* The results of @chunk's tasks from its first: @results (taken), after
+ * those kept, if any (then as one new array, and @boxed is updated). */
+GVariant *
+mpire_chunk_take_results (MpireChunk *chunk,
+                          GVariant   *results,
+                          gboolean   *boxed)
+{
+  if (chunk->kept == NULL)
+    return results;
+
+  mpire_chunk_keep_results (chunk, results, *boxed);
+  g_variant_unref (results);
+  return g_variant_ref_sink (mpire_result_buffer_end (chunk->kept, boxed));
+}
+
+/* Before @chunk runs again: its TASKS message keeps only the tasks whose
+ * results did not come. */
+void
+mpire_chunk_skip_kept (MpireChunk *chunk)
+{
+  g_autoptr(GVariant) args = NULL;
+  MpireTasksMessage message = { chunk->id, chunk->task_name, chunk->boxed, chunk->whole, NULL };
+
+  if (chunk->n_kept == chunk->sent_from)
+    return;
+
+  args = g_variant_ref_sink (mpire_array_slice (chunk->args, chunk->n_kept,
+                                                chunk->n_tasks - chunk->n_kept));
+  message.args = args;
+  g_variant_unref (chunk->body);
+  chunk->body = g_variant_ref_sink (mpire_message_tasks_new (&message));
+  chunk->sent_from = chunk->n_kept;
+}
+
+/* Whether @results, an array from the worker @worker_id, has the
+ * @n_expected results it should. */
+gboolean
+mpire_chunk_check_results (MpireChunk  *chunk,
+                           GVariant    *results,
+                           int          worker_id,
+                           gsize        n_expected,
+                           GError     **error)
+{
+  if (g_variant_n_children (results) == n_expected)
+    return TRUE;
+
+  g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+               _("Worker %d sent %zu results of type “%s” for a chunk of %zu tasks"),
+               worker_id, g_variant_n_children (results), g_variant_get_type_string (results),
+               chunk->n_tasks);
+  return FALSE;
 }

@@ -445,12 +445,15 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * out-of-memory killer, an exit) while it runs a chunk of tasks: with
    * %FALSE (the default) the call fails with %MPIRE_ERROR_WORKER_DIED,
    * naming the signal and the arguments of the task it died in; with
-   * %TRUE the chunk runs again on a fresh worker, as often as workers are
-   * killed from outside. A task that was running at three deaths of its
-   * worker in a row is taken to be what kills it: the call then fails
-   * with %MPIRE_ERROR_WORKER_DIED naming it. Either way no task is lost or
-   * reported twice. Chunks a dead worker had been sent but not begun
-   * always go to the other workers.
+   * %TRUE the rest of the chunk runs again on a fresh worker, as often as
+   * workers are killed from outside: workers then send each task's result
+   * as soon as the task is done (one small message per task, only with
+   * this option), so the tasks that finished before the death do not run
+   * again; the task it died in runs once more. A task that was running
+   * at three deaths of its worker in a row is taken to be what kills it:
+   * the call then fails with %MPIRE_ERROR_WORKER_DIED naming it. Either
+   * way no task is lost or reported twice. Chunks a dead worker had been
+   * sent but not begun always go to the other workers.
    *
    * Since: 1.0
    */

@@ -43,9 +43,8 @@ G_BEGIN_DECLS
 #define MPIRE_MESSAGE_INSIGHTS_MAX_TOP 5
 
 /* The kinds of message, with their body types. The bodies are built and
- * read only by the constructors and parsers below, nowhere else (the
- * pool's side, in mpire-scheduler.c and mpire-chunk.c, is being switched
- * to them). Who sends and who receives each:
+ * read only by the constructors and parsers below, nowhere else. Who
+ * sends and who receives each:
  *
  *   kind         body           sent by               → received by
  *   HELLO        (ibbbmv)       mpire-scheduler.c     → mpire-worker.c
@@ -54,12 +53,13 @@ G_BEGIN_DECLS
  *   STOP         ()             mpire-worker-link.c   → mpire-worker.c
  *   RESULTS      (tbv)          mpire-worker.c        → mpire-scheduler.c
  *   ERROR        (tusissbv)     mpire-worker.c        → mpire-scheduler.c
- *   CONFIG       (ssbb)         mpire-scheduler.c     → mpire-worker.c
+ *   CONFIG       (ssbbb)        mpire-scheduler.c     → mpire-worker.c
  *   EXIT_RESULT  (v)            mpire-worker.c        → mpire-scheduler.c
  *   FAILED       (sisss)        mpire-worker.c        → mpire-scheduler.c
  *   INSIGHTS     (xxxxxta(xs))  mpire-insights.c (built),
  *                               mpire-worker.c        → mpire-scheduler.c, read by
  *                                                       mpire-insights.c
+ *   PARTIAL      (tbv)          mpire-worker.c        → mpire-scheduler.c
  *
  * The fields of each are those of its struct, in the same order. */
 typedef enum {
@@ -72,6 +72,7 @@ typedef enum {
   MPIRE_MESSAGE_EXIT_RESULT,
   MPIRE_MESSAGE_FAILED,
   MPIRE_MESSAGE_INSIGHTS,
+  MPIRE_MESSAGE_PARTIAL,
   MPIRE_MESSAGE_LAST
 } MpireMessageKind;
 
@@ -155,7 +156,11 @@ typedef struct
   GVariant   *args;
 } MpireTasksMessage;
 
-/* RESULTS: the results of a whole chunk, an array boxed as TASKS'. */
+/* RESULTS: the results of a whole chunk, an array boxed as TASKS'.
+ * PARTIAL, with the same fields: with retry-on-worker-death, the results
+ * of the chunk's tasks done since its previous PARTIAL, sent as each task
+ * ends (never the chunk's last one: RESULTS or ERROR carry the rest), so
+ * that a retry after the worker's death runs only the others. */
 typedef struct
 {
   guint64   chunk_id;
@@ -180,13 +185,15 @@ typedef struct
 
 /* CONFIG, before a call's first chunk: the call's worker_init and
  * worker_exit task names, whether the heartbeat times tasks (the call has
- * a task timeout), whether to measure insights. */
+ * a task timeout), whether to measure insights, whether to send PARTIAL
+ * results (the call retries chunks after a worker's death). */
 typedef struct
 {
   const char *worker_init;     /* %NULL: none ("" on the wire) */
   const char *worker_exit;     /* %NULL: none ("" on the wire) */
   gboolean    timed;
   gboolean    insights;
+  gboolean    partial;
 } MpireConfigMessage;
 
 /* EXIT_RESULT: what worker_exit returned. */
@@ -253,6 +260,10 @@ gboolean  mpire_message_results_parse      (GVariant                      *body,
                                             MpireResultsMessage           *msg,
                                             GError                       **error);
 void      mpire_message_results_clear      (MpireResultsMessage           *msg);
+GVariant *mpire_message_partial_new        (const MpireResultsMessage     *msg);
+gboolean  mpire_message_partial_parse      (GVariant                      *body,
+                                            MpireResultsMessage           *msg,
+                                            GError                       **error);
 
 GVariant *mpire_message_error_new          (const MpireErrorMessage       *msg);
 gboolean  mpire_message_error_parse        (GVariant                      *body,

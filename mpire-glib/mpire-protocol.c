@@ -22,10 +22,11 @@ static const char * const body_types[MPIRE_MESSAGE_LAST] = {
   [MPIRE_MESSAGE_STOP]    = "()",
   [MPIRE_MESSAGE_RESULTS] = "(tbv)",
   [MPIRE_MESSAGE_ERROR]   = "(tusissbv)",
-  [MPIRE_MESSAGE_CONFIG]  = "(ssbb)",
+  [MPIRE_MESSAGE_CONFIG]  = "(ssbbb)",
   [MPIRE_MESSAGE_EXIT_RESULT] = "(v)",
   [MPIRE_MESSAGE_FAILED]  = "(sisss)",
   [MPIRE_MESSAGE_INSIGHTS] = "(xxxxxta(xs))",
+  [MPIRE_MESSAGE_PARTIAL] = "(tbv)",
 };
 
 const GVariantType *
@@ -282,6 +283,7 @@ static const char * const kind_names[MPIRE_MESSAGE_LAST] = {
   [MPIRE_MESSAGE_EXIT_RESULT] = "EXIT_RESULT",
   [MPIRE_MESSAGE_FAILED]  = "FAILED",
   [MPIRE_MESSAGE_INSIGHTS] = "INSIGHTS",
+  [MPIRE_MESSAGE_PARTIAL] = "PARTIAL",
 };
 
 static gboolean
@@ -401,15 +403,39 @@ mpire_message_results_new (const MpireResultsMessage *msg)
   return g_variant_new ("(tbv)", msg->chunk_id, msg->boxed, msg->results);
 }
 
+/* RESULTS and PARTIAL have the same body. */
+static gboolean
+results_parse (GVariant             *body,
+               MpireMessageKind      kind,
+               MpireResultsMessage  *msg,
+               GError              **error)
+{
+  if (!check_body (body, kind, error))
+    return FALSE;
+  g_variant_get (body, "(tbv)", &msg->chunk_id, &msg->boxed, &msg->results);
+  return check_array (&msg->results, msg->boxed, kind, error);
+}
+
 gboolean
 mpire_message_results_parse (GVariant             *body,
                              MpireResultsMessage  *msg,
                              GError              **error)
 {
-  if (!check_body (body, MPIRE_MESSAGE_RESULTS, error))
-    return FALSE;
-  g_variant_get (body, "(tbv)", &msg->chunk_id, &msg->boxed, &msg->results);
-  return check_array (&msg->results, msg->boxed, MPIRE_MESSAGE_RESULTS, error);
+  return results_parse (body, MPIRE_MESSAGE_RESULTS, msg, error);
+}
+
+GVariant *
+mpire_message_partial_new (const MpireResultsMessage *msg)
+{
+  return mpire_message_results_new (msg);
+}
+
+gboolean
+mpire_message_partial_parse (GVariant             *body,
+                             MpireResultsMessage  *msg,
+                             GError              **error)
+{
+  return results_parse (body, MPIRE_MESSAGE_PARTIAL, msg, error);
 }
 
 void
@@ -446,8 +472,9 @@ mpire_message_error_clear (MpireErrorMessage *msg)
 GVariant *
 mpire_message_config_new (const MpireConfigMessage *msg)
 {
-  return g_variant_new ("(ssbb)", name_or_empty (msg->worker_init),
-                        name_or_empty (msg->worker_exit), msg->timed, msg->insights);
+  return g_variant_new ("(ssbbb)", name_or_empty (msg->worker_init),
+                        name_or_empty (msg->worker_exit), msg->timed, msg->insights,
+                        msg->partial);
 }
 
 gboolean
@@ -457,8 +484,8 @@ mpire_message_config_parse (GVariant            *body,
 {
   if (!check_body (body, MPIRE_MESSAGE_CONFIG, error))
     return FALSE;
-  g_variant_get (body, "(&s&sbb)", &msg->worker_init, &msg->worker_exit, &msg->timed,
-                 &msg->insights);
+  g_variant_get (body, "(&s&sbbb)", &msg->worker_init, &msg->worker_exit, &msg->timed,
+                 &msg->insights, &msg->partial);
   msg->worker_init = empty_to_null (msg->worker_init);
   msg->worker_exit = empty_to_null (msg->worker_exit);
   return TRUE;

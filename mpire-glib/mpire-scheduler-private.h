@@ -68,6 +68,7 @@ typedef struct
   const char         *init_name;      /* worker_init and worker_exit, or NULL */
   const char         *exit_name;
   gboolean            timed;          /* workers time their tasks */
+  gboolean            retry;          /* chunks run again when their worker dies */
   gint64              lifespan;       /* tasks a worker runs, or 0 */
   gint64              init_timeout;   /* µs, or 0 */
   gint64              exit_timeout;

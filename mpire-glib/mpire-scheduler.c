@@ -371,44 +371,6 @@ dispatch (MpireScheduler *self)
   stop_finished_workers (self);
 }
 
-/* The first chunk in flight on @link, if @id is its id. */
-static MpireChunk *
-take_chunk (MpireWorkerLink  *link,
-            guint64           id,
-            GError          **error)
-{
-  MpireChunk *chunk = mpire_worker_link_peek_chunk (link);
-
-  if (chunk == NULL || chunk->id != id)
-    {
-      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
-                   _("Worker %d answered a chunk of tasks it was not running"),
-                   mpire_worker_link_get_id (link));
-      return NULL;
-    }
-
-  return mpire_worker_link_take_chunk (link);
-}
-
-/* The protocol checked that @results is an array. */
-static gboolean
-check_results (MpireWorkerLink  *link,
-               MpireChunk       *chunk,
-               GVariant         *results,
-               gsize             n_expected,
-               GError          **error)
-{
-  if (g_variant_n_children (results) == n_expected)
-    return TRUE;
-
-  g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
-               _("Worker %d sent %zu results of type “%s” for a chunk of "
-                 "%zu tasks"),
-               mpire_worker_link_get_id (link), g_variant_n_children (results),
-               g_variant_get_type_string (results), chunk->n_tasks);
-  return FALSE;
-}
-
 static void
 on_results (MpireScheduler *self,
             MpireWorkerLink *link,
@@ -419,15 +381,19 @@ on_results (MpireScheduler *self,
   MpireChunk *chunk = NULL;
 
   if (mpire_message_results_parse (body, &message, &error))
-    chunk = take_chunk (link, message.chunk_id, &error);
+    chunk = mpire_worker_link_take_answered_chunk (link, message.chunk_id, &error);
   if (chunk != NULL &&
-      check_results (link, chunk, message.results, chunk->whole ? 1 : chunk->n_tasks, &error))
+      mpire_chunk_check_results (chunk, message.results, mpire_worker_link_get_id (link),
+                     (chunk->whole ? 1 : chunk->n_tasks) - chunk->n_kept, &error))
     {
       gpointer job = chunk->job;
+      g_autoptr(GVariant) results = NULL;
 
-      mpire_worker_link_count_tasks (link, chunk->n_tasks);
+      mpire_worker_link_count_tasks (link, chunk->n_tasks - chunk->sent_from);
+      results = mpire_chunk_take_results (chunk, g_steal_pointer (&message.results),
+                                          &message.boxed);
       self->n_idle_deaths = 0;
-      self->funcs->post (job, MPIRE_JOB_CHUNK_DONE, chunk, message.results, message.boxed, NULL);
+      self->funcs->post (job, MPIRE_JOB_CHUNK_DONE, chunk, results, message.boxed, NULL);
       /* At the end of its lifespan a worker makes way for a fresh one. */
       if (is_active (self, link) && lifespan_reached (self, link) &&
           mpire_worker_link_get_n_chunks (link) == 0)
@@ -454,10 +420,16 @@ on_task_error (MpireScheduler *self,
   g_autofree char *args = NULL;
   MpireChunk *chunk = NULL;
 
+  gsize index = 0;
+
   if (mpire_message_error_parse (body, &message, &error))
-    chunk = take_chunk (link, message.chunk_id, &error);
+    chunk = mpire_worker_link_take_answered_chunk (link, message.chunk_id, &error);
+  if (chunk != NULL)
+    index = MIN (message.index + chunk->sent_from, chunk->n_tasks);
+  /* It comes with the results of the tasks before @index not kept yet. */
   if (chunk == NULL ||
-      !check_results (link, chunk, message.results, MIN (message.index, chunk->n_tasks), &error))
+      !mpire_chunk_check_results (chunk, message.results, mpire_worker_link_get_id (link),
+                      index >= chunk->n_kept ? index - chunk->n_kept : G_MAXSIZE, &error))
     {
       if (chunk != NULL)
         mpire_worker_link_untake_chunk (link, chunk);
@@ -465,12 +437,47 @@ on_task_error (MpireScheduler *self,
       return;
     }
 
-  args = mpire_chunk_describe_args (chunk, message.index);
+  message.results = mpire_chunk_take_results (chunk, message.results, &message.boxed);
+  args = mpire_chunk_describe_args (chunk, message.index + chunk->sent_from);
   error = g_error_new (*message.domain != '\0' ? g_quark_from_string (message.domain) : MPIRE_ERROR,
                        message.code, _("%s (task “%s”, worker %d, arguments %s)"),
                        message.message, message.task_name, mpire_worker_link_get_id (link), args);
   self->funcs->post (chunk->job, MPIRE_JOB_CHUNK_FAILED, chunk, message.results, message.boxed,
                      g_steal_pointer (&error));
+}
+
+/* Results of the first tasks of the chunk @link is running, sent when
+ * the call retries chunks: the scheduler keeps them, so that if the
+ * worker dies before the chunk's end, only the rest of the chunk runs
+ * again. */
+static void
+on_partial (MpireScheduler  *self,
+            MpireWorkerLink *link,
+            GVariant        *body)
+{
+  g_auto(MpireResultsMessage) message = { 0 };
+  g_autoptr(GError) error = NULL;
+  MpireChunk *chunk = NULL;
+  gsize n = 0;
+
+  if (mpire_message_partial_parse (body, &message, &error))
+    {
+      n = g_variant_n_children (message.results);
+      chunk = mpire_worker_link_peek_chunk (link);
+    }
+  /* The results of a chunk's last task come with its end. */
+  if (chunk != NULL && chunk->id == message.chunk_id && !chunk->whole && n > 0 &&
+      chunk->n_kept + n < chunk->n_tasks)
+    {
+      mpire_chunk_keep_results (chunk, message.results, message.boxed);
+      return;
+    }
+
+  if (error == NULL)
+    g_set_error (&error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+                 _("Worker %d sent early results that its chunk does not have"),
+                 mpire_worker_link_get_id (link));
+  on_broken (link, error, self);
 }
 
 /* A worker_init (the call fails) or worker_exit (the call that stops the
@@ -548,6 +555,11 @@ on_frame (MpireWorkerLink  *link,
   if (mpire_worker_link_get_n_chunks (link) == 0)
     return;
 
+  if (kind == MPIRE_MESSAGE_PARTIAL)
+    {
+      on_partial (self, link, body);
+      return;
+    }
   if (kind == MPIRE_MESSAGE_RESULTS)
     on_results (self, link, body);
   else if (kind == MPIRE_MESSAGE_ERROR)
@@ -599,22 +611,6 @@ report_exit_failure (MpireScheduler *self,
     g_error_free (error);
 }
 
-/* The lifecycle task (MPIRE_HEARTBEAT_WORKER_INIT or _EXIT) the worker
- * of @link died in, or 0 (none, or the pool killed it). */
-static guint64
-died_in_lifecycle_task (MpireWorkerLink *link)
-{
-  guint64 chunk_id;
-  guint32 index;
-  gint64 started;
-
-  if (mpire_worker_link_is_killed (link) ||
-      !mpire_heartbeat_read (mpire_worker_link_get_heartbeat (link), &chunk_id, &index, &started) ||
-      (chunk_id != MPIRE_HEARTBEAT_WORKER_INIT && chunk_id != MPIRE_HEARTBEAT_WORKER_EXIT))
-    return 0;
-  return chunk_id;
-}
-
 static void
 on_gone (MpireWorkerLink *link,
          int              wait_status,
@@ -628,7 +624,7 @@ on_gone (MpireWorkerLink *link,
   guint32 index;
   guint64 last_chunk_id = mpire_heartbeat_last_task (mpire_worker_link_get_heartbeat (link), &index);
   gboolean killed = WIFSIGNALED (wait_status) && WTERMSIG (wait_status) == SIGKILL;
-  guint64 lifecycle_task = died_in_lifecycle_task (link);
+  guint64 lifecycle_task = mpire_worker_link_died_in_lifecycle_task (link);
   /* A worker told to stop ends with status 0 once it answered all its
    * chunks; one that ends otherwise died, unless the pool killed it. */
   gboolean died = !mpire_worker_link_is_killed (link) &&
@@ -641,10 +637,16 @@ on_gone (MpireWorkerLink *link,
     self->slots->pdata[id] = NULL;
   g_ptr_array_remove_fast (self->links, link);
 
-  /* A chunk it had not begun never ran: nothing was lost. */
+  /* A chunk it had not begun never ran: nothing was lost. One it had
+   * begun runs again from the first task whose result did not come. */
   chunk = mpire_worker_link_peek_chunk (link);
+  if (chunk != NULL && last_chunk_id == chunk->id)
+    index += chunk->sent_from;
   if (chunk != NULL && (last_chunk_id != chunk->id || mpire_chunk_retry_after_death (chunk, index)))
-    requeued = requeue_chunks (self, link);
+    {
+      mpire_chunk_skip_kept (chunk);
+      requeued = requeue_chunks (self, link);
+    }
   else if ((chunk = mpire_worker_link_take_chunk (link)) != NULL)
     {
       g_autofree char *status = mpire_describe_wait_status (wait_status);
@@ -850,7 +852,7 @@ check_link_timeout (MpireScheduler *self,
       now - started <= chunk->timeout)
     return;
 
-  args = mpire_chunk_describe_args (chunk, index);
+  args = mpire_chunk_describe_args (chunk, chunk->sent_from + index);
   error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_TIMED_OUT,
                        mpire_worker_link_is_process (link)
                          ? _("Task “%s” ran longer than its timeout of %.3f s (worker %d, "
@@ -913,9 +915,11 @@ static void
 send_config (MpireScheduler *self,
              MpireWorkerLink *link)
 {
+  /* A thread cannot die alone: no result needs to come early. */
   MpireConfigMessage config = {
     self->call.init_name, self->call.exit_name, self->call.timed,
     mpire_insights_is_enabled (self->insights),
+    self->call.retry && mpire_worker_link_is_process (link),
   };
 
   mpire_worker_link_send (link, MPIRE_MESSAGE_CONFIG, mpire_message_config_new (&config), NULL);

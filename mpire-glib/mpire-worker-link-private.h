@@ -51,6 +51,10 @@ void             mpire_worker_link_send_chunk  (MpireWorkerLink *self,
 guint            mpire_worker_link_get_n_chunks (MpireWorkerLink *self);
 MpireChunk      *mpire_worker_link_peek_chunk  (MpireWorkerLink *self);
 MpireChunk      *mpire_worker_link_take_chunk  (MpireWorkerLink *self);
+MpireChunk      *mpire_worker_link_take_answered_chunk (MpireWorkerLink  *self,
+                                                        guint64           id,
+                                                        GError          **error);
+guint64          mpire_worker_link_died_in_lifecycle_task (MpireWorkerLink *self);
 void             mpire_worker_link_untake_chunk (MpireWorkerLink *self,
                                                  MpireChunk      *chunk);
 MpireChunk      *mpire_worker_link_take_last_chunk (MpireWorkerLink *self);

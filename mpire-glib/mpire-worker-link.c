@@ -440,6 +440,39 @@ mpire_worker_link_take_chunk (MpireWorkerLink *self)
   return g_queue_pop_head (&self->chunks);
 }
 
+/* Takes back the chunk running if the worker answered it (@id). */
+MpireChunk *
+mpire_worker_link_take_answered_chunk (MpireWorkerLink  *self,
+                                       guint64           id,
+                                       GError          **error)
+{
+  MpireChunk *chunk = g_queue_peek_head (&self->chunks);
+
+  if (chunk == NULL || chunk->id != id)
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+                   _("Worker %d answered a chunk of tasks it was not running"), self->id);
+      return NULL;
+    }
+  return g_queue_pop_head (&self->chunks);
+}
+
+/* The lifecycle task (MPIRE_HEARTBEAT_WORKER_INIT or _EXIT) the worker
+ * died in, or 0 (none, or the pool killed it). */
+guint64
+mpire_worker_link_died_in_lifecycle_task (MpireWorkerLink *self)
+{
+  guint64 chunk_id;
+  guint32 index;
+  gint64 started;
+
+  if (self->state == LINK_KILLED ||
+      !mpire_heartbeat_read (self->memory->heartbeat, &chunk_id, &index, &started) ||
+      (chunk_id != MPIRE_HEARTBEAT_WORKER_INIT && chunk_id != MPIRE_HEARTBEAT_WORKER_EXIT))
+    return 0;
+  return chunk_id;
+}
+
 /* Puts back @chunk, taken with mpire_worker_link_take_chunk(). */
 void
 mpire_worker_link_untake_chunk (MpireWorkerLink *self,

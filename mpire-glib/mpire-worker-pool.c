@@ -1100,6 +1100,7 @@ mpire_worker_pool_begin_call (MpireWorkerPool  *self,
     }
   /* Apply tasks may each have a timeout of their own. */
   call.timed = apply || (options != NULL && mpire_map_options_get_task_timeout (options) > 0);
+  call.retry = options != NULL && mpire_map_options_get_retry_on_worker_death (options);
 
   if (!mpire_map_job_claim (job, &call, error))
     {

@@ -40,6 +40,8 @@ typedef struct
   MpireWorkerMemory  *memory;    /* shared with the pool */
   MpireHeartbeat     *heartbeat; /* in it */
   gboolean            timed;     /* the call has a task timeout */
+  gboolean            partial;   /* the call retries chunks: each result goes
+                                    once its task is done */
   gint64              ready_at;  /* when the HELLO came (monotonic µs) */
   MpireInsightsMeter *meter;     /* when insights are on */
   MpireResultBuffer  *results;   /* of the chunk running */
@@ -179,6 +181,7 @@ receive_config (Worker   *worker,
       return FALSE;
     }
   worker->timed = msg.timed;
+  worker->partial = msg.partial;
   g_free (worker->exit_task);
   worker->exit_task = g_strdup (msg.worker_exit);
   if (msg.insights && worker->meter == NULL)
@@ -278,6 +281,18 @@ run_chunk (Worker   *worker,
       if (result == NULL)
         return send_error (worker, chunk_id, i, error, name);
       mpire_result_buffer_add (worker->results, result);
+
+      /* If the worker dies in a later task, the retry runs only the
+       * tasks whose results the pool has. */
+      if (worker->partial && i + 1 < n)
+        {
+          MpireResultsMessage partial = { .chunk_id = chunk_id };
+
+          partial.results = mpire_result_buffer_end (worker->results, &partial.boxed);
+          if (!send_message (worker, MPIRE_MESSAGE_PARTIAL, mpire_message_partial_new (&partial),
+                             &error))
+            return error != NULL && send_error (worker, chunk_id, i, error, name);
+        }
     }
 
   send_insights (worker);
@@ -289,8 +304,9 @@ run_chunk (Worker   *worker,
       return TRUE;
     if (error == NULL)
       return FALSE;
-    /* Too large: the pool learns why instead of losing the worker. */
-    return send_error (worker, chunk_id, 0, error, name);
+    /* Too large: the pool learns why instead of losing the worker (the
+     * results it has go up to the last task, with PARTIAL messages). */
+    return send_error (worker, chunk_id, worker->partial ? n - 1 : 0, error, name);
   }
 }
 
@@ -322,7 +338,7 @@ mpire_worker_serve (int       fd,
                     int       memory_fd)
 {
   Worker worker = { fd, shared_objects, NULL, NULL, FALSE, NULL,
-                    mpire_worker_memory_map (memory_fd), NULL, FALSE, 0, NULL,
+                    mpire_worker_memory_map (memory_fd), NULL, FALSE, FALSE, 0, NULL,
                     mpire_result_buffer_new () };
 
   /* Without it, the pool sees the worker end before its first task. */

@@ -33,6 +33,7 @@ static MpireTask *init_zero_task, *init_million_task, *count_even_task, *exit_st
 static MpireTask *init_fails_task, *exit_fails_task, *nested_task, *affinity_task;
 static MpireTask *die_once_task, *slow_square_task, *sleepy_lifecycle_task, *pids_task, *sockets_task;
 static MpireTask *add_five_task, *row_sums_task, *chunk_length_task, *crash_task, *tick_task;
+static MpireTask *exit_on_three_task, *log_and_die_once_task;
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error"))
 
@@ -72,6 +73,57 @@ abort_on_three (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError *
   if (g_variant_get_int64 (args) == 3)
     abort ();
   return g_variant_new_int64 (0);
+}
+
+/* x * x, except that the worker exits with status 3 at x == 3. */
+static GVariant *
+exit_on_three (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  gint64 x = g_variant_get_int64 (args);
+
+  if (x == 3)
+    _exit (3);
+  return g_variant_new_int64 (x * x);
+}
+
+/* (x, directory, fail_at): appends the line "x" to the file "log" of
+ * the directory, then, at x == 5 and x == 7, the first time only (while
+ * the file "died-x" does not exist), kills its worker. Returns x * x, or
+ * fails at x == fail_at. */
+static GVariant *
+log_and_die_once (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  gint64 x, fail_at;
+  const char *dir;
+  g_autofree char *log = NULL;
+  g_autofree char *line = NULL;
+  int fd;
+
+  g_variant_get (args, "(x&sx)", &x, &dir, &fail_at);
+  log = g_build_filename (dir, "log", NULL);
+  line = g_strdup_printf ("%" G_GINT64_FORMAT "\n", x);
+  fd = open (log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (write (fd, line, strlen (line)), ==, (gssize) strlen (line));
+  close (fd);
+
+  if (x == 5 || x == 7)
+    {
+      g_autofree char *name = g_strdup_printf ("died-%" G_GINT64_FORMAT, x);
+      g_autofree char *marker = g_build_filename (dir, name, NULL);
+
+      if (!g_file_test (marker, G_FILE_TEST_EXISTS))
+        {
+          g_assert_true (g_file_set_contents (marker, "", 0, NULL));
+          raise (SIGKILL);
+        }
+    }
+  if (x == fail_at)
+    {
+      g_set_error (error, TEST_ERROR, 8, "cannot do %" G_GINT64_FORMAT, x);
+      return NULL;
+    }
+  return g_variant_new_int64 (x * x);
 }
 
 /* A worker_init or worker_exit that crashes its worker. */
@@ -2107,6 +2159,187 @@ test_worker_death_poison_task (void)
   }
 }
 
+typedef enum {
+  CALL_MAP,
+  CALL_MAP_UNORDERED,
+  CALL_IMAP,
+  CALL_IMAP_UNORDERED,
+} CallKind;
+
+/* Removes the files log_and_die_once leaves in @dir. */
+static void
+clear_log_dir (const char *dir)
+{
+  const char *files[] = { "log", "died-5", "died-7" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, files[i], NULL);
+
+      g_unlink (path);
+    }
+}
+
+/* The input of log_and_die_once over 0..39 in @dir, after clearing it;
+ * and options for chunks of 10 with retries. */
+static GVariant *
+log_and_die_once_input (const char      *dir,
+                        gint64           fail_at,
+                        MpireMapOptions *options)
+{
+  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("a(xsx)"));
+
+  clear_log_dir (dir);
+  for (gint64 i = 0; i < 40; i++)
+    g_variant_builder_add (builder, "(xsx)", i, dir, fail_at);
+  mpire_map_options_set_chunk_size (options, 10);
+  mpire_map_options_set_retry_on_worker_death (options, TRUE);
+  return g_variant_builder_end (builder);
+}
+
+/* How many times log_and_die_once ran each of 0..39, from its log. */
+static void
+count_runs (const char *dir,
+            guint       runs[40])
+{
+  g_autofree char *log = g_build_filename (dir, "log", NULL);
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  memset (runs, 0, 40 * sizeof (guint));
+  g_assert_true (g_file_get_contents (log, &contents, NULL, NULL));
+  lines = g_strsplit (g_strstrip (contents), "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      gint64 x = g_ascii_strtoll (lines[i], NULL, 10);
+
+      g_assert_cmpint (x, >=, 0);
+      g_assert_cmpint (x, <, 40);
+      runs[x]++;
+    }
+}
+
+/* One call of @kind of log_and_die_once over 0..39 in chunks of 10, with
+ * retries, in a fresh @dir: the results, in the order they came. */
+static GArray *
+run_log_and_die_once (MpireWorkerPool *pool,
+                      CallKind         kind,
+                      const char      *dir)
+{
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  GArray *values = g_array_new (FALSE, FALSE, sizeof (gint64));
+  GVariant *input = log_and_die_once_input (dir, -1, options);
+
+  if (kind == CALL_MAP || kind == CALL_MAP_UNORDERED)
+    {
+      g_autoptr(GVariant) result =
+        kind == CALL_MAP
+          ? mpire_worker_pool_map (pool, log_and_die_once_task, input, options, NULL, &error)
+          : mpire_worker_pool_map_unordered (pool, log_and_die_once_task, input, options, NULL,
+                                             &error);
+      gsize n;
+      const gint64 *data;
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (g_variant_get_type_string (result), ==, "ax");
+      data = g_variant_get_fixed_array (result, &n, sizeof (gint64));
+      g_array_append_vals (values, data, n);
+    }
+  else
+    {
+      g_autoptr(MpireResultIter) iter =
+        kind == CALL_IMAP
+          ? mpire_worker_pool_imap (pool, log_and_die_once_task, input, options, &error)
+          : mpire_worker_pool_imap_unordered (pool, log_and_die_once_task, input, options,
+                                              &error);
+
+      g_assert_no_error (error);
+      collect_iter (iter, values);
+    }
+  return values;
+}
+
+static int
+compare_int64 (gconstpointer a,
+               gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* With retries, a worker that dies in the middle of a chunk has only the
+ * tasks of the chunk whose results did not come run again: the tasks
+ * before it ran once, each task that killed its worker twice; the
+ * results are all there, in order for the ordered calls. */
+static void
+test_worker_death_retry_rest (void)
+{
+  g_autoptr(MpireWorkerPool) pool = NULL;
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(MpireResultIter) iter = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  guint runs[40];
+  GVariant *item;
+  gint64 n_items = 0;
+
+  if (!is_process_method ())
+    {
+      g_test_skip ("A thread that dies takes the whole process with it");
+      return;
+    }
+
+  dir = g_dir_make_tmp ("mpire-test-XXXXXX", NULL);
+  pool = new_pool (2);
+  for (CallKind kind = CALL_MAP; kind <= CALL_IMAP_UNORDERED; kind++)
+    {
+      g_autoptr(GArray) values = run_log_and_die_once (pool, kind, dir);
+
+      g_test_message ("call kind %d", kind);
+      if (kind == CALL_MAP_UNORDERED || kind == CALL_IMAP_UNORDERED)
+        g_array_sort (values, compare_int64);
+      g_assert_cmpuint (values->len, ==, 40);
+      for (guint i = 0; i < values->len; i++)
+        g_assert_cmpint (g_array_index (values, gint64, i), ==, (gint64) i * i);
+
+      count_runs (dir, runs);
+      for (guint x = 0; x < 40; x++)
+        {
+          guint expected = x == 5 || x == 7 ? 2 : 1;
+
+          g_assert_cmpuint (runs[x], ==, expected);
+        }
+    }
+
+  /* A task's error after two retries of its chunk: the results before
+   * it, kept from each run, come first, then the error. */
+  iter = mpire_worker_pool_imap (pool, log_and_die_once_task,
+                                 log_and_die_once_input (dir, 8, options), options, &error);
+  g_assert_no_error (error);
+  while ((item = mpire_result_iter_next (iter, NULL, &error)) != NULL)
+    {
+      g_assert_cmpint (g_variant_get_int64 (item), ==, n_items * n_items);
+      n_items++;
+      g_variant_unref (item);
+    }
+  g_assert_error (error, TEST_ERROR, 8);
+  g_assert_nonnull (strstr (error->message, "arguments (8, "));
+  g_assert_cmpint (n_items, ==, 8);
+  count_runs (dir, runs);
+  for (guint x = 0; x <= 8; x++)
+    {
+      guint expected = x == 5 || x == 7 ? 2 : 1;
+
+      g_assert_cmpuint (runs[x], ==, expected);
+    }
+
+  assert_pool_works (pool, 100);
+  clear_log_dir (dir);
+  g_rmdir (dir);
+}
+
 /* x * x, after a few µs of work. */
 static GVariant *
 slow_square (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
@@ -3035,6 +3268,90 @@ test_signals_workers (void)
   g_signal_handlers_disconnect_by_data (pool, &log);
 }
 
+static void
+assert_worker_log (WorkerLog *log,
+                   guint      n_started,
+                   guint      n_exited,
+                   guint      n_died)
+{
+  g_assert_cmpuint (log->n_started, ==, n_started);
+  g_assert_cmpuint (log->n_exited, ==, n_exited);
+  g_assert_cmpuint (log->n_died, ==, n_died);
+  *log = (WorkerLog) { 0, 0, 0 };
+}
+
+/* Each call tells the start and the end of its own workers, once, before
+ * it returns: a failed call too, and its workers' end does not leak into
+ * the next call. A worker that dies is told as dead even when the pool
+ * had told it to stop behind its last chunk. */
+static void
+test_signals_workers_per_call (void)
+{
+  g_autoptr(MpireWorkerPool) pool = new_pool (2);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *marker = NULL;
+  WorkerLog log = { 0, 0, 0 };
+
+  g_signal_connect (pool, "worker-started", G_CALLBACK (on_worker_started), &log);
+  g_signal_connect (pool, "worker-exited", G_CALLBACK (on_worker_exited), &log);
+  g_signal_connect (pool, "worker-died", G_CALLBACK (on_worker_died), &log);
+
+  for (int round = 0; round < 2; round++)
+    {
+      /* A task's error fails the call. */
+      error = map_error (pool, fail_task, range_variant (100), NULL);
+      g_assert_error (error, TEST_ERROR, 42);
+      g_clear_error (&error);
+      assert_worker_log (&log, 2, 2, 0);
+
+      assert_pool_works (pool, 100);
+      assert_worker_log (&log, 2, 2, 0);
+    }
+
+  if (is_process_method ())
+    {
+      /* A worker that crashes fails the call. */
+      error = map_error (pool, abort_task, range_variant (10), NULL);
+      g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+      g_clear_error (&error);
+      assert_worker_log (&log, 2, 1, 1);
+      assert_pool_works (pool, 100);
+      assert_worker_log (&log, 2, 2, 0);
+
+      /* One chunk: both workers are told to stop at once, and the one
+       * that runs it exits with status 3 in its task. */
+      mpire_map_options_set_chunk_size (options, 1);
+      error = map_error (pool, exit_on_three_task, g_variant_new_parsed ("[@x 3]"), options);
+      g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+      g_assert_nonnull (strstr (error->message, "status 3"));
+      g_clear_error (&error);
+      assert_worker_log (&log, 2, 1, 1);
+      assert_pool_works (pool, 100);
+      assert_worker_log (&log, 2, 2, 0);
+
+      /* The same with a retry: the chunk runs again on a new worker (the
+       * pool fills both slots, both stopped already). */
+      dir = g_dir_make_tmp ("mpire-test-XXXXXX", NULL);
+      marker = g_build_filename (dir, "died", NULL);
+      mpire_map_options_set_retry_on_worker_death (options, TRUE);
+      result = mpire_worker_pool_map (pool, die_once_task,
+                                      g_variant_new_parsed ("[(@x 3, %s, @i 9)]", marker),
+                                      options, NULL, &error);
+      g_assert_no_error (error);
+      assert_printed (result, TRUE, "[int64 9]");
+      assert_worker_log (&log, 4, 3, 1);
+      g_unlink (marker);
+      g_rmdir (dir);
+    }
+
+  mpire_worker_pool_terminate (pool);
+  assert_worker_log (&log, 0, 0, 0);
+  g_signal_handlers_disconnect_by_data (pool, &log);
+}
+
 /* A map of as many tasks as workers runs them side by side: each worker
  * gets a chunk before any gets a second (which would make the tasks
  * wait for each other). */
@@ -3362,6 +3679,8 @@ main (int argc, char **argv)
   fail_task = mpire_task_new ("fail-on-seven", fail_on_seven, NULL, NULL);
   abort_task = mpire_task_new ("abort-on-three", abort_on_three, NULL, NULL);
   crash_task = mpire_task_new ("crash", crash, NULL, NULL);
+  exit_on_three_task = mpire_task_new ("exit-on-three", exit_on_three, NULL, NULL);
+  log_and_die_once_task = mpire_task_new ("log-and-die-once", log_and_die_once, NULL, NULL);
   sleepy_task = mpire_task_new ("sleepy", sleepy, NULL, NULL);
   mixed_task = mpire_task_new ("mixed", mixed, NULL, NULL);
   null_task = mpire_task_new ("return-null", return_null, NULL, NULL);
@@ -3438,6 +3757,7 @@ main (int argc, char **argv)
   add_test ("lifecycle/cpu-ids", test_cpu_ids);
   add_test ("faults/worker-death", test_worker_death);
   add_test ("faults/worker-death-poison-task", test_worker_death_poison_task);
+  add_test ("faults/worker-death-retry-rest", test_worker_death_retry_rest);
   add_test ("stress/random-kills", test_random_kills);
   add_test ("lifecycle/worker-lifespan", test_worker_lifespan);
   add_test ("lifecycle/init-exit", test_init_exit);
@@ -3456,6 +3776,7 @@ main (int argc, char **argv)
   add_test ("signals/task-failed", test_signals_task_failed);
   add_test ("signals/async", test_signals_async);
   add_test ("signals/workers", test_signals_workers);
+  add_test ("signals/workers-per-call", test_signals_workers_per_call);
   add_test ("workers/small-map-spreads", test_small_map_spreads);
   add_test ("workers/stop-early", test_workers_stop_early);
   add_test ("faults/worker-fds", test_worker_fds);

@@ -306,8 +306,8 @@ static void
 test_message_config (void)
 {
   const MpireConfigMessage configs[] = {
-    { "init", NULL, TRUE, FALSE },
-    { NULL, "bye", FALSE, TRUE },
+    { "init", NULL, TRUE, FALSE, FALSE },
+    { NULL, "bye", FALSE, TRUE, TRUE },
   };
 
   for (gsize c = 0; c < G_N_ELEMENTS (configs); c++)
@@ -315,9 +315,9 @@ test_message_config (void)
       const MpireConfigMessage *config = &configs[c];
       g_autoptr(GVariant) body =
         check_new (MPIRE_MESSAGE_CONFIG, mpire_message_config_new (config),
-                   g_variant_new ("(ssbb)", config->worker_init ? config->worker_init : "",
+                   g_variant_new ("(ssbbb)", config->worker_init ? config->worker_init : "",
                                   config->worker_exit ? config->worker_exit : "",
-                                  config->timed, config->insights));
+                                  config->timed, config->insights, config->partial));
       g_autoptr(GVariant) received = through_frame (MPIRE_MESSAGE_CONFIG, body);
       GVariant *bodies[] = { body, received };
 
@@ -328,6 +328,11 @@ test_message_config (void)
 
           g_assert_true (mpire_message_config_parse (bodies[i], &msg, &error));
           g_assert_no_error (error);
+          g_assert_cmpstr (msg.worker_init, ==, config->worker_init);
+          g_assert_cmpstr (msg.worker_exit, ==, config->worker_exit);
+          g_assert_cmpint (msg.timed, ==, config->timed);
+          g_assert_cmpint (msg.insights, ==, config->insights);
+          g_assert_cmpint (msg.partial, ==, config->partial);
           /* "" on the wire is %NULL again. */
           g_assert_cmpstr (msg.worker_init, ==, config->worker_init);
           g_assert_cmpstr (msg.worker_exit, ==, config->worker_exit);
@@ -464,7 +469,7 @@ sample_body (MpireMessageKind kind)
         1, 0, "", 0, "m", "t", TRUE, g_variant_new_parsed ("@av []")
       });
     case MPIRE_MESSAGE_CONFIG:
-      return mpire_message_config_new (&(MpireConfigMessage) { NULL, NULL, FALSE, FALSE });
+      return mpire_message_config_new (&(MpireConfigMessage) { NULL, NULL, FALSE, FALSE, FALSE });
     case MPIRE_MESSAGE_EXIT_RESULT:
       return mpire_message_exit_result_new (&(MpireExitResultMessage) {
         g_variant_new_int32 (1)
@@ -475,6 +480,10 @@ sample_body (MpireMessageKind kind)
       });
     case MPIRE_MESSAGE_INSIGHTS:
       return mpire_message_insights_new (&(MpireInsightsMessage) { 0 });
+    case MPIRE_MESSAGE_PARTIAL:
+      return mpire_message_partial_new (&(MpireResultsMessage) {
+        2, TRUE, g_variant_new_parsed ("[<int64 1>]")
+      });
     case MPIRE_MESSAGE_LAST:
     default:
       g_assert_not_reached ();
@@ -523,10 +532,12 @@ parse_as (MpireMessageKind   kind,
     case MPIRE_MESSAGE_STOP:
       return mpire_message_stop_parse (body, error);
     case MPIRE_MESSAGE_RESULTS:
+    case MPIRE_MESSAGE_PARTIAL:
       {
         g_auto(MpireResultsMessage) msg = { 0 };
 
-        ok = mpire_message_results_parse (body, &msg, error);
+        ok = kind == MPIRE_MESSAGE_RESULTS ? mpire_message_results_parse (body, &msg, error)
+                                           : mpire_message_partial_parse (body, &msg, error);
         g_assert_true (ok || msg.results == NULL);
         return ok;
       }
@@ -618,7 +629,9 @@ test_message_wrong_type (void)
         {
           g_autoptr(GVariant) body = NULL;
 
-          if (other == kind)
+          /* RESULTS and PARTIAL have the same body. */
+          if (other == kind ||
+              g_variant_type_equal (mpire_message_body_type (other), mpire_message_body_type (kind)))
             continue;
           body = g_variant_ref_sink (sample_body (other));
           g_assert_false (parse_as (kind, body, &error));

@@ -140,8 +140,32 @@ def pids(ctx, args):
     return GLib.Variant('(ii)', (os.getpid(), os.getppid()))
 
 
+def log_and_die_once(ctx, args):
+    # (n, directory): appends the line n to the directory's file "log";
+    # at n == 5 the first time (no file "died" yet) the worker is killed.
+    n, directory = args.unpack()
+    fd = os.open(os.path.join(directory, 'log'), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.write(fd, b'%d\n' % n)
+    os.close(fd)
+    marker = os.path.join(directory, 'died')
+    if n == 5 and not os.path.exists(marker):
+        open(marker, 'w').close()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return GLib.Variant('x', n * n)
+
+
+def exit_on_three(ctx, args):
+    # The worker exits with status 3 at n == 3.
+    n = args.get_int64()
+    if n == 3:
+        os._exit(3)
+    return GLib.Variant('x', n * n)
+
+
 square_task = Mpire.Task.new('square', square)
 pids_task = Mpire.Task.new('pids', pids)
+exit_on_three_task = Mpire.Task.new('exit_on_three', exit_on_three)
+log_and_die_once_task = Mpire.Task.new('log_and_die_once', log_and_die_once)
 multiply_task = Mpire.Task.new('multiply', multiply)
 keywords_task = Mpire.Task.new('keywords', keywords)
 mixed_task = Mpire.Task.new('mixed', mixed)
@@ -857,6 +881,83 @@ def test_signals(pool):
             pool.disconnect(h)
 
 
+def test_worker_signals_per_call(_pool):
+    # Each call tells the start and end of its own workers before it
+    # returns, a failed one too; a worker that exits with status 3 died,
+    # even when it had been told to stop behind its last chunk.
+    pool = new_pool()
+    log = {'started': 0, 'exited': 0, 'died': 0}
+
+    def count(what):
+        def cb(*args):
+            log[what] += 1
+        return cb
+
+    def take():
+        counts = (log['started'], log['exited'], log['died'])
+        log.update(started=0, exited=0, died=0)
+        return counts
+
+    for name in ('started', 'exited', 'died'):
+        pool.connect('worker-' + name, count(name))
+    for round in (1, 2):
+        try:
+            pool.map(fail_task, ax(range(100)), None, None)
+        except GLib.Error:
+            pass
+        counts = take()
+        check('worker signals %d: a failed call tells its 2 workers started and exited' % round,
+              counts == (2, 2, 0), counts)
+        still_works('worker signals %d: next map works' % round, pool)
+        counts = take()
+        check('worker signals %d: the next call tells only its own 2 workers' % round,
+              counts == (2, 2, 0), counts)
+    if start_method != Mpire.StartMethod.THREADING:
+        opts = Mpire.MapOptions.new()
+        opts.set_chunk_size(1)
+        expect_error('worker signals: a worker exiting with status 3 fails the call',
+                     lambda: pool.map(exit_on_three_task, ax([3]), opts, None),
+                     lambda e: is_mpire_error(e, Mpire.Error.WORKER_DIED) and
+                     'status 3' in e.message, 'WORKER_DIED naming status 3')
+        counts = take()
+        check('worker signals: a worker exiting with status 3 is told as died',
+              counts == (2, 1, 1), counts)
+        still_works('worker signals: map works after a death', pool)
+        counts = take()
+        check('worker signals: the call after a death tells only its own workers',
+              counts == (2, 2, 0), counts)
+    pool.terminate()
+    check('worker signals: nothing left to tell at terminate', take() == (0, 0, 0))
+
+
+def test_retry_runs_the_rest(pool):
+    # retry-on-worker-death: a worker killed in the middle of a chunk has
+    # only the tasks of the chunk whose results did not come run again.
+    if start_method == Mpire.StartMethod.THREADING:
+        return
+    opts = Mpire.MapOptions.new()
+    opts.set_chunk_size(10)
+    opts.props.retry_on_worker_death = True
+    with tempfile.TemporaryDirectory() as directory:
+        for name, call in [('map', lambda i: pool.map(log_and_die_once_task, i, opts, None).unpack()),
+                           ('imap', lambda i: [v.unpack() for v in
+                                               iterate(pool.imap(log_and_die_once_task, i, opts))]),
+                           ('imap_unordered',
+                            lambda i: sorted(v.unpack() for v in
+                                             iterate(pool.imap_unordered(log_and_die_once_task, i,
+                                                                         opts))))]:
+            for f in ('log', 'died'):
+                if os.path.exists(os.path.join(directory, f)):
+                    os.unlink(os.path.join(directory, f))
+            r = call(GLib.Variant('a(xs)', [(n, directory) for n in range(30)]))
+            check('retry %s: every result, in order' % name, r == [n * n for n in range(30)], r)
+            with open(os.path.join(directory, 'log')) as f:
+                runs = [int(line) for line in f]
+            check('retry %s: the task that killed its worker ran twice, the others once' % name,
+                  sorted(runs) == sorted(list(range(30)) + [5]), sorted(runs))
+    still_works('retry: the pool still works', pool)
+
+
 def test_task_timeout(pool):
     opts = Mpire.MapOptions.new()
     opts.set_chunk_size(1)
@@ -1205,7 +1306,8 @@ def main():
             test_task_glib_error, test_task_value_error, test_task_not_a_variant,
             test_typed_tasks,
             test_lazy_source, test_endless_source, test_map_async, test_imap_async, test_imap_list,
-            test_cancel, test_pool_busy, test_bad_input, test_signals, test_task_timeout,
+            test_cancel, test_pool_busy, test_bad_input, test_signals,
+            test_worker_signals_per_call, test_retry_runs_the_rest, test_task_timeout,
             test_init_exit_timeouts, test_apply,
         ], watchdog, pool)
         run_tests([test_worker_id, test_shared_objects, test_worker_state, test_insights,
