@@ -56,7 +56,7 @@ fork_start (const MpireWorkerStartInfo  *info,
         close (info->close_fds[i]);
       if (info->cpus != NULL)
         sched_setaffinity (0, sizeof (cpu_set_t), info->cpus);
-      mpire_worker_serve (child_fd, info->shared_objects, info->memory_fd);
+      mpire_worker_serve (child_fd, info->shared_objects, info->memory_fd, FALSE);
       fflush (NULL);
       _exit (0);
     }

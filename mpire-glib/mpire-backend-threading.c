@@ -8,8 +8,17 @@
 #include "mpire-backend-private.h"
 #include "mpire-worker-private.h"
 
-/* A thread cannot be killed: the link shuts its end of the channel down
- * instead, so that the worker stops after the task it is running. */
+/* A thread cannot be killed: the link asks it to stop in its heartbeat
+ * and shuts its end of the channel down instead, so that the worker
+ * stops after the task it is running, without beginning the tasks it was
+ * sent before.
+ *
+ * The struct outlives the thread: the link frees it once the thread was
+ * joined. The thread uses only it and what it holds its own references
+ * to (shared objects, the pool's context) or owns (its channel end, its
+ * mapping of the shared memory, the chunk it runs), so nothing it uses
+ * goes while it runs, even when a timed-out task runs on past the call
+ * or the process exits. */
 typedef struct
 {
   GMutex        lock;
@@ -49,7 +58,7 @@ thread_main (gpointer user_data)
   /* 0: the calling thread. */
   if (worker->pinned)
     sched_setaffinity (0, sizeof (cpu_set_t), &worker->cpus);
-  mpire_worker_serve (worker->fd, worker->shared_objects, worker->memory_fd);
+  mpire_worker_serve (worker->fd, worker->shared_objects, worker->memory_fd, TRUE);
 
   g_mutex_lock (&worker->lock);
   worker->done = TRUE;

@@ -292,11 +292,13 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
   /**
    * MpireWorkerPool:daemon:
    *
-   * MPIRE's daemon flag: whether workers are daemons. A task running in a
-   * daemon worker that starts a call on a pool of its own gets
-   * %MPIRE_ERROR_NOT_SUPPORTED at once (MPIRE's daemon processes cannot
-   * have children); set it to %FALSE to allow nested pools. Changing it
-   * restarts the workers at the next call.
+   * MPIRE's daemon flag: whether worker processes are daemons. A task
+   * running in a daemon worker process that starts a call on a pool of
+   * its own gets %MPIRE_ERROR_NOT_SUPPORTED at once (MPIRE's daemon
+   * processes cannot have children); set it to %FALSE to allow nested
+   * pools. Workers of a %MPIRE_START_METHOD_THREADING pool are threads,
+   * not processes: their tasks may start pools of their own whatever this
+   * flag. Changing it restarts the workers at the next call.
    *
    * Since: 1.0
    */
@@ -1029,8 +1031,9 @@ mpire_worker_pool_begin_call (MpireWorkerPool  *self,
   if (mpire_worker_is_daemon ())
     {
       g_set_error_literal (error, MPIRE_ERROR, MPIRE_ERROR_NOT_SUPPORTED,
-                           _("A task of a daemon pool cannot run a pool of its own; set the "
-                             "outer pool’s daemon property to FALSE to allow nested pools"));
+                           _("A task in a worker process of a daemon pool cannot run a pool "
+                             "of its own; set the outer pool’s daemon property to FALSE to "
+                             "allow nested pools"));
       return NULL;
     }
   if (!mpire_task_check_start_method (task, self->start_method, error))

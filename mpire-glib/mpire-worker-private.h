@@ -14,10 +14,12 @@ G_BEGIN_DECLS
  * closes @fd. @shared_objects is the pool's value for workers that share
  * the pool's memory (fork, threading); spawned workers get theirs in the
  * HELLO message. @memory_fd is the memory the worker shares with its pool
- * (mpire-worker-memory-private.h), which it maps but does not own. */
+ * (mpire-worker-memory-private.h), which it maps but does not own.
+ * @in_thread: the worker is a thread of the pool's process (threading). */
 void mpire_worker_serve (int       fd,
                          GVariant *shared_objects,
-                         int       memory_fd);
+                         int       memory_fd,
+                         gboolean  in_thread);
 
 /* A worker process of its own (spawned, or forked by a fork server):
  * serves on @fd with the shared memory @memory_fd, then exits. */

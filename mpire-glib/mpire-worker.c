@@ -19,8 +19,18 @@
 #include "mpire-worker-memory-private.h"
 #include "mpire-worker-private.h"
 
-/* Set in the thread serving a worker of a daemon pool: its tasks may not
- * start pools of their own. */
+/* A worker serves one pool over its channel. Its states (`state`):
+ *
+ *   WORKER_NEW ──HELLO: its id and context──▶ WORKER_GREETED
+ *   WORKER_GREETED ──CONFIG: its worker_init ran──▶ WORKER_SERVING
+ *   WORKER_SERVING ──CONFIG (a kept-alive worker's next call: no
+ *     worker_init), TASKS──▶ WORKER_SERVING
+ *   any ──STOP (after worker_exit), a failed worker_init, a broken
+ *     channel, or the pool's kill (a thread stops between two tasks)──▶
+ *     the loop ends
+ *
+ * Set in the thread serving a worker process of a daemon pool: its tasks
+ * may not start pools of their own. */
 static GPrivate daemon_worker = G_PRIVATE_INIT (NULL);
 
 gboolean
@@ -29,13 +39,20 @@ mpire_worker_is_daemon (void)
   return g_private_get (&daemon_worker) != NULL;
 }
 
+typedef enum {
+  WORKER_NEW,
+  WORKER_GREETED,
+  WORKER_SERVING,
+} WorkerState;
+
 typedef struct
 {
+  WorkerState         state;
   int                 fd;
+  gboolean            in_thread; /* threading: a thread of the pool's process */
   GVariant           *shared_by_address;
   MpireWorkerContext *context;
   MpireTask          *task;      /* the last task looked up */
-  gboolean            initialized;
   char               *exit_task; /* worker_exit of the latest call, or NULL */
   MpireWorkerMemory  *memory;    /* shared with the pool */
   MpireHeartbeat     *heartbeat; /* in it */
@@ -46,6 +63,15 @@ typedef struct
   MpireInsightsMeter *meter;     /* when insights are on */
   MpireResultBuffer  *results;   /* of the chunk running */
 } Worker;
+
+/* A worker the pool killed begins nothing more: a thread (which cannot
+ * be killed) stops once the task it runs returns, and the call that
+ * killed it waits for that task only. */
+static gboolean
+is_killed (Worker *worker)
+{
+  return worker->heartbeat != NULL && mpire_heartbeat_stop_requested (worker->heartbeat);
+}
 
 static gboolean
 send_message (Worker           *worker,
@@ -189,7 +215,7 @@ receive_config (Worker   *worker,
   else if (!msg.insights)
     g_clear_pointer (&worker->meter, mpire_insights_meter_free);
 
-  if (!worker->initialized && msg.worker_init != NULL)
+  if (worker->state == WORKER_GREETED && msg.worker_init != NULL)
     {
       gint64 start = g_get_monotonic_time ();
       g_autoptr(GVariant) result = run_lifecycle_task (worker, msg.worker_init,
@@ -203,7 +229,7 @@ receive_config (Worker   *worker,
           return FALSE;
         }
     }
-  worker->initialized = TRUE;
+  worker->state = WORKER_SERVING;
   return TRUE;
 }
 
@@ -214,7 +240,7 @@ run_exit (Worker *worker)
   g_autoptr(GVariant) result = NULL;
   gint64 start;
 
-  if (worker->exit_task == NULL || worker->context == NULL)
+  if (worker->exit_task == NULL || worker->state == WORKER_NEW)
     return;
 
   start = g_get_monotonic_time ();
@@ -266,8 +292,7 @@ run_chunk (Worker   *worker,
                                                       : g_steal_pointer (&element);
       GVariant *result;
 
-      /* A thread the pool killed stops between two tasks. */
-      if (worker->heartbeat != NULL && mpire_heartbeat_stop_requested (worker->heartbeat))
+      if (is_killed (worker))
         return FALSE;
       if (worker->heartbeat != NULL)
         mpire_heartbeat_task_start (worker->heartbeat, chunk_id, i, worker->timed);
@@ -323,7 +348,12 @@ receive_hello (Worker   *worker,
       return FALSE;
     }
   worker->ready_at = g_get_monotonic_time ();
-  g_private_set (&daemon_worker, GINT_TO_POINTER (msg.daemon));
+  /* MPIRE's daemon restriction is that of a daemon process, which may
+   * have no children: a thread worker is no process, so its tasks may
+   * start pools of their own whatever the pool's daemon flag. */
+  g_private_set (&daemon_worker, GINT_TO_POINTER (msg.daemon && !worker->in_thread));
+  if (worker->state == WORKER_NEW)
+    worker->state = WORKER_GREETED;
   g_clear_object (&worker->context);
   worker->context = mpire_worker_context_new (msg.worker_id, msg.pass_worker_id,
                                               worker->shared_by_address != NULL
@@ -335,11 +365,17 @@ receive_hello (Worker   *worker,
 void
 mpire_worker_serve (int       fd,
                     GVariant *shared_objects,
-                    int       memory_fd)
+                    int       memory_fd,
+                    gboolean  in_thread)
 {
-  Worker worker = { fd, shared_objects, NULL, NULL, FALSE, NULL,
-                    mpire_worker_memory_map (memory_fd), NULL, FALSE, FALSE, 0, NULL,
-                    mpire_result_buffer_new () };
+  Worker worker = {
+    .state = WORKER_NEW,
+    .fd = fd,
+    .in_thread = in_thread,
+    .shared_by_address = shared_objects,
+    .memory = mpire_worker_memory_map (memory_fd),
+    .results = mpire_result_buffer_new (),
+  };
 
   /* Without it, the pool sees the worker end before its first task. */
   if (worker.memory == NULL)
@@ -360,6 +396,10 @@ mpire_worker_serve (int       fd,
             g_debug ("Worker stops: %s", error->message);
           break;
         }
+      /* What the pool sent before it killed the worker does not run
+       * (nor does the worker_exit). */
+      if (is_killed (&worker))
+        break;
       if (worker.meter != NULL)
         mpire_insights_meter_add_since (worker.meter, MPIRE_INSIGHTS_WAITING, wait_start);
 
@@ -368,12 +408,12 @@ mpire_worker_serve (int       fd,
           if (!receive_hello (&worker, body))
             break;
         }
-      else if (kind == MPIRE_MESSAGE_CONFIG && worker.context != NULL)
+      else if (kind == MPIRE_MESSAGE_CONFIG && worker.state != WORKER_NEW)
         {
           if (!receive_config (&worker, body))
             break;
         }
-      else if (kind == MPIRE_MESSAGE_TASKS && worker.context != NULL)
+      else if (kind == MPIRE_MESSAGE_TASKS && worker.state != WORKER_NEW)
         {
           if (!run_chunk (&worker, body))
             break;
@@ -407,7 +447,7 @@ void
 mpire_worker_serve_process (int fd,
                             int memory_fd)
 {
-  mpire_worker_serve (fd, NULL, memory_fd);
+  mpire_worker_serve (fd, NULL, memory_fd, FALSE);
   close (memory_fd);
   exit (EXIT_SUCCESS);
 }

@@ -30,10 +30,11 @@ static MpireTask *square_task, *multiply_task, *kwargs_task, *fail_task, *abort_
 static MpireTask *sleepy_task, *mixed_task, *null_task, *whoami_task, *shared_task, *count_task;
 static MpireTask *typed_task, *liar_task;
 static MpireTask *init_zero_task, *init_million_task, *count_even_task, *exit_state_task;
-static MpireTask *init_fails_task, *exit_fails_task, *nested_task, *affinity_task;
+static MpireTask *init_fails_task, *exit_fails_task, *nested_task, *nested_on_task, *affinity_task;
 static MpireTask *die_once_task, *slow_square_task, *sleepy_lifecycle_task, *pids_task, *sockets_task;
 static MpireTask *add_five_task, *row_sums_task, *chunk_length_task, *crash_task, *tick_task;
 static MpireTask *exit_on_three_task, *log_and_die_once_task;
+static MpireTask *tally_task, *gated_task;
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error"))
 
@@ -351,14 +352,68 @@ count_sockets (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **
   return g_variant_new_int32 (n);
 }
 
-/* Sums the squares of 0..x-1 on a pool of its own. */
-static GVariant *
-nested_sum (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+/* What the tasks of tally_task did: a threading pool's tasks share the
+ * caller's memory, as a C task's data does. */
+typedef struct
 {
-  g_autoptr(MpireWorkerPool) inner = mpire_worker_pool_new (2, start_method);
+  gint running;  /* atomic: tasks running now */
+  gint begun;    /* atomic: tasks begun */
+} Tally;
+
+static Tally tally;
+
+/* Counts itself in the tally while it sleeps for 10 ms; fails for 3. */
+static GVariant *
+tally_task_func (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  Tally *t = data;
+  gint64 x = g_variant_get_int64 (args);
+
+  g_atomic_int_inc (&t->running);
+  g_atomic_int_inc (&t->begun);
+  g_usleep (10 * 1000);
+  g_atomic_int_add (&t->running, -1);
+  if (x == 3)
+    {
+      g_set_error (error, TEST_ERROR, 3, "three is not allowed");
+      return NULL;
+    }
+  return g_variant_new_int64 (x);
+}
+
+static gint gate_open;      /* atomic: the task of 2 may return */
+static gint gated_running;  /* atomic: the task of 2 runs */
+
+/* Sleeps for 10 ms, or for 2 until the gate opens. */
+static GVariant *
+gated (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  Tally *t = data;
+
+  g_atomic_int_inc (&t->begun);
+  if (g_variant_get_int64 (args) != 2)
+    {
+      g_atomic_int_inc (&t->running);
+      g_usleep (10 * 1000);
+      g_atomic_int_add (&t->running, -1);
+      return g_variant_new_int64 (0);
+    }
+  g_atomic_int_inc (&gated_running);
+  while (!g_atomic_int_get (&gate_open))
+    g_usleep (1000);
+  g_atomic_int_add (&gated_running, -1);
+  return g_variant_new_int64 (2);
+}
+
+/* The sum of the squares of 0..@x-1, mapped on a pool of its own. */
+static GVariant *
+sum_squares_on (MpireStartMethod   method,
+                gint64             x,
+                GError           **error)
+{
+  g_autoptr(MpireWorkerPool) inner = mpire_worker_pool_new (2, method);
   g_autoptr(GVariant) squares =
-    mpire_worker_pool_map (inner, square_task, range_variant (g_variant_get_int64 (args)),
-                           NULL, NULL, error);
+    mpire_worker_pool_map (inner, square_task, range_variant (x), NULL, NULL, error);
   gint64 sum = 0;
   gsize n;
   const gint64 *values;
@@ -369,6 +424,24 @@ nested_sum (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **err
   for (gsize i = 0; i < n; i++)
     sum += values[i];
   return g_variant_new_int64 (sum);
+}
+
+/* Sums the squares of 0..x-1 on a pool of its own. */
+static GVariant *
+nested_sum (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  return sum_squares_on (start_method, g_variant_get_int64 (args), error);
+}
+
+/* The same, (x, start method): on a pool of that start method. */
+static GVariant *
+nested_sum_on (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  gint64 x;
+  gint32 method;
+
+  g_variant_get (args, "(xi)", &x, &method);
+  return sum_squares_on (method, x, error);
 }
 
 static MpireWorkerPool *
@@ -982,6 +1055,113 @@ test_map_failure_leaves_no_worker (void)
   if (is_process_method ())
     assert_settles (count_children, n_processes (0) + children_before,
                     "children after a failed call");
+}
+
+/* Forty tasks of 10 ms in chunks of one, on four threads: the task of 3
+ * fails the call. */
+static GVariant *
+map_tally (MpireWorkerPool  *pool,
+           GError          **error)
+{
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+
+  mpire_map_options_set_chunk_size (options, 1);
+  return mpire_worker_pool_map (pool, tally_task, range_variant (40), options, NULL, error);
+}
+
+typedef struct
+{
+  GCancellable *cancellable;
+  gint          begun;       /* cancel once so many tasks of the tally began */
+} CancelWhen;
+
+static gboolean
+cancel_when_begun (gpointer data)
+{
+  CancelWhen *when = data;
+
+  if (g_atomic_int_get (&tally.begun) < when->begun)
+    return G_SOURCE_CONTINUE;
+  g_cancellable_cancel (when->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+/* No task of the call runs once it returned, and none begins later. */
+static void
+assert_no_task_left (void)
+{
+  gint begun = g_atomic_int_get (&tally.begun);
+
+  g_assert_cmpint (g_atomic_int_get (&tally.running), ==, 0);
+  /* A moment for a thread that would begin the chunks it was sent. */
+  g_usleep (50 * 1000);
+  g_assert_cmpint (g_atomic_int_get (&tally.begun), ==, begun);
+  g_assert_cmpint (g_atomic_int_get (&tally.running), ==, 0);
+}
+
+/* A thread cannot be killed: a call that fails or is cancelled returns
+ * only once its threads are done with the tasks they ran (which may use
+ * the caller's data), and they begin no other. */
+static void
+test_map_failure_waits_for_threads (void)
+{
+  g_autoptr(MpireWorkerPool) pool = NULL;
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(MpireResultIter) iter = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("ax"));
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  AsyncData data = { loop, NULL, NULL };
+  CancelWhen when = { cancellable, 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  GVariant *item;
+
+  if (is_process_method ())
+    {
+      g_test_skip ("Worker processes do not share the caller’s memory");
+      return;
+    }
+
+  pool = new_pool (4);
+  result = map_tally (pool, &error);
+  g_assert_null (result);
+  g_assert_error (error, TEST_ERROR, 3);
+  g_clear_error (&error);
+  assert_no_task_left ();
+
+  /* Cancelled while tasks run (none fails: 10 to 49): the same. */
+  mpire_map_options_set_chunk_size (options, 1);
+  for (gint64 i = 10; i < 50; i++)
+    g_variant_builder_add (builder, "x", i);
+  when.begun = g_atomic_int_get (&tally.begun) + 6;
+  mpire_worker_pool_map_async (pool, tally_task, g_variant_builder_end (builder), options,
+                               cancellable, map_done, &data);
+  g_timeout_add (1, cancel_when_begun, &when);
+  g_main_loop_run (data.loop);
+  g_assert_null (data.result);
+  g_assert_error (data.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&data.error);
+  assert_no_task_left ();
+
+  /* imap: the error comes once the threads are done. */
+  iter = mpire_worker_pool_imap (pool, tally_task, range_variant (40), options, &error);
+  g_assert_no_error (error);
+  while ((item = mpire_result_iter_next (iter, NULL, &error)) != NULL)
+    g_variant_unref (item);
+  g_assert_error (error, TEST_ERROR, 3);
+  g_clear_error (&error);
+  assert_no_task_left ();
+  g_clear_object (&iter);
+
+  /* Kept-alive threads: the same, and they serve the next call. */
+  mpire_worker_pool_set_keep_alive (pool, TRUE);
+  result = map_tally (pool, &error);
+  g_assert_null (result);
+  g_assert_error (error, TEST_ERROR, 3);
+  g_clear_error (&error);
+  assert_no_task_left ();
+  assert_pool_works (pool, 100);
 }
 
 static void
@@ -1957,6 +2137,48 @@ test_task_timeout (void)
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
 }
 
+/* A thread cannot be killed: the task past its timeout runs on and the
+ * call does not wait for it, but for the other threads' tasks; once it
+ * returns, its thread begins no other task and ends. */
+static void
+test_task_timeout_thread_runs_on (void)
+{
+  g_autoptr(MpireWorkerPool) pool = NULL;
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  gint begun;
+
+  if (is_process_method ())
+    {
+      g_test_skip ("A worker process past its timeout is killed");
+      return;
+    }
+
+  pool = new_pool (2);
+  g_atomic_int_set (&gate_open, FALSE);
+  /* The gated task first in its chunk of two. */
+  mpire_map_options_set_task_timeout (options, 0.5);
+  mpire_map_options_set_chunk_size (options, 2);
+  error = map_error (pool, gated_task, range_variant (12), options);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (error->message, "arguments 2"));
+  g_clear_error (&error);
+  g_assert_cmpint (g_atomic_int_get (&gated_running), ==, 1);
+  g_assert_cmpint (g_atomic_int_get (&tally.running), ==, 0);
+  begun = g_atomic_int_get (&tally.begun);
+
+  /* Let it return: its thread ends without beginning the task after it
+   * in its chunk, or the chunk it was sent after that one. */
+  g_atomic_int_set (&gate_open, TRUE);
+  for (int i = 0; i < 3000 && mpire_worker_pool_get_n_workers (pool) > 0; i++)
+    g_usleep (10 * 1000);
+  g_assert_cmpuint (mpire_worker_pool_get_n_workers (pool), ==, 0);
+  g_assert_cmpint (g_atomic_int_get (&gated_running), ==, 0);
+  g_assert_cmpint (g_atomic_int_get (&tally.begun), ==, begun);
+
+  assert_pool_works (pool, 100);
+}
+
 static gint64 sum_exit_results (MpireWorkerPool *pool,
                                 guint            n_expected);
 
@@ -2473,17 +2695,62 @@ test_nested_pools (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) result = NULL;
 
-  /* Daemon workers (the default) may not start pools. */
-  error = map_error (pool, nested_task, g_variant_new_parsed ("[@x 3, 4]"), NULL);
-  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_NOT_SUPPORTED);
-  g_assert_nonnull (strstr (error->message, "daemon"));
-  g_clear_error (&error);
+  /* Daemon worker processes (the default) may not start pools; threads
+   * may (see test_nested_pools_in_threads()). */
+  if (is_process_method ())
+    {
+      error = map_error (pool, nested_task, g_variant_new_parsed ("[@x 3, 4]"), NULL);
+      g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_NOT_SUPPORTED);
+      g_assert_nonnull (strstr (error->message, "daemon"));
+      g_clear_error (&error);
+    }
 
   mpire_worker_pool_set_daemon (pool, FALSE);
   result = mpire_worker_pool_map (pool, nested_task, g_variant_new_parsed ("[@x 3, 4]"),
                                   NULL, NULL, &error);
   g_assert_no_error (error);
   assert_printed (result, TRUE, "[int64 5, 14]");
+}
+
+/* A threading pool's workers are threads, not daemon processes: with
+ * daemon TRUE (the default) their tasks run pools of their own, of the
+ * start methods that are safe from a thread of a busy process: threads,
+ * and processes that exec (spawn, and forkserver, whose server is
+ * spawned). A fork() there copies locks the other threads may hold
+ * (seen: a forked worker stuck for ever on a GLib lock that the other
+ * worker thread held), so it is not tried here. */
+static void
+test_nested_pools_in_threads (void)
+{
+  static const MpireStartMethod inner_methods[] = {
+    MPIRE_START_METHOD_THREADING, MPIRE_START_METHOD_SPAWN, MPIRE_START_METHOD_FORKSERVER,
+  };
+  g_autoptr(MpireWorkerPool) pool = NULL;
+
+  if (is_process_method ())
+    {
+      g_test_skip ("Worker processes of a daemon pool may not start pools");
+      return;
+    }
+
+  pool = new_pool (2);
+  g_assert_true (mpire_worker_pool_get_daemon (pool));
+  for (guint i = 0; i < G_N_ELEMENTS (inner_methods); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) result = NULL;
+
+      result = mpire_worker_pool_map (pool, nested_on_task,
+                                      g_variant_new_parsed ("[(@x 3, %i), (4, %i), (10, %i)]",
+                                                            (gint32) inner_methods[i],
+                                                            (gint32) inner_methods[i],
+                                                            (gint32) inner_methods[i]),
+                                      NULL, NULL, &error);
+      g_assert_no_error (error);
+      assert_printed (result, TRUE, "[int64 5, 14, 285]");
+    }
+
+  assert_pool_works (pool, 100);
 }
 
 static gint64
@@ -3694,6 +3961,9 @@ main (int argc, char **argv)
   init_fails_task = mpire_task_new ("init-fails", init_fails, NULL, NULL);
   exit_fails_task = mpire_task_new ("exit-fails", exit_fails, NULL, NULL);
   nested_task = mpire_task_new ("nested-sum", nested_sum, NULL, NULL);
+  nested_on_task = mpire_task_new ("nested-sum-on", nested_sum_on, NULL, NULL);
+  tally_task = mpire_task_new ("tally", tally_task_func, &tally, NULL);
+  gated_task = mpire_task_new ("gated", gated, &tally, NULL);
   affinity_task = mpire_task_new ("affinity", affinity, NULL, NULL);
   die_once_task = mpire_task_new ("die-once", die_once, NULL, NULL);
   slow_square_task = mpire_task_new ("slow-square", slow_square, NULL, NULL);
@@ -3733,6 +4003,7 @@ main (int argc, char **argv)
   add_test ("map/async", test_map_async);
   add_test ("map/cancel", test_map_cancel);
   add_test ("map/failure-leaves-no-worker", test_map_failure_leaves_no_worker);
+  add_test ("map/failure-waits-for-threads", test_map_failure_waits_for_threads);
   add_test ("imap/ordered-and-unordered", test_imap);
   add_test ("imap/error", test_imap_error);
   add_test ("imap/lazy-source", test_imap_lazy_source);
@@ -3753,7 +4024,9 @@ main (int argc, char **argv)
   add_test ("faults/workers-that-exit", test_workers_that_exit);
   add_test ("faults/parent-dies", test_parent_dies);
   add_test ("lifecycle/task-timeout", test_task_timeout);
+  add_test ("lifecycle/task-timeout-thread-runs-on", test_task_timeout_thread_runs_on);
   add_test ("lifecycle/nested-pools", test_nested_pools);
+  add_test ("lifecycle/nested-pools-in-threads", test_nested_pools_in_threads);
   add_test ("lifecycle/cpu-ids", test_cpu_ids);
   add_test ("faults/worker-death", test_worker_death);
   add_test ("faults/worker-death-poison-task", test_worker_death_poison_task);

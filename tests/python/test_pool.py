@@ -162,7 +162,37 @@ def exit_on_three(ctx, args):
     return GLib.Variant('x', n * n)
 
 
+# What the tasks of tally_task did: a threading pool's tasks share the
+# caller's memory.
+tally = {'running': 0, 'begun': 0}
+tally_lock = threading.Lock()
+
+
+def tally_fail_on_three(ctx, args):
+    n = args.get_int64()
+    with tally_lock:
+        tally['running'] += 1
+        tally['begun'] += 1
+    time.sleep(0.02)
+    with tally_lock:
+        tally['running'] -= 1
+    if n == 3:
+        raise GLib.Error.new_literal(GLib.quark_from_string(MY_DOMAIN), 'three', 3)
+    return GLib.Variant('x', n)
+
+
+def nested_sum(ctx, args):
+    # (n, start method): the sum of the squares of 0..n-1, mapped on a
+    # pool of its own of that start method.
+    n, method = args.unpack()
+    inner = Mpire.WorkerPool.new(2, Mpire.StartMethod(method))
+    r = inner.map(square_task, GLib.Variant('ax', list(range(n))), None, None)
+    return GLib.Variant('x', sum(r.unpack()))
+
+
 square_task = Mpire.Task.new('square', square)
+tally_task = Mpire.Task.new('tally_fail_on_three', tally_fail_on_three)
+nested_task = Mpire.Task.new('nested_sum', nested_sum)
 pids_task = Mpire.Task.new('pids', pids)
 exit_on_three_task = Mpire.Task.new('exit_on_three', exit_on_three)
 log_and_die_once_task = Mpire.Task.new('log_and_die_once', log_and_die_once)
@@ -438,11 +468,15 @@ def imap_error_checks(name, pool, opts):
     gc.collect()
 
 
-def isolated(name, mode):
-    """Runs the checks of @mode in a child process (this script again)."""
-    proc = subprocess.run([sys.executable, os.path.abspath(__file__), sys.argv[1], mode],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=40)
+def isolated(name, mode, runs=1):
+    """Runs the checks of @mode in a child process (this script again),
+    up to @runs times, until one fails."""
+    for _ in range(runs):
+        proc = subprocess.run([sys.executable, os.path.abspath(__file__), sys.argv[1], mode],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              timeout=40)
+        if proc.returncode != 0:
+            break
     for line in proc.stdout.splitlines():
         print('  | ' + line, flush=True)
     check(name, proc.returncode == 0, 'child exited with status %d' % proc.returncode)
@@ -1003,6 +1037,80 @@ def test_init_exit_timeouts(_pool):
     still_works('init/exit timeouts: the pool still works', pool)
 
 
+def test_failure_waits_for_threads(_pool):
+    # A thread cannot be killed: a call that fails returns once its threads
+    # are done with their tasks, and they begin no other.
+    if start_method != Mpire.StartMethod.THREADING:
+        return
+    pool = Mpire.WorkerPool.new(4, start_method)
+    opts = Mpire.MapOptions.new()
+    opts.set_chunk_size(1)
+    expect_error('failed call on threads: the task’s error',
+                 lambda: pool.map(tally_task, ax(range(40)), opts, None),
+                 lambda e: e.domain == MY_DOMAIN and e.code == 3, '%s code 3' % MY_DOMAIN)
+    with tally_lock:
+        running, begun = tally['running'], tally['begun']
+    check('failed call on threads: no task runs once it returned', running == 0,
+          '%d running' % running)
+    time.sleep(0.1)
+    check('failed call on threads: no task begins after it returned', tally['begun'] == begun,
+          '%d begun after' % (tally['begun'] - begun))
+    still_works('failed call on threads: next map works', pool)
+    del pool
+    # The script ends right after such a call, without a join: once it
+    # crashed (a task begun while Python was finalizing, a double unref).
+    isolated('exit after a failed call on threads, pool alive', 'exit-after-failed-map', runs=6)
+    isolated('exit after a timed-out call on threads, pool alive', 'exit-after-timed-out-map',
+             runs=3)
+
+
+kept_pools = []
+
+
+def child_exit_after_failed_map(_pool):
+    pool = Mpire.WorkerPool.new(4, start_method)
+    kept_pools.append(pool)
+    opts = Mpire.MapOptions.new()
+    opts.set_chunk_size(1)
+    expect_error('failed map, then exit', lambda: pool.map(tally_task, ax(range(40)), opts, None),
+                 lambda e: e.domain == MY_DOMAIN and e.code == 3, '%s code 3' % MY_DOMAIN)
+
+
+def child_exit_after_timed_out_map(_pool):
+    # The task past its timeout runs on while the script ends.
+    pool = Mpire.WorkerPool.new(4, start_method)
+    kept_pools.append(pool)
+    opts = Mpire.MapOptions.new()
+    opts.set_chunk_size(2)
+    opts.props.task_timeout = 0.3
+    expect_error('timed-out map, then exit',
+                 lambda: pool.map(sleep_task, ax([20, 20, 20, 20, 800, 20] + [20] * 20), opts,
+                                  None),
+                 lambda e: is_mpire_error(e, Mpire.Error.TIMED_OUT), 'TIMED_OUT')
+
+
+def test_nested_pools(pool):
+    # Worker processes of a daemon pool (the default) may not start pools;
+    # worker threads may, whatever the daemon flag.
+    if start_method != Mpire.StartMethod.THREADING:
+        expect_error('nested pool in a daemon process: NOT_SUPPORTED',
+                     lambda: pool.map(nested_task, GLib.Variant('a(xi)', [(3, int(start_method))]),
+                                      None, None),
+                     lambda e: is_mpire_error(e, Mpire.Error.NOT_SUPPORTED), 'NOT_SUPPORTED')
+        return
+    check('nested pools: daemon is the default', pool.props.daemon)
+    for method in (Mpire.StartMethod.THREADING, Mpire.StartMethod.SPAWN,
+                   Mpire.StartMethod.FORKSERVER):
+        name = 'nested %s pools in a daemon threading pool' % method.value_nick
+        try:
+            r = pool.map(nested_task, GLib.Variant('a(xi)', [(3, int(method)), (4, int(method))]),
+                         None, None)
+            check(name, r.unpack() == [5, 14], r)
+        except GLib.Error as e:
+            check(name, False, describe(e))
+    still_works('nested pools: the pool still works', pool)
+
+
 def test_apply(pool):
     r = pool.apply(square_task, GLib.Variant('x', 9), None)
     check('apply: returns the result', r.unpack() == 81, r)
@@ -1270,6 +1378,8 @@ def run_tests(tests, watchdog, *args):
 
 CHILD_MODES = {
     'imap-error-chunk-start': child_imap_error_chunk_start,
+    'exit-after-failed-map': child_exit_after_failed_map,
+    'exit-after-timed-out-map': child_exit_after_timed_out_map,
 }
 
 
@@ -1308,7 +1418,7 @@ def main():
             test_lazy_source, test_endless_source, test_map_async, test_imap_async, test_imap_list,
             test_cancel, test_pool_busy, test_bad_input, test_signals,
             test_worker_signals_per_call, test_retry_runs_the_rest, test_task_timeout,
-            test_init_exit_timeouts, test_apply,
+            test_init_exit_timeouts, test_failure_waits_for_threads, test_nested_pools, test_apply,
         ], watchdog, pool)
         run_tests([test_worker_id, test_shared_objects, test_worker_state, test_insights,
                    test_worker_processes], watchdog)
