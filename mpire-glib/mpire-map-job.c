@@ -41,8 +41,12 @@
  *     `finished` (imap: once its last result was taken)──▶ JOB_TOLD
  *
  * Only the messages about the workers' end reach a job past
- * JOB_FEEDING/JOB_FED. The state is written under the scheduler's lock
- * where the scheduler reads it (post_message(), a pool-fed input). */
+ * JOB_FEEDING/JOB_FED.
+ *
+ * Locking: `lock` guards what the scheduler's thread touches: the inbox,
+ * the state, and a pool-fed job's input. The scheduler calls post() with
+ * its own lock held, so where both are taken, the scheduler's comes
+ * first. */
 typedef enum {
   JOB_FEEDING,
   JOB_FED,
@@ -73,6 +77,7 @@ typedef struct
 struct _MpireMapJob
 {
   gatomicrefcount    ref_count;
+  GMutex             lock;
   MpireScheduler    *scheduler;    /* the pool's, which @pool keeps */
   GObject           *pool;
   const MpireMapJobSignals *signals;
@@ -82,7 +87,7 @@ struct _MpireMapJob
   gboolean           collect;
   int                n_jobs;
 
-  /* input; for a pool-fed job, what pulls it is under the pool's lock */
+  /* input; for a pool-fed job, under `lock` */
   gboolean           pool_fed;
   GVariant          *array;
   MpireSource       *source;
@@ -101,7 +106,7 @@ struct _MpireMapJob
   GQueue             ready;        /* ResultChunk, in delivery order */
   GError            *error;
   gboolean           error_reported; /* imap: next() gave the error */
-  JobState           state;        /* written under the scheduler's lock */
+  JobState           state;        /* written under `lock` */
 
   /* progress signal and bar */
   MpireProgressBar  *bar;
@@ -113,7 +118,7 @@ struct _MpireMapJob
   GMainContext      *context;
   GSource           *inbox_source;
   GSource           *cancel_source;
-  GQueue             inbox;        /* JobMessage, under the pool's lock */
+  GQueue             inbox;        /* JobMessage, under `lock` */
   gint64             inbox_due;    /* when the inbox source is set to run; -1: not */
   MpireMapJobNotify  notify;
   gpointer           notify_data;
@@ -150,6 +155,16 @@ apply_item_free (ApplyItem *item)
 
 static void finish (MpireMapJob *job,
                     GError      *error);
+
+/* Moves to @state, outside the regions that hold `lock`. */
+static void
+set_state (MpireMapJob *job,
+           JobState     state)
+{
+  g_mutex_lock (&job->lock);
+  job->state = state;
+  g_mutex_unlock (&job->lock);
+}
 
 /* Done or failed (its workers may still be stopping). */
 static gboolean
@@ -319,6 +334,7 @@ mpire_map_job_new (MpireScheduler           *scheduler,
   job->row_width = mpire_map_options_get_row_width (options);
   job->concatenate = mpire_map_options_get_concatenate (options);
   g_atomic_ref_count_init (&job->ref_count);
+  g_mutex_init (&job->lock);
   job->scheduler = scheduler;
   job->pool = g_object_ref (pool);
   job->signals = signals;
@@ -423,7 +439,7 @@ mpire_map_job_add_apply (MpireMapJob *job,
   item->result = g_object_ref (MPIRE_ASYNC_RESULT (result));
   g_queue_push_tail (&job->apply_queue, item);
   g_ptr_array_add (job->apply_outstanding, g_object_ref (result));
-  job->state = JOB_FEEDING;
+  set_state (job, JOB_FEEDING);
   /* Before the start, the start feeds it. */
   if (job->context != NULL)
     feed (job);
@@ -482,7 +498,7 @@ static void
 drop_inbox (MpireMapJob *job,
             gboolean     finishing)
 {
-  GMutex *lock = mpire_scheduler_get_lock (job->scheduler);
+  GMutex *lock = &job->lock;
   GQueue dropped = G_QUEUE_INIT;
   GList *l, *next;
 
@@ -502,11 +518,13 @@ drop_inbox (MpireMapJob *job,
   g_queue_clear_full (&dropped, (GDestroyNotify) job_message_free);
 }
 
-/* Whether messages wait in the inbox; with the pool's lock held. */
+/* Whether messages wait in the inbox; the scheduler asks, with its lock
+ * held. */
 static gboolean
 has_messages (gpointer data)
 {
   MpireMapJob *job = data;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&job->lock);
 
   return !g_queue_is_empty (&job->inbox);
 }
@@ -555,6 +573,7 @@ mpire_map_job_unref (MpireMapJob *job)
   g_clear_error (&job->error);
   g_clear_object (&job->task);
   g_clear_object (&job->pool);
+  g_mutex_clear (&job->lock);
   g_free (job);
 }
 
@@ -634,7 +653,7 @@ update_signals (MpireMapJob *job)
 
   if (mpire_map_job_is_finished (job) && (job->collect || g_queue_is_empty (&job->ready)))
     {
-      job->state = JOB_TOLD;
+      set_state (job, JOB_TOLD);
       clear_source (&job->progress_source);
       if (job->bar != NULL)
         mpire_progress_bar_finish (job->bar, job->n_done, MAX (job->limit, 0));
@@ -681,7 +700,7 @@ finish (MpireMapJob *job,
   clear_source (&job->cancel_source);
 
   if (!mpire_scheduler_release (job->scheduler, job, failed))
-    job->state = JOB_FINISHED;
+    set_state (job, JOB_FINISHED);
 }
 
 void
@@ -759,7 +778,7 @@ pull_from_source (MpireMapJob  *job,
 
       if (item == NULL)
         {
-          job->state = JOB_FED;
+          set_state (job, JOB_FED);
           if (error != NULL && *error != NULL)
             return NULL;
           break;
@@ -790,10 +809,10 @@ pull_from_source (MpireMapJob  *job,
 static void
 check_done (MpireMapJob *job)
 {
-  GMutex *lock = mpire_scheduler_get_lock (job->scheduler);
+  GMutex *lock = &job->lock;
   gboolean done;
 
-  /* A pool-fed job's input is pulled under the pool's lock. */
+  /* A pool-fed job's input is pulled under the job's lock. */
   g_mutex_lock (lock);
   done = job->state == JOB_FED && job->n_chunks_done == job->n_chunks;
   g_mutex_unlock (lock);
@@ -801,8 +820,8 @@ check_done (MpireMapJob *job)
     finish (job, NULL);
 }
 
-/* How many tasks the next chunk takes, 0 if the input is exhausted or
- * the back-pressure limit does not allow one now. */
+/* How many tasks the next chunk takes: 0 if the back-pressure limit
+ * does not allow one now, -1 if the input is exhausted. */
 static gint64
 next_chunk_len (MpireMapJob *job)
 {
@@ -811,11 +830,7 @@ next_chunk_len (MpireMapJob *job)
   if (job->limit >= 0)
     len = MIN (len, job->limit - job->n_pulled);
   if (len <= 0)
-    {
-      if (job->state == JOB_FEEDING)
-        job->state = JOB_FED;
-      return 0;
-    }
+    return -1;
   if (job->n_pulled - job->n_consumed + len > job->max_active)
     return 0;
   return len;
@@ -866,13 +881,13 @@ array_slice (MpireMapJob *job,
 /* A pool-fed job (a map over an array: its input is already in memory,
  * its results are consumed as they arrive) is fed by whichever thread
  * frees room first, the pool's as results arrive or the caller's at the
- * start, with the pool's lock held: a worker gets its next chunk without
+ * start, with both locks held: a worker gets its next chunk without
  * waiting for the caller's thread. */
 static gboolean
 feed_array_locked (MpireMapJob  *job,
                    GError      **error)
 {
-  gint64 len;
+  gint64 len = 0;
 
   while (!ended (job) && (len = next_chunk_len (job)) > 0)
     {
@@ -883,6 +898,8 @@ feed_array_locked (MpireMapJob  *job,
         return FALSE;
       mpire_scheduler_submit_locked (job->scheduler, chunk);
     }
+  if (len < 0 && job->state == JOB_FEEDING)
+    job->state = JOB_FED;
   if (job->state == JOB_FED)
     mpire_scheduler_submit_done_locked (job->scheduler, job);
   return TRUE;
@@ -893,7 +910,7 @@ static void
 feed (MpireMapJob *job)
 {
   g_autoptr(GError) error = NULL;
-  gint64 len;
+  gint64 len = 0;
 
   if (job->pool_fed)
     {
@@ -901,7 +918,9 @@ feed (MpireMapJob *job)
       gboolean fed;
 
       g_mutex_lock (lock);
+      g_mutex_lock (&job->lock);
       fed = feed_array_locked (job, &error);
+      g_mutex_unlock (&job->lock);
       g_mutex_unlock (lock);
       if (!fed)
         finish (job, g_steal_pointer (&error));
@@ -924,7 +943,7 @@ feed (MpireMapJob *job)
 
           if (item == NULL)
             {
-              job->state = JOB_FED;
+              set_state (job, JOB_FED);
               break;
             }
           args = g_variant_ref_sink (g_variant_new_array (NULL, &item->args, 1));
@@ -956,6 +975,8 @@ feed (MpireMapJob *job)
         }
       mpire_scheduler_submit (job->scheduler, chunk);
     }
+  if (len < 0 && job->state == JOB_FEEDING)
+    set_state (job, JOB_FED);
 
   if (job->state == JOB_FED && !job->apply)
     mpire_scheduler_submit_done (job->scheduler, job);
@@ -1004,7 +1025,7 @@ handle_message (MpireMapJob *job,
   if (message->event == MPIRE_JOB_STOPPED)
     {
       if (job->state == JOB_STOPPING)
-        job->state = JOB_FINISHED;
+        set_state (job, JOB_FINISHED);
       return;
     }
   if (message->event == MPIRE_JOB_WORKER_STARTED || message->event == MPIRE_JOB_WORKER_EXITED ||
@@ -1062,10 +1083,10 @@ handle_message (MpireMapJob *job,
     case MPIRE_JOB_WORKER_LOST:
       {
         g_autoptr(GError) error = NULL;
-        GMutex *lock = mpire_scheduler_get_lock (job->scheduler);
+        GMutex *lock = &job->lock;
         gboolean exhausted;
 
-        /* A pool-fed job's input is pulled under the pool's lock. */
+        /* A pool-fed job's input is pulled under the job's lock. */
         g_mutex_lock (lock);
         exhausted = job->state != JOB_FEEDING;
         g_mutex_unlock (lock);
@@ -1101,7 +1122,7 @@ static gboolean
 drain_inbox (gpointer user_data)
 {
   MpireMapJob *job = user_data;
-  GMutex *lock = mpire_scheduler_get_lock (job->scheduler);
+  GMutex *lock = &job->lock;
   GQueue inbox;
 
   mpire_map_job_ref (job);
@@ -1148,7 +1169,7 @@ mpire_map_job_start (MpireMapJob       *job,
   /* The pool may have posted already (a worker of the call before that
    * ended meanwhile): those messages wait for the source. */
   {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new (mpire_scheduler_get_lock (job->scheduler));
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&job->lock);
 
     job->inbox_source = g_source_new (&inbox_funcs, sizeof (GSource));
     g_source_set_callback (job->inbox_source, drain_inbox, job, NULL);
@@ -1191,7 +1212,7 @@ wake_inbox (MpireMapJob *job,
   g_source_set_ready_time (job->inbox_source, due);
 }
 
-/* With the pool's lock held: results of a pool-fed job arrived, which
+/* With both locks held: results of a pool-fed job arrived, which
  * makes room for more of its input. Its caller hears of them at the
  * next progress interval, unless they end the call. */
 static void
@@ -1218,10 +1239,14 @@ chunk_arrived (MpireMapJob *job,
   wake_inbox (job, 0);
 }
 
+/* For post() and post_worker(), which the scheduler calls with its lock
+ * held. */
 static void
 post_message (MpireMapJob *job,
               JobMessage  *message)
 {
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&job->lock);
+
   if (ended (job) && !heard_when_finished (message))
     {
       job_message_free (message);

@@ -833,6 +833,7 @@ check_link_timeout (MpireScheduler *self,
   gint64 started;
   g_autofree char *args = NULL;
   GError *error;
+  gpointer job;
 
   if (mpire_worker_link_is_killed (link) ||
       !mpire_heartbeat_read (mpire_worker_link_get_heartbeat (link), &chunk_id, &index, &started))
@@ -863,13 +864,15 @@ check_link_timeout (MpireScheduler *self,
                        chunk->task_name,
                        chunk->timeout / (double) G_USEC_PER_SEC,
                        mpire_worker_link_get_id (link), args);
-  self->funcs->post (chunk->job, MPIRE_JOB_CHUNK_FAILED, mpire_worker_link_take_chunk (link),
-                      NULL, FALSE, error);
+  /* The job owns the chunk once it is posted. */
+  job = chunk->job;
+  self->funcs->post (job, MPIRE_JOB_CHUNK_FAILED, mpire_worker_link_take_chunk (link),
+                     NULL, FALSE, error);
   requeue_chunks (self, link);
   retire (self, link, TRUE);
   abandon_thread (self, link);
   /* Another worker takes its place (and the requeued chunks). */
-  self->funcs->post (chunk->job, MPIRE_JOB_WORKER_LOST, NULL, NULL, FALSE, NULL);
+  self->funcs->post (job, MPIRE_JOB_WORKER_LOST, NULL, NULL, FALSE, NULL);
 }
 
 static gboolean
