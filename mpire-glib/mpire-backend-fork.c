@@ -20,8 +20,8 @@
 #include "mpire-worker-private.h"
 
 /* The child is forked from the thread that started the call, while the
- * pool's lock is held, so the pool's own thread is not inside mpire code.
- * As with any fork() of a multi-threaded process, locks held by other
+ * scheduler's lock is held, so the pool's own thread is not inside mpire
+ * code. As with any fork() of a multi-threaded process, locks held by other
  * threads of the program stay locked in the child: see the README. */
 static gpointer
 fork_start (const MpireWorkerStartInfo  *info,

@@ -54,7 +54,7 @@ void mpire_process_free  (gpointer       handle);
 
 /* Calls @func (@data) from an idle source in @context: how a backend
  * that learns of an exit elsewhere (a thread's end, a fork server's
- * report, with the pool's lock held) tells the link. @name is static. */
+ * report, with the scheduler's lock held) tells the link. @name is static. */
 void mpire_backend_post_exit (GMainContext *context,
                               GSourceFunc   func,
                               gpointer      data,

@@ -16,7 +16,7 @@ G_BEGIN_DECLS
 /* The pool's end of one fork server. A pool holds a reference while it
  * uses the server, and each worker forked by it holds one until it is
  * reaped; the last unref stops the server and reaps it. All functions
- * take the pool's lock as held. */
+ * take the scheduler's lock as held. */
 typedef struct _MpireForkServer MpireForkServer;
 
 MpireForkServer *mpire_fork_server_new        (const char * const  *argv,

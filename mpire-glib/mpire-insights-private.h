@@ -45,7 +45,7 @@ GVariant           *mpire_insights_meter_take_report (MpireInsightsMeter *self);
 
 /* The pool's side: the reports added up per worker id, from the moment
  * all the pool's workers (re)started, as MPIRE resets its insights when
- * it starts its workers. Protected by the pool's lock. */
+ * it starts its workers. Its owner, the scheduler, guards it with its lock. */
 typedef struct _MpireInsights MpireInsights;
 
 MpireInsights *mpire_insights_new        (void);

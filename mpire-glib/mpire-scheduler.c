@@ -1087,7 +1087,7 @@ mpire_scheduler_submit (MpireScheduler *self,
   mpire_scheduler_submit_locked (self, chunk);
 }
 
-/* mpire_scheduler_submit(), with the pool's lock held. */
+/* mpire_scheduler_submit(), with the scheduler's lock held. */
 void
 mpire_scheduler_submit_locked (MpireScheduler *self,
                                  MpireChunk      *chunk)
@@ -1109,7 +1109,7 @@ mpire_scheduler_submit_done (MpireScheduler *self,
   mpire_scheduler_submit_done_locked (self, job);
 }
 
-/* mpire_scheduler_submit_done(), with the pool's lock held. */
+/* mpire_scheduler_submit_done(), with the scheduler's lock held. */
 void
 mpire_scheduler_submit_done_locked (MpireScheduler *self,
                                       gpointer         job)

@@ -17,7 +17,7 @@ G_BEGIN_DECLS
 
 typedef struct _MpireWorkerLink MpireWorkerLink;
 
-/* Called in the pool thread with the pool's lock held. */
+/* Called in the pool thread with the scheduler's lock held. */
 typedef struct
 {
   void (*frame)  (MpireWorkerLink *link, MpireMessageKind kind, GVariant *body, gpointer data);
@@ -26,7 +26,7 @@ typedef struct
 } MpireWorkerLinkCallbacks;
 
 /* A link starts with the lock held by the caller; it then lives in the
- * pool's context. Every function takes the pool's lock as held. */
+ * pool's context. Every function takes the scheduler's lock as held. */
 MpireWorkerLink *mpire_worker_link_start       (MpireStartMethod                method,
                                                 const MpireWorkerStartInfo     *info,
                                                 GMutex                         *lock,
