@@ -54,6 +54,8 @@ GVariant *mpire_chunk_take_results      (MpireChunk  *chunk,
                                          GVariant    *results,
                                          gboolean    *boxed);
 void      mpire_chunk_skip_kept         (MpireChunk  *chunk);
+gboolean  mpire_chunk_queue_drop_job    (GQueue      *queue,
+                                         gpointer     job);
 gboolean  mpire_chunk_check_results     (MpireChunk  *chunk,
                                          GVariant    *results,
                                          int          worker_id,

@@ -172,3 +172,27 @@ mpire_chunk_check_results (MpireChunk  *chunk,
                chunk->n_tasks);
   return FALSE;
 }
+
+/* Frees the chunks of @job in @queue; returns whether there were any. */
+gboolean
+mpire_chunk_queue_drop_job (GQueue   *queue,
+                            gpointer  job)
+{
+  gboolean any = FALSE;
+  GList *l = queue->head;
+
+  while (l != NULL)
+    {
+      GList *next = l->next;
+      MpireChunk *chunk = l->data;
+
+      if (chunk->job == job)
+        {
+          g_queue_delete_link (queue, l);
+          mpire_chunk_free (chunk);
+          any = TRUE;
+        }
+      l = next;
+    }
+  return any;
+}

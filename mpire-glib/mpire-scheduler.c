@@ -270,10 +270,7 @@ requeue_chunks (MpireScheduler *self,
   MpireChunk *chunk;
 
   while ((chunk = mpire_worker_link_take_last_chunk (link)) != NULL)
-    g_queue_push_head (self->active_order_tasks
-                         ? &self->backlogs[chunk->index % self->slots->len]
-                         : &self->pending,
-                       chunk);
+    g_queue_push_head (queue_for_slot (self, chunk->index % self->slots->len), chunk);
   return any;
 }
 
@@ -312,6 +309,21 @@ abandon_thread (MpireScheduler  *self,
     return;
   g_ptr_array_remove_fast (self->stopping, link);
   g_ptr_array_add (self->orphans, link);
+}
+
+/* The end of the call no longer waits for @link (gone, or a killed
+ * thread whose task ran past its timeout): once it waits for none, the
+ * call is done. */
+static void
+end_await (MpireScheduler  *self,
+           MpireWorkerLink *link)
+{
+  if (g_ptr_array_remove_fast (self->stopping, link) && self->stopping->len == 0 &&
+      self->phase == PHASE_STOPPING)
+    {
+      self->funcs->post (self->job, MPIRE_JOB_STOPPED, NULL, NULL, FALSE, NULL);
+      set_idle (self);
+    }
 }
 
 /* A worker told to go that the end of the call must wait for. */
@@ -719,13 +731,7 @@ on_gone (MpireWorkerLink *link,
       g_array_append_val (self->worker_events, event);
   }
 
-  /* The last worker stopped at the end of a call: the call is done. */
-  if (g_ptr_array_remove_fast (self->stopping, link) && self->stopping->len == 0 &&
-      self->phase == PHASE_STOPPING)
-    {
-      self->funcs->post (self->job, MPIRE_JOB_STOPPED, NULL, NULL, FALSE, NULL);
-      set_idle (self);
-    }
+  end_await (self, link);
 
   if (self->links->len == 0 && self->job == NULL)
     unwatch_timeouts (self);
@@ -835,9 +841,25 @@ check_link_timeout (MpireScheduler *self,
   GError *error;
   gpointer job;
 
-  if (mpire_worker_link_is_killed (link) ||
-      !mpire_heartbeat_read (mpire_worker_link_get_heartbeat (link), &chunk_id, &index, &started))
+  if (!mpire_heartbeat_read (mpire_worker_link_get_heartbeat (link), &chunk_id, &index, &started))
     return;
+  /* A failed call waits for the threads it killed, but not for a task,
+   * worker_init or worker_exit past its timeout: that runs on, as when
+   * it times out during a call. */
+  if (mpire_worker_link_is_killed (link))
+    {
+      gint64 timeout = chunk_id == MPIRE_HEARTBEAT_WORKER_INIT ? self->call.init_timeout
+                     : chunk_id == MPIRE_HEARTBEAT_WORKER_EXIT ? self->call.exit_timeout
+                     : mpire_worker_link_get_task_timeout (link);
+
+      if (timeout > 0 && now - started > timeout && self->phase == PHASE_STOPPING &&
+          g_ptr_array_find (self->stopping, link, NULL))
+        {
+          g_ptr_array_add (self->orphans, link);
+          end_await (self, link);
+        }
+      return;
+    }
 
   if (chunk_id == MPIRE_HEARTBEAT_WORKER_INIT || chunk_id == MPIRE_HEARTBEAT_WORKER_EXIT)
     {
@@ -1093,9 +1115,7 @@ mpire_scheduler_submit_locked (MpireScheduler *self,
                                  MpireChunk      *chunk)
 {
   watch_timeouts (self, chunk->timeout);
-  g_queue_push_tail (self->active_order_tasks ? &self->backlogs[chunk->index % self->slots->len]
-                                              : &self->pending,
-                     chunk);
+  g_queue_push_tail (queue_for_slot (self, chunk->index % self->slots->len), chunk);
   dispatch (self);
 }
 
@@ -1120,26 +1140,6 @@ mpire_scheduler_submit_done_locked (MpireScheduler *self,
   dispatch (self);
 }
 
-static void
-remove_job_chunks (GQueue      *queue,
-                   gpointer     job)
-{
-  GList *l = queue->head;
-
-  while (l != NULL)
-    {
-      GList *next = l->next;
-      MpireChunk *chunk = l->data;
-
-      if (chunk->job == job)
-        {
-          g_queue_delete_link (queue, l);
-          mpire_chunk_free (chunk);
-        }
-      l = next;
-    }
-}
-
 /* Ends the pool's part of @job: none of its chunks stays anywhere. A
  * worker running one of them is killed (stopped, for a thread). Without
  * keep-alive, a call that succeeded stops its workers, and the pool
@@ -1155,16 +1155,23 @@ mpire_scheduler_release (MpireScheduler *self,
   /* Exits to come may have a timeout; on_gone() stops the watch then. */
   if (self->call.exit_timeout == 0)
     unwatch_timeouts (self);
-  remove_job_chunks (&self->pending, job);
+  mpire_chunk_queue_drop_job (&self->pending, job);
   for (guint i = 0; self->backlogs != NULL && i < self->slots->len; i++)
-    remove_job_chunks (&self->backlogs[i], job);
+    mpire_chunk_queue_drop_job (&self->backlogs[i], job);
 
   for (guint i = 0; i < self->links->len; i++)
     {
       MpireWorkerLink *link = self->links->pdata[i];
+      MpireChunk *running = mpire_worker_link_peek_chunk (link);
+      gint64 timeout = running != NULL && running->job == job ? running->timeout : 0;
 
-      if (mpire_worker_link_drop_chunks_of (link, job))
-        retire (self, link, TRUE);
+      if (!mpire_worker_link_drop_chunks_of (link, job))
+        continue;
+      retire (self, link, TRUE);
+      /* A thread runs on until its task returns: the call waits for it
+       * within the task's timeout, watched meanwhile. */
+      mpire_worker_link_set_task_timeout (link, timeout);
+      watch_timeouts (self, timeout);
     }
 
   /* A job that never got the scheduler leaves the workers alone. */

@@ -61,6 +61,9 @@ MpireChunk      *mpire_worker_link_take_last_chunk (MpireWorkerLink *self);
 gboolean         mpire_worker_link_drop_chunks_of (MpireWorkerLink *self,
                                                    gpointer         job);
 guint64          mpire_worker_link_count_tasks_given (MpireWorkerLink *self);
+void             mpire_worker_link_set_task_timeout (MpireWorkerLink *self,
+                                                     gint64           timeout);
+gint64           mpire_worker_link_get_task_timeout (MpireWorkerLink *self);
 MpireHeartbeat  *mpire_worker_link_get_heartbeat (MpireWorkerLink *self);
 void             mpire_worker_link_count_tasks (MpireWorkerLink *self,
                                                 guint64          n_done);

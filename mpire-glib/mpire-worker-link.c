@@ -62,6 +62,7 @@ struct _MpireWorkerLink
   int                             memory_fd;
   MpireWorkerMemory              *memory;     /* shared with the worker */
   guint64                         n_tasks_done;
+  gint64                          task_timeout; /* killed thread: µs its task may run */
 
   LinkState                       state;
   gboolean                        closed;
@@ -488,28 +489,28 @@ mpire_worker_link_take_last_chunk (MpireWorkerLink *self)
   return g_queue_pop_tail (&self->chunks);
 }
 
+/* A killed thread runs on until its task returns: the call that killed
+ * it waits for that task as long as it is within @timeout (µs, or 0:
+ * until it returns). */
+void
+mpire_worker_link_set_task_timeout (MpireWorkerLink *self,
+                                    gint64           timeout)
+{
+  self->task_timeout = timeout;
+}
+
+gint64
+mpire_worker_link_get_task_timeout (MpireWorkerLink *self)
+{
+  return self->task_timeout;
+}
+
 /* Frees the chunks of @job; returns whether there were any. */
 gboolean
 mpire_worker_link_drop_chunks_of (MpireWorkerLink *self,
                                   gpointer         job)
 {
-  gboolean any = FALSE;
-  GList *l = self->chunks.head;
-
-  while (l != NULL)
-    {
-      GList *next = l->next;
-      MpireChunk *chunk = l->data;
-
-      if (chunk->job == job)
-        {
-          g_queue_delete_link (&self->chunks, l);
-          mpire_chunk_free (chunk);
-          any = TRUE;
-        }
-      l = next;
-    }
-  return any;
+  return mpire_chunk_queue_drop_job (&self->chunks, job);
 }
 
 /* The tasks the worker ran and was given. */

@@ -34,7 +34,7 @@ static MpireTask *init_fails_task, *exit_fails_task, *nested_task, *nested_on_ta
 static MpireTask *die_once_task, *slow_square_task, *sleepy_lifecycle_task, *pids_task, *sockets_task;
 static MpireTask *add_five_task, *row_sums_task, *chunk_length_task, *crash_task, *tick_task;
 static MpireTask *exit_on_three_task, *log_and_die_once_task;
-static MpireTask *tally_task, *gated_task;
+static MpireTask *tally_task, *gated_task, *gated_fails_task;
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error"))
 
@@ -403,6 +403,18 @@ gated (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
     g_usleep (1000);
   g_atomic_int_add (&gated_running, -1);
   return g_variant_new_int64 (2);
+}
+
+/* gated(), and fails for 3 once the task of 2 runs. */
+static GVariant *
+gated_fails (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  if (g_variant_get_int64 (args) != 3)
+    return gated (ctx, args, data, error);
+  while (!g_atomic_int_get (&gated_running))
+    g_usleep (1000);
+  g_set_error (error, TEST_ERROR, 3, "three is not allowed");
+  return NULL;
 }
 
 /* The sum of the squares of 0..@x-1, mapped on a pool of its own. */
@@ -2176,6 +2188,38 @@ test_task_timeout_thread_runs_on (void)
   g_assert_cmpint (g_atomic_int_get (&gated_running), ==, 0);
   g_assert_cmpint (g_atomic_int_get (&tally.begun), ==, begun);
 
+  assert_pool_works (pool, 100);
+}
+
+/* A failed call waits for the tasks its threads still run, but not past
+ * their timeout: a task that never returns cannot hold it. */
+static void
+test_failure_waits_within_timeout (void)
+{
+  g_autoptr(MpireWorkerPool) pool = NULL;
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+
+  if (is_process_method ())
+    {
+      g_test_skip ("A worker process of a failed call is killed");
+      return;
+    }
+
+  pool = new_pool (2);
+  g_atomic_int_set (&gate_open, FALSE);
+  mpire_map_options_set_task_timeout (options, 0.5);
+  mpire_map_options_set_chunk_size (options, 1);
+  error = map_error (pool, gated_fails_task, range_variant (6), options);
+  g_assert_error (error, TEST_ERROR, 3);
+  g_clear_error (&error);
+  /* The call returned while the task of 2 still runs. */
+  g_assert_cmpint (g_atomic_int_get (&gated_running), ==, 1);
+
+  g_atomic_int_set (&gate_open, TRUE);
+  for (int i = 0; i < 3000 && mpire_worker_pool_get_n_workers (pool) > 0; i++)
+    g_usleep (10 * 1000);
+  g_assert_cmpuint (mpire_worker_pool_get_n_workers (pool), ==, 0);
   assert_pool_works (pool, 100);
 }
 
@@ -3964,6 +4008,7 @@ main (int argc, char **argv)
   nested_on_task = mpire_task_new ("nested-sum-on", nested_sum_on, NULL, NULL);
   tally_task = mpire_task_new ("tally", tally_task_func, &tally, NULL);
   gated_task = mpire_task_new ("gated", gated, &tally, NULL);
+  gated_fails_task = mpire_task_new ("gated_fails", gated_fails, &tally, NULL);
   affinity_task = mpire_task_new ("affinity", affinity, NULL, NULL);
   die_once_task = mpire_task_new ("die-once", die_once, NULL, NULL);
   slow_square_task = mpire_task_new ("slow-square", slow_square, NULL, NULL);
@@ -4025,6 +4070,7 @@ main (int argc, char **argv)
   add_test ("faults/parent-dies", test_parent_dies);
   add_test ("lifecycle/task-timeout", test_task_timeout);
   add_test ("lifecycle/task-timeout-thread-runs-on", test_task_timeout_thread_runs_on);
+  add_test ("lifecycle/failure-waits-within-timeout", test_failure_waits_within_timeout);
   add_test ("lifecycle/nested-pools", test_nested_pools);
   add_test ("lifecycle/nested-pools-in-threads", test_nested_pools_in_threads);
   add_test ("lifecycle/cpu-ids", test_cpu_ids);
