@@ -184,7 +184,7 @@ run_lifecycle_task (Worker      *worker,
     }
   if (worker->heartbeat != NULL)
     mpire_heartbeat_task_start (worker->heartbeat, stage, 0, TRUE);
-  result = mpire_task_invoke (task, worker->context, g_variant_new ("()"), error);
+  result = mpire_task_invoke (task, worker->context, g_variant_new_tuple (NULL, 0), error);
   if (worker->heartbeat != NULL)
     mpire_heartbeat_task_end (worker->heartbeat);
   return result;
