@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# What `meson install` gives a consumer: installs the build into a
+# temporary DESTDIR, then builds and runs a C program outside the tree with
+# only what pkg-config says, and runs a Python and a GJS script against the
+# installed typelib.
+# Usage: test-install.sh BUILD-DIR SOURCE-DIR
+set -euo pipefail
+
+build="$1"
+src="$2"
+dest="$(mktemp -d)"
+trap 'rm -rf "$dest"' EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+meson install -C "$build" --destdir "$dest" --no-rebuild --quiet ||
+  fail "meson install failed"
+
+prefix="$(meson introspect "$build" --buildoptions |
+  python3 -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"))')"
+libdir="$(meson introspect "$build" --buildoptions |
+  python3 -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "libdir"))')"
+case "$libdir" in /*) ;; *) libdir="$prefix/$libdir" ;; esac
+root="$dest$libdir"
+
+for header in mpire.h mpire-version.h mpire-enum-types.h mpire-worker-pool.h; do
+  [ -f "$dest$prefix/include/mpire-glib-1.0/mpire-glib/$header" ] || fail "$header is not installed"
+done
+[ -f "$root/pkgconfig/mpire-glib-1.0.pc" ] || fail "the pkg-config file is not installed"
+
+# C: only pkg-config's flags, from the installed file with its prefix
+# moved into DESTDIR (the packages it requires keep theirs).
+mkdir "$dest/pkgconfig"
+sed "s|^prefix=.*|prefix=$dest$prefix|" "$root/pkgconfig/mpire-glib-1.0.pc" \
+  >"$dest/pkgconfig/mpire-glib-1.0.pc"
+export PKG_CONFIG_PATH="$dest/pkgconfig"
+flags="$(pkg-config --cflags --libs mpire-glib-1.0)" || fail "pkg-config does not know mpire-glib-1.0"
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Werror -o "$dest/consumer" "$src/tests/install/consumer.c" $flags \
+  -Wl,-rpath,"$root" || fail "the C consumer does not build"
+out="$("$dest/consumer")" || fail "the C consumer failed: $out"
+echo "$out"
+grep -q "1 4 9 16" <<<"$out" || fail "the C consumer printed $out"
+
+# Python and GJS: the installed typelib and library.
+export GI_TYPELIB_PATH="$root/girepository-1.0"
+export LD_LIBRARY_PATH="$root"
+[ -f "$GI_TYPELIB_PATH/Mpire-1.0.typelib" ] || fail "the typelib is not installed"
+if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import gi' 2>/dev/null; then
+  /usr/bin/python3 "$src/tests/install/consumer.py" || fail "the Python consumer failed"
+fi
+if command -v gjs >/dev/null; then
+  gjs -m "$src/tests/install/consumer.js" || fail "the GJS consumer failed"
+fi
+echo "PASS"
