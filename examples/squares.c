@@ -1,6 +1,8 @@
 /* squares.c: map a task over worker processes and watch it progress
  *
- * Usage: squares [N_TASKS] [spawn|fork|forkserver|threading] [std|rich]
+ * Usage: squares [OPTION…] [N_TASKS [START_METHOD [STYLE]]]
+ * (`squares --help` lists the options; the positional form is the
+ * demo's: `squares 500 fork rich`.)
  *
  * SPDX-License-Identifier: MIT
  */
@@ -23,6 +25,45 @@ slow_square (MpireWorkerContext  *context,
   return g_variant_new_int64 (x * x);
 }
 
+/* @text as a number of tasks, at least 1. */
+static gboolean
+parse_n_tasks (const char  *text,
+               gint64      *n,
+               GError     **error)
+{
+  guint64 value;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 1, G_MAXINT32, &value, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "The number of tasks must be a whole number from 1 to %d, not “%s”",
+                   G_MAXINT32, text);
+      return FALSE;
+    }
+  *n = (gint64) value;
+  return TRUE;
+}
+
+/* @text as a start method: its nick (spawn, fork, forkserver, threading). */
+static gboolean
+parse_start_method (const char        *text,
+                    MpireStartMethod  *method,
+                    GError           **error)
+{
+  g_autoptr(GEnumClass) methods = g_type_class_ref (MPIRE_TYPE_START_METHOD);
+  GEnumValue *value = g_enum_get_value_by_nick (methods, text);
+
+  if (value == NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "Unknown start method “%s”: use spawn, fork, forkserver or threading",
+                   text);
+      return FALSE;
+    }
+  *method = value->value;
+  return TRUE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -32,25 +73,53 @@ main (int argc, char **argv)
   g_autoptr(GVariant) squares = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("ax"));
+  g_autoptr(GOptionContext) context = NULL;
+  g_autofree char *tasks_arg = NULL;
+  g_autofree char *method_arg = NULL;
+  g_autofree char *style = NULL;
   MpireStartMethod method = MPIRE_START_METHOD_SPAWN;
   gint64 n = 2000, sum = 0;
   gsize n_results;
   const gint64 *values;
+  const GOptionEntry entries[] = {
+    { "tasks", 'n', 0, G_OPTION_ARG_STRING, &tasks_arg,
+      "How many numbers to square (default 2000)", "N" },
+    { "start-method", 'm', 0, G_OPTION_ARG_STRING, &method_arg,
+      "How workers start: spawn (default), fork, forkserver or threading", "METHOD" },
+    { "style", 's', 0, G_OPTION_ARG_STRING, &style,
+      "The progress bar's style: std (default) or rich", "STYLE" },
+    G_OPTION_ENTRY_NULL
+  };
 
+  /* A spawned worker never returns from here: it serves tasks. */
   mpire_init (&argc, &argv);
   setlocale (LC_ALL, "");
 
-  if (argc > 1)
-    n = g_ascii_strtoll (argv[1], NULL, 10);
-  if (argc > 2 && g_str_equal (argv[2], "fork"))
-    method = MPIRE_START_METHOD_FORK;
-  else if (argc > 2 && g_str_equal (argv[2], "threading"))
-    method = MPIRE_START_METHOD_THREADING;
-  else if (argc > 2 && g_str_equal (argv[2], "forkserver"))
-    method = MPIRE_START_METHOD_FORKSERVER;
-  /* The bar's style: std (tqdm's look) or rich. */
-  if (argc > 3)
-    mpire_map_options_set_progress_bar_style (options, argv[3]);
+  context = g_option_context_new ("[N_TASKS [START_METHOD [STYLE]]]");
+  g_option_context_set_summary (context,
+                                "Squares numbers on a pool of workers (one per CPU), "
+                                "with a progress bar on standard error.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    goto usage;
+  /* The positional form, for `squares 500 fork rich`. */
+  if (argc > 4)
+    {
+      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   "Too many arguments: “%s”", argv[4]);
+      goto usage;
+    }
+  if (argc > 1 && tasks_arg == NULL)
+    tasks_arg = g_strdup (argv[1]);
+  if (argc > 2 && method_arg == NULL)
+    method_arg = g_strdup (argv[2]);
+  if (argc > 3 && style == NULL)
+    style = g_strdup (argv[3]);
+  if ((tasks_arg != NULL && !parse_n_tasks (tasks_arg, &n, &error)) ||
+      (method_arg != NULL && !parse_start_method (method_arg, &method, &error)))
+    goto usage;
+  if (style != NULL)
+    mpire_map_options_set_progress_bar_style (options, style);
 
   for (gint64 i = 0; i < n; i++)
     g_variant_builder_add (builder, "x", i);
@@ -83,4 +152,9 @@ main (int argc, char **argv)
 
   g_print ("Done: %" G_GSIZE_FORMAT " results, sum of squares %" G_GINT64_FORMAT "\n", n_results, sum);
   return EXIT_SUCCESS;
+
+usage:
+  g_printerr ("%s: %s\nRun “%s --help” to see the options.\n",
+              g_get_prgname (), error->message, g_get_prgname ());
+  return 2;
 }
