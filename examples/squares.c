@@ -125,7 +125,7 @@ main (int argc, char **argv)
     g_variant_builder_add (builder, "x", i);
 
   pool = mpire_worker_pool_new (0, method);
-  /* Drawn on standard error, when it is a terminal. */
+  /* On standard error: in place on a terminal, plain lines in a log. */
   mpire_map_options_set_progress_bar (options, TRUE);
   mpire_map_options_set_progress_bar_options (options,
                                               g_variant_new_parsed ("{'desc': <'Squaring'>, "

@@ -325,8 +325,9 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * Whether to draw a progress bar on standard error while the call runs,
    * like MPIRE's `progress_bar=True`: percent, done/total, elapsed time,
    * estimated time left and rate, redrawn in place at most about 20
-   * times a second. Only on a terminal: when standard error is not one,
-   * nothing is drawn (no control characters end up in a log file).
+   * times a second. When standard error is not a terminal (a log file,
+   * nohup), it writes plain lines instead, with no control characters:
+   * one at the first update, then at most one every 10 s, and the last.
    *
    * Since: 1.0
    */

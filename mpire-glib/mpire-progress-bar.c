@@ -23,7 +23,14 @@
  * by the call's progress updates, at most about 20 times a second, and
  * left on screen at the end, where it stopped if the call failed. A bar
  * with a position draws that many lines below the cursor and comes back,
- * so that nested pools can each have a line. */
+ * so that nested pools can each have a line.
+ *
+ * Off a terminal (a log file, a pipe, nohup) it writes plain lines
+ * instead, without colour, cursor moves or carriage returns: the first
+ * update, then at most one every PLAIN_INTERVAL_USEC, and the last one,
+ * as tqdm does in logs. */
+
+#define PLAIN_INTERVAL_USEC (10 * G_USEC_PER_SEC)
 
 struct _MpireProgressBar
 {
@@ -36,6 +43,8 @@ struct _MpireProgressBar
   gboolean  rich;        /* the "rich" style */
   gint64    start;
   gboolean  finished;
+  gboolean  plain;       /* not a terminal: lines, no control characters */
+  gint64    plain_shown; /* when the last plain line was written, or 0 */
 };
 
 static const struct {
@@ -205,8 +214,8 @@ parse_style (MpireProgressBar  *self,
 
 /* Checks @options (MPIRE's progress_bar_options: desc, unit, colour,
  * position, disable) and @style (MPIRE's progress_bar_style), and
- * returns a bar drawing on @fd, or %NULL without error when no bar is to
- * be drawn: disabled, or @fd is no terminal. */
+ * returns a bar drawing on @fd (plain lines when it is no terminal), or
+ * %NULL without error when the bar is disabled. */
 MpireProgressBar *
 mpire_progress_bar_new (GVariant    *options,
                         const char  *style,
@@ -226,8 +235,16 @@ mpire_progress_bar_new (GVariant    *options,
     return NULL;
   if (options != NULL && !parse_options (self, options, &disable, error))
     return NULL;
-  if (disable || !isatty (fd))
+  if (disable)
     return NULL;
+  if (!isatty (fd))
+    {
+      self->plain = TRUE;
+      self->rich = FALSE;
+      self->unicode = FALSE;
+      self->position = 0;
+      g_clear_pointer (&self->colour, g_free);
+    }
 
   return g_steal_pointer (&self);
 }
@@ -417,37 +434,53 @@ terminal_width (int fd)
 }
 
 static void
-draw (MpireProgressBar *self,
-      gint64            done,
-      gint64            total,
-      gboolean          last)
+write_all (int         fd,
+           const char *data,
+           gsize       len)
 {
-  double elapsed = (g_get_monotonic_time () - self->start) / (double) G_USEC_PER_SEC;
-  g_autofree char *line = mpire_progress_bar_render (self, done, total, elapsed,
-                                                     terminal_width (self->fd) - 1);
-  g_autoptr(GString) out = g_string_new (NULL);
-  const char *data;
-  gsize len;
-
-  for (int i = 0; i < self->position; i++)
-    g_string_append_c (out, '\n');
-  g_string_append_printf (out, "\r%s\033[K", line);
-  if (self->position > 0)
-    g_string_append_printf (out, "\r\033[%dA", self->position);
-  else if (last)
-    g_string_append_c (out, '\n');
-
-  data = out->str;
-  len = out->len;
   while (len > 0)
     {
-      gssize n = write (self->fd, data, len);
+      gssize n = write (fd, data, len);
 
       if (n <= 0)
         break;
       data += n;
       len -= n;
     }
+}
+
+static void
+draw (MpireProgressBar *self,
+      gint64            done,
+      gint64            total,
+      gboolean          last)
+{
+  gint64 now = g_get_monotonic_time ();
+  double elapsed = (now - self->start) / (double) G_USEC_PER_SEC;
+  g_autofree char *line = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  if (self->plain && !last && self->plain_shown != 0 &&
+      now - self->plain_shown < PLAIN_INTERVAL_USEC)
+    return;
+  line = mpire_progress_bar_render (self, done, total, elapsed, terminal_width (self->fd) - 1);
+
+  if (self->plain)
+    {
+      self->plain_shown = now;
+      g_string_append_printf (out, "%s\n", line);
+    }
+  else
+    {
+      for (int i = 0; i < self->position; i++)
+        g_string_append_c (out, '\n');
+      g_string_append_printf (out, "\r%s\033[K", line);
+      if (self->position > 0)
+        g_string_append_printf (out, "\r\033[%dA", self->position);
+      else if (last)
+        g_string_append_c (out, '\n');
+    }
+  write_all (self->fd, out->str, out->len);
 }
 
 void

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The terminal progress bar as a user sees it: the demo runs in a tmux
-# pane, whose screen is then read; with standard error not a terminal, no
-# control character may appear.
+# pane, whose screen is then read; with standard error not a terminal, it
+# writes plain lines, with no control character.
 # Usage: test-progress-bar-tty.sh DEMO-PROGRAM
 set -euo pipefail
 
@@ -38,10 +38,13 @@ grep -q "^Done: 600 results" <<<"$screen" || fail "the demo printed no result li
 lines="$(grep -c . <<<"$screen")"
 [ "$lines" -eq 10 ] || fail "expected 10 lines on screen, found $lines"
 
-# Standard error to a file: no bar, so no carriage return or escape.
+# Standard error to a file: plain lines of progress, the last at 100%,
+# with no carriage return or escape.
 "$demo" 200 fork >"$out/stdout" 2>"$out/stderr"
 if LC_ALL=C grep -q $'[\r\033]' "$out/stderr" "$out/stdout"; then
   fail "control characters written when standard error is not a terminal"
 fi
 grep -q "^Done: 200 results" "$out/stdout" || fail "no result line without a terminal"
+tail -n 1 "$out/stderr" | grep -q "^Squaring: 100%|.*| 200/200 \[" ||
+  fail "no final progress line in the log: $(cat "$out/stderr")"
 echo "ok"

@@ -242,17 +242,57 @@ test_failed_map (void)
   close (master);
 }
 
+/* Off a terminal: plain lines, the first update's and the last one
+ * (others come at most every 10 s), with no control character, whatever
+ * the colour, style or position; a disabled bar is none at all. */
 static void
 test_not_a_terminal (void)
 {
-  g_autoptr(GError) error = NULL;
-  int fds[2];
+  const char *styles[] = { "std", "rich" };
 
-  g_assert_no_errno (pipe (fds));
-  g_assert_null (mpire_progress_bar_new (NULL, NULL, fds[1], &error));
-  g_assert_no_error (error);
-  close (fds[0]);
-  close (fds[1]);
+  for (gsize i = 0; i < G_N_ELEMENTS (styles); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MpireProgressBar) bar = NULL;
+      g_autofree char *out = NULL;
+      g_auto(GStrv) lines = NULL;
+      int fds[2];
+
+      g_assert_no_errno (pipe (fds));
+      bar = mpire_progress_bar_new (g_variant_new_parsed ("{'desc': <'Squaring'>, "
+                                                          "'colour': <'green'>, "
+                                                          "'position': <1>}"),
+                                    styles[i], fds[1], &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (bar);
+      for (gint64 done = 1; done < 100; done++)
+        mpire_progress_bar_update (bar, done, 100);
+      mpire_progress_bar_finish (bar, 100, 100);
+      close (fds[1]);
+
+      out = read_all (fds[0], 1000);
+      close (fds[0]);
+      g_assert_null (strchr (out, '\r'));
+      g_assert_null (strchr (out, '\033'));
+      lines = g_strsplit (out, "\n", -1);
+      g_assert_cmpuint (g_strv_length (lines), ==, 3);
+      g_assert_true (g_str_has_prefix (lines[0], "Squaring:   1%|"));
+      g_assert_true (g_str_has_prefix (lines[1], "Squaring: 100%|"));
+      g_assert_nonnull (strstr (lines[1], "| 100/100 ["));
+      g_assert_cmpstr (lines[2], ==, "");
+    }
+
+  {
+    g_autoptr(GError) error = NULL;
+    int fds[2];
+
+    g_assert_no_errno (pipe (fds));
+    g_assert_null (mpire_progress_bar_new (g_variant_new_parsed ("{'disable': <true>}"), NULL,
+                                           fds[1], &error));
+    g_assert_no_error (error);
+    close (fds[0]);
+    close (fds[1]);
+  }
 }
 
 static void
