@@ -2,10 +2,12 @@
  * worker processes without freezing
  *
  * Each task hashes a number 40,000 times over with SHA-256 (about 10 ms
- * of CPU). Start runs them with mpire_worker_pool_imap_list(): the list
- * below fills as the results come in, the progress bar follows the
- * pool's `progress` signal, and Cancel stops the call through its
- * GCancellable, which kills the workers running it.
+ * of CPU). Start, in the header bar, runs them with
+ * mpire_worker_pool_imap_list(): the list fills as the results come in,
+ * the progress bar and the status line follow the pool's `progress`
+ * signal, and Cancel stops the call through its GCancellable, which
+ * kills the workers running it. Before the first run the window shows
+ * what Start will do; errors show as toasts.
  *
  * Usage: gtk-hashes [OPTION...]
  *   --tasks N                 number of tasks (default 3000)
@@ -14,18 +16,24 @@
  *                             when the run is over
  *   --auto-cancel-after SECS  with --auto-run: press Cancel SECS after
  *                             Start
- *   --screenshot FILE         with --auto-run: save the window as a PNG
- *                             before quitting
+ *   --screenshot FILE         save the window as a PNG before quitting;
+ *                             without --auto-run: save it as first shown,
+ *                             then quit
  *
  * With --auto-run it prints what happened on standard output and exits
  * with 0 only if the run went as expected: every result in the list, or
  * for a cancelled run, the call cancelled and no worker process left.
+ * With MPIRE_GTK_HASHES_PRINT_TREE set in the environment, it also
+ * prints the widgets on screen before quitting, one "widget:" line each
+ * with its ancestors (for the tests).
  *
  * SPDX-License-Identifier: MIT
  */
 
 #include <locale.h>
+#include <string.h>
 
+#include <adwaita.h>
 #include <gtk/gtk.h>
 #include <mpire-glib/mpire.h>
 
@@ -48,7 +56,7 @@ static GOptionEntry entries[] = {
   { "auto-cancel-after", 0, 0, G_OPTION_ARG_DOUBLE, &auto_cancel_after,
     "With --auto-run, press Cancel SECS after Start", "SECS" },
   { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot_path,
-    "With --auto-run, save the window as a PNG before quitting", "FILE" },
+    "Save the window as a PNG before quitting (without --auto-run: as first shown)", "FILE" },
   { NULL }
 };
 
@@ -81,14 +89,17 @@ hash_chain (MpireWorkerContext  *context,
 
 typedef struct
 {
-  GtkApplication  *app;
+  AdwApplication  *app;
   MpireTask       *task;
   MpireWorkerPool *pool;
 
   GtkWidget       *window;
+  GtkWidget       *toast_overlay;
   GtkWidget       *start_button;
   GtkWidget       *cancel_button;
+  GtkWidget       *stack;
   GtkWidget       *progress_bar;
+  GtkWidget       *status_bar;
   GtkWidget       *status;
   GtkNoSelection  *selection;
 
@@ -106,6 +117,88 @@ typedef struct
   guint            ticks;
   int              exit_status;   /* automatic mode: 0 if the run went as expected */
 } App;
+
+/* @n in digits grouped by threes, with the locale's thousands separator
+ * (a comma where the locale has none): "12,345". */
+static char *
+format_count (guint64 n)
+{
+  const char *separator = localeconv ()->thousands_sep;
+  g_autofree char *digits = g_strdup_printf ("%" G_GUINT64_FORMAT, n);
+  size_t len = strlen (digits);
+  GString *text = g_string_new (NULL);
+
+  if (separator == NULL || *separator == '\0')
+    separator = ",";
+  for (size_t i = 0; i < len; i++)
+    {
+      if (i > 0 && (len - i) % 3 == 0)
+        g_string_append (text, separator);
+      g_string_append_c (text, digits[i]);
+    }
+  return g_string_free (text, FALSE);
+}
+
+static void
+set_status (App        *app,
+            const char *text)
+{
+  gtk_label_set_text (GTK_LABEL (app->status), text);
+  gtk_widget_set_visible (app->status_bar, TRUE);
+}
+
+/* Errors go to a toast, and to standard error for the record. */
+static void
+show_error (App        *app,
+            const char *message)
+{
+  AdwToast *toast = adw_toast_new (message);
+
+  adw_toast_set_timeout (toast, 0);
+  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (app->toast_overlay), toast);
+  g_printerr ("error: %s\n", message);
+}
+
+/* Automatic mode, with MPIRE_GTK_HASHES_PRINT_TREE set: each widget on
+ * screen under @widget as "widget: Ancestor/…/Type [button label]
+ * \"label text\" .css-class (insensitive)". */
+static void
+print_tree (GtkWidget  *widget,
+            const char *parent_path)
+{
+  g_autofree char *path = NULL;
+  g_auto(GStrv) classes = NULL;
+  g_autoptr(GString) line = NULL;
+
+  if (!gtk_widget_get_mapped (widget))
+    return;
+
+  if (parent_path != NULL)
+    path = g_strconcat (parent_path, "/", G_OBJECT_TYPE_NAME (widget), NULL);
+  else
+    path = g_strdup (G_OBJECT_TYPE_NAME (widget));
+
+  line = g_string_new (path);
+  if (GTK_IS_BUTTON (widget) && gtk_button_get_label (GTK_BUTTON (widget)) != NULL)
+    g_string_append_printf (line, " [%s]", gtk_button_get_label (GTK_BUTTON (widget)));
+  if (GTK_IS_LABEL (widget))
+    g_string_append_printf (line, " \"%s\"", gtk_label_get_text (GTK_LABEL (widget)));
+  if (ADW_IS_STATUS_PAGE (widget))
+    g_string_append_printf (line, " \"%s\"", adw_status_page_get_title (ADW_STATUS_PAGE (widget)));
+  classes = gtk_widget_get_css_classes (widget);
+  for (guint i = 0; classes[i] != NULL; i++)
+    g_string_append_printf (line, " .%s", classes[i]);
+  if (!gtk_widget_get_sensitive (widget))
+    g_string_append (line, " (insensitive)");
+  g_print ("widget: %s\n", line->str);
+
+  /* The rows of the list: the first few tell enough. */
+  if (GTK_IS_LIST_VIEW (widget))
+    return;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    print_tree (child, path);
+}
 
 /* Children of every thread of this process: the workers, zombies
  * included; their /proc/PID/stat lines are added to @report. */
@@ -196,6 +289,11 @@ finish_auto_run (GtkWidget     *widget,
       return G_SOURCE_CONTINUE;
     }
 
+  g_print ("status: %s\n", gtk_widget_get_visible (app->status_bar) ?
+                               gtk_label_get_text (GTK_LABEL (app->status)) : "");
+  if (g_getenv ("MPIRE_GTK_HASHES_PRINT_TREE") != NULL)
+    print_tree (app->window, NULL);
+
   if (screenshot_path != NULL)
     {
       if (save_screenshot (app->window, screenshot_path, &error))
@@ -210,13 +308,13 @@ finish_auto_run (GtkWidget     *widget,
   return G_SOURCE_REMOVE;
 }
 
-/* Automatic mode: the run is over; @ok tells whether it went as
- * expected. */
+/* Automatic mode: the run is over (or, with only --screenshot, the
+ * window is up); @ok tells whether it went as expected. */
 static void
 end_auto_run (App      *app,
               gboolean  ok)
 {
-  if (!auto_run)
+  if (!auto_run && screenshot_path == NULL)
     return;
   if (!ok)
     app->exit_status = 1;
@@ -233,16 +331,21 @@ watch_children (gpointer user_data)
   gint64 waited = g_get_monotonic_time () - app->cancel_time;
   g_autoptr(GString) report = g_string_new (NULL);
   guint children = count_children (report);
-  g_autofree char *text = NULL;
 
   if (children > 0 && waited < CHILDREN_GONE_TIMEOUT_USEC)
     return G_SOURCE_CONTINUE;
 
   g_print ("children left: %u (%.0f ms after the cancel)\n%s", children, waited / 1000.0,
            report->str);
-  text = g_strdup_printf ("%s; %u worker processes left %.0f ms after Cancel",
-                          gtk_label_get_text (GTK_LABEL (app->status)), children, waited / 1000.0);
-  gtk_label_set_text (GTK_LABEL (app->status), text);
+  if (children > 0)
+    {
+      g_autofree char *message =
+        g_strdup_printf (g_dngettext (NULL, "%u worker process is still running after Cancel",
+                                      "%u worker processes are still running after Cancel",
+                                      children),
+                         children);
+      show_error (app, message);
+    }
   end_auto_run (app, children == 0 && auto_cancel_after >= 0);
   return G_SOURCE_REMOVE;
 }
@@ -256,20 +359,27 @@ on_complete (MpireResultList *results,
   guint n = g_list_model_get_n_items (G_LIST_MODEL (results));
   double seconds = (g_get_monotonic_time () - app->start_time) / (double) G_USEC_PER_SEC;
   g_autofree char *text = NULL;
+  g_autofree char *done = format_count (n);
+  g_autofree char *total = format_count ((guint64) n_tasks);
   gboolean cancelled = error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
   g_clear_handle_id (&app->heartbeat_id, g_source_remove);
   gtk_widget_set_sensitive (app->start_button, TRUE);
   gtk_widget_set_sensitive (app->cancel_button, FALSE);
+  gtk_widget_set_visible (app->progress_bar, FALSE);
 
   if (error == NULL)
-    text = g_strdup_printf ("Done: %u hashes in %.1f s", n, seconds);
+    text = g_strdup_printf ("Done: %s hashes in %.1f s", done, seconds);
   else if (cancelled)
-    text = g_strdup_printf ("Cancelled after %u of %d hashes; stopped %.0f ms after Cancel",
-                            n, n_tasks, (g_get_monotonic_time () - app->cancel_time) / 1000.0);
+    text = g_strdup_printf ("Cancelled after %s of %s hashes", done, total);
   else
-    text = g_strdup_printf ("Failed after %u hashes: %s", n, error->message);
-  gtk_label_set_text (GTK_LABEL (app->status), text);
+    {
+      g_autofree char *message = g_strdup_printf ("Hashing failed: %s", error->message);
+
+      text = g_strdup_printf ("Failed after %s of %s hashes", done, total);
+      show_error (app, message);
+    }
+  set_status (app, text);
 
   g_print ("complete: %u of %d results, %s, %.2f s\n", n, n_tasks,
            error == NULL ? "no error" : error->message, seconds);
@@ -293,11 +403,16 @@ on_progress (MpireWorkerPool *pool,
              gint64           total,
              App             *app)
 {
-  g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT " / %" G_GINT64_FORMAT, done, total);
+  g_autofree char *done_text = format_count ((guint64) MAX (done, 0));
+  g_autofree char *total_text = format_count ((guint64) MAX (total, 0));
+  g_autofree char *text = g_strdup_printf ("Hashing %s of %s numbers…", done_text, total_text);
 
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (app->progress_bar),
                                  total > 0 ? (double) done / total : 0);
-  gtk_progress_bar_set_text (GTK_PROGRESS_BAR (app->progress_bar), text);
+  /* Only while the run goes on: not over "Cancelling…" or the outcome. */
+  if (app->results != NULL && !mpire_result_list_get_complete (app->results) &&
+      !g_cancellable_is_cancelled (app->cancellable))
+    set_status (app, text);
 }
 
 static gboolean
@@ -316,6 +431,8 @@ on_start (GtkButton *button,
 {
   g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("ax"));
   g_autoptr(GError) error = NULL;
+  g_autofree char *total = format_count ((guint64) n_tasks);
+  g_autofree char *text = NULL;
 
   for (gint64 i = 0; i < n_tasks; i++)
     g_variant_builder_add (builder, "x", i);
@@ -333,15 +450,20 @@ on_start (GtkButton *button,
                                               NULL, app->cancellable, &error);
   if (app->results == NULL)
     {
-      gtk_label_set_text (GTK_LABEL (app->status), error->message);
-      g_printerr ("could not start: %s\n", error->message);
+      g_autofree char *message = g_strdup_printf ("Could not start: %s", error->message);
+
+      set_status (app, "Could not start");
+      show_error (app, message);
       end_auto_run (app, FALSE);
       return;
     }
 
   gtk_no_selection_set_model (app->selection, G_LIST_MODEL (app->results));
+  gtk_stack_set_visible_child_name (GTK_STACK (app->stack), "results");
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (app->progress_bar), 0);
-  gtk_label_set_text (GTK_LABEL (app->status), "Hashing…");
+  gtk_widget_set_visible (app->progress_bar, TRUE);
+  text = g_strdup_printf ("Hashing 0 of %s numbers…", total);
+  set_status (app, text);
   gtk_widget_set_sensitive (app->start_button, FALSE);
   gtk_widget_set_sensitive (app->cancel_button, TRUE);
   app->heartbeat_id = g_timeout_add (10, heartbeat, app);
@@ -358,7 +480,7 @@ on_cancel (GtkButton *button,
 {
   app->cancel_time = g_get_monotonic_time ();
   gtk_widget_set_sensitive (app->cancel_button, FALSE);
-  gtk_label_set_text (GTK_LABEL (app->status), "Cancelling…");
+  set_status (app, "Cancelling…");
   g_cancellable_cancel (app->cancellable);
 }
 
@@ -378,6 +500,8 @@ on_map (GtkWidget *window,
 {
   if (auto_run)
     g_idle_add (press_start, app);
+  else if (screenshot_path != NULL)
+    end_auto_run (app, TRUE);
 }
 
 static void
@@ -388,6 +512,8 @@ setup_row (GtkSignalListItemFactory *factory,
   GtkWidget *label = gtk_label_new (NULL);
 
   gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_widget_set_margin_start (label, 12);
+  gtk_widget_set_margin_end (label, 12);
   gtk_widget_add_css_class (label, "monospace");
   gtk_list_item_set_child (item, label);
 }
@@ -406,53 +532,84 @@ bind_row (GtkSignalListItemFactory *factory,
 }
 
 static void
-activate (GtkApplication *application,
-          App            *app)
+activate (GApplication *application,
+          App          *app)
 {
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  int jobs = n_jobs > 0 ? n_jobs : (int) mpire_cpu_count ();
+  g_autofree char *total = format_count ((guint64) n_tasks);
+  g_autofree char *subtitle = g_strdup_printf (g_dngettext (NULL, "%s numbers on %d worker process",
+                                                            "%s numbers on %d worker processes", jobs),
+                                               total, jobs);
+  g_autofree char *rounds = format_count (HASH_ROUNDS);
+  g_autofree char *description =
+    g_strdup_printf ("Start hashes %s numbers, each %s times over with SHA-256, on worker "
+                     "processes. The window stays responsive, and Cancel stops them at once.",
+                     total, rounds);
+  GtkWidget *content = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *header_bar = adw_header_bar_new ();
+  GtkWidget *overlay = gtk_overlay_new ();
+  GtkWidget *status_page = adw_status_page_new ();
   GtkWidget *scrolled = gtk_scrolled_window_new ();
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
   GtkWidget *view;
-  g_autofree char *title = g_strdup_printf ("Hashing %d numbers on %d worker processes", n_tasks,
-                                            n_jobs > 0 ? n_jobs : (int) mpire_cpu_count ());
 
-  app->window = gtk_application_window_new (application);
-  gtk_window_set_title (GTK_WINDOW (app->window), title);
-  gtk_window_set_default_size (GTK_WINDOW (app->window), 680, 420);
+  app->window = adw_application_window_new (GTK_APPLICATION (application));
+  gtk_window_set_title (GTK_WINDOW (app->window), "Hashes");
+  gtk_window_set_default_size (GTK_WINDOW (app->window), 680, 460);
 
-  gtk_widget_set_margin_start (box, 12);
-  gtk_widget_set_margin_end (box, 12);
-  gtk_widget_set_margin_top (box, 12);
-  gtk_widget_set_margin_bottom (box, 12);
-
+  /* The header bar holds the actions. */
+  adw_header_bar_set_title_widget (ADW_HEADER_BAR (header_bar),
+                                   adw_window_title_new ("Hashes", subtitle));
   app->start_button = gtk_button_new_with_mnemonic ("_Start");
+  gtk_widget_add_css_class (app->start_button, "suggested-action");
+  gtk_widget_set_tooltip_text (app->start_button, "Hash the numbers on the worker processes");
   app->cancel_button = gtk_button_new_with_mnemonic ("_Cancel");
+  gtk_widget_set_tooltip_text (app->cancel_button, "Stop the run and its worker processes");
   gtk_widget_set_sensitive (app->cancel_button, FALSE);
   g_signal_connect (app->start_button, "clicked", G_CALLBACK (on_start), app);
   g_signal_connect (app->cancel_button, "clicked", G_CALLBACK (on_cancel), app);
-  gtk_box_append (GTK_BOX (buttons), app->start_button);
-  gtk_box_append (GTK_BOX (buttons), app->cancel_button);
-  gtk_box_append (GTK_BOX (box), buttons);
+  adw_header_bar_pack_start (ADW_HEADER_BAR (header_bar), app->start_button);
+  adw_header_bar_pack_end (ADW_HEADER_BAR (header_bar), app->cancel_button);
+  gtk_box_append (GTK_BOX (content), header_bar);
 
-  app->progress_bar = gtk_progress_bar_new ();
-  gtk_progress_bar_set_show_text (GTK_PROGRESS_BAR (app->progress_bar), TRUE);
-  gtk_box_append (GTK_BOX (box), app->progress_bar);
-
-  app->status = gtk_label_new ("Press Start");
-  gtk_label_set_xalign (GTK_LABEL (app->status), 0);
-  gtk_label_set_wrap (GTK_LABEL (app->status), TRUE);
-  gtk_box_append (GTK_BOX (box), app->status);
+  /* The empty state before the first run, then the list of results, a
+   * thin progress bar along the top of either while a run goes on. */
+  adw_status_page_set_icon_name (ADW_STATUS_PAGE (status_page), "system-run-symbolic");
+  adw_status_page_set_title (ADW_STATUS_PAGE (status_page), "No Hashes Yet");
+  adw_status_page_set_description (ADW_STATUS_PAGE (status_page), description);
 
   g_signal_connect (factory, "setup", G_CALLBACK (setup_row), NULL);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_row), NULL);
   app->selection = gtk_no_selection_new (NULL);
   view = gtk_list_view_new (GTK_SELECTION_MODEL (g_object_ref (app->selection)), factory);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), view);
-  gtk_widget_set_vexpand (scrolled, TRUE);
-  gtk_box_append (GTK_BOX (box), scrolled);
 
-  gtk_window_set_child (GTK_WINDOW (app->window), box);
+  app->stack = gtk_stack_new ();
+  gtk_stack_add_named (GTK_STACK (app->stack), status_page, "empty");
+  gtk_stack_add_named (GTK_STACK (app->stack), scrolled, "results");
+  gtk_stack_set_visible_child_name (GTK_STACK (app->stack), "empty");
+  gtk_overlay_set_child (GTK_OVERLAY (overlay), app->stack);
+
+  app->progress_bar = gtk_progress_bar_new ();
+  gtk_widget_add_css_class (app->progress_bar, "osd");
+  gtk_widget_set_valign (app->progress_bar, GTK_ALIGN_START);
+  gtk_widget_set_visible (app->progress_bar, FALSE);
+  gtk_overlay_add_overlay (GTK_OVERLAY (overlay), app->progress_bar);
+  gtk_widget_set_vexpand (overlay, TRUE);
+  gtk_box_append (GTK_BOX (content), overlay);
+
+  /* The status line, once there is something to tell. */
+  app->status = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (app->status), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (app->status), PANGO_ELLIPSIZE_END);
+  app->status_bar = gtk_action_bar_new ();
+  gtk_action_bar_pack_start (GTK_ACTION_BAR (app->status_bar), app->status);
+  gtk_widget_set_visible (app->status_bar, FALSE);
+  gtk_box_append (GTK_BOX (content), app->status_bar);
+
+  app->toast_overlay = adw_toast_overlay_new ();
+  adw_toast_overlay_set_child (ADW_TOAST_OVERLAY (app->toast_overlay), content);
+  adw_application_window_set_content (ADW_APPLICATION_WINDOW (app->window), app->toast_overlay);
   g_signal_connect (app->window, "map", G_CALLBACK (on_map), app);
   gtk_window_present (GTK_WINDOW (app->window));
 }
@@ -493,7 +650,7 @@ main (int   argc,
   app.pool = mpire_worker_pool_new (n_jobs, MPIRE_START_METHOD_SPAWN);
   g_signal_connect (app.pool, "progress", G_CALLBACK (on_progress), &app);
 
-  app.app = gtk_application_new (NULL, G_APPLICATION_NON_UNIQUE);
+  app.app = adw_application_new (NULL, G_APPLICATION_NON_UNIQUE);
   g_signal_connect (app.app, "activate", G_CALLBACK (activate), &app);
   status = g_application_run (G_APPLICATION (app.app), 1, app_argv);
 

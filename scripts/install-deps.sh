@@ -10,7 +10,7 @@ packages=(
   libglib2.0-dev libgirepository1.0-dev gobject-introspection
   libsoup-3.0-dev libjson-glib-dev
   python3 python3-gi gjs tmux
-  libgtk-4-dev xvfb xauth
+  libgtk-4-dev libadwaita-1-dev xvfb xauth
   "$@"
 )
 
