@@ -25,7 +25,7 @@
  * script), and otherwise wait for the thread that runs it (a GTK
  * application's main loop).
  *
- * Since: 1.0
+ * Since: 0.1
  */
 struct _MpireAsyncResult
 {
@@ -77,7 +77,7 @@ mpire_async_result_class_init (MpireAsyncResultClass *klass)
    *
    * The task succeeded: MPIRE's `callback`.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   signals[COMPLETED] =
     g_signal_new ("completed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -91,7 +91,7 @@ mpire_async_result_class_init (MpireAsyncResultClass *klass)
    * The task failed (its own error, a timeout, its worker died, the pool
    * was terminated): MPIRE's `error_callback`.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   signals[FAILED] =
     g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -158,7 +158,7 @@ mpire_async_result_fail (MpireAsyncResult *self,
  *
  * Returns: %TRUE once the task is done
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 mpire_async_result_ready (MpireAsyncResult *self)
@@ -187,7 +187,7 @@ wake_up (gpointer data)
  *
  * Returns: %TRUE if the task is done
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 mpire_async_result_wait (MpireAsyncResult *self,
@@ -252,7 +252,7 @@ mpire_async_result_wait (MpireAsyncResult *self,
  *
  * Returns: (transfer full): what the task returned, or %NULL on error
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_async_result_get (MpireAsyncResult  *self,
@@ -290,7 +290,7 @@ mpire_async_result_get (MpireAsyncResult  *self,
  *
  * Returns: %TRUE if the task is done and succeeded
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 mpire_async_result_successful (MpireAsyncResult  *self,

@@ -24,15 +24,15 @@ G_BEGIN_DECLS
  * @MPIRE_START_METHOD_THREADING: workers are threads of the calling process;
  *   for I/O-bound tasks or tasks that release the interpreter lock
  * @MPIRE_START_METHOD_FORKSERVER: a fork server, started like a
- *   [enum@Mpire.StartMethod.SPAWN] worker when the pool first needs a
+ *   %MPIRE_START_METHOD_SPAWN worker when the pool first needs a
  *   worker, `fork()`s each worker from its single thread: tasks are found
  *   by name as with spawn, and starting or replacing a worker costs a fork
  *   instead of a program start. JavaScript tasks are refused, as with
- *   [enum@Mpire.StartMethod.FORK]
+ *   %MPIRE_START_METHOD_FORK
  *
  * How a [class@Mpire.WorkerPool] starts its workers.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef enum {
   MPIRE_START_METHOD_SPAWN,

@@ -22,7 +22,7 @@ G_BEGIN_DECLS
  * [error@Mpire.Error] enumeration. Errors set by task functions keep their
  * own domain and code.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 #define MPIRE_ERROR (mpire_error_quark ())
 
@@ -49,9 +49,10 @@ G_BEGIN_DECLS
  * @MPIRE_ERROR_TIMED_OUT: a task ran longer than the call's
  *   [property@Mpire.MapOptions:task-timeout]
  *
- * Error codes of the [const@Mpire.ERROR] domain.
+ * Error codes of the `MPIRE_ERROR` domain, the quark returned by
+ * [func@Mpire.Error.quark].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef enum {
   MPIRE_ERROR_FAILED,
@@ -67,6 +68,16 @@ typedef enum {
   MPIRE_ERROR_TIMED_OUT,
 } MpireError;
 
+/**
+ * mpire_error_quark:
+ *
+ * The quark of mpire-glib's error domain, which the `MPIRE_ERROR` macro
+ * expands to. Errors in this domain have codes from [error@Mpire.Error].
+ *
+ * Returns: the error domain's quark
+ *
+ * Since: 0.1
+ */
 MPIRE_AVAILABLE_IN_ALL
 GQuark mpire_error_quark (void);
 

@@ -46,9 +46,9 @@ mpire_init_gettext (void)
  * that should not run in a worker.
  *
  * When the program was started as a worker of a pool with
- * [enum@Mpire.StartMethod.SPAWN], this function does not return: it runs
+ * %MPIRE_START_METHOD_SPAWN, this function does not return: it runs
  * the tasks the pool sends, by name, and then exits the process. Started
- * as the fork server of a pool with [enum@Mpire.StartMethod.FORKSERVER],
+ * as the fork server of a pool with %MPIRE_START_METHOD_FORKSERVER,
  * it forks the pool's workers, which do the same, until the pool is done
  * with it. In any other process it returns at once. @argc and @argv are
  * left as they are; they are taken so that later versions can take
@@ -56,7 +56,7 @@ mpire_init_gettext (void)
  *
  * Bindings use [func@Mpire.init_argv], which they call `Mpire.init()`.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_init (int    *argc,
@@ -104,7 +104,7 @@ take_fd_from_env (const char *name)
  * When the process was started as a spawn worker or a fork server this
  * does not return.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_init_argv (const char * const *argv)
@@ -132,7 +132,7 @@ mpire_init_argv (const char * const *argv)
  *
  * Returns: the number of usable CPUs, at least 1
  *
- * Since: 1.0
+ * Since: 0.1
  */
 int
 mpire_cpu_count (void)

@@ -17,7 +17,7 @@
  * Values are checked when the call starts: a negative value fails the
  * call with %MPIRE_ERROR_INVALID_ARGUMENT.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 struct _MpireMapOptions
 {
@@ -263,7 +263,7 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * first @iterable-len elements; with a lazy source it lets the default
    * chunking work and the source is not pulled past it.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_ITERABLE_LEN] =
     g_param_spec_int64 ("iterable-len", NULL, NULL, G_MININT64, G_MAXINT64, -1, flags);
@@ -274,7 +274,7 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * How many tasks a worker gets at once, or 0 to derive it from
    * [property@Mpire.MapOptions:n-splits].
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_CHUNK_SIZE] =
     g_param_spec_int64 ("chunk-size", NULL, NULL, G_MININT64, G_MAXINT64, 0, flags);
@@ -287,7 +287,7 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * number of workers. It needs a known length: without one the chunk
    * size falls back to 1, with a warning.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_N_SPLITS] =
     g_param_spec_int64 ("n-splits", NULL, NULL, G_MININT64, G_MAXINT64, 0, flags);
@@ -300,7 +300,7 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * It bounds the memory a lazy or endless input takes: the source is
    * pulled again only as results are consumed.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_MAX_TASKS_ACTIVE] =
     g_param_spec_int64 ("max-tasks-active", NULL, NULL, G_MININT64, G_MAXINT64, 0, flags);
@@ -314,7 +314,7 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * worker is not given a chunk past its lifespan, so it restarts after
    * the chunk that reaches it.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_WORKER_LIFESPAN] =
     g_param_spec_int64 ("worker-lifespan", NULL, NULL, G_MININT64, G_MAXINT64, 0, flags);
@@ -329,7 +329,7 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * nohup), it writes plain lines instead, with no control characters:
    * one at the first update, then at most one every 10 s, and the last.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_PROGRESS_BAR] =
     g_param_spec_boolean ("progress-bar", NULL, NULL, FALSE, flags);
@@ -343,7 +343,7 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * on, for nested pools) and `disable` (a boolean). Another key or type
    * fails the call with %MPIRE_ERROR_INVALID_ARGUMENT.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_PROGRESS_BAR_OPTIONS] =
     g_param_spec_variant ("progress-bar-options", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL, flags);
@@ -358,7 +358,7 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * %MPIRE_ERROR_NOT_SUPPORTED, another name with
    * %MPIRE_ERROR_INVALID_ARGUMENT.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_PROGRESS_BAR_STYLE] =
     g_param_spec_string ("progress-bar-style", NULL, NULL, NULL, flags);
@@ -372,7 +372,7 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * A worker kept alive from an earlier call does not run it again. If it
    * fails, the call fails with its error.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_WORKER_INIT] =
     g_param_spec_object ("worker-init", NULL, NULL, MPIRE_TYPE_TASK, flags);
@@ -387,7 +387,7 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * the call waits for it. Workers killed by
    * [method@Mpire.WorkerPool.terminate] do not run it.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_WORKER_EXIT] =
     g_param_spec_object ("worker-exit", NULL, NULL, MPIRE_TYPE_TASK, flags);
@@ -403,7 +403,7 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * Any other value that is not positive fails the call with
    * %MPIRE_ERROR_INVALID_ARGUMENT.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_TASK_TIMEOUT] =
     g_param_spec_double ("task-timeout", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, -1, flags);
@@ -418,7 +418,7 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * until the init returns). Any other value that is not positive fails
    * the call with %MPIRE_ERROR_INVALID_ARGUMENT.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_WORKER_INIT_TIMEOUT] =
     g_param_spec_double ("worker-init-timeout", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, -1, flags);
@@ -434,7 +434,7 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * result. Any other value that is not positive fails the call with
    * %MPIRE_ERROR_INVALID_ARGUMENT.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_WORKER_EXIT_TIMEOUT] =
     g_param_spec_double ("worker-exit-timeout", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, -1, flags);
@@ -456,7 +456,7 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * way no task is lost or reported twice. Chunks a dead worker had been
    * sent but not begun always go to the other workers.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_RETRY_ON_WORKER_DEATH] =
     g_param_spec_boolean ("retry-on-worker-death", NULL, NULL, FALSE, flags);
@@ -473,7 +473,7 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * chunk, concatenated when [property@Mpire.MapOptions:concatenate] is
    * set; imap gives one result per chunk.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_ARRAY_CHUNKS] =
     g_param_spec_boolean ("array-chunks", NULL, NULL, FALSE, flags);
@@ -489,7 +489,7 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * element is a row. Other values fail the call with
    * %MPIRE_ERROR_INVALID_ARGUMENT.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_ROW_WIDTH] =
     g_param_spec_int64 ("row-width", NULL, NULL, G_MININT64, G_MAXINT64, 1, flags);
@@ -503,7 +503,7 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * `concatenate_numpy_output`; otherwise, and when it is %FALSE, map
    * returns one result per chunk. %TRUE by default.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_CONCATENATE] =
     g_param_spec_boolean ("concatenate", NULL, NULL, TRUE, flags);
@@ -529,7 +529,7 @@ mpire_map_options_init (MpireMapOptions *self)
  *
  * Returns: (transfer full): new options
  *
- * Since: 1.0
+ * Since: 0.1
  */
 MpireMapOptions *
 mpire_map_options_new (void)
@@ -545,7 +545,7 @@ mpire_map_options_new (void)
  *
  * Returns: the number of tasks, or -1 if unknown
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gint64
 mpire_map_options_get_iterable_len (MpireMapOptions *self)
@@ -561,7 +561,7 @@ mpire_map_options_get_iterable_len (MpireMapOptions *self)
  *
  * Sets [property@Mpire.MapOptions:iterable-len].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_map_options_set_iterable_len (MpireMapOptions *self,
@@ -579,7 +579,7 @@ mpire_map_options_set_iterable_len (MpireMapOptions *self,
  *
  * Returns: the chunk size, or 0 for automatic
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gint64
 mpire_map_options_get_chunk_size (MpireMapOptions *self)
@@ -595,7 +595,7 @@ mpire_map_options_get_chunk_size (MpireMapOptions *self)
  *
  * Sets [property@Mpire.MapOptions:chunk-size].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_map_options_set_chunk_size (MpireMapOptions *self,
@@ -613,7 +613,7 @@ mpire_map_options_set_chunk_size (MpireMapOptions *self,
  *
  * Returns: the number of splits, or 0 for automatic
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gint64
 mpire_map_options_get_n_splits (MpireMapOptions *self)
@@ -629,7 +629,7 @@ mpire_map_options_get_n_splits (MpireMapOptions *self)
  *
  * Sets [property@Mpire.MapOptions:n-splits].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_map_options_set_n_splits (MpireMapOptions *self,
@@ -647,7 +647,7 @@ mpire_map_options_set_n_splits (MpireMapOptions *self,
  *
  * Returns: the limit, or 0 for automatic
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gint64
 mpire_map_options_get_max_tasks_active (MpireMapOptions *self)
@@ -663,7 +663,7 @@ mpire_map_options_get_max_tasks_active (MpireMapOptions *self)
  *
  * Sets [property@Mpire.MapOptions:max-tasks-active].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_map_options_set_max_tasks_active (MpireMapOptions *self,
@@ -681,7 +681,7 @@ mpire_map_options_set_max_tasks_active (MpireMapOptions *self,
  *
  * Returns: the number of tasks a worker runs before it is replaced, or 0
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gint64
 mpire_map_options_get_worker_lifespan (MpireMapOptions *self)
@@ -697,7 +697,7 @@ mpire_map_options_get_worker_lifespan (MpireMapOptions *self)
  *
  * Sets [property@Mpire.MapOptions:worker-lifespan].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_map_options_set_worker_lifespan (MpireMapOptions *self,
@@ -715,7 +715,7 @@ mpire_map_options_set_worker_lifespan (MpireMapOptions *self,
  *
  * Returns: whether the call draws a progress bar
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 mpire_map_options_get_progress_bar (MpireMapOptions *self)
@@ -731,7 +731,7 @@ mpire_map_options_get_progress_bar (MpireMapOptions *self)
  *
  * Sets [property@Mpire.MapOptions:progress-bar].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_map_options_set_progress_bar (MpireMapOptions *self,
@@ -749,7 +749,7 @@ mpire_map_options_set_progress_bar (MpireMapOptions *self,
  *
  * Returns: (transfer none) (nullable): the progress bar options
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_map_options_get_progress_bar_options (MpireMapOptions *self)
@@ -765,7 +765,7 @@ mpire_map_options_get_progress_bar_options (MpireMapOptions *self)
  *
  * Sets [property@Mpire.MapOptions:progress-bar-options].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_map_options_set_progress_bar_options (MpireMapOptions *self,
@@ -788,7 +788,7 @@ mpire_map_options_set_progress_bar_options (MpireMapOptions *self,
  *
  * Returns: (nullable): the progress bar style, or %NULL for the default
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 mpire_map_options_get_progress_bar_style (MpireMapOptions *self)
@@ -804,7 +804,7 @@ mpire_map_options_get_progress_bar_style (MpireMapOptions *self)
  *
  * Sets [property@Mpire.MapOptions:progress-bar-style].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_map_options_set_progress_bar_style (MpireMapOptions *self,
@@ -827,7 +827,7 @@ mpire_map_options_set_progress_bar_style (MpireMapOptions *self,
  *
  * Returns: (transfer none) (nullable): the worker_init task
  *
- * Since: 1.0
+ * Since: 0.1
  */
 MpireTask *
 mpire_map_options_get_worker_init (MpireMapOptions *self)
@@ -843,7 +843,7 @@ mpire_map_options_get_worker_init (MpireMapOptions *self)
  *
  * Sets [property@Mpire.MapOptions:worker-init].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_map_options_set_worker_init (MpireMapOptions *self,
@@ -864,7 +864,7 @@ mpire_map_options_set_worker_init (MpireMapOptions *self,
  *
  * Returns: (transfer none) (nullable): the worker_exit task
  *
- * Since: 1.0
+ * Since: 0.1
  */
 MpireTask *
 mpire_map_options_get_worker_exit (MpireMapOptions *self)
@@ -880,7 +880,7 @@ mpire_map_options_get_worker_exit (MpireMapOptions *self)
  *
  * Sets [property@Mpire.MapOptions:worker-exit].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_map_options_set_worker_exit (MpireMapOptions *self,
@@ -901,7 +901,7 @@ mpire_map_options_set_worker_exit (MpireMapOptions *self,
  *
  * Returns: the timeout in seconds, or -1 for none
  *
- * Since: 1.0
+ * Since: 0.1
  */
 double
 mpire_map_options_get_task_timeout (MpireMapOptions *self)
@@ -917,7 +917,7 @@ mpire_map_options_get_task_timeout (MpireMapOptions *self)
  *
  * Sets [property@Mpire.MapOptions:task-timeout].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_map_options_set_task_timeout (MpireMapOptions *self,
@@ -936,7 +936,7 @@ mpire_map_options_set_task_timeout (MpireMapOptions *self,
  *
  * Returns: the timeout in seconds, or -1 for none
  *
- * Since: 1.0
+ * Since: 0.1
  */
 double
 mpire_map_options_get_worker_init_timeout (MpireMapOptions *self)
@@ -952,7 +952,7 @@ mpire_map_options_get_worker_init_timeout (MpireMapOptions *self)
  *
  * Sets [property@Mpire.MapOptions:worker-init-timeout].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_map_options_set_worker_init_timeout (MpireMapOptions *self,
@@ -971,7 +971,7 @@ mpire_map_options_set_worker_init_timeout (MpireMapOptions *self,
  *
  * Returns: the timeout in seconds, or -1 for none
  *
- * Since: 1.0
+ * Since: 0.1
  */
 double
 mpire_map_options_get_worker_exit_timeout (MpireMapOptions *self)
@@ -987,7 +987,7 @@ mpire_map_options_get_worker_exit_timeout (MpireMapOptions *self)
  *
  * Sets [property@Mpire.MapOptions:worker-exit-timeout].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_map_options_set_worker_exit_timeout (MpireMapOptions *self,
@@ -1006,7 +1006,7 @@ mpire_map_options_set_worker_exit_timeout (MpireMapOptions *self,
  *
  * Returns: whether the chunk of a dead worker runs again
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 mpire_map_options_get_retry_on_worker_death (MpireMapOptions *self)
@@ -1022,7 +1022,7 @@ mpire_map_options_get_retry_on_worker_death (MpireMapOptions *self)
  *
  * Sets [property@Mpire.MapOptions:retry-on-worker-death].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_map_options_set_retry_on_worker_death (MpireMapOptions *self,
@@ -1049,7 +1049,7 @@ mpire_map_options_set_retry_on_worker_death (MpireMapOptions *self,
  * consumed than [property@Mpire.MapOptions:max-tasks-active]. The call
  * takes the source out of the options; set it again for another call.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_map_options_set_source (MpireMapOptions *self,
@@ -1079,7 +1079,7 @@ mpire_map_options_set_source (MpireMapOptions *self,
  *
  * Returns: %TRUE if the options hold a source
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 mpire_map_options_has_source (MpireMapOptions *self)
@@ -1102,7 +1102,7 @@ mpire_map_options_steal_source (MpireMapOptions *self)
  *
  * Returns: whether the task receives whole chunks
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 mpire_map_options_get_array_chunks (MpireMapOptions *self)
@@ -1118,7 +1118,7 @@ mpire_map_options_get_array_chunks (MpireMapOptions *self)
  *
  * Sets [property@Mpire.MapOptions:array-chunks].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_map_options_set_array_chunks (MpireMapOptions *self,
@@ -1136,7 +1136,7 @@ mpire_map_options_set_array_chunks (MpireMapOptions *self,
  *
  * Returns: the number of elements in a row
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gint64
 mpire_map_options_get_row_width (MpireMapOptions *self)
@@ -1152,7 +1152,7 @@ mpire_map_options_get_row_width (MpireMapOptions *self)
  *
  * Sets [property@Mpire.MapOptions:row-width].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_map_options_set_row_width (MpireMapOptions *self,
@@ -1170,7 +1170,7 @@ mpire_map_options_set_row_width (MpireMapOptions *self,
  *
  * Returns: whether map joins the chunks' array results
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 mpire_map_options_get_concatenate (MpireMapOptions *self)
@@ -1186,7 +1186,7 @@ mpire_map_options_get_concatenate (MpireMapOptions *self)
  *
  * Sets [property@Mpire.MapOptions:concatenate].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_map_options_set_concatenate (MpireMapOptions *self,

@@ -29,7 +29,7 @@ G_BEGIN_DECLS
  * Returns: (transfer full) (nullable): the next task's arguments, or
  *   %NULL at the end of the input or on error
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef GVariant *(*MpireSourceFunc) (gpointer   user_data,
                                       GError   **error);

@@ -25,7 +25,7 @@
  * A failed task makes [method@Mpire.ResultIter.next] fail once, after
  * the results that had already arrived; the iterator then ends.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 struct _MpireResultIter
 {
@@ -170,7 +170,7 @@ cancelled_wakeup (GCancellable *cancellable,
  * Returns: (transfer full) (nullable): the next result, or %NULL at the
  *   end of the results (without error) or on error
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_result_iter_next (MpireResultIter  *self,
@@ -234,7 +234,7 @@ next_cancelled_cb (GCancellable *cancellable,
  * thread-default main context of the thread that started the call once
  * it is there. Finish with [method@Mpire.ResultIter.next_finish].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_result_iter_next_async (MpireResultIter     *self,
@@ -275,7 +275,7 @@ mpire_result_iter_next_async (MpireResultIter     *self,
  * Returns: (transfer full) (nullable): the next result, or %NULL at the
  *   end of the results (without error) or on error
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_result_iter_next_finish (MpireResultIter  *self,
@@ -298,7 +298,7 @@ mpire_result_iter_next_finish (MpireResultIter  *self,
  *
  * Returns: the number of tasks taken from the input
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gint64
 mpire_result_iter_get_n_pulled (MpireResultIter *self)

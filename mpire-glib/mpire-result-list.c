@@ -35,7 +35,7 @@
  * The call holds the pool until it is complete; dropping the list
  * before that stops the remaining work.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 typedef struct
@@ -178,7 +178,7 @@ mpire_result_list_class_init (MpireResultListClass *klass)
    *
    * The number of results in the list so far.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_N_ITEMS] =
     g_param_spec_uint ("n-items", NULL, NULL, 0, G_MAXUINT, 0,
@@ -190,7 +190,7 @@ mpire_result_list_class_init (MpireResultListClass *klass)
    * Whether the call has ended: every result is in the list, or
    * [property@Mpire.ResultList:error] is set. It is notified once.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_COMPLETE] =
     g_param_spec_boolean ("complete", NULL, NULL, FALSE,
@@ -202,7 +202,7 @@ mpire_result_list_class_init (MpireResultListClass *klass)
    * Why the call failed, or %NULL: set before
    * [property@Mpire.ResultList:complete] is notified.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_ERROR] =
     g_param_spec_boxed ("error", NULL, NULL, G_TYPE_ERROR,
@@ -275,7 +275,7 @@ mpire_result_list_new (MpireResultIter *iter)
  *
  * Returns: %TRUE once the list will not change any more
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 mpire_result_list_get_complete (MpireResultList *self)
@@ -294,7 +294,7 @@ mpire_result_list_get_complete (MpireResultList *self)
  * Returns: (transfer none) (nullable): the call's error, or %NULL while
  *   it runs or if it succeeded
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const GError *
 mpire_result_list_get_error (MpireResultList *self)
@@ -315,7 +315,7 @@ mpire_result_list_get_error (MpireResultList *self)
  * Returns: (transfer none) (nullable): the result, or %NULL if
  *   @position is not less than the number of results
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_result_list_get_value (MpireResultList *self,

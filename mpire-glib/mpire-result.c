@@ -13,7 +13,7 @@
  * One result of a call, with the position of its task in the input: the
  * item type of [class@Mpire.ResultList].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 struct _MpireResult
 {
@@ -80,7 +80,7 @@ mpire_result_class_init (MpireResultClass *klass)
    *
    * What the task returned.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_VALUE] =
     g_param_spec_variant ("value", NULL, NULL, G_VARIANT_TYPE_ANY, NULL,
@@ -91,7 +91,7 @@ mpire_result_class_init (MpireResultClass *klass)
    *
    * The position of the result's task in the input, counted from 0.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_INDEX] =
     g_param_spec_int64 ("index", NULL, NULL, 0, G_MAXINT64, 0,
@@ -124,7 +124,7 @@ mpire_result_new (GVariant *value,
  *
  * Returns: (transfer none): the task's result
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_result_get_value (MpireResult *self)
@@ -144,7 +144,7 @@ mpire_result_get_value (MpireResult *self)
  *
  * Returns: the task's position in the input, from 0
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gint64
 mpire_result_get_index (MpireResult *self)

@@ -19,8 +19,8 @@
  *
  * Every task is kept in a registry of the process under its name, for as
  * long as the process runs. A worker started with
- * [enum@Mpire.StartMethod.SPAWN] runs the program again (with
- * [enum@Mpire.StartMethod.FORKSERVER], the fork server does), so the same
+ * %MPIRE_START_METHOD_SPAWN runs the program again (with
+ * %MPIRE_START_METHOD_FORKSERVER, the fork server does), so the same
  * start-up code registers the same tasks there, and the worker finds the
  * task to run by name. Create tasks once, early (at the top of `main()`
  * or at module level in Python and JavaScript), before calling
@@ -44,7 +44,7 @@
  * }
  * ```
  *
- * Since: 1.0
+ * Since: 0.1
  */
 struct _MpireTask
 {
@@ -130,7 +130,7 @@ created_by_thread_bound_runtime (void)
  *
  * Returns: (transfer full): a new task
  *
- * Since: 1.0
+ * Since: 0.1
  */
 MpireTask *
 mpire_task_new (const char     *name,
@@ -173,7 +173,7 @@ mpire_task_new (const char     *name,
  * Returns: (transfer full) (nullable): the task, or %NULL if none has
  *   that name
  *
- * Since: 1.0
+ * Since: 0.1
  */
 MpireTask *
 mpire_task_lookup (const char *name)
@@ -200,7 +200,7 @@ mpire_task_lookup (const char *name)
  *
  * Returns: (transfer none): the name of the task
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 mpire_task_get_name (MpireTask *self)
@@ -220,7 +220,7 @@ mpire_task_get_name (MpireTask *self)
  * Returns: (transfer none) (nullable): the arguments' type, or %NULL for
  *   any type
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const GVariantType *
 mpire_task_get_args_type (MpireTask *self)
@@ -243,7 +243,7 @@ mpire_task_get_args_type (MpireTask *self)
  * values of the wrong type. Set it when creating the task, in every
  * process (spawned workers register their own tasks).
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_task_set_args_type (MpireTask          *self,
@@ -265,7 +265,7 @@ mpire_task_set_args_type (MpireTask          *self,
  * Returns: (transfer none) (nullable): the results' type, or %NULL for
  *   any type
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const GVariantType *
 mpire_task_get_result_type (MpireTask *self)
@@ -285,7 +285,7 @@ mpire_task_get_result_type (MpireTask *self)
  * fails the task with %MPIRE_ERROR_TASK_FAILED, and a map over an empty
  * input returns an empty array of this type rather than `av`.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_task_set_result_type (MpireTask          *self,
@@ -318,7 +318,7 @@ mpire_task_set_result_type (MpireTask          *self,
  *
  * Returns: (transfer full): the result of the task
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_task_invoke (MpireTask           *self,

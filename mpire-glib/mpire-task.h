@@ -33,7 +33,7 @@ typedef struct _MpireWorkerContext MpireWorkerContext;
  * Returns: (transfer full) (nullable): the result of the task, or %NULL
  *   with @error set
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef GVariant *(*MpireTaskFunc) (MpireWorkerContext  *context,
                                     GVariant            *args,

@@ -47,7 +47,7 @@ check_array (GVariant  *iterable,
  * Returns: (transfer full): an array of the chunks, each an array of
  *   @iterable's type (`aax` for an `ax`)
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_chunk_tasks (GVariant  *iterable,
@@ -108,7 +108,7 @@ mpire_chunk_tasks (GVariant  *iterable,
  * Returns: (transfer full): an array of one-element tuples (`a(x)` for an
  *   `ax`)
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_make_single_arguments (GVariant  *iterable,

@@ -18,7 +18,7 @@
  * Each worker has one context for its whole life, so the state set by one
  * task is seen by the next tasks of the same worker.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 struct _MpireWorkerContext
 {
@@ -83,7 +83,7 @@ mpire_worker_context_new (int       worker_id,
  *
  * Returns: the worker id, or -1
  *
- * Since: 1.0
+ * Since: 0.1
  */
 int
 mpire_worker_context_get_worker_id (MpireWorkerContext *self)
@@ -99,15 +99,15 @@ mpire_worker_context_get_worker_id (MpireWorkerContext *self)
  *
  * Gets the pool's [property@Mpire.WorkerPool:shared-objects].
  *
- * With [enum@Mpire.StartMethod.FORK] and
- * [enum@Mpire.StartMethod.THREADING] this is the very value the pool
+ * With %MPIRE_START_METHOD_FORK and
+ * %MPIRE_START_METHOD_THREADING this is the very value the pool
  * holds (copy-on-write after a fork); with
- * [enum@Mpire.StartMethod.SPAWN] and [enum@Mpire.StartMethod.FORKSERVER]
+ * %MPIRE_START_METHOD_SPAWN and %MPIRE_START_METHOD_FORKSERVER
  * it was sent to the worker once.
  *
  * Returns: (transfer none) (nullable): the shared objects, or %NULL
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_worker_context_get_shared_objects (MpireWorkerContext *self)
@@ -127,7 +127,7 @@ mpire_worker_context_get_shared_objects (MpireWorkerContext *self)
  * Returns: (transfer none) (nullable): the worker state, or %NULL if
  *   none was set or [property@Mpire.WorkerPool:use-worker-state] is off
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_worker_context_get_state (MpireWorkerContext *self)
@@ -149,7 +149,7 @@ mpire_worker_context_get_state (MpireWorkerContext *self)
  * It is a programming error to call this when the pool's
  * [property@Mpire.WorkerPool:use-worker-state] is off.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_worker_context_set_state (MpireWorkerContext *self,

@@ -151,7 +151,7 @@ finish_map (MpireWorkerPool  *self,
  *
  * Returns: (transfer full): the array of results, or %NULL on error
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_worker_pool_map (MpireWorkerPool  *self,
@@ -186,7 +186,7 @@ mpire_worker_pool_map (MpireWorkerPool  *self,
  * in the thread-default main context of the calling thread; finish with
  * [method@Mpire.WorkerPool.map_finish].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_worker_pool_map_async (MpireWorkerPool     *self,
@@ -213,7 +213,7 @@ mpire_worker_pool_map_async (MpireWorkerPool     *self,
  *
  * Returns: (transfer full): the array of results, or %NULL on error
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_worker_pool_map_finish (MpireWorkerPool  *self,
@@ -238,7 +238,7 @@ mpire_worker_pool_map_finish (MpireWorkerPool  *self,
  *
  * Returns: (transfer full): the array of results, or %NULL on error
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_worker_pool_map_unordered (MpireWorkerPool  *self,
@@ -271,7 +271,7 @@ mpire_worker_pool_map_unordered (MpireWorkerPool  *self,
  *
  * Starts [method@Mpire.WorkerPool.map_unordered] without blocking.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_worker_pool_map_unordered_async (MpireWorkerPool     *self,
@@ -298,7 +298,7 @@ mpire_worker_pool_map_unordered_async (MpireWorkerPool     *self,
  *
  * Returns: (transfer full): the array of results, or %NULL on error
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_worker_pool_map_unordered_finish (MpireWorkerPool  *self,
@@ -398,7 +398,7 @@ imap_finish (MpireWorkerPool  *self,
  *
  * Returns: (transfer full): an iterator over the results, or %NULL on error
  *
- * Since: 1.0
+ * Since: 0.1
  */
 MpireResultIter *
 mpire_worker_pool_imap (MpireWorkerPool  *self,
@@ -428,7 +428,7 @@ mpire_worker_pool_imap (MpireWorkerPool  *self,
  * thread-default main context: the iterator's
  * [method@Mpire.ResultIter.next_async] then never blocks it.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_worker_pool_imap_async (MpireWorkerPool     *self,
@@ -455,7 +455,7 @@ mpire_worker_pool_imap_async (MpireWorkerPool     *self,
  *
  * Returns: (transfer full): an iterator over the results, or %NULL on error
  *
- * Since: 1.0
+ * Since: 0.1
  */
 MpireResultIter *
 mpire_worker_pool_imap_finish (MpireWorkerPool  *self,
@@ -479,7 +479,7 @@ mpire_worker_pool_imap_finish (MpireWorkerPool  *self,
  *
  * Returns: (transfer full): an iterator over the results, or %NULL on error
  *
- * Since: 1.0
+ * Since: 0.1
  */
 MpireResultIter *
 mpire_worker_pool_imap_unordered (MpireWorkerPool  *self,
@@ -508,7 +508,7 @@ mpire_worker_pool_imap_unordered (MpireWorkerPool  *self,
  * Starts [method@Mpire.WorkerPool.imap_unordered] in the calling thread's
  * thread-default main context.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_worker_pool_imap_unordered_async (MpireWorkerPool     *self,
@@ -535,7 +535,7 @@ mpire_worker_pool_imap_unordered_async (MpireWorkerPool     *self,
  *
  * Returns: (transfer full): an iterator over the results, or %NULL on error
  *
- * Since: 1.0
+ * Since: 0.1
  */
 MpireResultIter *
 mpire_worker_pool_imap_unordered_finish (MpireWorkerPool  *self,
@@ -581,7 +581,7 @@ imap_list (MpireWorkerPool  *self,
  * Returns: (transfer full): the results, or %NULL if the call could not
  *   start
  *
- * Since: 1.0
+ * Since: 0.1
  */
 MpireResultList *
 mpire_worker_pool_imap_list (MpireWorkerPool  *self,
@@ -612,7 +612,7 @@ mpire_worker_pool_imap_list (MpireWorkerPool  *self,
  * Returns: (transfer full): the results, or %NULL if the call could not
  *   start
  *
- * Since: 1.0
+ * Since: 0.1
  */
 MpireResultList *
 mpire_worker_pool_imap_unordered_list (MpireWorkerPool  *self,

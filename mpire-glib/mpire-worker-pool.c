@@ -52,7 +52,7 @@
  *
  * Disposing the pool terminates its workers.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 /* The pool holds its settings (its properties, set from the caller's
@@ -254,7 +254,7 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    * A negative value makes the next call fail with
    * %MPIRE_ERROR_INVALID_ARGUMENT.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_N_JOBS] =
     g_param_spec_int ("n-jobs", NULL, NULL, G_MININT, G_MAXINT, 0, flags);
@@ -266,7 +266,7 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    * next call; a fork server that is no longer needed stops at once
    * (after the workers it forked, if they are kept alive).
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_START_METHOD] =
     g_param_spec_enum ("start-method", NULL, NULL, MPIRE_TYPE_START_METHOD,
@@ -284,7 +284,7 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    * call fails with %MPIRE_ERROR_INVALID_ARGUMENT. Changing it restarts
    * the workers at the next call.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_CPU_IDS] =
     g_param_spec_variant ("cpu-ids", NULL, NULL, G_VARIANT_TYPE_ARRAY, NULL, flags);
@@ -300,7 +300,7 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    * not processes: their tasks may start pools of their own whatever this
    * flag. Changing it restarts the workers at the next call.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_DAEMON] =
     g_param_spec_boolean ("daemon", NULL, NULL, TRUE, flags);
@@ -310,12 +310,12 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    *
    * A value every task can read with
    * [method@Mpire.WorkerContext.get_shared_objects]: shared by address
-   * with [enum@Mpire.StartMethod.FORK] (copy-on-write) and
-   * [enum@Mpire.StartMethod.THREADING], sent once to each worker with
-   * [enum@Mpire.StartMethod.SPAWN] and [enum@Mpire.StartMethod.FORKSERVER].
+   * with %MPIRE_START_METHOD_FORK (copy-on-write) and
+   * %MPIRE_START_METHOD_THREADING, sent once to each worker with
+   * %MPIRE_START_METHOD_SPAWN and %MPIRE_START_METHOD_FORKSERVER.
    * Changing it restarts the workers at the next call.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_SHARED_OBJECTS] =
     g_param_spec_variant ("shared-objects", NULL, NULL, G_VARIANT_TYPE_ANY, NULL, flags);
@@ -327,7 +327,7 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    * [method@Mpire.WorkerContext.get_worker_id] (otherwise -1). Changing
    * it restarts the workers at the next call.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_PASS_WORKER_ID] =
     g_param_spec_boolean ("pass-worker-id", NULL, NULL, FALSE, flags);
@@ -339,7 +339,7 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    * ([method@Mpire.WorkerContext.get_state]). Changing it restarts the
    * workers at the next call.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_USE_WORKER_STATE] =
     g_param_spec_boolean ("use-worker-state", NULL, NULL, FALSE, flags);
@@ -350,7 +350,7 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    * Whether workers, and their state, stay alive between calls. Without
    * it workers stop at the end of every call.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_KEEP_ALIVE] =
     g_param_spec_boolean ("keep-alive", NULL, NULL, FALSE, flags);
@@ -361,7 +361,7 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    * Whether chunk i goes to worker i modulo the number of workers, rather
    * than to whichever worker is free first.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_ORDER_TASKS] =
     g_param_spec_boolean ("order-tasks", NULL, NULL, FALSE, flags);
@@ -369,13 +369,13 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
   /**
    * MpireWorkerPool:worker-argv:
    *
-   * The program run as a worker by [enum@Mpire.StartMethod.SPAWN], or as
-   * the fork server of [enum@Mpire.StartMethod.FORKSERVER]; %NULL (the
+   * The program run as a worker by %MPIRE_START_METHOD_SPAWN, or as
+   * the fork server of %MPIRE_START_METHOD_FORKSERVER; %NULL (the
    * default) runs the current program again, with its arguments and
    * working directory. The program must register the tasks it is sent
    * and call [func@Mpire.init].
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_WORKER_ARGV] =
     g_param_spec_boxed ("worker-argv", NULL, NULL, G_TYPE_STRV, flags);
@@ -388,7 +388,7 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    * It costs one clock reading per task. Changing it restarts the
    * workers at the next call.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   properties[PROP_ENABLE_INSIGHTS] =
     g_param_spec_boolean ("enable-insights", NULL, NULL, FALSE, flags);
@@ -406,7 +406,7 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    * second, so that even millions of tiny tasks cannot flood a user
    * interface, and always a last one when the call ends.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   signals[PROGRESS] =
     g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -422,7 +422,7 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    * Emitted when a task of the running call fails, before the call
    * reports the error, in the context of the thread that started it.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   signals[TASK_FAILED] =
     g_signal_new ("task-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -437,7 +437,7 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    * [signal@Mpire.WorkerPool::progress] and before the call's result is
    * returned (or its callback runs).
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   signals[FINISHED] =
     g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -454,7 +454,7 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    * [method@Mpire.WorkerPool.stop_and_join] and
    * [method@Mpire.WorkerPool.terminate] in their caller's thread.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   signals[WORKER_STARTED] =
     g_signal_new ("worker-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -468,7 +468,7 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    * A worker the pool told to go (at the end of a call, its lifespan,
    * a join, a terminate) is gone.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   signals[WORKER_EXITED] =
     g_signal_new ("worker-exited", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -484,7 +484,7 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    * A worker ended that the pool had not told to go: a crash, a signal,
    * an exit of its own.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   signals[WORKER_DIED] =
     g_signal_new ("worker-died", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -507,7 +507,7 @@ mpire_worker_pool_init (MpireWorkerPool *self)
  *
  * Returns: (transfer full): a new pool
  *
- * Since: 1.0
+ * Since: 0.1
  */
 MpireWorkerPool *
 mpire_worker_pool_new (int              n_jobs,
@@ -544,7 +544,7 @@ set_flag (MpireWorkerPool *self,
  *
  * Returns: the number of workers, 0 for one per CPU
  *
- * Since: 1.0
+ * Since: 0.1
  */
 int
 mpire_worker_pool_get_n_jobs (MpireWorkerPool *self)
@@ -560,7 +560,7 @@ mpire_worker_pool_get_n_jobs (MpireWorkerPool *self)
  *
  * Sets [property@Mpire.WorkerPool:n-jobs].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_worker_pool_set_n_jobs (MpireWorkerPool *self,
@@ -582,7 +582,7 @@ mpire_worker_pool_set_n_jobs (MpireWorkerPool *self,
  *
  * Returns: the start method
  *
- * Since: 1.0
+ * Since: 0.1
  */
 MpireStartMethod
 mpire_worker_pool_get_start_method (MpireWorkerPool *self)
@@ -598,7 +598,7 @@ mpire_worker_pool_get_start_method (MpireWorkerPool *self)
  *
  * Sets [property@Mpire.WorkerPool:start-method].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_worker_pool_set_start_method (MpireWorkerPool  *self,
@@ -622,7 +622,7 @@ mpire_worker_pool_set_start_method (MpireWorkerPool  *self,
  *
  * Returns: (transfer none) (nullable): the CPU ids
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_worker_pool_get_cpu_ids (MpireWorkerPool *self)
@@ -638,7 +638,7 @@ mpire_worker_pool_get_cpu_ids (MpireWorkerPool *self)
  *
  * Sets [property@Mpire.WorkerPool:cpu-ids].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_worker_pool_set_cpu_ids (MpireWorkerPool *self,
@@ -662,7 +662,7 @@ mpire_worker_pool_set_cpu_ids (MpireWorkerPool *self,
  *
  * Returns: whether workers are daemons
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 mpire_worker_pool_get_daemon (MpireWorkerPool *self)
@@ -678,7 +678,7 @@ mpire_worker_pool_get_daemon (MpireWorkerPool *self)
  *
  * Sets [property@Mpire.WorkerPool:daemon].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_worker_pool_set_daemon (MpireWorkerPool *self,
@@ -696,7 +696,7 @@ mpire_worker_pool_set_daemon (MpireWorkerPool *self,
  *
  * Returns: (transfer none) (nullable): the shared objects
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_worker_pool_get_shared_objects (MpireWorkerPool *self)
@@ -712,7 +712,7 @@ mpire_worker_pool_get_shared_objects (MpireWorkerPool *self)
  *
  * Sets [property@Mpire.WorkerPool:shared-objects].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_worker_pool_set_shared_objects (MpireWorkerPool *self,
@@ -736,7 +736,7 @@ mpire_worker_pool_set_shared_objects (MpireWorkerPool *self,
  *
  * Returns: whether tasks see their worker's id
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 mpire_worker_pool_get_pass_worker_id (MpireWorkerPool *self)
@@ -752,7 +752,7 @@ mpire_worker_pool_get_pass_worker_id (MpireWorkerPool *self)
  *
  * Sets [property@Mpire.WorkerPool:pass-worker-id].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_worker_pool_set_pass_worker_id (MpireWorkerPool *self,
@@ -770,7 +770,7 @@ mpire_worker_pool_set_pass_worker_id (MpireWorkerPool *self,
  *
  * Returns: whether workers keep a state
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 mpire_worker_pool_get_use_worker_state (MpireWorkerPool *self)
@@ -786,7 +786,7 @@ mpire_worker_pool_get_use_worker_state (MpireWorkerPool *self)
  *
  * Sets [property@Mpire.WorkerPool:use-worker-state].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_worker_pool_set_use_worker_state (MpireWorkerPool *self,
@@ -804,7 +804,7 @@ mpire_worker_pool_set_use_worker_state (MpireWorkerPool *self,
  *
  * Returns: whether workers live on between calls
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 mpire_worker_pool_get_keep_alive (MpireWorkerPool *self)
@@ -820,7 +820,7 @@ mpire_worker_pool_get_keep_alive (MpireWorkerPool *self)
  *
  * Sets [property@Mpire.WorkerPool:keep-alive].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_worker_pool_set_keep_alive (MpireWorkerPool *self,
@@ -838,7 +838,7 @@ mpire_worker_pool_set_keep_alive (MpireWorkerPool *self,
  *
  * Returns: whether chunks go to workers in turn
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 mpire_worker_pool_get_order_tasks (MpireWorkerPool *self)
@@ -854,7 +854,7 @@ mpire_worker_pool_get_order_tasks (MpireWorkerPool *self)
  *
  * Sets [property@Mpire.WorkerPool:order-tasks].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_worker_pool_set_order_tasks (MpireWorkerPool *self,
@@ -873,7 +873,7 @@ mpire_worker_pool_set_order_tasks (MpireWorkerPool *self,
  * Returns: (transfer none) (nullable) (array zero-terminated=1): the
  *   worker program, or %NULL for the current program
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char * const *
 mpire_worker_pool_get_worker_argv (MpireWorkerPool *self)
@@ -890,7 +890,7 @@ mpire_worker_pool_get_worker_argv (MpireWorkerPool *self)
  *
  * Sets [property@Mpire.WorkerPool:worker-argv].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_worker_pool_set_worker_argv (MpireWorkerPool    *self,
@@ -913,7 +913,7 @@ mpire_worker_pool_set_worker_argv (MpireWorkerPool    *self,
  *
  * Returns: whether workers measure insights
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 mpire_worker_pool_get_enable_insights (MpireWorkerPool *self)
@@ -929,7 +929,7 @@ mpire_worker_pool_get_enable_insights (MpireWorkerPool *self)
  *
  * Sets [property@Mpire.WorkerPool:enable-insights].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_worker_pool_set_enable_insights (MpireWorkerPool *self,
@@ -1144,7 +1144,7 @@ apply_job_changed (MpireMapJob *job,
  *
  * Returns: (transfer full): the task's result-to-be, or %NULL on error
  *
- * Since: 1.0
+ * Since: 0.1
  */
 MpireAsyncResult *
 mpire_worker_pool_apply_async (MpireWorkerPool  *self,
@@ -1212,7 +1212,7 @@ mpire_worker_pool_apply_async (MpireWorkerPool  *self,
  *
  * Returns: (transfer full): what the task returned, or %NULL on error
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_worker_pool_apply (MpireWorkerPool  *self,
@@ -1262,7 +1262,7 @@ mpire_worker_pool_apply (MpireWorkerPool  *self,
  * Returns: (transfer full): the insights, an empty dictionary when
  *   insights were off when the workers started (or no call ran yet)
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_worker_pool_get_insights (MpireWorkerPool *self)
@@ -1282,7 +1282,7 @@ mpire_worker_pool_get_insights (MpireWorkerPool *self)
  * Returns: (transfer full): the insights as JSON (`{}` when there are
  *   none)
  *
- * Since: 1.0
+ * Since: 0.1
  */
 char *
 mpire_worker_pool_get_insights_json (MpireWorkerPool *self)
@@ -1307,7 +1307,7 @@ mpire_worker_pool_get_insights_json (MpireWorkerPool *self)
  * Returns: (transfer full): the insights as text, or a line saying
  *   there are none
  *
- * Since: 1.0
+ * Since: 0.1
  */
 char *
 mpire_worker_pool_get_insights_string (MpireWorkerPool *self)
@@ -1324,7 +1324,7 @@ mpire_worker_pool_get_insights_string (MpireWorkerPool *self)
  * Prints [method@Mpire.WorkerPool.get_insights_string] on standard
  * output (with g_print()): MPIRE's `print_insights()`.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_worker_pool_print_insights (MpireWorkerPool *self)
@@ -1390,7 +1390,7 @@ wait_for_apply_tasks (MpireWorkerPool *self)
  * Returns: %TRUE once every worker is gone, %FALSE with @error set if a
  *   call is running or a worker_exit failed
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 mpire_worker_pool_stop_and_join (MpireWorkerPool  *self,
@@ -1417,7 +1417,7 @@ mpire_worker_pool_stop_and_join (MpireWorkerPool  *self,
  *
  * Returns: %TRUE once every worker is gone
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 mpire_worker_pool_join (MpireWorkerPool  *self,
@@ -1436,7 +1436,7 @@ mpire_worker_pool_join (MpireWorkerPool  *self,
  * pool waits for the task each worker is running. The next call starts
  * new workers.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 mpire_worker_pool_terminate (MpireWorkerPool *self)
@@ -1462,7 +1462,7 @@ mpire_worker_pool_terminate (MpireWorkerPool *self)
  *
  * Returns: (transfer full): an `av` array of the exit results
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GVariant *
 mpire_worker_pool_get_exit_results (MpireWorkerPool *self)
@@ -1481,7 +1481,7 @@ mpire_worker_pool_get_exit_results (MpireWorkerPool *self)
  *
  * Returns: the number of live workers
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 mpire_worker_pool_get_n_workers (MpireWorkerPool *self)

@@ -27,6 +27,12 @@ for header in mpire.h mpire-version.h mpire-enum-types.h mpire-worker-pool.h; do
   [ -f "$dest$prefix/include/mpire-glib-1.0/mpire-glib/$header" ] || fail "$header is not installed"
 done
 [ -f "$root/pkgconfig/mpire-glib-1.0.pc" ] || fail "the pkg-config file is not installed"
+if [ -d "$build/docs/mpire-glib-1.0" ]; then
+  datadir="$(meson introspect "$build" --buildoptions |
+    python3 -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "datadir"))')"
+  case "$datadir" in /*) ;; *) datadir="$prefix/$datadir" ;; esac
+  [ -f "$dest$datadir/doc/mpire-glib-1.0/index.html" ] || fail "the API reference is not installed"
+fi
 
 # C: only pkg-config's flags, from the installed file with its prefix
 # moved into DESTDIR (the packages it requires keep theirs).
