@@ -168,9 +168,9 @@ mpire_shared_ring_take (MpireSharedRing  *self,
     {
       g_mutex_unlock (&self->lock);
       g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
-                   _("Received a message whose body would be at bytes %" G_GUINT64_FORMAT
-                     " to %" G_GUINT64_FORMAT " of the shared memory, which cannot be"),
-                   position, position + len);
+                   _("Received a message whose body would be at bytes %llu to %llu of "
+                     "the shared memory, which cannot be read"),
+                   (unsigned long long) position, (unsigned long long) (position + len));
       return NULL;
     }
 
