@@ -371,8 +371,9 @@ mpire_map_job_new (MpireScheduler           *scheduler,
     }
   else
     {
-      g_warning ("The number of tasks is unknown, so tasks are not chunked (chunk size 1). "
-                 "Set the iterable-len or chunk-size map option to chunk them.");
+      g_warning ("%s", _("The number of tasks is unknown, so tasks are not chunked (chunk "
+                         "size 1). Set the iterable-len or chunk-size map option to chunk "
+                         "them."));
       job->chunker.chunk_size = 1;
     }
 
