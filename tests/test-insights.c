@@ -18,6 +18,8 @@
 
 #include "test-pool-util.h"
 
+MpireStartMethod start_method = MPIRE_START_METHOD_SPAWN;
+
 static MpireTask *square_task, *nap_task, *nap_init_task, *nap_exit_task, *fail_task;
 
 static const char * const parts[] = { "start_up", "init", "waiting", "working", "exit" };

@@ -10,7 +10,8 @@
 
 #include "mpire.h"
 
-static MpireStartMethod start_method = MPIRE_START_METHOD_SPAWN;
+/* Defined by each test program, set by parse_start_method(). */
+extern MpireStartMethod start_method;
 
 /* The tiny task of the tests: x*x of an `x`. */
 static inline GVariant *
