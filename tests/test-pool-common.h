@@ -55,15 +55,7 @@ extern gint gate_open;
 extern gint gated_running;
 
 void test_pool_create_tasks (void);
-GVariant *log_and_die_once (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error);
-GVariant *crash (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error);
-GVariant *sleepy (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error);
-GVariant *mixed (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error);
-GVariant *count (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error);
-GVariant *count_even (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error);
-GVariant *pids (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error);
 GVariant *count_sockets (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error);
-GVariant *gated (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error);
 MpireWorkerPool *new_pool (int n_jobs);
 gboolean is_process_method (void);
 guint count_fds (void);

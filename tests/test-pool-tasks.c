@@ -83,7 +83,7 @@ exit_on_three (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **
  * the directory, then, at x == 5 and x == 7, the first time only (while
  * the file "died-x" does not exist), kills its worker. Returns x * x, or
  * fails at x == fail_at. */
-GVariant *
+static GVariant *
 log_and_die_once (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
 {
   gint64 x, fail_at;
@@ -120,13 +120,13 @@ log_and_die_once (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError
 }
 
 /* A worker_init or worker_exit that crashes its worker. */
-GVariant *
+static GVariant *
 crash (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
 {
   abort ();
 }
 
-GVariant *
+static GVariant *
 sleepy (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
 {
   g_usleep (g_variant_get_int64 (args) * 1000);
@@ -196,7 +196,7 @@ tick (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
   return g_variant_new_int64 ((gint64) g_variant_n_children (args));
 }
 
-GVariant *
+static GVariant *
 mixed (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
 {
   gint64 x = g_variant_get_int64 (args);
@@ -227,7 +227,7 @@ read_shared (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **er
 }
 
 /* Counts the tasks each worker ran, in its state. */
-GVariant *
+static GVariant *
 count (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
 {
   GVariant *state = mpire_worker_context_get_state (ctx);
@@ -252,7 +252,7 @@ init_million (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **e
 }
 
 /* MPIRE's worker state example: count the even numbers each worker saw. */
-GVariant *
+static GVariant *
 count_even (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
 {
   gint64 x = g_variant_get_int64 (args);
@@ -317,7 +317,7 @@ affinity (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error
 }
 
 /* The worker's pid and its parent's. */
-GVariant *
+static GVariant *
 pids (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
 {
   return g_variant_new ("(ii)", (gint32) getpid (), (gint32) getppid ());
@@ -370,7 +370,7 @@ gint gate_open;      /* atomic: the task of 2 may return */
 gint gated_running;  /* atomic: the task of 2 runs */
 
 /* Sleeps for 10 ms, or for 2 until the gate opens. */
-GVariant *
+static GVariant *
 gated (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
 {
   Tally *t = data;
