@@ -1,0 +1,122 @@
+/* fuzz-insights.c: workers' insights reports added up by the pool
+ *
+ * Input: a byte for whether insights are on and for how many workers,
+ * then reports, each a byte then its operands:
+ *
+ *   0 ID STARTED(u32) LEN(u16) BYTES  a report read from BYTES, as it comes
+ *   1 ID STARTED(u32) FIGURES(u64 x6) N_TOP (DURATION(u64) LEN ARGS) x N_TOP
+ *                                     a well-formed report of any figures
+ *   2 ON_AND_WORKERS                  the figures start again
+ *
+ * ID is the worker id (minus 2: some are out of range); STARTED, when
+ * the worker started, in µs around now (signed), or any time if its top
+ * bit is set. Then the pool's table and get_insights() values are made.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "mpire-insights-private.h"
+
+#include "fuzz-common.h"
+
+int
+LLVMFuzzerInitialize (int    *argc,
+                      char ***argv)
+{
+  fuzz_init (argc, argv);
+  return 0;
+}
+
+static void
+reset (MpireInsights *insights,
+       FuzzInput     *in)
+{
+  guint8 byte = fuzz_take_u8 (in);
+
+  mpire_insights_reset (insights, (byte & 0x80) == 0, byte % 9);
+}
+
+static gint64
+take_started (FuzzInput *in)
+{
+  guint32 started = fuzz_take_u32 (in);
+
+  if ((started >> 31) != 0)
+    return (gint64) ((guint64) started << 32 | fuzz_take_u32 (in));
+  return g_get_monotonic_time () + (gint32) (started << 1) / 2;
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data,
+                        size_t         size)
+{
+  FuzzInput in = { data, size };
+  MpireInsights *insights = mpire_insights_new ();
+
+  reset (insights, &in);
+  while (in.len > 0)
+    {
+      guint8 op = fuzz_take_u8 (&in) % 3;
+      g_autoptr(GVariant) report = NULL;
+      int worker_id;
+      gint64 started_at;
+
+      if (op == 2)
+        {
+          reset (insights, &in);
+          continue;
+        }
+
+      worker_id = (int) fuzz_take_u8 (&in) - 2;
+      started_at = take_started (&in);
+      if (op == 0)
+        {
+          gsize len = fuzz_take_u16 (&in);
+          g_autoptr(GBytes) bytes = fuzz_take_bytes (&in, len);
+
+          report = mpire_frame_decode_body (MPIRE_MESSAGE_INSIGHTS, bytes);
+        }
+      else
+        {
+          MpireInsightsMessage msg = { 0 };
+          char *args[MPIRE_MESSAGE_INSIGHTS_MAX_TOP] = { NULL };
+
+          msg.ready_at = fuzz_take_u64 (&in);
+          msg.init_time = fuzz_take_u64 (&in);
+          msg.waiting_time = fuzz_take_u64 (&in);
+          msg.working_time = fuzz_take_u64 (&in);
+          msg.exit_time = fuzz_take_u64 (&in);
+          msg.n_completed = fuzz_take_u64 (&in);
+          msg.n_top = fuzz_take_u8 (&in) % (MPIRE_MESSAGE_INSIGHTS_MAX_TOP + 1);
+          for (guint i = 0; i < msg.n_top; i++)
+            {
+              gsize len = fuzz_take_u8 (&in);
+
+              msg.top[i].duration = fuzz_take_u64 (&in);
+              len = MIN (len, in.len);
+              args[i] = g_utf8_make_valid ((const char *) in.data, len);
+              in.data += len;
+              in.len -= len;
+              msg.top[i].args = args[i];
+            }
+          report = g_variant_ref_sink (mpire_message_insights_new (&msg));
+          for (guint i = 0; i < msg.n_top; i++)
+            g_free (args[i]);
+        }
+      mpire_insights_add_report (insights, worker_id, started_at, report);
+    }
+
+  {
+    g_autoptr(GVariant) values = g_variant_ref_sink (mpire_insights_to_variant (insights));
+    g_autofree char *table = mpire_insights_to_string (insights);
+
+    fuzz_touch_variant (values);
+    g_assert (g_utf8_validate (table, -1, NULL));
+  }
+  mpire_insights_free (insights);
+  return 0;
+}
