@@ -236,6 +236,11 @@ read_exactly (int       fd,
   return TRUE;
 }
 
+/* A body's buffer grows by at most this much more than what came: a
+ * header whose length lies (up to 2 GiB) costs no more memory than the
+ * bytes that did come. */
+#define BODY_FIRST_READ ((gsize) 16 << 20)
+
 /* Reads the next frame of @fd, whose body may be in the reading end of
  * the channel's @ring. */
 gboolean
@@ -249,6 +254,8 @@ mpire_frame_read (int                fd,
   gsize body_len;
   gboolean shared;
   guint8 *buf;
+  gsize done = 0;
+  gsize allocated;
   g_autoptr(GBytes) bytes = NULL;
 
   if (!read_exactly (fd, header, sizeof header, TRUE, error))
@@ -256,11 +263,20 @@ mpire_frame_read (int                fd,
   if (!mpire_frame_parse_header (header, kind, &body_len, &shared, error))
     return FALSE;
 
-  buf = g_malloc (body_len);
-  if (!read_exactly (fd, buf, body_len, FALSE, error))
+  allocated = MIN (body_len, BODY_FIRST_READ);
+  buf = g_malloc (allocated);
+  for (;;)
     {
-      g_free (buf);
-      return FALSE;
+      if (!read_exactly (fd, buf + done, allocated - done, FALSE, error))
+        {
+          g_free (buf);
+          return FALSE;
+        }
+      done = allocated;
+      if (done == body_len)
+        break;
+      allocated = body_len - done > done ? 2 * done : body_len;
+      buf = g_realloc (buf, allocated);
     }
 
   bytes = g_bytes_new_take (buf, body_len);

@@ -4,6 +4,7 @@
  */
 
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,6 +14,14 @@
 #include "mpire-protocol-private.h"
 
 #include "test-util.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+# define UNDER_ASAN 1
+#elif defined(__has_feature)
+# if __has_feature(address_sanitizer)
+#  define UNDER_ASAN 1
+# endif
+#endif
 
 
 static void
@@ -101,6 +110,101 @@ test_truncated (void)
   g_assert_false (mpire_frame_read (fds[1], NULL, &kind, &body, &error));
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL);
   close (fds[1]);
+}
+
+/* A header that says its body is (almost) 2 GiB, then 10 bytes and the
+ * end: the reader fails as for any truncated frame, without first taking
+ * 2 GiB of memory for a body that never comes (found by fuzz-frame). */
+static void
+test_lying_length (void)
+{
+#ifdef UNDER_ASAN
+  g_test_skip ("A limit on the address space does not work under AddressSanitizer");
+  return;
+#endif
+
+  if (g_test_subprocess ())
+    {
+      const guint8 header[MPIRE_FRAME_HEADER_SIZE] = {
+        0xff, 0xff, 0xff, 0x7f, MPIRE_MESSAGE_RESULTS, MPIRE_FRAME_MAGIC, 0, 0
+      };
+      const guint8 some[10] = { 0 };
+      struct rlimit limit = { (rlim_t) 1 << 30, (rlim_t) 1 << 30 };
+      g_autoptr(GVariant) body = NULL;
+      g_autoptr(GError) error = NULL;
+      MpireMessageKind kind;
+      int fds[2];
+
+      g_assert_no_errno (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
+      g_assert_cmpint (write (fds[0], header, sizeof header), ==, sizeof header);
+      g_assert_cmpint (write (fds[0], some, sizeof some), ==, sizeof some);
+      close (fds[0]);
+
+      g_assert_no_errno (setrlimit (RLIMIT_AS, &limit));
+      g_assert_false (mpire_frame_read (fds[1], NULL, &kind, &body, &error));
+      g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL);
+      close (fds[1]);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+typedef struct
+{
+  int     fd;
+  GBytes *frame;
+} Writer;
+
+static gpointer
+write_frame (gpointer data)
+{
+  Writer *writer = data;
+
+  g_assert_true (mpire_frame_write (writer->fd, writer->frame, NULL));
+  close (writer->fd);
+  return NULL;
+}
+
+/* A body larger than the reader's first piece comes whole. */
+static void
+test_large_body (void)
+{
+  gsize n = (gsize) 40 << 20;
+  g_autofree guint8 *values = g_malloc (n);
+  g_autoptr(GVariant) body = NULL;
+  g_auto(MpireResultsMessage) msg = { 0 };
+  g_autoptr(GError) error = NULL;
+  MpireMessageKind kind;
+  const guint8 *got;
+  gsize got_len;
+  Writer writer;
+  GThread *thread;
+  int fds[2];
+
+  for (gsize i = 0; i < n; i++)
+    values[i] = (guint8) (i * 7 + (i >> 20));
+  g_assert_no_errno (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
+  writer.fd = fds[0];
+  writer.frame = mpire_frame_encode (MPIRE_MESSAGE_RESULTS,
+                                     mpire_message_results_new (&(MpireResultsMessage) {
+                                       5, FALSE,
+                                       g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE,
+                                                                  values, n, 1)
+                                     }), NULL, NULL);
+  thread = g_thread_new ("writer", write_frame, &writer);
+
+  g_assert_true (mpire_frame_read (fds[1], NULL, &kind, &body, &error));
+  g_assert_no_error (error);
+  g_thread_join (thread);
+  g_bytes_unref (writer.frame);
+  close (fds[1]);
+
+  g_assert_cmpint (kind, ==, MPIRE_MESSAGE_RESULTS);
+  g_assert_true (mpire_message_results_parse (body, &msg, &error));
+  got = g_variant_get_fixed_array (msg.results, &got_len, 1);
+  g_assert_cmpmem (got, got_len, values, n);
 }
 
 /* ---- messages ------------------------------------------------------------- */
@@ -722,6 +826,8 @@ main (int argc, char **argv)
   g_test_add_func ("/mpire/protocol/roundtrip", test_roundtrip);
   g_test_add_func ("/mpire/protocol/corrupt-header", test_corrupt_header);
   g_test_add_func ("/mpire/protocol/truncated", test_truncated);
+  g_test_add_func ("/mpire/protocol/lying-length", test_lying_length);
+  g_test_add_func ("/mpire/protocol/large-body", test_large_body);
   g_test_add_func ("/mpire/protocol/garbage-body", test_garbage_body);
   g_test_add_func ("/mpire/protocol/message/hello", test_message_hello);
   g_test_add_func ("/mpire/protocol/message/tasks", test_message_tasks);
