@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(
-  gcc libc6-dev meson ninja-build pkg-config gettext gi-docgen
+  gcc libc6-dev clang libclang-rt-14-dev meson ninja-build pkg-config gettext gi-docgen
   libglib2.0-dev libgirepository1.0-dev gobject-introspection
   libsoup-3.0-dev libjson-glib-dev
   python3 python3-gi gjs tmux
