@@ -12,7 +12,8 @@
  *   2                       end: the array of the results added since
  *   3                       clear
  *
- * TYPE is fuzz_take_type()'s. Each end must give as many elements as
+ * TYPE is fuzz_take_type()'s. With FUZZ_NORMAL_RESULTS=1, values are put
+ * in normal form before they are added. Each end must give as many elements as
  * were added, boxed exactly when it is an `av`.
  *
  * SPDX-License-Identifier: MIT
@@ -30,6 +31,21 @@ LLVMFuzzerInitialize (int    *argc,
 {
   fuzz_init (argc, argv);
   return 0;
+}
+
+/* Takes @value. */
+static void
+add (MpireResultBuffer *buffer,
+     GVariant          *value)
+{
+  if (fuzz_normal_results ())
+    {
+      GVariant *normal = g_variant_get_normal_form (value);
+
+      g_variant_unref (value);
+      value = normal;
+    }
+  mpire_result_buffer_add (buffer, value);
 }
 
 static void
@@ -60,14 +76,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
       if (op == 0 || op == 1)
         {
-          const GVariantType *type = fuzz_take_type (&in);
+          g_autoptr(GVariantType) type = fuzz_take_type (&in);
           gsize len = fuzz_take_u16 (&in);
           g_autoptr(GBytes) bytes = fuzz_take_bytes (&in, len);
 
           if (op == 0)
             {
-              mpire_result_buffer_add (buffer,
-                                       g_variant_ref_sink (fuzz_variant_from_bytes (type, bytes)));
+              add (buffer, g_variant_ref_sink (fuzz_variant_from_bytes (type, bytes)));
               n_added++;
             }
           else
@@ -82,8 +97,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
                 {
                   g_autoptr(GVariant) child = g_variant_get_child_value (array, i);
 
-                  mpire_result_buffer_add (buffer, boxed ? g_variant_get_variant (child)
-                                                         : g_steal_pointer (&child));
+                  add (buffer, boxed ? g_variant_get_variant (child) : g_steal_pointer (&child));
                 }
               n_added += n;
             }
