@@ -265,18 +265,19 @@ mpire_frame_read (int                fd,
 
   allocated = MIN (body_len, BODY_FIRST_READ);
   buf = g_malloc (allocated);
-  for (;;)
+  while (done < body_len)
     {
+      if (done == allocated)
+        {
+          allocated = body_len - done > done ? 2 * done : body_len;
+          buf = g_realloc (buf, allocated);
+        }
       if (!read_exactly (fd, buf + done, allocated - done, FALSE, error))
         {
           g_free (buf);
           return FALSE;
         }
       done = allocated;
-      if (done == body_len)
-        break;
-      allocated = body_len - done > done ? 2 * done : body_len;
-      buf = g_realloc (buf, allocated);
     }
 
   bytes = g_bytes_new_take (buf, body_len);

@@ -151,6 +151,33 @@ test_lying_length (void)
   g_test_trap_assert_passed ();
 }
 
+/* A frame may say its body is empty: no type has an empty serialisation,
+ * so the body reads as its type's default (and the reader adds nothing
+ * to a NULL buffer: fuzz-frame found that under UBSan). */
+static void
+test_empty_body (void)
+{
+  const guint8 header[MPIRE_FRAME_HEADER_SIZE] = {
+    0, 0, 0, 0, MPIRE_MESSAGE_EXIT_RESULT, MPIRE_FRAME_MAGIC, 0, 0
+  };
+  g_autoptr(GVariant) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(MpireExitResultMessage) msg = { 0 };
+  MpireMessageKind kind;
+  int fds[2];
+
+  g_assert_no_errno (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
+  g_assert_cmpint (write (fds[0], header, sizeof header), ==, sizeof header);
+  close (fds[0]);
+
+  g_assert_true (mpire_frame_read (fds[1], NULL, &kind, &body, &error));
+  g_assert_no_error (error);
+  close (fds[1]);
+  g_assert_cmpint (kind, ==, MPIRE_MESSAGE_EXIT_RESULT);
+  g_assert_true (mpire_message_exit_result_parse (body, &msg, &error));
+  assert_printed (msg.result, TRUE, "()");
+}
+
 typedef struct
 {
   int     fd;
@@ -828,6 +855,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mpire/protocol/truncated", test_truncated);
   g_test_add_func ("/mpire/protocol/lying-length", test_lying_length);
   g_test_add_func ("/mpire/protocol/large-body", test_large_body);
+  g_test_add_func ("/mpire/protocol/empty-body", test_empty_body);
   g_test_add_func ("/mpire/protocol/garbage-body", test_garbage_body);
   g_test_add_func ("/mpire/protocol/message/hello", test_message_hello);
   g_test_add_func ("/mpire/protocol/message/tasks", test_message_tasks);
