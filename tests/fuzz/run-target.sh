@@ -17,7 +17,7 @@ mkdir -p "$corpus" "$artifacts"
 dirs=("$corpus" "$srcdir/corpus/$name")
 [ -d "$srcdir/crashes/$name" ] && dirs+=("$srcdir/crashes/$name")
 dict=()
-[ -f "$srcdir/$name.dict" ] && dict=("-dict=$srcdir/$name.dict")
+[ -f "$srcdir/dicts/$name.dict" ] && dict=("-dict=$srcdir/dicts/$name.dict")
 
 export G_SLICE=always-malloc
 export G_DEBUG=gc-friendly
