@@ -12,7 +12,7 @@
  *   2                       end: the array of the results added since
  *   3                       clear
  *
- * TYPE is fuzz_take_type()'s. With FUZZ_NORMAL_RESULTS=1, values are put
+ * TYPE is fuzz_take_type()'s. With FUZZ_AVOID_KNOWN=1, values are put
  * in normal form before they are added. Each end must give as many elements as
  * were added, boxed exactly when it is an `av`.
  *
@@ -38,7 +38,7 @@ static void
 add (MpireResultBuffer *buffer,
      GVariant          *value)
 {
-  if (fuzz_normal_results ())
+  if (fuzz_avoid_known ())
     {
       GVariant *normal = g_variant_get_normal_form (value);
 

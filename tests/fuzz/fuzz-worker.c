@@ -10,7 +10,7 @@
  * The worker program's tasks: "identity" (returns its arguments as they
  * came), "fail" (an error), "null" (NULL without an error), "typed"
  * (takes and returns an int64) and "shared" (returns the shared objects,
- * if any). With FUZZ_NORMAL_RESULTS=1 (fuzz_normal_results()), they
+ * if any). With FUZZ_AVOID_KNOWN=1 (fuzz_avoid_known()), they
  * return their values in normal form.
  *
  * SPDX-License-Identifier: MIT
@@ -43,7 +43,7 @@ identity (MpireWorkerContext  *context,
           gpointer             user_data,
           GError             **error)
 {
-  return fuzz_normal_results () ? g_variant_get_normal_form (args) : g_variant_ref (args);
+  return fuzz_avoid_known () ? g_variant_get_normal_form (args) : g_variant_ref (args);
 }
 
 static GVariant *
@@ -74,7 +74,7 @@ shared (MpireWorkerContext  *context,
   GVariant *objects = mpire_worker_context_get_shared_objects (context);
 
   objects = objects != NULL ? objects : args;
-  return fuzz_normal_results () ? g_variant_get_normal_form (objects) : g_variant_ref (objects);
+  return fuzz_avoid_known () ? g_variant_get_normal_form (objects) : g_variant_ref (objects);
 }
 
 int
