@@ -32,6 +32,9 @@
 #include "fuzz-common.h"
 
 #define MAX_ARRAYS 64
+/* Concatenations of all arrays, added to them, double their elements:
+ * no more once the arrays hold this many. */
+#define MAX_ELEMENTS 4096
 
 int
 LLVMFuzzerInitialize (int    *argc,
@@ -62,6 +65,16 @@ add (Arrays   *arrays,
     }
   g_ptr_array_add (arrays->arrays, array);
   g_array_append_val (arrays->boxed, boxed);
+}
+
+static gsize
+count_elements (Arrays *arrays)
+{
+  gsize n = 0;
+
+  for (guint i = 0; i < arrays->arrays->len; i++)
+    n += g_variant_n_children (arrays->arrays->pdata[i]);
+  return n;
 }
 
 static GVariant *
@@ -136,7 +149,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
           g_assert (g_variant_n_children (slice) == len);
           add (&arrays, slice, g_array_index (arrays.boxed, gboolean, arrays.boxed->len - 1));
         }
-      else if (op == 2)
+      else if (op == 2 && count_elements (&arrays) <= MAX_ELEMENTS)
         {
           gboolean boxed;
           GVariant *all = concat (&arrays, NULL, &boxed);
