@@ -198,7 +198,7 @@ write_frame (gpointer data)
 static void
 test_large_body (void)
 {
-  gsize n = (gsize) 40 << 20;
+  gsize n = (gsize) 20 << 20;
   g_autofree guint8 *values = g_malloc (n);
   g_autoptr(GVariant) body = NULL;
   g_auto(MpireResultsMessage) msg = { 0 };
