@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -370,8 +369,9 @@ receive_hello (Worker   *worker,
 /* A worker process never outlives its pool, even in the middle of a
  * long task: this thread waits for the pool's end of the channel to go
  * (the pool's process exited or was killed, or the pool killed the
- * worker) and ends the process. It watches its own copy of the channel,
- * which stays open until the process exits. */
+ * worker) and ends the process. The process exits once the channel is
+ * closed at the end of mpire_worker_serve(), so the watch never outlives
+ * it. */
 static gpointer
 watch_pool (gpointer data)
 {
@@ -393,16 +393,10 @@ watch_pool (gpointer data)
 static void
 start_watching_pool (int fd)
 {
-  int copy = fcntl (fd, F_DUPFD_CLOEXEC, 3);
-  GThread *thread;
+  GThread *thread = g_thread_try_new ("mpire-watch-pool", watch_pool, GINT_TO_POINTER (fd), NULL);
 
-  if (copy < 0)
-    return;
-  thread = g_thread_try_new ("mpire-watch-pool", watch_pool, GINT_TO_POINTER (copy), NULL);
   if (thread != NULL)
     g_thread_unref (thread);
-  else
-    close (copy);
 }
 
 void
