@@ -103,7 +103,7 @@ const MpireBackend *
 mpire_backend_fork (void)
 {
   static const MpireBackend backend = {
-    fork_start, mpire_process_watch, mpire_process_kill, mpire_process_free, TRUE,
+    fork_start, mpire_process_watch, mpire_process_kill, mpire_process_free, NULL, TRUE,
   };
 
   return &backend;

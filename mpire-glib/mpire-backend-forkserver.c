@@ -481,7 +481,7 @@ const MpireBackend *
 mpire_backend_forkserver (void)
 {
   static const MpireBackend backend = {
-    forkserver_start, forkserver_watch, forkserver_kill, forkserver_free, TRUE,
+    forkserver_start, forkserver_watch, forkserver_kill, forkserver_free, NULL, TRUE,
   };
 
   return &backend;

@@ -41,6 +41,10 @@ typedef struct
                      gpointer                     data);
   void     (*kill)  (gpointer                     handle);
   void     (*free)  (gpointer                     handle);
+  /* A worker killed that runs on (a thread: it cannot be killed) frees
+   * itself once it ends, and never tells of its end: returns FALSE if it
+   * has ended already. %NULL for processes. */
+  gboolean (*abandon) (gpointer                   handle);
   gboolean is_process;
 } MpireBackend;
 

@@ -142,7 +142,7 @@ const MpireBackend *
 mpire_backend_spawn (void)
 {
   static const MpireBackend backend = {
-    spawn_start, mpire_process_watch, mpire_process_kill, mpire_process_free, TRUE,
+    spawn_start, mpire_process_watch, mpire_process_kill, mpire_process_free, NULL, TRUE,
   };
 
   return &backend;

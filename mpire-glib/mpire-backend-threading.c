@@ -18,7 +18,8 @@
  * to (shared objects, the pool's context) or owns (its channel end, its
  * mapping of the shared memory, the chunk it runs), so nothing it uses
  * goes while it runs, even when a timed-out task runs on past the call
- * or the process exits. */
+ * or the process exits. A thread abandoned (past a timeout, the pool
+ * waits for it no more) frees the struct itself when it ends. */
 typedef struct
 {
   GMutex        lock;
@@ -29,6 +30,7 @@ typedef struct
   cpu_set_t     cpus;
   gboolean      pinned;
   gboolean      done;
+  gboolean      abandoned; /* nobody waits for it: it frees itself */
   GMainContext *context;
   void        (*exited) (int wait_status, gpointer data);
   gpointer      data;
@@ -50,6 +52,16 @@ post_exit (ThreadWorker *worker)
   mpire_backend_post_exit (worker->context, report_exit, worker, "[mpire] thread worker exit");
 }
 
+static void
+thread_worker_free (ThreadWorker *worker)
+{
+  g_assert (worker->thread == NULL);
+  g_clear_pointer (&worker->shared_objects, g_variant_unref);
+  g_clear_pointer (&worker->context, g_main_context_unref);
+  g_mutex_clear (&worker->lock);
+  g_free (worker);
+}
+
 static gpointer
 thread_main (gpointer user_data)
 {
@@ -62,6 +74,14 @@ thread_main (gpointer user_data)
 
   g_mutex_lock (&worker->lock);
   worker->done = TRUE;
+  if (worker->abandoned)
+    {
+      g_mutex_unlock (&worker->lock);
+      /* Not joined: its resources go when it returns. */
+      g_thread_unref (g_steal_pointer (&worker->thread));
+      thread_worker_free (worker);
+      return NULL;
+    }
   if (worker->exited != NULL)
     post_exit (worker);
   g_mutex_unlock (&worker->lock);
@@ -123,20 +143,27 @@ threading_kill (gpointer handle)
 static void
 threading_free (gpointer handle)
 {
-  ThreadWorker *worker = handle;
+  thread_worker_free (handle);
+}
 
-  g_assert (worker->thread == NULL);
-  g_clear_pointer (&worker->shared_objects, g_variant_unref);
-  g_clear_pointer (&worker->context, g_main_context_unref);
-  g_mutex_clear (&worker->lock);
-  g_free (worker);
+static gboolean
+threading_abandon (gpointer handle)
+{
+  ThreadWorker *worker = handle;
+  gboolean running;
+
+  g_mutex_lock (&worker->lock);
+  running = !worker->done;
+  worker->abandoned = running;
+  g_mutex_unlock (&worker->lock);
+  return running;
 }
 
 const MpireBackend *
 mpire_backend_threading (void)
 {
   static const MpireBackend backend = {
-    threading_start, threading_watch, threading_kill, threading_free, FALSE,
+    threading_start, threading_watch, threading_kill, threading_free, threading_abandon, FALSE,
   };
 
   return &backend;

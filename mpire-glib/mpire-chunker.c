@@ -124,6 +124,27 @@ new_array_take_children (const GVariantType *element_type,
   return array;
 }
 
+/* Whether any bytes of @type's size are a value in normal form: true of
+ * the fixed-size numbers, not of booleans (0 or 1) nor of tuples (their
+ * padding is 0). */
+static gboolean
+all_bytes_normal (const GVariantType *type)
+{
+  return g_variant_type_is_basic (type) && !g_variant_type_equal (type, G_VARIANT_TYPE_BOOLEAN);
+}
+
+/* @array (of fixed-size elements) or its normal form, whose bytes can be
+ * copied as a trusted array of its elements: a reference either way. */
+static GVariant *
+ref_copyable (GVariant *array)
+{
+  const GVariantType *element_type = g_variant_type_element (g_variant_get_type (array));
+
+  if (all_bytes_normal (element_type) || g_variant_is_normal_form (array))
+    return g_variant_ref (array);
+  return g_variant_get_normal_form (array);
+}
+
 /* Elements [start, start + len) of @array, as an array of the same type.
  * Arrays of fixed-size elements are sliced without a copy. */
 GVariant *
@@ -135,14 +156,19 @@ mpire_array_slice (GVariant *array,
   gsize size = mpire_variant_type_fixed_size (element_type);
   g_autofree GVariant **children = NULL;
 
+  g_return_val_if_fail (start + len <= g_variant_n_children (array), NULL);
+
+  if (len == 0)
+    return g_variant_new_array (element_type, NULL, 0);
+
   if (size > 0)
     {
-      const guint8 *data = g_variant_get_data (array);
+      GVariant *copyable = ref_copyable (array);
+      const guint8 *data = g_variant_get_data (copyable);
 
       return g_variant_new_from_data (g_variant_get_type (array),
                                       data + start * size, len * size, TRUE,
-                                      (GDestroyNotify) g_variant_unref,
-                                      g_variant_ref (array));
+                                      (GDestroyNotify) g_variant_unref, copyable);
     }
 
   children = g_new (GVariant *, len);
@@ -186,12 +212,15 @@ mpire_array_concat (GPtrArray          *arrays,
       guint8 *data = g_malloc (MAX (1, n * size));
       gsize offset = 0;
 
+      /* An array not in normal form (from another process, or built from
+       * bytes) may have more bytes than its elements: only theirs count. */
       for (guint i = 0; i < arrays->len; i++)
         {
-          gsize len = g_variant_get_size (arrays->pdata[i]);
+          g_autoptr(GVariant) copyable = ref_copyable (arrays->pdata[i]);
+          gsize len = g_variant_n_children (copyable) * size;
 
           if (len > 0)
-            memcpy (data + offset, g_variant_get_data (arrays->pdata[i]), len);
+            memcpy (data + offset, g_variant_get_data (copyable), len);
           offset += len;
         }
       return g_variant_new_from_data (type, data, n * size, TRUE, g_free, data);

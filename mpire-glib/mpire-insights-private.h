@@ -54,10 +54,11 @@ void           mpire_insights_reset      (MpireInsights *self,
                                           gboolean       enabled,
                                           guint          n_workers);
 gboolean       mpire_insights_is_enabled (MpireInsights *self);
-void           mpire_insights_add_report (MpireInsights *self,
+gboolean       mpire_insights_add_report (MpireInsights *self,
                                           int            worker_id,
                                           gint64         started_at,
-                                          GVariant      *report);
+                                          GVariant      *report,
+                                          GError       **error);
 GVariant      *mpire_insights_to_variant (MpireInsights *self);
 char          *mpire_insights_to_string  (MpireInsights *self);
 

@@ -16,6 +16,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "mpire-error.h"
 #include "mpire-insights-private.h"
 #include "mpire-protocol-private.h"
 
@@ -24,6 +25,11 @@ G_STATIC_ASSERT (MPIRE_INSIGHTS_TOP <= MPIRE_MESSAGE_INSIGHTS_MAX_TOP);
 
 /* Task arguments are kept as text of at most this many bytes. */
 #define ARGS_TEXT_MAX 200
+
+/* The largest time (µs: about 300 years) and count a worker may report;
+ * more is a corrupt report. Sums saturate rather than overflow. */
+#define MAX_REPORTED_TIME ((gint64) 1 << 53)
+#define MAX_REPORTED_TASKS ((guint64) 1 << 53)
 
 /* Below this share of working time the table adds a note, as MPIRE. */
 #define WORKING_SHARE_NOTE 0.8
@@ -364,40 +370,68 @@ mpire_insights_is_enabled (MpireInsights *self)
  * Reports of workers started before the figures were reset (stopping
  * ones) are left out. The report comes from another process: negative
  * times count as none. */
-void
-mpire_insights_add_report (MpireInsights *self,
-                           int            worker_id,
-                           gint64         started_at,
-                           GVariant      *report)
+static gboolean
+is_reported_time (gint64 value)
+{
+  return value >= 0 && value <= MAX_REPORTED_TIME;
+}
+
+/* @a + @b (both not negative), or G_MAXINT64 past it. */
+static gint64
+add_saturated (gint64 a,
+               gint64 b)
+{
+  return a > G_MAXINT64 - b ? G_MAXINT64 : a + b;
+}
+
+gboolean
+mpire_insights_add_report (MpireInsights  *self,
+                           int             worker_id,
+                           gint64          started_at,
+                           GVariant       *report,
+                           GError        **error)
 {
   MpireInsightsMessage msg;
-  g_autoptr(GError) error = NULL;
   gint64 parts[N_PARTS];
   Figures *figures;
 
   if (!self->enabled || started_at < self->since ||
       worker_id < 0 || (guint) worker_id >= self->workers->len)
-    return;
+    return TRUE;
 
-  if (!mpire_message_insights_parse (report, &msg, &error))
+  if (!mpire_message_insights_parse (report, &msg, error))
+    return FALSE;
+  if (!is_reported_time (msg.ready_at) || !is_reported_time (msg.init_time) ||
+      !is_reported_time (msg.waiting_time) || !is_reported_time (msg.working_time) ||
+      !is_reported_time (msg.exit_time) || msg.n_completed > MAX_REPORTED_TASKS)
     {
-      g_debug ("Insights of worker %d left out: %s", worker_id, error->message);
-      return;
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+                   _("Worker %d sent insights with a time or count out of range"), worker_id);
+      return FALSE;
     }
-  parts[PART_START_UP] = msg.ready_at > 0 ? msg.ready_at - started_at : 0;
+  for (guint i = 0; i < msg.n_top; i++)
+    if (!is_reported_time (msg.top[i].duration))
+      {
+        g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+                     _("Worker %d sent insights with a task duration out of range"), worker_id);
+        return FALSE;
+      }
+
+  parts[PART_START_UP] = msg.ready_at > 0 ? msg.ready_at - CLAMP (started_at, 0, msg.ready_at) : 0;
   parts[PART_INIT] = msg.init_time;
   parts[PART_WAITING] = msg.waiting_time;
   parts[PART_WORKING] = msg.working_time;
   parts[PART_EXIT] = msg.exit_time;
 
   figures = &g_array_index (self->workers, Figures, worker_id);
-  figures->n_tasks += msg.n_completed;
+  figures->n_tasks = MIN (figures->n_tasks + msg.n_completed, G_MAXUINT64 / 2);
   for (int p = 0; p < N_PARTS; p++)
-    figures->parts[p] += MAX (parts[p], 0);
+    figures->parts[p] = add_saturated (figures->parts[p], parts[p]);
 
   for (guint i = 0; i < msg.n_top; i++)
     if (top_takes (self->top, self->n_top, msg.top[i].duration))
       top_insert (self->top, &self->n_top, msg.top[i].duration, g_strdup (msg.top[i].args));
+  return TRUE;
 }
 
 typedef struct
@@ -420,16 +454,16 @@ summarize (MpireInsights *self,
     {
       Figures *figures = &g_array_index (self->workers, Figures, w);
 
-      summary->n_tasks += figures->n_tasks;
+      summary->n_tasks = MIN (summary->n_tasks + figures->n_tasks, G_MAXUINT64 / 2);
       for (int p = 0; p < N_PARTS; p++)
-        summary->total[p] += figures->parts[p];
+        summary->total[p] = add_saturated (summary->total[p], figures->parts[p]);
     }
 
   for (int p = 0; p < N_PARTS; p++)
     {
       double variance = 0;
 
-      summary->all += summary->total[p];
+      summary->all = add_saturated (summary->all, summary->total[p]);
       summary->mean[p] = n > 0 ? (double) summary->total[p] / n : 0;
       for (guint w = 0; w < n; w++)
         {

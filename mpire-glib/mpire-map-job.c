@@ -698,10 +698,13 @@ finish (MpireMapJob *job,
   if (job->apply && failed)
     fail_outstanding (job, job->error);
   drop_inbox (job, TRUE);
-  clear_source (&job->cancel_source);
 
+  /* Cancelling still ends the wait for the workers stopping. */
   if (!mpire_scheduler_release (job->scheduler, job, failed))
-    set_state (job, JOB_FINISHED);
+    {
+      set_state (job, JOB_FINISHED);
+      clear_source (&job->cancel_source);
+    }
 }
 
 void
@@ -1026,7 +1029,10 @@ handle_message (MpireMapJob *job,
   if (message->event == MPIRE_JOB_STOPPED)
     {
       if (job->state == JOB_STOPPING)
-        set_state (job, JOB_FINISHED);
+        {
+          set_state (job, JOB_FINISHED);
+          clear_source (&job->cancel_source);
+        }
       return;
     }
   if (message->event == MPIRE_JOB_WORKER_STARTED || message->event == MPIRE_JOB_WORKER_EXITED ||
@@ -1151,7 +1157,14 @@ cancelled_cb (GCancellable *cancellable,
   GError *error = NULL;
 
   g_cancellable_set_error_if_cancelled (cancellable, &error);
-  mpire_map_job_fail (job, error);
+  /* Once the tasks are done, the call may wait for workers that run
+   * their worker_exit: it fails all the same. */
+  if (ended (job) && job->error == NULL)
+    job->error = g_steal_pointer (&error);
+  finish (job, error);
+  /* It waits for no worker: those stopping are killed. */
+  mpire_scheduler_cancel (job->scheduler, job);
+  notify (job);
   return G_SOURCE_REMOVE;
 }
 

@@ -66,11 +66,22 @@ spill_bytes (MpireResultBuffer *self)
   self->n_bytes = 0;
 }
 
-/* Takes @result, which is not floating. */
+/* Takes @result, which is not floating. A value not in normal form (a
+ * task's own bytes, or bytes from another process) is kept as its normal
+ * form: the buffer copies fixed-size values by their bytes, which only
+ * the normal form has in full. */
 void
 mpire_result_buffer_add (MpireResultBuffer *self,
                          GVariant          *result)
 {
+  if (!g_variant_is_normal_form (result))
+    {
+      GVariant *normal = g_variant_get_normal_form (result);
+
+      g_variant_unref (result);
+      result = normal;
+    }
+
   if (self->type == NULL)
     {
       self->type = g_variant_type_copy (g_variant_get_type (result));

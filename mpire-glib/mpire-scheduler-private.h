@@ -109,6 +109,8 @@ void            mpire_scheduler_submit_done_locked (MpireScheduler *self,
 gboolean        mpire_scheduler_release          (MpireScheduler  *self,
                                                   gpointer         job,
                                                   gboolean         abort);
+void            mpire_scheduler_cancel           (MpireScheduler  *self,
+                                                  gpointer         job);
 void            mpire_scheduler_forget_job       (MpireScheduler  *self,
                                                   gpointer         job);
 gboolean        mpire_scheduler_serves           (MpireScheduler  *self,

@@ -17,6 +17,7 @@
 #include "mpire-init-private.h"
 #include "mpire-init.h"
 #include "mpire-insights-private.h"
+#include "mpire-pool-thread-private.h"
 #include "mpire-scheduler-private.h"
 #include "mpire-worker-link-private.h"
 
@@ -28,20 +29,10 @@
  * its lock held; the job hands it chunks from the caller's thread (or,
  * for a map fed by the pool, from the pool's thread, in those calls).
  *
- * States. The pool's thread (`thread_state`):
+ * The pool's thread is an MpirePoolThread, parked while workers are
+ * forked (mpire-pool-thread.c).
  *
- *   THREAD_NONE ──first start of workers──▶ THREAD_RUNNING
- *   THREAD_RUNNING ──park_thread()──▶ THREAD_PARK_ASKED ──parked_cb()──▶
- *     THREAD_PARKED ──unpark_thread()──▶ THREAD_RUNNING
- *   any ──mpire_scheduler_free()──▶ THREAD_NONE
- *
- * fork() copies only the forking thread: a lock that another thread
- * holds at that moment stays locked for ever in the child (ASan's
- * allocator, unlike glibc's malloc, has no fork handler). So the pool's
- * thread waits on a condition while workers are forked, and the first
- * workers are forked before it starts.
- *
- * The job served (`phase`, with `job`):
+ * States. The job served (`phase`, with `job`):
  *
  *   PHASE_IDLE ──claim()──▶ PHASE_RUNNING
  *   PHASE_RUNNING ──submit_done()──▶ PHASE_SUBMITTED   a map handed over
@@ -51,7 +42,7 @@
  *   PHASE_STOPPING ──the last of them gone──▶ PHASE_IDLE (posts STOPPED)
  *   any ──release() with nothing to wait for, forget_job()──▶ PHASE_IDLE
  *
- * Locking: `lock` guards every field below but the thread's, the links
+ * Locking: `lock` guards every field below, the pool thread's state, the links
  * (mpire-worker-link-private.h) and the insights. It is taken by the
  * caller's thread (claiming, starting workers, submitting chunks,
  * releasing a job, joining) and by every source of the pool's thread.
@@ -62,15 +53,11 @@
  * the next one travels. */
 #define CHUNKS_IN_FLIGHT 2
 
+/* How long a cancelled call waits for its threads' tasks (µs). */
+#define CANCEL_GRACE (G_USEC_PER_SEC / 2)
+
 /* Fork servers killed in a row that one start of workers replaces. */
 #define MAX_FORK_SERVER_RESTARTS 10
-
-typedef enum {
-  THREAD_NONE,
-  THREAD_RUNNING,
-  THREAD_PARK_ASKED,
-  THREAD_PARKED,
-} ThreadState;
 
 typedef enum {
   PHASE_IDLE,
@@ -83,10 +70,7 @@ struct _MpireScheduler
 {
   GMutex                        lock;
   GCond                         cond;      /* a link is gone, the job or the thread's state changed */
-  ThreadState                   thread_state;
-  GThread                      *thread;
-  GMainContext                 *context;
-  GMainLoop                    *loop;
+  MpirePoolThread              *thread;
 
   GPtrArray                    *slots;     /* MpireWorkerLink by worker id, or NULL */
   GPtrArray                    *links;     /* every link not yet gone */
@@ -107,6 +91,8 @@ struct _MpireScheduler
   guint                         n_idle_deaths;  /* workers that ended before any task, in a row */
 
   GSource                      *timeout_source; /* checks the heartbeats meanwhile */
+  gint64                        cancel_deadline; /* the call was cancelled: it waits
+                                                    for threads until then (µs), or 0 */
   GError                       *join_error;     /* a worker_exit failed with no call running */
   GArray                       *worker_events;  /* MpireWorkerEvent, when no call runs */
   GPtrArray                    *exit_results;   /* GVariant, from the latest call */
@@ -117,95 +103,9 @@ static void on_frame  (MpireWorkerLink *link, MpireMessageKind kind, GVariant *b
 static void on_broken (MpireWorkerLink *link, const GError *error, gpointer data);
 static void on_gone   (MpireWorkerLink *link, int wait_status, gpointer data);
 static void unwatch_timeouts (MpireScheduler *self);
+static void watch_timeouts (MpireScheduler *self, gint64 timeout);
 
 static const MpireWorkerLinkCallbacks link_callbacks = { on_frame, on_broken, on_gone };
-
-/* ---- the pool's thread ------------------------------------------------ */
-
-static gpointer
-pool_thread_main (gpointer data)
-{
-  MpireScheduler *self = data;
-
-  g_main_context_push_thread_default (self->context);
-  g_main_loop_run (self->loop);
-  g_main_context_pop_thread_default (self->context);
-  return NULL;
-}
-
-/* The pool's main context exists before its thread: workers forked
- * before the thread starts need no parking (see park_thread()). */
-static void
-ensure_context (MpireScheduler *self)
-{
-  if (self->context != NULL)
-    return;
-
-  self->context = g_main_context_new ();
-  self->loop = g_main_loop_new (self->context, FALSE);
-}
-
-static void
-ensure_thread (MpireScheduler *self)
-{
-  ensure_context (self);
-  if (self->thread_state != THREAD_NONE)
-    return;
-  self->thread_state = THREAD_RUNNING;
-  self->thread = g_thread_new ("mpire-pool", pool_thread_main, self);
-}
-
-static void
-stop_thread (MpireScheduler *self)
-{
-  if (self->thread != NULL)
-    {
-      g_main_loop_quit (self->loop);
-      g_thread_join (g_steal_pointer (&self->thread));
-    }
-  self->thread_state = THREAD_NONE;
-  g_clear_pointer (&self->loop, g_main_loop_unref);
-  g_clear_pointer (&self->context, g_main_context_unref);
-}
-
-/* The pool's thread waits here while workers are forked (see the
- * comment at the top). A park that was taken back before this ran
- * leaves at once. */
-static gboolean
-parked_cb (gpointer data)
-{
-  MpireScheduler *self = data;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-
-  if (self->thread_state != THREAD_PARK_ASKED)
-    return G_SOURCE_REMOVE;
-  self->thread_state = THREAD_PARKED;
-  g_cond_broadcast (&self->cond);
-  while (self->thread_state == THREAD_PARKED)
-    g_cond_wait (&self->cond, &self->lock);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-park_thread (MpireScheduler *self)
-{
-  g_autoptr(GSource) source = g_idle_source_new ();
-
-  self->thread_state = THREAD_PARK_ASKED;
-  g_source_set_priority (source, G_PRIORITY_HIGH);
-  g_source_set_callback (source, parked_cb, self, NULL);
-  g_source_set_static_name (source, "[mpire] park for fork");
-  g_source_attach (source, self->context);
-  while (self->thread_state != THREAD_PARKED)
-    g_cond_wait (&self->cond, &self->lock);
-}
-
-static void
-unpark_thread (MpireScheduler *self)
-{
-  self->thread_state = THREAD_RUNNING;
-  g_cond_broadcast (&self->cond);
-}
 
 /* ---- workers (lock held) ---------------------------------------------- */
 
@@ -216,6 +116,7 @@ set_idle (MpireScheduler *self)
 {
   self->job = NULL;
   self->phase = PHASE_IDLE;
+  self->cancel_deadline = 0;
   g_ptr_array_set_size (self->stopping, 0);
   g_cond_broadcast (&self->cond);
 }
@@ -309,6 +210,7 @@ abandon_thread (MpireScheduler  *self,
     return;
   g_ptr_array_remove_fast (self->stopping, link);
   g_ptr_array_add (self->orphans, link);
+  g_cond_broadcast (&self->cond);
 }
 
 /* The end of the call no longer waits for @link (gone, or a killed
@@ -558,8 +460,11 @@ on_frame (MpireWorkerLink  *link,
     }
   if (kind == MPIRE_MESSAGE_INSIGHTS)
     {
-      mpire_insights_add_report (self->insights, mpire_worker_link_get_id (link),
-                                 mpire_worker_link_get_start_time (link), body);
+      g_autoptr(GError) error = NULL;
+
+      if (!mpire_insights_add_report (self->insights, mpire_worker_link_get_id (link),
+                                      mpire_worker_link_get_start_time (link), body, &error))
+        on_broken (link, error, self);
       return;
     }
 
@@ -756,6 +661,9 @@ reruns_program (MpireStartMethod method)
   return method == MPIRE_START_METHOD_SPAWN || method == MPIRE_START_METHOD_FORKSERVER;
 }
 
+/* How long a cancelled call waits for its threads' tasks (µs). */
+#define CANCEL_GRACE (G_USEC_PER_SEC / 2)
+
 /* Fork servers killed in a row that one start of workers replaces. */
 #define MAX_FORK_SERVER_RESTARTS 10
 
@@ -776,7 +684,7 @@ ensure_fork_server (MpireScheduler  *self,
   if (argv == NULL)
     return FALSE;
   self->fork_server = mpire_fork_server_new ((const char * const *) argv, &self->lock,
-                                             self->context, error);
+                                             mpire_pool_thread_get_context (self->thread), error);
   return self->fork_server != NULL;
 }
 
@@ -821,8 +729,7 @@ lifecycle_timed_out (MpireScheduler *self,
   else
     report_exit_failure (self, error);
   retire (self, link, TRUE);
-  if (!at_exit)
-    abandon_thread (self, link);
+  abandon_thread (self, link);
 }
 
 /* A task of @link has run past the call's timeout: the call fails, the
@@ -841,6 +748,16 @@ check_link_timeout (MpireScheduler *self,
   GError *error;
   gpointer job;
 
+  /* A cancelled call waits for its threads no longer (their tasks may
+   * have no timeout, and no start time then). */
+  if (mpire_worker_link_is_killed (link) && self->cancel_deadline > 0 &&
+      now >= self->cancel_deadline && self->phase == PHASE_STOPPING &&
+      g_ptr_array_find (self->stopping, link, NULL))
+    {
+      g_ptr_array_add (self->orphans, link);
+      end_await (self, link);
+      return;
+    }
   if (!mpire_heartbeat_read (mpire_worker_link_get_heartbeat (link), &chunk_id, &index, &started))
     return;
   /* A failed call waits for the threads it killed, but not for a task,
@@ -924,7 +841,7 @@ watch_timeouts (MpireScheduler *self,
   self->timeout_source = g_timeout_source_new (interval_ms);
   g_source_set_callback (self->timeout_source, check_timeouts, self, NULL);
   g_source_set_static_name (self->timeout_source, "[mpire] task timeouts");
-  g_source_attach (self->timeout_source, self->context);
+  g_source_attach (self->timeout_source, mpire_pool_thread_get_context (self->thread));
 }
 
 static void
@@ -968,8 +885,6 @@ mpire_scheduler_start_workers (MpireScheduler  *self,
   guint n_server_restarts = 0;
   gboolean parked;
   MpireHelloMessage hello = { 0 };
-
-  ensure_context (self);
 
   if (!starting && !more_to_come && !has_pending (self))
     return TRUE;
@@ -1031,9 +946,7 @@ mpire_scheduler_start_workers (MpireScheduler  *self,
   hello.daemon = self->call.daemon;
   hello.shared_objects = reruns_program (self->active_method) ? self->call.shared_objects : NULL;
 
-  parked = self->active_method == MPIRE_START_METHOD_FORK && self->thread_state == THREAD_RUNNING;
-  if (parked)
-    park_thread (self);
+  parked = self->active_method == MPIRE_START_METHOD_FORK && mpire_pool_thread_park (self->thread);
 
   for (int i = 0; i < n; i++)
     {
@@ -1057,7 +970,7 @@ mpire_scheduler_start_workers (MpireScheduler  *self,
       info.shared_objects = !reruns_program (self->active_method) ? self->call.shared_objects : NULL;
       info.close_fds = close_fds;
 
-      link = mpire_worker_link_start (self->active_method, &info, &self->lock, self->context,
+      link = mpire_worker_link_start (self->active_method, &info, &self->lock, mpire_pool_thread_get_context (self->thread),
                                       &link_callbacks, self, &start_error);
       /* A fork server killed from outside starts again, as a killed
        * worker is replaced; one that ends on its own fails the call. */
@@ -1087,8 +1000,8 @@ mpire_scheduler_start_workers (MpireScheduler  *self,
     }
 
   if (parked)
-    unpark_thread (self);
-  ensure_thread (self);
+    mpire_pool_thread_unpark (self->thread);
+  mpire_pool_thread_ensure_running (self->thread);
 
   if (start_error != NULL)
     {
@@ -1216,6 +1129,31 @@ mpire_scheduler_release (MpireScheduler *self,
   return FALSE;
 }
 
+/* The call of @job was cancelled: it waits for no worker. Those told to
+ * stop are killed (a worker_exit running does not finish); a thread,
+ * which cannot be, begins nothing more, and the call waits for the task
+ * it runs (which may use the caller's data) for CANCEL_GRACE at most:
+ * then the thread runs on as an orphan. */
+void
+mpire_scheduler_cancel (MpireScheduler *self,
+                        gpointer        job)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(GPtrArray) stopping = NULL;
+
+  if (self->job != job || self->phase != PHASE_STOPPING)
+    return;
+  stopping = g_ptr_array_copy (self->stopping, NULL, NULL);
+  for (guint i = 0; i < stopping->len; i++)
+    {
+      MpireWorkerLink *link = stopping->pdata[i];
+
+      mpire_worker_link_kill (link);
+    }
+  self->cancel_deadline = g_get_monotonic_time () + CANCEL_GRACE;
+  watch_timeouts (self, CANCEL_GRACE);
+}
+
 /* @job is going away while its workers stop: nobody is told. */
 void
 mpire_scheduler_forget_job (MpireScheduler *self,
@@ -1280,6 +1218,7 @@ mpire_scheduler_new (void)
 
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
+  self->thread = mpire_pool_thread_new (&self->lock, &self->cond);
   self->slots = g_ptr_array_new ();
   self->links = g_ptr_array_new ();
   self->stopping = g_ptr_array_new ();
@@ -1301,7 +1240,7 @@ mpire_scheduler_free (MpireScheduler *self)
   g_mutex_lock (&self->lock);
   unwatch_timeouts (self);
   g_mutex_unlock (&self->lock);
-  stop_thread (self);
+  mpire_pool_thread_free (self->thread);
 
   g_assert (self->links->len == 0);
   g_assert (self->fork_server == NULL);
@@ -1370,11 +1309,41 @@ mpire_scheduler_wait_for_release (MpireScheduler *self,
     g_cond_wait (&self->cond, &self->lock);
 }
 
+/* Whether @link is a thread killed past a timeout, which runs on as
+ * long as its task does. */
+static gboolean
+is_runaway_thread (MpireScheduler  *self,
+                   MpireWorkerLink *link)
+{
+  return !mpire_worker_link_is_process (link) && mpire_worker_link_is_killed (link) &&
+         g_ptr_array_find (self->orphans, link, NULL);
+}
+
+/* Waits until every worker is gone, but threads killed past a timeout:
+ * nothing waits for those, they free what they use when their task
+ * returns. */
 static void
 wait_for_links (MpireScheduler *self)
 {
-  while (self->links->len > 0)
-    g_cond_wait (&self->cond, &self->lock);
+  for (;;)
+    {
+      guint n_waited = 0;
+
+      for (guint i = 0; i < self->links->len; i++)
+        if (!is_runaway_thread (self, self->links->pdata[i]))
+          n_waited++;
+      for (guint i = self->links->len; n_waited == 0 && i-- > 0;)
+        {
+          MpireWorkerLink *link = self->links->pdata[i];
+
+          g_ptr_array_remove_fast (self->orphans, link);
+          if (mpire_worker_link_abandon (link))
+            g_ptr_array_remove_index_fast (self->links, i);
+        }
+      if (self->links->len == 0)
+        return;
+      g_cond_wait (&self->cond, &self->lock);
+    }
 }
 
 /* How the workers ended while no call ran, for the caller to tell. */

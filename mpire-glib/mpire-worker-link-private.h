@@ -67,6 +67,7 @@ gint64           mpire_worker_link_get_task_timeout (MpireWorkerLink *self);
 MpireHeartbeat  *mpire_worker_link_get_heartbeat (MpireWorkerLink *self);
 void             mpire_worker_link_count_tasks (MpireWorkerLink *self,
                                                 guint64          n_done);
+gboolean         mpire_worker_link_abandon     (MpireWorkerLink *self);
 void             mpire_worker_link_free        (MpireWorkerLink *self);
 
 G_END_DECLS

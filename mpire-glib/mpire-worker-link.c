@@ -610,6 +610,25 @@ mpire_worker_link_kill (MpireWorkerLink *self)
     shutdown (self->fd, SHUT_RDWR);
 }
 
+/* A killed thread that runs on past a timeout: the pool waits for it no
+ * more. Returns FALSE if it has ended already (its end comes as usual);
+ * otherwise frees the link, and the thread frees what it uses when its
+ * task returns. */
+gboolean
+mpire_worker_link_abandon (MpireWorkerLink *self)
+{
+  g_assert (self->state == LINK_KILLED);
+
+  if (self->exited || self->backend->abandon == NULL || !self->backend->abandon (self->handle))
+    return FALSE;
+  link_close (self);
+  g_queue_clear_full (&self->chunks, (GDestroyNotify) mpire_chunk_free);
+  mpire_worker_memory_free (self->memory);
+  close (self->memory_fd);
+  g_free (self);
+  return TRUE;
+}
+
 void
 mpire_worker_link_free (MpireWorkerLink *self)
 {

@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -247,11 +249,13 @@ run_exit (Worker *worker)
   result = run_lifecycle_task (worker, worker->exit_task, MPIRE_HEARTBEAT_WORKER_EXIT, &error);
   if (worker->meter != NULL)
     mpire_insights_meter_add_since (worker->meter, MPIRE_INSIGHTS_EXIT, start);
-  if (result == NULL)
+  /* A result too large to send fails the exit instead of being lost. */
+  if (result == NULL ||
+      (!send_message (worker, MPIRE_MESSAGE_EXIT_RESULT,
+                      mpire_message_exit_result_new (&(MpireExitResultMessage) { result }),
+                      &error) &&
+       error != NULL))
     send_failed (worker, error, worker->exit_task, MPIRE_LIFECYCLE_STAGE_EXIT);
-  else
-    send_message (worker, MPIRE_MESSAGE_EXIT_RESULT,
-                  mpire_message_exit_result_new (&(MpireExitResultMessage) { result }), NULL);
 }
 
 static gboolean
@@ -362,6 +366,39 @@ receive_hello (Worker   *worker,
   return TRUE;
 }
 
+/* A worker process never outlives its pool, even in the middle of a
+ * long task: this thread waits for the pool's end of the channel to go
+ * (the pool's process exited or was killed, or the pool killed the
+ * worker) and ends the process. The process exits once the channel is
+ * closed at the end of mpire_worker_serve(), so the watch never outlives
+ * it. */
+static gpointer
+watch_pool (gpointer data)
+{
+  struct pollfd pfd = { .fd = GPOINTER_TO_INT (data), .events = 0 };
+
+  for (;;)
+    {
+      int n = poll (&pfd, 1, -1);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 || (pfd.revents & POLLNVAL) != 0)
+        return NULL;
+      if ((pfd.revents & (POLLHUP | POLLERR)) != 0)
+        _exit (EXIT_FAILURE);
+    }
+}
+
+static void
+start_watching_pool (int fd)
+{
+  GThread *thread = g_thread_try_new ("mpire-watch-pool", watch_pool, GINT_TO_POINTER (fd), NULL);
+
+  if (thread != NULL)
+    g_thread_unref (thread);
+}
+
 void
 mpire_worker_serve (int       fd,
                     GVariant *shared_objects,
@@ -376,6 +413,9 @@ mpire_worker_serve (int       fd,
     .memory = mpire_worker_memory_map (memory_fd),
     .results = mpire_result_buffer_new (),
   };
+
+  if (!in_thread)
+    start_watching_pool (fd);
 
   /* Without it, the pool sees the worker end before its first task. */
   if (worker.memory == NULL)

@@ -789,6 +789,62 @@ test_parent_dies (void)
     }
 }
 
+/* Nor when their tasks run long: a worker process in the middle of a
+ * task ends as soon as its pool's process is killed. */
+void
+test_parent_dies_mid_task (void)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) pids = NULL;
+
+  if (!is_process_method ())
+    {
+      g_test_skip ("Threads end with their process");
+      return;
+    }
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(MpireWorkerPool) pool = new_pool (2);
+      g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+      g_autoptr(GPtrArray) descendants = g_ptr_array_new_with_free_func (g_free);
+      g_autofree char *list = NULL;
+      g_autoptr(GVariant) input = g_variant_ref_sink (g_variant_new_parsed ("[@x 60000, 60000]"));
+
+      mpire_map_options_set_chunk_size (options, 1);
+      mpire_worker_pool_map_async (pool, sleepy_task, input, options, NULL, NULL, NULL);
+      /* Both workers begin their minute-long task. */
+      g_usleep (G_USEC_PER_SEC / 2);
+      collect_descendants ("self", descendants);
+      g_ptr_array_add (descendants, NULL);
+      list = g_strjoinv (" ", (char **) descendants->pdata);
+      path = pid_file_path (getppid ());
+      g_assert_true (g_file_set_contents (path, list, -1, NULL));
+      raise (SIGKILL);
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDOUT | G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_failed ();
+
+  path = pid_file_path (getpid ());
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_unlink (path);
+  pids = g_strsplit (g_strstrip (contents), " ", -1);
+  g_assert_cmpuint (g_strv_length (pids), ==, n_processes (2));
+
+  for (guint i = 0; pids[i] != NULL; i++)
+    {
+      pid_t pid = (pid_t) g_ascii_strtoll (pids[i], NULL, 10);
+      int tries = 0;
+
+      /* Well before their task's minute is up. */
+      while (kill (pid, 0) == 0 && tries++ < 1000)
+        g_usleep (10 * 1000);
+      g_assert_cmpint (kill (pid, 0), ==, -1);
+    }
+}
+
 /* A worker holds its own channel, and no other worker's, nor anything
  * of the pool's (a fork server's control socket). */
 void

@@ -170,6 +170,7 @@ void test_signals_workers_per_call (void);
 void test_small_map_spreads (void);
 void test_workers_stop_early (void);
 void test_parent_dies (void);
+void test_parent_dies_mid_task (void);
 void test_worker_fds (void);
 void test_forkserver_one_server (void);
 void test_forkserver_server_dies (void);

@@ -68,6 +68,7 @@ main (int argc, char **argv)
   add_test ("dispose/leaves-nothing", test_dispose_leaves_nothing);
   add_test ("faults/workers-that-exit", test_workers_that_exit);
   add_test ("faults/parent-dies", test_parent_dies);
+  add_test ("faults/parent-dies-mid-task", test_parent_dies_mid_task);
   add_test ("lifecycle/task-timeout", test_task_timeout);
   add_test ("lifecycle/task-timeout-thread-runs-on", test_task_timeout_thread_runs_on);
   add_test ("lifecycle/failure-waits-within-timeout", test_failure_waits_within_timeout);
