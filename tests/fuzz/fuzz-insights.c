@@ -138,7 +138,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
           for (guint i = 0; i < msg.n_top; i++)
             g_free (args[i]);
         }
-      mpire_insights_add_report (insights, worker_id, started_at, report);
+      {
+        g_autoptr(GError) error = NULL;
+        gboolean ok = mpire_insights_add_report (insights, worker_id, started_at, report, &error);
+
+        g_assert (ok == (error == NULL));
+      }
     }
 
   {

@@ -3,15 +3,15 @@
  * Input (fuzz_split_frames()): the bytes the pool put in the ring of
  * bodies to the worker (at position 0), then the byte stream the pool
  * sends. mpire_worker_serve() serves that stream over a socketpair, in
- * this thread, with the memory a pool would share with it; another
- * thread reads its answers as the pool would, and checks that each
- * parses (a worker only ever sends valid messages).
+ * this thread (as a threading worker does), with the memory a pool would
+ * share with it; another thread reads its answers as the pool would, and
+ * checks that each parses (a worker only ever sends valid messages).
  *
  * The worker program's tasks: "identity" (returns its arguments as they
  * came), "fail" (an error), "null" (NULL without an error), "typed"
  * (takes and returns an int64) and "shared" (returns the shared objects,
- * if any). With FUZZ_AVOID_KNOWN=1 (fuzz_avoid_known()), they
- * return their values in normal form.
+ * if any). With FUZZ_AVOID_KNOWN=1 (fuzz_avoid_known()), they return
+ * their values in normal form.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -179,8 +179,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
   reader = (Reader) { fds[0], pool_memory->from_worker };
   thread = g_thread_new ("fuzz-pool", read_answers, &reader);
-  /* Closes fds[1]. */
-  mpire_worker_serve (fds[1], NULL, memory_fd, FALSE);
+  /* Closes fds[1]. As a thread: a worker process's watch of its pool
+   * (a thread polling the channel, which keeps it open) would outlive
+   * the call, and the process never ends here to end it. */
+  mpire_worker_serve (fds[1], NULL, memory_fd, TRUE);
   g_thread_join (thread);
 
   close (fds[0]);
