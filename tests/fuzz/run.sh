@@ -27,7 +27,7 @@ for t in "${targets[@]}"; do
   echo "== fuzz-$t for $seconds s"
   nice -n 10 tests/fuzz/run-target.sh "_build/fuzz/tests/fuzz/fuzz-$t" "$t" tests/fuzz \
     _build/fuzz/tests/fuzz/runs "$seconds" 2>&1 | tee "_build/fuzz/fuzz-$t.log" |
-    grep -E '^(INFO: Seed|#[0-9]+ +DONE|stat::|==[0-9]+==ERROR|SUMMARY|fuzz-)'
+    grep -E '^(INFO: Seed|#[0-9]+[[:space:]]+DONE|stat::|==[0-9]+==ERROR|SUMMARY|fuzz-)'
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 done
 exit $status
