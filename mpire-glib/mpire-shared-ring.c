@@ -162,8 +162,11 @@ mpire_shared_ring_take (MpireSharedRing  *self,
 {
   Region *region;
 
+  /* A region past 2^64 - capacity would end past 2^64: its end would
+   * wrap, and with it what the reader has seen. */
   g_mutex_lock (&self->lock);
   if (len == 0 || len > self->capacity || position < self->seen ||
+      position > G_MAXUINT64 - self->capacity ||
       position % self->capacity + len > self->capacity)
     {
       g_mutex_unlock (&self->lock);

@@ -212,6 +212,7 @@ test_corrupt_positions (Fixture       *f,
     { 0, CAPACITY + 8 },                    /* larger than the ring */
     { CAPACITY - 8, 16 },                   /* across its end */
     { G_MAXUINT64 - 7, 16 },                /* across its end, far away */
+    { G_MAXUINT64 - 7, 8 },                 /* ending past 2^64: the end wraps */
   };
   g_autoptr(GBytes) first = NULL;
   g_autoptr(GError) error = NULL;
