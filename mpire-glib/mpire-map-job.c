@@ -189,6 +189,18 @@ job_message_free (JobMessage *message)
   g_free (message);
 }
 
+/* @a * @b (both positive), or G_MAXINT64 past it. */
+static gint64
+saturated_product (gint64 a,
+                   gint64 b)
+{
+  guint64 product;
+
+  if (!g_uint64_checked_mul (&product, (guint64) a, (guint64) b) || product > G_MAXINT64)
+    return G_MAXINT64;
+  return (gint64) product;
+}
+
 static gboolean
 check_count (gint64       value,
              const char  *name,
@@ -379,7 +391,7 @@ mpire_map_job_new (MpireScheduler           *scheduler,
 
   job->max_active = max_active > 0
     ? max_active
-    : (gint64) n_jobs * mpire_chunker_max_chunk_len (&job->chunker) * 2;
+    : saturated_product ((gint64) n_jobs * 2, mpire_chunker_max_chunk_len (&job->chunker));
   /* A chunk must fit, or nothing could ever be sent. */
   job->max_active = MAX (job->max_active, mpire_chunker_max_chunk_len (&job->chunker));
 
@@ -776,7 +788,7 @@ pull_from_source (MpireMapJob  *job,
   g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   gboolean same = TRUE;
 
-  while (items->len < (guint) len)
+  while ((gint64) items->len < len)
     {
       GVariant *item = job->source->func (job->source->user_data, error);
 
@@ -835,7 +847,7 @@ next_chunk_len (MpireMapJob *job)
     len = MIN (len, job->limit - job->n_pulled);
   if (len <= 0)
     return -1;
-  if (job->n_pulled - job->n_consumed + len > job->max_active)
+  if (len > job->max_active - (job->n_pulled - job->n_consumed))
     return 0;
   return len;
 }
