@@ -567,6 +567,7 @@ mpire_map_job_unref (MpireMapJob *job)
 
   g_assert (g_queue_is_empty (&job->inbox));
   clear_source (&job->progress_source);
+  clear_source (&job->cancel_source);
   if (job->inbox_source != NULL)
     {
       g_source_destroy (job->inbox_source);
