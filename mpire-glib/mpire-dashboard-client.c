@@ -293,7 +293,9 @@ mpire_dashboard_client_connect (const char  *host,
     uri = g_strdup_printf ("http://[%s]:%u/api/push", host, port);
   else
     uri = g_strdup_printf ("http://%s:%u/api/push", host, port);
-  if (!g_uri_is_valid (uri, G_URI_FLAGS_NONE, NULL))
+  if (*host == '\0' || strspn (host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "0123456789.-:[]") != strlen (host) ||
+      !g_uri_is_valid (uri, G_URI_FLAGS_NONE, NULL))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                    _("“%s” is not a host name or address"), host);

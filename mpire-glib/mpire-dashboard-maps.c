@@ -438,7 +438,7 @@ mpire_dashboard_maps_push (MpireDashboardMaps  *self,
                    MPIRE_DASHBOARD_MAX_BODY, MAX_DEPTH);
       return FALSE;
     }
-  if (!json_parser_load_from_data (parser, body, length, error))
+  if (!json_parser_load_from_data (parser, body != NULL ? body : "", length, error))
     return FALSE;
 
   root = json_parser_get_root (parser);

@@ -14,6 +14,7 @@
 #include "mpire-dashboard-client-private.h"
 #include "mpire-dashboard-maps-private.h"
 #include "mpire-dashboard-private.h"
+#include "mpire-dashboard-resources.h"
 
 /**
  * MpireDashboard:
@@ -218,7 +219,8 @@ serve_resource (SoupServerMessage *msg,
                 const char        *content_type)
 {
   g_autofree char *path = g_strconcat (RESOURCE_PREFIX, name, NULL);
-  g_autoptr(GBytes) bytes = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  g_autoptr(GBytes) bytes = g_resource_lookup_data (mpire_dashboard_get_resource (), path,
+                                                    G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
   gsize size;
   const char *data;
@@ -983,7 +985,7 @@ mpire_dashboard_get_token (MpireDashboard *self)
 }
 
 /**
- * mpire_dashboard_connect:
+ * mpire_dashboard_connect: (rename-to mpire_connect_to_dashboard)
  * @host: the dashboard's host, "127.0.0.1" for this machine
  * @port: the dashboard's port
  * @token: the dashboard's token
@@ -996,6 +998,10 @@ mpire_dashboard_get_token (MpireDashboard *self)
  * goes away or is slow costs the pools a warning, never a failed or
  * stalled map. Updates are sent from a thread of their own, a few a
  * second at most. Connecting again replaces the previous dashboard.
+ *
+ * Python and JavaScript call it `Mpire.Dashboard.connect_to_dashboard()`,
+ * after MPIRE's `connect_to_dashboard()`
+ * (`Mpire.Dashboard.connect` would hide the `connect()` of signals).
  *
  * Returns: %TRUE if connected, %FALSE with @error set otherwise
  *
@@ -1016,10 +1022,12 @@ mpire_dashboard_connect (const char  *host,
 }
 
 /**
- * mpire_dashboard_disconnect:
+ * mpire_dashboard_disconnect: (rename-to mpire_disconnect_from_dashboard)
  *
  * Sends what is left to send (waiting a second at most) and stops
  * reporting to the dashboard given to [func@Mpire.Dashboard.connect].
+ * Python and JavaScript call it
+ * `Mpire.Dashboard.disconnect_from_dashboard()`.
  *
  * Since: 0.1
  */
@@ -1027,6 +1035,43 @@ void
 mpire_dashboard_disconnect (void)
 {
   mpire_dashboard_client_disconnect ();
+}
+
+/**
+ * mpire_connect_to_dashboard: (skip)
+ * @host: the dashboard's host
+ * @port: the dashboard's port
+ * @token: the dashboard's token
+ * @error: return location for a #GError
+ *
+ * [func@Mpire.Dashboard.connect] under MPIRE's name, the one Python and
+ * JavaScript see.
+ *
+ * Returns: %TRUE if connected, %FALSE with @error set otherwise
+ *
+ * Since: 0.1
+ */
+gboolean
+mpire_connect_to_dashboard (const char  *host,
+                            guint        port,
+                            const char  *token,
+                            GError     **error)
+{
+  return mpire_dashboard_connect (host, port, token, error);
+}
+
+/**
+ * mpire_disconnect_from_dashboard: (skip)
+ *
+ * [func@Mpire.Dashboard.disconnect] under the name Python and JavaScript
+ * see.
+ *
+ * Since: 0.1
+ */
+void
+mpire_disconnect_from_dashboard (void)
+{
+  mpire_dashboard_disconnect ();
 }
 
 /* ---- for the reporters -------------------------------------------------- */

@@ -72,4 +72,12 @@ gboolean        mpire_dashboard_connect        (const char      *host,
 MPIRE_AVAILABLE_IN_ALL
 void            mpire_dashboard_disconnect     (void);
 
+MPIRE_AVAILABLE_IN_ALL
+gboolean        mpire_connect_to_dashboard     (const char      *host,
+                                                guint            port,
+                                                const char      *token,
+                                                GError         **error);
+MPIRE_AVAILABLE_IN_ALL
+void            mpire_disconnect_from_dashboard (void);
+
 G_END_DECLS
