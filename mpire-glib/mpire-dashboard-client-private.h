@@ -14,7 +14,6 @@ gboolean mpire_dashboard_client_connect          (const char  *host,
                                                   const char  *token,
                                                   gboolean     check,
                                                   GError     **error);
-void     mpire_dashboard_client_connect_from_env (void);
 void     mpire_dashboard_client_disconnect       (void);
 gboolean mpire_dashboard_client_is_connected     (void);
 void     mpire_dashboard_client_post             (JsonObject  *map);

@@ -11,7 +11,6 @@
 #include <libsoup/soup.h>
 
 #include "mpire-dashboard-client-private.h"
-#include "mpire-dashboard.h"
 
 /* One per process, while connected: a thread of its own with a main
  * context and a SoupSession, which POSTs the maps' latest states to the
@@ -322,37 +321,6 @@ mpire_dashboard_client_connect (const char  *host,
   if (old != NULL)
     client_free (old);
   return TRUE;
-}
-
-/* The dashboard named by the environment, once per process, without
- * the check (a map must not wait for it). */
-void
-mpire_dashboard_client_connect_from_env (void)
-{
-  static gsize done = 0;
-
-  if (g_once_init_enter (&done))
-    {
-      const char *address = g_getenv (MPIRE_DASHBOARD_ENV);
-      const char *token = g_getenv (MPIRE_DASHBOARD_TOKEN_ENV);
-      const char *colon = address != NULL ? strrchr (address, ':') : NULL;
-      guint64 port = 0;
-
-      if (address != NULL && *address != '\0' &&
-          (colon == NULL || token == NULL ||
-           !g_ascii_string_to_unsigned (colon + 1, 10, 1, G_MAXUINT16, &port, NULL)))
-        g_warning (_("%s must be HOST:PORT and %s must hold the dashboard’s token; no "
-                     "dashboard is used"), MPIRE_DASHBOARD_ENV, MPIRE_DASHBOARD_TOKEN_ENV);
-      else if (address != NULL && *address != '\0')
-        {
-          g_autofree char *host = g_strndup (address, colon - address);
-          g_autoptr(GError) error = NULL;
-
-          if (!mpire_dashboard_client_connect (host, (guint) port, token, FALSE, &error))
-            g_warning ("%s", error->message);
-        }
-      g_once_init_leave (&done, 1);
-    }
 }
 
 gboolean

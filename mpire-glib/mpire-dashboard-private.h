@@ -11,6 +11,7 @@
 
 G_BEGIN_DECLS
 
+void     mpire_dashboard_connect_from_env (void);
 gboolean mpire_dashboard_has_local     (void);
 void     mpire_dashboard_report_local  (JsonObject     *map);
 guint64  mpire_dashboard_get_n_pushes  (MpireDashboard *self);

@@ -295,7 +295,7 @@ mpire_dashboard_watch_call (GObject         *pool,
   MpireStartMethod start_method;
   Reporter *self, *old;
 
-  mpire_dashboard_client_connect_from_env ();
+  mpire_dashboard_connect_from_env ();
   if (!mpire_dashboard_has_local () && !mpire_dashboard_client_is_connected ())
     return;
 
