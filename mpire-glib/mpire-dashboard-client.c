@@ -226,10 +226,19 @@ client_thread (gpointer data)
   return NULL;
 }
 
+static gboolean
+quit_cb (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 client_free (Client *self)
 {
-  g_main_loop_quit (self->loop);
+  /* Through the context: a quit before the thread runs its loop would
+   * be lost. */
+  g_main_context_invoke (self->context, quit_cb, self->loop);
   g_thread_join (self->thread);
   g_clear_pointer (&self->timer, g_source_unref);
   g_main_loop_unref (self->loop);

@@ -580,6 +580,13 @@ server_thread (gpointer data)
   return NULL;
 }
 
+static gboolean
+quit_cb (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
 /* ---- the object --------------------------------------------------------- */
 
 static void
@@ -913,7 +920,9 @@ mpire_dashboard_stop (MpireDashboard *self)
   local_dashboards = g_list_remove (local_dashboards, self);
   g_mutex_unlock (&local_lock);
 
-  g_main_loop_quit (self->loop);
+  /* Through the context: a quit before the thread runs its loop would
+   * be lost. */
+  g_main_context_invoke (self->context, quit_cb, self->loop);
   g_thread_join (g_steal_pointer (&self->thread));
   g_clear_pointer (&self->loop, g_main_loop_unref);
   g_mutex_lock (&self->lock);

@@ -111,7 +111,11 @@ main (int    argc,
 
   if (fail)
     {
-      const char *texts[] = { "plain", "text", "<script>alert('pwned')</script>", "more" };
+      const char *texts[] = {
+        "plain", "text",
+        "<script>window.pwned = true</script><img src=x onerror=\"window.pwned = true\">",
+        "more"
+      };
       g_autoptr(GVariant) failed = NULL;
 
       mpire_map_options_set_progress_bar_options (options,
