@@ -66,7 +66,7 @@ make_key (void)
 
   if (gethostname (host, sizeof host - 1) != 0)
     host[0] = '\0';
-  return g_strdup_printf ("%s:%d:%d", host, (int) getpid (), g_atomic_int_add (&serial, 1));
+  return g_strdup_printf ("%.64s:%d:%d", host, (int) getpid (), g_atomic_int_add (&serial, 1));
 }
 
 static void

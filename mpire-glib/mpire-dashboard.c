@@ -454,6 +454,11 @@ push_cb (SoupServer        *server,
 
   if (!check_host (self, msg))
     return;
+  if (!g_str_equal (path, "/api/push"))
+    {
+      set_error (msg, SOUP_STATUS_NOT_FOUND, _("No such page"));
+      return;
+    }
   if (soup_server_message_get_method (msg) != SOUP_METHOD_POST)
     {
       set_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, _("Only POST is allowed here"));

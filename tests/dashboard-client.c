@@ -2,7 +2,7 @@
  * another process (the two-process and browser tests start it)
  *
  *   dashboard-client [--connect HOST:PORT:TOKEN] [--tasks N] [--nap-ms MS]
- *                    [--desc TEXT] [--fail]
+ *                    [--desc TEXT] [--fail] [--insights]
  *
  * Without --connect, the dashboard comes from MPIRE_DASHBOARD and
  * MPIRE_DASHBOARD_TOKEN. It runs a map of N naps with the "dashboard"
@@ -58,12 +58,14 @@ main (int    argc,
   g_autofree char *desc = NULL;
   int n_tasks = 200;
   gboolean fail = FALSE;
+  gboolean insights = FALSE;
   GOptionEntry entries[] = {
     { "connect", 0, 0, G_OPTION_ARG_STRING, &connect, "Dashboard to connect to", "HOST:PORT:TOKEN" },
     { "tasks", 0, 0, G_OPTION_ARG_INT, &n_tasks, "Tasks of the first map", "N" },
     { "nap-ms", 0, 0, G_OPTION_ARG_INT, &nap_ms, "Time a task takes", "MS" },
     { "desc", 0, 0, G_OPTION_ARG_STRING, &desc, "Description of the first map", "TEXT" },
     { "fail", 0, 0, G_OPTION_ARG_NONE, &fail, "Run a failing map too", NULL },
+    { "insights", 0, 0, G_OPTION_ARG_NONE, &insights, "Turn the pool's insights on", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -94,6 +96,7 @@ main (int    argc,
     }
 
   pool = mpire_worker_pool_new (2, MPIRE_START_METHOD_THREADING);
+  mpire_worker_pool_set_enable_insights (pool, insights);
   for (int i = 0; i < n_tasks; i++)
     g_variant_builder_add (builder, "x", (gint64) i);
   mpire_map_options_set_progress_bar (options, TRUE);

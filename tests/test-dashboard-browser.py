@@ -116,6 +116,7 @@ JSON.stringify({
       elementsInTitle: row.querySelector('.map-title').children.length,
       elementsInDetails: details.querySelector('.error-message').children.length +
                          details.querySelector('.failed-args').children.length,
+      insights: [...details.querySelectorAll('.insights th')].map((th) => th.textContent),
     };
   }),
   scripts: document.querySelectorAll('script').length,
@@ -171,7 +172,7 @@ def main():
 
         # About 3 s of naps on 2 workers, then the failing map.
         runner = subprocess.Popen([client, '--connect', f'127.0.0.1:{port}:{token}',
-                                   '--tasks', '600', '--nap-ms', '10', '--fail'],
+                                   '--tasks', '600', '--nap-ms', '10', '--fail', '--insights'],
                                   stdout=subprocess.DEVNULL)
         running = wait_for(
             browser,
@@ -187,10 +188,12 @@ def main():
                           for r in s['rows']) and
             any(r['status'] == 'failed' for r in s['rows']),
             30, 'the map at 100% and the failed map')
-        print('at the end:', done['rows'])
+        print('at the end:', [{k: v for k, v in r.items() if k != 'insights'} for r in done['rows']])
 
         naps = next(r for r in done['rows'] if r['title'] == 'Naps in another process')
         assert naps['done'] == '600/600', naps
+        # Insights on: the page lists them under each map.
+        assert 'total_time' in naps['insights'], naps
         failed = next(r for r in done['rows'] if r['status'] == 'failed')
         # Markup from the pool is text: the description, the error, the arguments.
         assert failed['title'] == '<b>Checking</b> texts', failed

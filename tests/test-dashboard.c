@@ -304,6 +304,14 @@ test_push_token (void)
   g_assert_cmpuint (reply.status, ==, 405);
   reply_clear (&reply);
   {
+    g_autofree char *below = g_strconcat (url, "/below", NULL);
+
+    reply = request (SOUP_METHOD_POST, below, mpire_dashboard_get_token (dashboard), good_push,
+                     strlen (good_push));
+    g_assert_cmpuint (reply.status, ==, 404);
+    reply_clear (&reply);
+  }
+  {
     g_autoptr(JsonArray) maps = list_maps (dashboard);
 
     g_assert_cmpuint (json_array_get_length (maps), ==, 0);

@@ -71,7 +71,14 @@ function renderInsights(container, insights) {
   if (!insights || typeof insights !== 'object')
     return;
   const summary = el('details');
-  summary.append(el('summary', null, 'Worker insights'));
+  const parts = ['Worker insights'];
+  if (typeof insights.total_time === 'number')
+    parts.push(`total ${insights.total_time.toFixed(2)} s`);
+  for (const [key, label] of [['working_ratio', 'working'], ['waiting_ratio', 'waiting']]) {
+    if (typeof insights[key] === 'number')
+      parts.push(`${label} ${(100 * insights[key]).toFixed(1)}%`);
+  }
+  summary.append(el('summary', null, parts.join(' · ')));
   const table = el('table');
   for (const [key, value] of Object.entries(insights)) {
     const tr = el('tr');
