@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gi18n-lib.h>
 #include <libsoup/soup.h>
@@ -53,6 +54,8 @@ typedef struct
 
 static GMutex client_lock;
 static Client *client;
+/* The process that connected: a forked child has no sending thread. */
+static gint client_pid;
 
 static void maybe_send (Client *self);
 
@@ -324,6 +327,7 @@ mpire_dashboard_client_connect (const char  *host,
   self->thread = g_thread_new ("mpire-dashboard-push", client_thread, self);
 
   g_mutex_lock (&client_lock);
+  g_atomic_int_set (&client_pid, (gint) getpid ());
   old = client;
   client = self;
   g_mutex_unlock (&client_lock);
@@ -337,6 +341,8 @@ mpire_dashboard_client_is_connected (void)
 {
   gboolean connected;
 
+  if (g_atomic_int_get (&client_pid) != (gint) getpid ())
+    return FALSE;
   g_mutex_lock (&client_lock);
   connected = client != NULL;
   g_mutex_unlock (&client_lock);

@@ -7,6 +7,7 @@
 
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <glib/gi18n-lib.h>
 #include <libsoup/soup.h>
@@ -98,9 +99,13 @@ static GParamSpec *properties[N_PROPS];
 #define PING_INTERVAL_SEC 15
 #define RESOURCE_PREFIX "/org/mpire/dashboard/"
 
-/* The started dashboards of this process, which its pools report to. */
+/* The started dashboards of this process, which its pools report to.
+ * A child forked from it (a FORK worker) has no server thread and may
+ * hold the locks in whatever state the fork found them: it reports to
+ * none (local_pid is the process that started them). */
 static GMutex local_lock;
 static GList *local_dashboards;
+static gint local_pid;
 
 /* ---- the server's thread ------------------------------------------------ */
 
@@ -891,6 +896,7 @@ mpire_dashboard_start (MpireDashboard  *self,
 
   self->url = g_strdup_printf ("http://127.0.0.1:%u/", self->port);
   g_mutex_lock (&local_lock);
+  g_atomic_int_set (&local_pid, (gint) getpid ());
   local_dashboards = g_list_prepend (local_dashboards, self);
   g_mutex_unlock (&local_lock);
 
@@ -1127,6 +1133,8 @@ mpire_dashboard_has_local (void)
 {
   gboolean any;
 
+  if (g_atomic_int_get (&local_pid) != (gint) getpid ())
+    return FALSE;
   g_mutex_lock (&local_lock);
   any = local_dashboards != NULL;
   g_mutex_unlock (&local_lock);

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -622,6 +623,25 @@ test_no_dashboard (void)
   g_assert_null (g_object_get_data (G_OBJECT (pool), "mpire-dashboard-reporter"));
 }
 
+/* A child forked from a process with a dashboard (a FORK worker) has no
+ * server thread: its pools report to none. */
+static void
+test_forked_child (void)
+{
+  g_autoptr(MpireDashboard) dashboard = start_dashboard (65);
+  int status = 0;
+  pid_t pid;
+
+  g_assert_true (mpire_dashboard_has_local ());
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    _exit (mpire_dashboard_has_local () ? 1 : 0);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+}
+
 /* ---- connecting --------------------------------------------------------- */
 
 static void
@@ -929,6 +949,7 @@ main (int    argc,
   g_test_add_func ("/mpire/dashboard/local/map", test_local_map);
   g_test_add_func ("/mpire/dashboard/local/failed-map", test_local_failed_map);
   g_test_add_func ("/mpire/dashboard/local/none", test_no_dashboard);
+  g_test_add_func ("/mpire/dashboard/local/forked-child", test_forked_child);
   g_test_add_func ("/mpire/dashboard/connect/errors", test_connect_errors);
   g_test_add_func ("/mpire/dashboard/connect/rate-limited", test_connect_rate_limited);
   g_test_add_func ("/mpire/dashboard/connect/gone", test_connect_gone);
