@@ -243,7 +243,7 @@ serve_events (MpireDashboardServer *self,
   soup_message_body_append (body, SOUP_MEMORY_COPY, first, strlen (first));
 
   g_ptr_array_add (self->streams, g_object_ref (msg));
-  g_signal_connect_object (msg, "finished", G_CALLBACK (stream_finished_cb), self, 0);
+  g_signal_connect (msg, "finished", G_CALLBACK (stream_finished_cb), self);
 }
 
 static gboolean

@@ -217,7 +217,11 @@ def main():
             runner.kill()
             runner.wait()
         dashboard.terminate()
-        dashboard.wait(timeout=10)
+        # SIGTERM is a clean stop: anything else (a critical under
+        # G_DEBUG=fatal-criticals, a crash) fails the test.
+        status = dashboard.wait(timeout=10)
+        if status != 0:
+            raise AssertionError(f'mpire-dashboard exited with status {status}')
 
 
 if __name__ == '__main__':

@@ -464,6 +464,119 @@ test_push_merge (void)
     }
 }
 
+/* Garbage of every kind: a 400 each time, and the server still serves. */
+static void
+test_push_garbage (void)
+{
+  g_autoptr(MpireDashboard) dashboard = start_dashboard (75);
+  const char *token = mpire_dashboard_get_token (dashboard);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (12);
+
+  for (int i = 0; i < 200; i++)
+    {
+      gsize length = g_rand_int_range (rand, 1, 4096);
+      g_autofree char *body = g_malloc (length + 1);
+      g_autofree char *url = g_strconcat (mpire_dashboard_get_url (dashboard), "api/push", NULL);
+      Reply reply;
+
+      for (gsize j = 0; j < length; j++)
+        body[j] = (char) g_rand_int_range (rand, 1, 256);
+      /* Half of them start like a push. */
+      if (i % 2 == 0 && length > 20)
+        memcpy (body, "{\"maps\": [{\"key\": \"", 18);
+      body[length] = '\0';
+      reply = request (SOUP_METHOD_POST, url, token, body, length);
+      g_assert_cmpuint (reply.status, ==, 400);
+      reply_clear (&reply);
+    }
+  {
+    g_autoptr(JsonArray) maps = list_maps (dashboard);
+
+    g_assert_cmpuint (json_array_get_length (maps), ==, 0);
+  }
+}
+
+/* Reads the next Server-Sent Event: its name and its data. */
+static char *
+read_event (GDataInputStream  *in,
+            char             **data)
+{
+  g_autofree char *event = NULL;
+  g_autoptr(GError) error = NULL;
+  char *line;
+
+  *data = NULL;
+  while ((line = g_data_input_stream_read_line_utf8 (in, NULL, NULL, &error)) != NULL)
+    {
+      if (g_str_has_prefix (line, "event: "))
+        {
+          g_free (event);
+          event = g_strdup (line + strlen ("event: "));
+        }
+      else if (g_str_has_prefix (line, "data: "))
+        {
+          g_free (*data);
+          *data = g_strdup (line + strlen ("data: "));
+        }
+      else if (*line == '\0' && event != NULL)
+        {
+          g_free (line);
+          return g_steal_pointer (&event);
+        }
+      g_free (line);
+    }
+  g_assert_no_error (error);
+  return NULL;
+}
+
+/* /api/events: all the maps on connecting, then each change. */
+static void
+test_events (void)
+{
+  g_autoptr(MpireDashboard) dashboard = start_dashboard (80);
+  g_autoptr(SoupSession) session = soup_session_new_with_options ("timeout", 10, NULL);
+  g_autofree char *url = g_strconcat (mpire_dashboard_get_url (dashboard), "api/events", NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GDataInputStream) in = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *event = NULL;
+  g_autofree char *data = NULL;
+  Reply reply;
+
+  reply = push (dashboard, mpire_dashboard_get_token (dashboard), good_push);
+  g_assert_cmpuint (reply.status, ==, 204);
+  reply_clear (&reply);
+
+  stream = soup_session_send (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  g_assert_cmpstr (soup_message_headers_get_content_type (soup_message_get_response_headers (msg),
+                                                          NULL), ==, "text/event-stream");
+  in = g_data_input_stream_new (stream);
+
+  event = read_event (in, &data);
+  g_assert_cmpstr (event, ==, "maps");
+  g_assert_nonnull (strstr (data, "\"description\":\"pushed\""));
+  g_clear_pointer (&event, g_free);
+  g_clear_pointer (&data, g_free);
+
+  reply = push (dashboard, mpire_dashboard_get_token (dashboard),
+                "{\"maps\": [{\"key\": \"elsewhere:1\", \"done\": 19}]}");
+  g_assert_cmpuint (reply.status, ==, 204);
+  reply_clear (&reply);
+  event = read_event (in, &data);
+  g_assert_cmpstr (event, ==, "map");
+  g_assert_nonnull (strstr (data, "\"done\":19"));
+
+  /* Stopping ends the stream. */
+  mpire_dashboard_stop (dashboard);
+  g_clear_pointer (&event, g_free);
+  g_clear_pointer (&data, g_free);
+  event = read_event (in, &data);
+  g_assert_null (event);
+}
+
 /* ---- maps of this process ----------------------------------------------- */
 
 static GVariant *
@@ -946,6 +1059,8 @@ main (int    argc,
   g_test_add_func ("/mpire/dashboard/push/bad-json", test_push_bad_json);
   g_test_add_func ("/mpire/dashboard/push/too-large", test_push_too_large);
   g_test_add_func ("/mpire/dashboard/push/merge", test_push_merge);
+  g_test_add_func ("/mpire/dashboard/push/garbage", test_push_garbage);
+  g_test_add_func ("/mpire/dashboard/events", test_events);
   g_test_add_func ("/mpire/dashboard/local/map", test_local_map);
   g_test_add_func ("/mpire/dashboard/local/failed-map", test_local_failed_map);
   g_test_add_func ("/mpire/dashboard/local/none", test_no_dashboard);
