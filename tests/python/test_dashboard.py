@@ -4,12 +4,15 @@
 # Starts a dashboard in this process on a port range of its own, runs
 # maps of Python tasks (threading pool) and reads them back from the
 # JSON API over HTTP; connects to it as a pool in another process would.
+# Given the mpire-dashboard command as its argument, also connects to
+# one started by it, in another process.
 # Exits 0 when every check passed, 1 otherwise; prints one line per check.
 #
 # SPDX-License-Identifier: MIT
 
 import json
 import os
+import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -132,7 +135,45 @@ def main():
 
     dashboard.stop()
     check('stopped', dashboard.props.port == 0 and dashboard.props.url is None)
+
+    if len(sys.argv) > 1:
+        two_processes(sys.argv[1], first + 100)
     return 1 if failures else 0
+
+
+def two_processes(tool, first):
+    """This script as the pool of another process: mpire-dashboard
+    serves, the script connects to it and runs a map."""
+    server = subprocess.Popen([tool, '--port-range', '%d-%d' % (first, first + 9)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        url = token = None
+        for line in server.stdout:
+            if url is None and 'http://127.0.0.1:' in line:
+                url = line[line.index('http://'):].split()[0]
+            if 'MPIRE_DASHBOARD_TOKEN=' in line:
+                token = line.split('MPIRE_DASHBOARD_TOKEN=')[1].strip()
+                break
+        check('mpire-dashboard started', url is not None and token is not None)
+        port = int(url.rstrip('/').rsplit(':', 1)[1])
+        check('connect to mpire-dashboard',
+              Mpire.Dashboard.connect_to_dashboard('127.0.0.1', port, token))
+        pool = Mpire.WorkerPool.new(2, Mpire.StartMethod.THREADING)
+        options = Mpire.MapOptions.new()
+        options.props.progress_bar_options = GLib.Variant(
+            'a{sv}', {'desc': GLib.Variant('s', 'From Python')})
+        result = pool.map(double_task, GLib.Variant('ax', list(range(300))), options, None)
+        check('map in the other process', len(result.unpack()) == 300)
+        Mpire.Dashboard.disconnect_from_dashboard()
+        with urllib.request.urlopen(url + 'api/maps', timeout=10) as reply:
+            maps = json.loads(reply.read())['maps']
+        pushed = find(maps, 'From Python')
+        check('the other dashboard shows the map', pushed is not None and
+              pushed['status'] == 'completed' and pushed['done'] == 300 and
+              pushed['pid'] == os.getpid(), str(maps))
+    finally:
+        server.terminate()
+        check('mpire-dashboard stopped cleanly', server.wait(timeout=10) == 0)
 
 
 if __name__ == '__main__':
