@@ -24,8 +24,9 @@
  *
  * States: idle (nothing pending), waiting (pending, a timer set for the
  * next push), sending (in_flight). A failed push warns once (until one
- * succeeds again), and its maps go back to pending unless newer states
- * came meanwhile. All fields but the thread's own (session) are guarded
+ * succeeds again); when the dashboard did not answer (or failed), its
+ * maps go back to pending unless newer states came meanwhile, and when
+ * it refused them (4xx), they are dropped. All fields but the thread's own (session) are guarded
  * by client_lock. */
 
 #define PUSH_INTERVAL_MSEC   250
@@ -119,7 +120,12 @@ sent_cb (GObject      *source,
     }
   else
     {
-      for (guint i = 0; i < push->batch->len; i++)
+      /* Sent again only if it may go through later: not when the
+       * dashboard answered that it refuses it (a token from before its
+       * restart, a body it does not take). */
+      gboolean again = bytes == NULL || SOUP_STATUS_IS_SERVER_ERROR (status);
+
+      for (guint i = 0; again && i < push->batch->len; i++)
         {
           JsonObject *map = g_ptr_array_index (push->batch, i);
           const char *key = json_object_get_string_member (map, "key");

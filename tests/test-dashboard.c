@@ -844,6 +844,42 @@ test_connect_gone (void)
   g_test_trap_assert_stderr ("*WARNING*The dashboard at http://127.0.0.1:*cannot be reached*");
 }
 
+/* A dashboard restarted (a new token) refuses the pushes: a warning,
+ * and the maps go on. */
+static void
+test_connect_refused (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(MpireDashboard) dashboard = start_dashboard (85);
+      g_autoptr(MpireWorkerPool) pool = mpire_worker_pool_new (2, MPIRE_START_METHOD_THREADING);
+      g_autoptr(GError) error = NULL;
+      guint port = mpire_dashboard_get_port (dashboard);
+
+      g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+      g_assert_true (mpire_dashboard_connect ("127.0.0.1", port,
+                                              mpire_dashboard_get_token (dashboard), &error));
+      mpire_dashboard_stop (dashboard);
+      mpire_dashboard_set_port_range (dashboard, port, port);
+      g_assert_true (mpire_dashboard_start (dashboard, &error));
+      for (int i = 0; i < 3; i++)
+        {
+          g_autoptr(GVariant) result = mpire_worker_pool_map (pool, nap_task, range_variant (100),
+                                                              NULL, NULL, &error);
+
+          g_assert_no_error (error);
+        }
+      /* It took none of them. */
+      g_assert_cmpuint (mpire_dashboard_get_n_pushes (dashboard), ==, 0);
+      mpire_dashboard_disconnect ();
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*WARNING*The dashboard at http://127.0.0.1:*refused an update "
+                             "(HTTP status 403)*");
+}
+
 /* ---- two processes ------------------------------------------------------ */
 
 typedef struct
@@ -1068,6 +1104,7 @@ main (int    argc,
   g_test_add_func ("/mpire/dashboard/connect/errors", test_connect_errors);
   g_test_add_func ("/mpire/dashboard/connect/rate-limited", test_connect_rate_limited);
   g_test_add_func ("/mpire/dashboard/connect/gone", test_connect_gone);
+  g_test_add_func ("/mpire/dashboard/connect/refused", test_connect_refused);
   g_test_add_func ("/mpire/dashboard/tool/options", test_tool_options);
   g_test_add_func ("/mpire/dashboard/two-processes", test_two_processes);
 
