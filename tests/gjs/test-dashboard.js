@@ -33,7 +33,7 @@ function getJson(session, url) {
 }
 
 try {
-    const first = 33000 + GLib.random_int_range(0, 500) * 10;
+    const first = 19200 + GLib.random_int_range(0, 150) * 10;  // below the ephemeral ports
     const dashboard = Mpire.Dashboard.new();
     dashboard.set_port_range(first, first + 9);
     dashboard.start();

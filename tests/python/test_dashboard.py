@@ -63,7 +63,7 @@ def find(maps, description):
 
 def main():
     Mpire.init(sys.argv)
-    first = 30000 + (os.getpid() % 500) * 10
+    first = 15000 + (os.getpid() % 400) * 10  # below the ephemeral ports
 
     dashboard = Mpire.Dashboard.new()
     notified = []
