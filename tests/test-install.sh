@@ -49,9 +49,11 @@ echo "$out"
 grep -q "1 4 9 16" <<<"$out" || fail "the C consumer printed $out"
 
 # Python and GJS: the installed typelib and library.
-export GI_TYPELIB_PATH="$root/girepository-1.0"
+# The typelib may be in GObject-Introspection's own directory (another prefix).
+typelib="$(find "$dest" -name Mpire-1.0.typelib | head -n 1)"
+[ -n "$typelib" ] || fail "the typelib is not installed"
+export GI_TYPELIB_PATH="$(dirname "$typelib")"
 export LD_LIBRARY_PATH="$root"
-[ -f "$GI_TYPELIB_PATH/Mpire-1.0.typelib" ] || fail "the typelib is not installed"
 bindir="$(meson introspect "$build" --buildoptions |
   python3 -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "bindir"))')"
 case "$bindir" in /*) ;; *) bindir="$prefix/$bindir" ;; esac
