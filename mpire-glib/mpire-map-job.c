@@ -117,7 +117,9 @@ struct _MpireMapJob
 
   GMainContext      *context;
   GSource           *inbox_source;
-  GSource           *cancel_source;
+  GSource           *cancel_source;  /* ready once cancelled (cancelled_cb) */
+  GCancellable      *cancellable;
+  gulong             cancel_handler;
   GQueue             inbox;        /* JobMessage, under `lock` */
   gint64             inbox_due;    /* when the inbox source is set to run; -1: not */
   MpireMapJobNotify  notify;
@@ -496,6 +498,19 @@ clear_source (GSource **source)
   g_clear_pointer (source, g_source_unref);
 }
 
+/* Not GCancellableSource: GLib 2.74 leaks one that is cancelled from
+ * another thread while it is destroyed. The handler, in the cancelling
+ * thread, makes cancel_source ready; disconnecting waits for it. */
+static void
+clear_cancel (MpireMapJob *job)
+{
+  if (job->cancel_handler != 0)
+    g_cancellable_disconnect (job->cancellable, job->cancel_handler);
+  job->cancel_handler = 0;
+  g_clear_object (&job->cancellable);
+  clear_source (&job->cancel_source);
+}
+
 /* A finished job still hears how its workers end. */
 static gboolean
 heard_when_finished (JobMessage *message)
@@ -567,7 +582,7 @@ mpire_map_job_unref (MpireMapJob *job)
 
   g_assert (g_queue_is_empty (&job->inbox));
   clear_source (&job->progress_source);
-  clear_source (&job->cancel_source);
+  clear_cancel (job);
   if (job->inbox_source != NULL)
     {
       g_source_destroy (job->inbox_source);
@@ -716,7 +731,7 @@ finish (MpireMapJob *job,
   if (!mpire_scheduler_release (job->scheduler, job, failed))
     {
       set_state (job, JOB_FINISHED);
-      clear_source (&job->cancel_source);
+      clear_cancel (job);
     }
 }
 
@@ -1044,7 +1059,7 @@ handle_message (MpireMapJob *job,
       if (job->state == JOB_STOPPING)
         {
           set_state (job, JOB_FINISHED);
-          clear_source (&job->cancel_source);
+          clear_cancel (job);
         }
       return;
     }
@@ -1162,14 +1177,22 @@ drain_inbox (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-cancelled_cb (GCancellable *cancellable,
+static void
+on_cancelled (GCancellable *cancellable,
               gpointer      user_data)
+{
+  MpireMapJob *job = user_data;
+
+  g_source_set_ready_time (job->cancel_source, 0);
+}
+
+static gboolean
+cancelled_cb (gpointer user_data)
 {
   MpireMapJob *job = user_data;
   GError *error = NULL;
 
-  g_cancellable_set_error_if_cancelled (cancellable, &error);
+  g_cancellable_set_error_if_cancelled (job->cancellable, &error);
   /* Once the tasks are done, the call may wait for workers that run
    * their worker_exit: it fails all the same. */
   if (ended (job) && job->error == NULL)
@@ -1211,10 +1234,13 @@ mpire_map_job_start (MpireMapJob       *job,
 
   if (cancellable != NULL)
     {
-      job->cancel_source = g_cancellable_source_new (cancellable);
-      g_source_set_callback (job->cancel_source, G_SOURCE_FUNC (cancelled_cb), job, NULL);
+      job->cancel_source = g_source_new (&inbox_funcs, sizeof (GSource));
+      g_source_set_callback (job->cancel_source, cancelled_cb, job, NULL);
       g_source_set_static_name (job->cancel_source, "[mpire] job cancelled");
       g_source_attach (job->cancel_source, job->context);
+      job->cancellable = g_object_ref (cancellable);
+      job->cancel_handler = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), job,
+                                                   NULL);
     }
 
   if (!mpire_scheduler_start_workers (job->scheduler, job, TRUE, TRUE, &error))
