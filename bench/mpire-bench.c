@@ -1168,19 +1168,43 @@ fake_terminal_end (FakeTerminal *terminal)
   close (terminal->master);
 }
 
-/* The same map on three warm pools: without options, with the
- * progress-bar option (drawing on a pseudo-terminal), and on a pool with
- * enable-insights. Three times as many runs as other measurements, in
- * rounds of one run each, in turns that rotate, so that a change in the
- * machine's load hits the three alike: format_table.py takes the median
- * of the ratios within a round. */
+/* A dashboard in this process with the process connected to it as to
+ * one elsewhere: the map both reports to the local dashboard and pushes
+ * over HTTP, the worst case. Started and stopped outside the timing. */
+static MpireDashboard *
+dashboard_begin (void)
+{
+  MpireDashboard *dashboard = mpire_dashboard_new ();
+
+  mpire_dashboard_set_port_range (dashboard, 47000, 47099);
+  if (!mpire_dashboard_start (dashboard, NULL) ||
+      !mpire_dashboard_connect ("127.0.0.1", mpire_dashboard_get_port (dashboard),
+                                mpire_dashboard_get_token (dashboard), NULL))
+    g_error ("cannot start a dashboard on a port from 47000 to 47099");
+  return dashboard;
+}
+
+static void
+dashboard_end (MpireDashboard *dashboard)
+{
+  mpire_dashboard_disconnect ();
+  mpire_dashboard_stop (dashboard);
+  g_object_unref (dashboard);
+}
+
+/* The same map on four warm pools: without options, with the
+ * progress-bar option (drawing on a pseudo-terminal), on a pool with
+ * enable-insights, and with a dashboard connected. Three times as many
+ * runs as other measurements, in rounds of one run each, in turns that
+ * rotate, so that a change in the machine's load hits them alike:
+ * format_table.py takes the median of the ratios within a round. */
 static void
 bench_overhead (MpireTask        *task,
                 MpireStartMethod  method,
                 int               n_jobs,
                 GVariant         *input)
 {
-  enum { PLAIN, BAR, INSIGHTS, N_VARIANTS };
+  enum { PLAIN, BAR, INSIGHTS, DASHBOARD, N_VARIANTS };
   gint64 n = g_variant_n_children (input);
   int runs = 3 * config.runs;
   g_autofree double *times = g_new0 (double, N_VARIANTS * runs);
@@ -1193,6 +1217,7 @@ bench_overhead (MpireTask        *task,
   const char *names[N_VARIANTS];
   g_autofree char *plain_name = g_strdup_printf ("mpire-glib %s", method_name (method));
   g_autofree char *insights_name = g_strdup_printf ("%s + insights", plain_name);
+  g_autofree char *dashboard_name = g_strdup_printf ("%s + dashboard", plain_name);
   g_autofree char *bar_name = NULL;
 
   probe_start ();
@@ -1202,6 +1227,7 @@ bench_overhead (MpireTask        *task,
   names[PLAIN] = plain_name;
   names[BAR] = bar_name;
   names[INSIGHTS] = insights_name;
+  names[DASHBOARD] = dashboard_name;
   mpire_map_options_set_progress_bar (bar_options, TRUE);
 
   for (int v = 0; v < N_VARIANTS; v++)
@@ -1220,11 +1246,14 @@ bench_overhead (MpireTask        *task,
       {
         int v = (r + turn) % N_VARIANTS;
         g_autoptr(GVariant) result = NULL;
+        MpireDashboard *dashboard = v == DASHBOARD ? dashboard_begin () : NULL;
         double t0 = now ();
 
         result = mpire_worker_pool_map (pools[v], task, input, v == BAR ? bar_options : NULL,
                                         NULL, &error);
         times[v * runs + r] = now () - t0;
+        if (dashboard != NULL)
+          dashboard_end (dashboard);
         if (error == NULL)
           check_squares (result, n, &error);
       }

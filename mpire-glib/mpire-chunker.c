@@ -43,7 +43,7 @@ gint64
 mpire_chunker_max_chunk_len (const MpireChunker *chunker)
 {
   if (chunker->n_splits > 0)
-    return MAX (1, (chunker->total + chunker->n_splits - 1) / chunker->n_splits);
+    return MAX (1, chunker->total / chunker->n_splits + (chunker->total % chunker->n_splits != 0));
   return chunker->chunk_size;
 }
 

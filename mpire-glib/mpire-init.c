@@ -83,7 +83,7 @@ take_fd_from_env (const char *name)
   if (errno != 0 || end == value || *end != '\0' || fd < 0 || fd > G_MAXINT ||
       fcntl ((int) fd, F_GETFD) < 0)
     {
-      g_printerr ("mpire: %s=“%s” does not name an open file descriptor\n", name, value);
+      g_printerr (_("mpire: %s=“%s” does not name an open file descriptor\n"), name, value);
       exit (EXIT_FAILURE);
     }
 

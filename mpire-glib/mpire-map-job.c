@@ -117,7 +117,9 @@ struct _MpireMapJob
 
   GMainContext      *context;
   GSource           *inbox_source;
-  GSource           *cancel_source;
+  GSource           *cancel_source;  /* ready once cancelled (cancelled_cb) */
+  GCancellable      *cancellable;
+  gulong             cancel_handler;
   GQueue             inbox;        /* JobMessage, under `lock` */
   gint64             inbox_due;    /* when the inbox source is set to run; -1: not */
   MpireMapJobNotify  notify;
@@ -187,6 +189,18 @@ job_message_free (JobMessage *message)
   g_clear_pointer (&message->results, g_variant_unref);
   g_clear_error (&message->error);
   g_free (message);
+}
+
+/* @a * @b (both positive), or G_MAXINT64 past it. */
+static gint64
+saturated_product (gint64 a,
+                   gint64 b)
+{
+  guint64 product;
+
+  if (!g_uint64_checked_mul (&product, (guint64) a, (guint64) b) || product > G_MAXINT64)
+    return G_MAXINT64;
+  return (gint64) product;
 }
 
 static gboolean
@@ -379,7 +393,7 @@ mpire_map_job_new (MpireScheduler           *scheduler,
 
   job->max_active = max_active > 0
     ? max_active
-    : (gint64) n_jobs * mpire_chunker_max_chunk_len (&job->chunker) * 2;
+    : saturated_product ((gint64) n_jobs * 2, mpire_chunker_max_chunk_len (&job->chunker));
   /* A chunk must fit, or nothing could ever be sent. */
   job->max_active = MAX (job->max_active, mpire_chunker_max_chunk_len (&job->chunker));
 
@@ -484,6 +498,19 @@ clear_source (GSource **source)
   g_clear_pointer (source, g_source_unref);
 }
 
+/* Not GCancellableSource: GLib 2.74 leaks one that is cancelled from
+ * another thread while it is destroyed. The handler, in the cancelling
+ * thread, makes cancel_source ready; disconnecting waits for it. */
+static void
+clear_cancel (MpireMapJob *job)
+{
+  if (job->cancel_handler != 0)
+    g_cancellable_disconnect (job->cancellable, job->cancel_handler);
+  job->cancel_handler = 0;
+  g_clear_object (&job->cancellable);
+  clear_source (&job->cancel_source);
+}
+
 /* A finished job still hears how its workers end. */
 static gboolean
 heard_when_finished (JobMessage *message)
@@ -555,6 +582,7 @@ mpire_map_job_unref (MpireMapJob *job)
 
   g_assert (g_queue_is_empty (&job->inbox));
   clear_source (&job->progress_source);
+  clear_cancel (job);
   if (job->inbox_source != NULL)
     {
       g_source_destroy (job->inbox_source);
@@ -703,7 +731,7 @@ finish (MpireMapJob *job,
   if (!mpire_scheduler_release (job->scheduler, job, failed))
     {
       set_state (job, JOB_FINISHED);
-      clear_source (&job->cancel_source);
+      clear_cancel (job);
     }
 }
 
@@ -776,7 +804,7 @@ pull_from_source (MpireMapJob  *job,
   g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   gboolean same = TRUE;
 
-  while (items->len < (guint) len)
+  while ((gint64) items->len < len)
     {
       GVariant *item = job->source->func (job->source->user_data, error);
 
@@ -835,7 +863,7 @@ next_chunk_len (MpireMapJob *job)
     len = MIN (len, job->limit - job->n_pulled);
   if (len <= 0)
     return -1;
-  if (job->n_pulled - job->n_consumed + len > job->max_active)
+  if (len > job->max_active - (job->n_pulled - job->n_consumed))
     return 0;
   return len;
 }
@@ -1031,7 +1059,7 @@ handle_message (MpireMapJob *job,
       if (job->state == JOB_STOPPING)
         {
           set_state (job, JOB_FINISHED);
-          clear_source (&job->cancel_source);
+          clear_cancel (job);
         }
       return;
     }
@@ -1149,14 +1177,22 @@ drain_inbox (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-cancelled_cb (GCancellable *cancellable,
+static void
+on_cancelled (GCancellable *cancellable,
               gpointer      user_data)
+{
+  MpireMapJob *job = user_data;
+
+  g_source_set_ready_time (job->cancel_source, 0);
+}
+
+static gboolean
+cancelled_cb (gpointer user_data)
 {
   MpireMapJob *job = user_data;
   GError *error = NULL;
 
-  g_cancellable_set_error_if_cancelled (cancellable, &error);
+  g_cancellable_set_error_if_cancelled (job->cancellable, &error);
   /* Once the tasks are done, the call may wait for workers that run
    * their worker_exit: it fails all the same. */
   if (ended (job) && job->error == NULL)
@@ -1198,10 +1234,13 @@ mpire_map_job_start (MpireMapJob       *job,
 
   if (cancellable != NULL)
     {
-      job->cancel_source = g_cancellable_source_new (cancellable);
-      g_source_set_callback (job->cancel_source, G_SOURCE_FUNC (cancelled_cb), job, NULL);
+      job->cancel_source = g_source_new (&inbox_funcs, sizeof (GSource));
+      g_source_set_callback (job->cancel_source, cancelled_cb, job, NULL);
       g_source_set_static_name (job->cancel_source, "[mpire] job cancelled");
       g_source_attach (job->cancel_source, job->context);
+      job->cancellable = g_object_ref (cancellable);
+      job->cancel_handler = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), job,
+                                                   NULL);
     }
 
   if (!mpire_scheduler_start_workers (job->scheduler, job, TRUE, TRUE, &error))

@@ -353,10 +353,11 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    *
    * MPIRE's `progress_bar_style`: %NULL or "std" for the tqdm-like bar,
    * "rich" for a bar like the rich package's (a thin line, percentage,
-   * counts, elapsed and remaining time, rate). MPIRE's "notebook" (a
-   * Jupyter widget) and "dashboard" styles fail the call with
-   * %MPIRE_ERROR_NOT_SUPPORTED, another name with
-   * %MPIRE_ERROR_INVALID_ARGUMENT.
+   * counts, elapsed and remaining time, rate), "dashboard" for progress
+   * on the dashboard only (no bar on the terminal; see
+   * [class@Mpire.Dashboard]). MPIRE's "notebook" style (a Jupyter
+   * widget) fails the call with %MPIRE_ERROR_NOT_SUPPORTED, another name
+   * with %MPIRE_ERROR_INVALID_ARGUMENT.
    *
    * Since: 0.1
    */

@@ -189,9 +189,13 @@ parse_options (MpireProgressBar  *self,
   return TRUE;
 }
 
+/* "dashboard" is MPIRE's progress on the dashboard only: no bar here;
+ * the map reaches the dashboards as every map does
+ * (mpire-dashboard-reporter.c). */
 static gboolean
 parse_style (MpireProgressBar  *self,
              const char        *style,
+             gboolean          *disable,
              GError           **error)
 {
   if (style == NULL || g_str_equal (style, "std"))
@@ -201,14 +205,19 @@ parse_style (MpireProgressBar  *self,
       self->rich = TRUE;
       return TRUE;
     }
-  if (g_str_equal (style, "notebook") || g_str_equal (style, "dashboard"))
+  if (g_str_equal (style, "dashboard"))
+    {
+      *disable = TRUE;
+      return TRUE;
+    }
+  if (g_str_equal (style, "notebook"))
     g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_NOT_SUPPORTED,
-                 _("The progress bar style “%s” is not available here (a Jupyter widget or "
-                   "MPIRE’s dashboard); use “std” or “rich”, or the pool’s progress signal"),
+                 _("The progress bar style “%s” is not available here (a Jupyter widget); "
+                   "use “std”, “rich” or “dashboard”, or the pool’s progress signal"),
                  style);
   else
     g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
-                 _("Unknown progress bar style “%s” (known: std and rich)"), style);
+                 _("Unknown progress bar style “%s” (known: std, rich and dashboard)"), style);
   return FALSE;
 }
 
@@ -231,7 +240,7 @@ mpire_progress_bar_new (GVariant    *options,
   self->unicode = g_get_charset (&charset);
   self->start = g_get_monotonic_time ();
 
-  if (!parse_style (self, style, error))
+  if (!parse_style (self, style, &disable, error))
     return NULL;
   if (options != NULL && !parse_options (self, options, &disable, error))
     return NULL;

@@ -159,7 +159,7 @@ mpire_task_new (const char     *name,
   G_UNLOCK (registry);
 
   if (replaced)
-    g_warning ("A task named “%s” was registered twice; the newest one is used", name);
+    g_warning (_("A task named “%s” was registered twice; the newest one is used"), name);
 
   return self;
 }
@@ -368,7 +368,7 @@ mpire_task_invoke (MpireTask           *self,
 
   if (local_error != NULL)
     {
-      g_warning ("Task “%s” returned a result and set an error; the error is ignored: %s",
+      g_warning (_("Task “%s” returned a result and set an error; the error is ignored: %s"),
                  self->name, local_error->message);
       g_clear_error (&local_error);
     }

@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include "mpire-dashboard-reporter-private.h"
 #include "mpire-map-job-private.h"
 #include "mpire-result-iter-private.h"
 #include "mpire-result-list-private.h"
@@ -62,6 +63,7 @@ start_map (MpireWorkerPool     *self,
       return;
     }
 
+  mpire_dashboard_watch_call (G_OBJECT (self), task, input, options);
   g_task_set_task_data (gtask, mpire_map_job_ref (job), (GDestroyNotify) mpire_map_job_unref);
   /* The GTask's reference is dropped by map_job_done when the job ends. */
   mpire_map_job_start (job, cancellable, map_job_done, gtask);
@@ -324,6 +326,7 @@ start_imap (MpireWorkerPool  *self,
 
   if (job == NULL)
     return NULL;
+  mpire_dashboard_watch_call (G_OBJECT (self), task, input, options);
 
   if (private_context != NULL)
     g_main_context_push_thread_default (private_context);

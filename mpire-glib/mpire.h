@@ -11,6 +11,7 @@
 # include "mpire-enums.h"
 # include "mpire-error.h"
 # include "mpire-async-result.h"
+# include "mpire-dashboard.h"
 # include "mpire-task.h"
 # include "mpire-worker-context.h"
 # include "mpire-map-options.h"

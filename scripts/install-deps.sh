@@ -11,6 +11,7 @@ packages=(
   libsoup-3.0-dev libjson-glib-dev
   python3 python3-gi gjs tmux
   libgtk-4-dev libadwaita-1-dev xvfb xauth
+  chromium
   "$@"
 )
 

@@ -21,7 +21,8 @@ meson setup _build/asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=
   -Dintrospection=disabled -Dexamples=false || exit 1
 meson compile -C _build/asan || exit 1
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  meson test -C _build/asan --suite unit --suite integration --print-errorlogs || status=1
+  meson test -C _build/asan --suite unit --suite integration --suite dashboard \
+    --no-suite bindings --print-errorlogs || status=1
 
 CC=clang meson setup _build/fuzz -Dwerror=true -Dfuzzing=true \
   -Dfuzz_seconds="${MPIRE_FUZZ_SECONDS:-15}" -Db_sanitize=address,undefined -Db_lundef=false \

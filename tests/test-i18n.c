@@ -124,6 +124,29 @@ test_insights (void)
   g_assert_nonnull (strstr (text, "\nLängste Aufgaben:\n"));
 }
 
+/* The dashboard's error when every port of its range is taken. */
+static void
+test_dashboard_error (void)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(MpireDashboard) dashboard = mpire_dashboard_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *expected = NULL;
+  guint port;
+
+  if (check_skip ())
+    return;
+
+  port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_assert_no_error (error);
+  mpire_dashboard_set_port_range (dashboard, port, port);
+  g_assert_false (mpire_dashboard_start (dashboard, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+  expected = g_strdup_printf ("Kein freier Port für das Dashboard auf 127.0.0.1 von %u bis %u",
+                              port, port);
+  g_assert_cmpstr (error->message, ==, expected);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -153,6 +176,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mpire/i18n/pool-error", test_pool_error);
   g_test_add_func ("/mpire/i18n/map-option-error", test_map_option_error);
   g_test_add_func ("/mpire/i18n/insights", test_insights);
+  g_test_add_func ("/mpire/i18n/dashboard-error", test_dashboard_error);
 
   return g_test_run ();
 }

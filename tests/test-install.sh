@@ -23,7 +23,7 @@ libdir="$(meson introspect "$build" --buildoptions |
 case "$libdir" in /*) ;; *) libdir="$prefix/$libdir" ;; esac
 root="$dest$libdir"
 
-for header in mpire.h mpire-version.h mpire-enum-types.h mpire-worker-pool.h; do
+for header in mpire.h mpire-version.h mpire-enum-types.h mpire-worker-pool.h mpire-dashboard.h; do
   [ -f "$dest$prefix/include/mpire-glib-1.0/mpire-glib/$header" ] || fail "$header is not installed"
 done
 [ -f "$root/pkgconfig/mpire-glib-1.0.pc" ] || fail "the pkg-config file is not installed"
@@ -49,9 +49,16 @@ echo "$out"
 grep -q "1 4 9 16" <<<"$out" || fail "the C consumer printed $out"
 
 # Python and GJS: the installed typelib and library.
-export GI_TYPELIB_PATH="$root/girepository-1.0"
+# The typelib may be in GObject-Introspection's own directory (another prefix).
+typelib="$(find "$dest" -name Mpire-1.0.typelib | head -n 1)"
+[ -n "$typelib" ] || fail "the typelib is not installed"
+export GI_TYPELIB_PATH="$(dirname "$typelib")"
 export LD_LIBRARY_PATH="$root"
-[ -f "$GI_TYPELIB_PATH/Mpire-1.0.typelib" ] || fail "the typelib is not installed"
+bindir="$(meson introspect "$build" --buildoptions |
+  python3 -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "bindir"))')"
+case "$bindir" in /*) ;; *) bindir="$prefix/$bindir" ;; esac
+"$dest$bindir/mpire-dashboard" --version | grep -q "^mpire-dashboard " ||
+  fail "mpire-dashboard is not installed or does not run"
 if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import gi' 2>/dev/null; then
   /usr/bin/python3 "$src/tests/install/consumer.py" || fail "the Python consumer failed"
 fi

@@ -173,6 +173,75 @@ test_chunk_arrays_not_normal (void)
   assert_pool_works (pool);
 }
 
+typedef struct
+{
+  gint64 next;
+  gint64 end;
+} Counter;
+
+static GVariant *
+count_up (gpointer data, GError **error)
+{
+  Counter *counter = data;
+
+  return counter->next < counter->end ? g_variant_new_int64 (counter->next++) : NULL;
+}
+
+static void
+assert_squares (GVariant *result,
+                gint64    n)
+{
+  g_assert_nonnull (result);
+  g_assert_cmpuint (g_variant_n_children (result), ==, n);
+  for (gint64 i = 0; i < n; i++)
+    {
+      gint64 v;
+
+      g_variant_get_child (result, i, "x", &v);
+      g_assert_cmpint (v, ==, i * i);
+    }
+}
+
+/* Chunk sizes, splits, limits and lengths up to G_MAXINT64 neither
+ * overflow nor allocate by what they declare. */
+static void
+test_huge_sizes (void)
+{
+  g_autoptr(MpireWorkerPool) pool = mpire_worker_pool_new (2, start_method);
+  const gint64 huge[] = { G_MAXINT64, G_MAXINT64 / 2 + 1, (gint64) G_MAXUINT32 + 2 };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (huge); i++)
+    for (int what = 0; what < 4; what++)
+      {
+        g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) result = NULL;
+        Counter counter = { 0, 30 };
+
+        if (what == 0)
+          mpire_map_options_set_chunk_size (options, huge[i]);
+        else if (what == 1)
+          mpire_map_options_set_n_splits (options, huge[i]);
+        else if (what == 2)
+          mpire_map_options_set_max_tasks_active (options, huge[i]);
+        else
+          mpire_map_options_set_iterable_len (options, huge[i]);
+        result = mpire_worker_pool_map (pool, square_task, range_variant (30), options, NULL,
+                                        &error);
+        g_assert_no_error (error);
+        assert_squares (result, 30);
+        g_clear_pointer (&result, g_variant_unref);
+
+        /* From a lazy source of 30 tasks, the length said or not. */
+        mpire_map_options_set_source (options, count_up, &counter, NULL);
+        if (what != 3)
+          mpire_map_options_set_iterable_len (options, 30);
+        result = mpire_worker_pool_map (pool, square_task, NULL, options, NULL, &error);
+        g_assert_no_error (error);
+        assert_squares (result, 30);
+      }
+}
+
 /* A frame from a worker that breaks the protocol fails the call; the
  * next call of a kept-alive pool has fresh workers. */
 static void
@@ -228,6 +297,7 @@ main (int argc, char **argv)
 
   add_method_test ("/mpire/malformed", "results-not-normal", test_results_not_normal);
   add_method_test ("/mpire/malformed", "chunk-arrays-not-normal", test_chunk_arrays_not_normal);
+  add_method_test ("/mpire/malformed", "huge-sizes", test_huge_sizes);
   path = g_strdup_printf ("/mpire/malformed/oversized-frame/%s", nick);
   g_test_add_data_func (path, "oversized", test_bad_frames);
   g_free (path);

@@ -329,6 +329,11 @@ test_bad_options (void)
     g_assert_null (new_styled_bar (NULL, "notebook", &master, &error));
     g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_NOT_SUPPORTED);
     close (master);
+    g_clear_error (&error);
+    /* Progress on the dashboard only: no bar here, no error. */
+    g_assert_null (new_styled_bar (NULL, "dashboard", &master, &error));
+    g_assert_no_error (error);
+    close (master);
   }
 
   /* Disabled: no bar, no error. */
