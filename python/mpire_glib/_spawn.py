@@ -32,6 +32,13 @@ def _main_module_info():
     return {}
 
 
+def alias_main():
+    """Lets the caller unpickle what workers send by reference to their
+    __mp_main__ (an exception class defined in the caller's script)."""
+    if '__main__' in sys.modules:
+        sys.modules.setdefault('__mp_main__', sys.modules['__main__'])
+
+
 def worker_argv():
     """The engine's worker-argv for this process's spawn workers."""
     info = {'sys_path': [p if p else os.getcwd() for p in sys.path]}

@@ -21,7 +21,9 @@
 #
 # SPDX-License-Identifier: MIT
 
+import gc
 import itertools
+import os
 import pickle
 import struct
 import threading
@@ -50,6 +52,7 @@ _spec_counter = itertools.count(1)
 _INPROC = {}
 _inproc_counter = itertools.count(1)
 
+# Per call of the chunk task only (see _RUNTIMES).
 _local = threading.local()
 
 
@@ -202,26 +205,26 @@ def _call_one(func, prefix, args):
     return func(*prefix, *args)
 
 
-def run_tasks(func, prefix, tasks, out):
-    """Runs one chunk of map tasks, appending to @out: the fast loop.
+_SCALARS = frozenset((int, float, str, bytes, bool, complex, type(None)))
 
-    On an exception, len(out) is the index of the failing task."""
-    append = out.append
-    if not prefix:
-        for args in tasks:
-            kind = type(args)
-            if kind is tuple:
-                append(func(*args))
-            elif kind is dict:
-                append(func(**args))
-            elif kind is int or kind is float or kind is str:
-                append(func(args))
-            else:
-                append(_call_one(func, (), args))
-    else:
-        for args in tasks:
-            append(_call_one(func, prefix, args))
-    return out
+
+def run_tasks(func, prefix, tasks):
+    """Runs one chunk of map tasks: the fast loop.
+
+    On an exception, _local.failed_index is the failing task's. A chunk of plain values (or of
+    tuples) runs through map() (or starmap()) in C."""
+    it = iter(tasks)
+    try:
+        if not prefix:
+            kinds = set(map(type, tasks))
+            if kinds <= _SCALARS:
+                return list(map(func, it))
+            if kinds == {tuple}:
+                return list(itertools.starmap(func, it))
+        return [_call_one(func, prefix, args) for args in it]
+    except BaseException:
+        _local.failed_index = len(tasks) - it.__length_hint__() - 1
+        raise
 
 
 def failure_of(exc, stage, args, worker_id, dumps, loads):
@@ -245,8 +248,15 @@ def failure_of(exc, stage, args, worker_id, dumps, loads):
             type(exc).__module__ + '.' + type(exc).__qualname__, str(exc))
 
 
+# Each worker's runtime, by the id of the thread that runs it. Not a
+# threading.local: PyGObject calls a task on a thread of the library
+# with a Python thread state made for that one call, so thread-local
+# data would not outlive the call.
+_RUNTIMES = {}
+
+
 def _runtime(ctx):
-    runtime = getattr(_local, 'runtime', None)
+    runtime = _RUNTIMES.get(threading.get_ident())
     if runtime is None:
         runtime = _start_runtime(ctx)
     return runtime
@@ -255,7 +265,7 @@ def _runtime(ctx):
 def _start_runtime(ctx):
     payload = bytes_of(ctx.get_shared_objects())
     runtime = WorkerRuntime(spec_of_payload(payload), ctx.get_worker_id())
-    _local.runtime = runtime
+    _RUNTIMES[threading.get_ident()] = runtime
     return runtime
 
 
@@ -268,17 +278,16 @@ def _chunk_task(ctx, variant):
     else:
         kind, tasks = runtime.loads(data)
     func = runtime.spec.func
-    out = []
     try:
         if kind == KIND_MAP:
-            run_tasks(func, runtime.prefix, tasks, out)
+            out = run_tasks(func, runtime.prefix, tasks)
         else:
-            for func_ref, args, kwargs in tasks:
-                out.append(runtime.call_extra(resolve_function(func_ref, runtime.loads),
-                                              args, kwargs))
+            out = [runtime.call_extra(resolve_function(func_ref, runtime.loads), args, kwargs)
+                   for func_ref, args, kwargs in tasks]
         result = (OK, out)
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the caller
-        failing = tasks[len(out)] if len(out) < len(tasks) else None
+        index = getattr(_local, 'failed_index', 0) if kind == KIND_MAP else 0
+        failing = tasks[index] if 0 <= index < len(tasks) else None
         if kind == KIND_APPLY and failing is not None:
             failing = failing[1] if not failing[2] else failing[1:]
         result = (FAILED, failure_of(exc, 'task', failing, runtime.worker_id,
@@ -336,6 +345,19 @@ def init_error(runtime, exc):
     message = '%s: %s %s%s%s' % (type(exc).__name__, exc, MARK_BEGIN, blob.hex(), MARK_END)
     return GLib.Error.new_literal(GLib.quark_from_string(ERROR_DOMAIN), message, 1)
 
+
+def _after_fork_in_child():
+    # A forked worker inherits the caller's Python objects, among them
+    # wrappers of GObjects (a pool of an earlier call, its iterators)
+    # waiting in reference cycles for the garbage collector. Collecting
+    # them in the child would dispose those objects there (a pool would
+    # stop a thread that does not exist in the child: a crash, seen in
+    # testing). Freezing moves them out of the collector's reach; it also
+    # keeps their pages shared copy-on-write.
+    gc.freeze()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 CHUNK_TASK = Mpire.Task.new('mpire_glib.chunk', _chunk_task)
 INIT_TASK = Mpire.Task.new('mpire_glib.init', _init_task)

@@ -12,6 +12,7 @@
 # SPDX-License-Identifier: MIT
 
 import math
+import re
 import warnings
 from fractions import Fraction
 
@@ -52,8 +53,15 @@ def _timeout(seconds):
     return -1.0 if seconds is None else float(seconds)
 
 
-def translate_error(error, loads=None):
-    """The Python exception for an engine GLib.Error."""
+def translate_error(error, func=None):
+    """The Python exception for an engine GLib.Error (raised in its
+    place: the GLib.Error is not shown as its context)."""
+    exc = _translate_error(error, func)
+    exc.__suppress_context__ = True
+    return exc
+
+
+def _translate_error(error, func):
     message = error.message
     if error.domain == _worker.ERROR_DOMAIN and _worker.MARK_BEGIN in message:
         blob = message.split(_worker.MARK_BEGIN, 1)[1].split(_worker.MARK_END, 1)[0]
@@ -61,7 +69,7 @@ def translate_error(error, loads=None):
         use_dill, failure_bytes = pickle.loads(bytes.fromhex(blob))
         _, failure_loads = _worker.serializer(use_dill)
         return rebuild(failure_loads(failure_bytes), failure_loads)
-    message = _clean_message(message)
+    message = _clean_message(message, func)
     if error.domain == _MPIRE_ERROR:
         code = error.code
         if code == Mpire.Error.TIMED_OUT:
@@ -73,14 +81,13 @@ def translate_error(error, loads=None):
     return RuntimeError(message)
 
 
-def _clean_message(message):
-    # The engine names the failing engine task's arguments: here, a
-    # pickled chunk, of no use to a reader.
-    for marker in (', arguments ', ' arguments '):
-        if marker in message and "b'" in message:
-            head, _, tail = message.partition(marker)
-            return head + tail.split("'", 2)[-1] if tail.startswith("b'") else message
-    return message
+def _clean_message(message, func):
+    # The engine names its task and that task's arguments: here the
+    # generic chunk task and a pickled chunk, of no use to a reader.
+    name = getattr(func, '__qualname__', None) or getattr(func, '__name__', None)
+    message = message.replace('task “mpire_glib.chunk”',
+                              '“%s” (in a chunk of tasks)' % name if name else 'a chunk of tasks')
+    return re.sub(r' with arguments \[0x[^\]…]*[\]…]', '', message)
 
 
 class _Call:
@@ -136,6 +143,7 @@ class WorkerPool:
             self._pool.props.cpu_ids = cpu_variant
         if start_method in ('spawn', 'forkserver'):
             self._pool.props.worker_argv = _spawn.worker_argv()
+            _spawn.alias_main()
         self._local_specs = start_method in ('fork', 'threading')
         self._inproc = start_method == 'threading'
         self.shared_objects = shared_objects
@@ -183,7 +191,7 @@ class WorkerPool:
     # ---- the spec every worker gets ----------------------------------------------
 
     def _install_spec(self, func, worker_init, worker_exit):
-        identity = (func, worker_init, worker_exit, id(self.shared_objects),
+        identity = (func, worker_init, worker_exit, self.shared_objects,
                     self.pass_worker_id, self.use_worker_state, self.use_dill)
         if (self._spec_payload is not None and len(identity) == len(self._spec_identity)
                 and all(a is b or (type(a) is bool and a == b)
@@ -307,14 +315,14 @@ class WorkerPool:
             try:
                 it = start(_worker.CHUNK_TASK, None, options)
             except GLib.Error as error:
-                raise translate_error(error) from None
+                raise translate_error(error)
             while True:
                 try:
                     variant = it.next(cancellable)
                 except GLib.Error as error:
                     if call.source_error is not None:
                         raise call.source_error
-                    raise translate_error(error) from None
+                    raise translate_error(error, func)
                 if variant is None:
                     break
                 status, data = self._decode(variant)
@@ -437,7 +445,7 @@ class WorkerPool:
         try:
             engine_result = self._pool.apply_async(_worker.CHUNK_TASK, payload, options)
         except GLib.Error as error:
-            raise translate_error(error) from None
+            raise translate_error(error)
         result = AsyncResult(self, engine_result, callback, error_callback)
         self._apply_results.append(result)
         return result
@@ -478,7 +486,7 @@ class WorkerPool:
         try:
             self._pool.stop_and_join()
         except GLib.Error as error:
-            raise translate_error(error) from None
+            raise translate_error(error)
         self._settle_apply_results()
 
     def join(self, keep_alive=False):
