@@ -344,7 +344,8 @@ class TestWorkers(PoolTestCase):
         with self.pool(keep_alive=True) as pool:
             first = set(pool.map(pid_of, range(20), chunk_size=1))
             second = set(pool.map(pid_of, range(20), chunk_size=1))
-            self.assertEqual(first, second)
+            # No new worker (a busy machine may leave one without a task)
+            self.assertTrue(second <= first, (first, second))
             pool.stop_and_join()
 
     def test_insights(self):
