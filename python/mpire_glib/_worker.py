@@ -22,6 +22,7 @@
 # SPDX-License-Identifier: MIT
 
 import gc
+import importlib
 import itertools
 import os
 import pickle
@@ -31,9 +32,10 @@ import traceback
 
 from ._engine import GLib, Mpire, bytes_of, variant_of_bytes
 
-# Kinds of chunk payload (first element of the unpickled chunk tuple).
+# A chunk payload is (kind, func_ref, exit_ref, tasks): the references
+# are None, or a new function / worker_exit for a kept-alive worker.
 KIND_MAP = 0       # tasks unpacked as MPIRE does (tuple *, dict **, else single)
-KIND_APPLY = 1     # tasks are (args, kwargs) pairs
+KIND_APPLY = 1     # tasks are (function, args, kwargs)
 
 # First byte of a spec payload: how the rest is to be read.
 SPEC_PICKLE = b'P'
@@ -61,10 +63,12 @@ class PoolSpec:
 
     __slots__ = ('func', 'worker_init', 'worker_exit', 'shared_objects',
                  'has_shared_objects', 'pass_worker_id', 'use_worker_state',
-                 'use_dill')
+                 'use_dill', 'preload')
 
     def __init__(self, func, worker_init, worker_exit, shared_objects,
-                 has_shared_objects, pass_worker_id, use_worker_state, use_dill):
+                 has_shared_objects, pass_worker_id, use_worker_state, use_dill,
+                 preload=()):
+        self.preload = preload
         self.func = func
         self.worker_init = worker_init
         self.worker_exit = worker_exit
@@ -106,10 +110,43 @@ def forget_local_spec(payload):
             _SPECS.pop(struct.unpack('=Q', payload[1:9])[0], None)
 
 
+class ProcFd:
+    """A file descriptor of the pool's process, opened again by a worker
+    through /proc (multiprocessing's shared memory: Value, Array)."""
+
+    def __init__(self, pid, fd):
+        self.pid = pid
+        self.fd = fd
+
+    def detach(self):
+        return os.open('/proc/%d/fd/%d' % (self.pid, self.fd), os.O_RDWR)
+
+
+class _SpawningWorkers:
+    """Stands for multiprocessing's spawning Popen while the spec is
+    pickled: MPIRE passes shared objects to its workers "through
+    inheritance", so multiprocessing's locks, events, values and arrays
+    work as shared objects. Every worker unpickles the same bytes, so a
+    file descriptor travels as a path under /proc rather than a one-time
+    handle."""
+
+    def duplicate_for_child(self, fd):
+        return fd
+
+    def DupFd(self, fd):  # noqa: N802 - multiprocessing's name
+        return ProcFd(os.getpid(), fd)
+
+
 def pickled_spec(spec):
     """The spec payload for spawned workers: @spec pickled (or dilled)."""
+    from multiprocessing import context
     dumps, _ = serializer(spec.use_dill)
-    return (SPEC_DILL if spec.use_dill else SPEC_PICKLE) + dumps(spec)
+    previous = context.get_spawning_popen()
+    context.set_spawning_popen(_SpawningWorkers())
+    try:
+        return (SPEC_DILL if spec.use_dill else SPEC_PICKLE) + dumps(spec)
+    finally:
+        context.set_spawning_popen(previous)
 
 
 def spec_of_payload(payload):
@@ -139,10 +176,13 @@ def function_reference(func, local_ok, dumps):
 
 
 def resolve_function(func_ref, loads):
-    if type(func_ref) is tuple and len(func_ref) == 2 and func_ref[0] in ('pickled', 'local'):
+    if type(func_ref) is tuple and len(func_ref) == 2:
         if func_ref[0] == 'pickled':
             return loads(func_ref[1])
-        return _FUNCS[func_ref[1]]
+        if func_ref[0] == 'local':
+            return _FUNCS[func_ref[1]]
+        if func_ref[0] == 'object':
+            return func_ref[1]
     return func_ref
 
 
@@ -169,6 +209,14 @@ class WorkerRuntime:
         self.worker_id = worker_id
         self.state = {}
         self.dumps, self.loads = serializer(spec.use_dill)
+        self.func = spec.func
+        self.worker_exit = spec.worker_exit
+        self.resolved = {}
+        for name in spec.preload:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - only a head start
+                pass
         prefix = []
         if spec.pass_worker_id:
             prefix.append(worker_id)
@@ -177,6 +225,15 @@ class WorkerRuntime:
         if spec.use_worker_state:
             prefix.append(self.state)
         self.prefix = tuple(prefix)
+
+    def resolve(self, ref):
+        """A function sent with a chunk (see function_reference())."""
+        if type(ref) is tuple and len(ref) == 2 and ref[0] == 'pickled':
+            func = self.resolved.get(ref[1])
+            if func is None:
+                func = self.resolved[ref[1]] = self.loads(ref[1])
+            return func
+        return resolve_function(ref, self.loads)
 
     def call_extra(self, func, args=(), kwargs=None):
         """Calls worker_init or worker_exit or an apply task."""
@@ -274,16 +331,22 @@ def _chunk_task(ctx, variant):
     data = bytes_of(variant)
     inproc = len(data) == 8
     if inproc:
-        kind, tasks = take_inproc(data)
+        kind, func_ref, exit_ref, tasks = take_inproc(data)
     else:
-        kind, tasks = runtime.loads(data)
-    func = runtime.spec.func
+        kind, func_ref, exit_ref, tasks = runtime.loads(data)
+    # A kept-alive worker learns of a call's new function and worker_exit
+    # from its chunks.
+    if func_ref is not None:
+        runtime.func = runtime.resolve(func_ref)
+    if exit_ref is not None:
+        runtime.worker_exit = runtime.resolve(exit_ref)
+    func = runtime.func
     try:
         if kind == KIND_MAP:
             out = run_tasks(func, runtime.prefix, tasks)
         else:
-            out = [runtime.call_extra(resolve_function(func_ref, runtime.loads), args, kwargs)
-                   for func_ref, args, kwargs in tasks]
+            out = [runtime.call_extra(runtime.resolve(task_ref), args, kwargs)
+                   for task_ref, args, kwargs in tasks]
         result = (OK, out)
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the caller
         index = getattr(_local, 'failed_index', 0) if kind == KIND_MAP else 0
@@ -321,10 +384,10 @@ def _init_task(ctx, variant):
 
 def _exit_task(ctx, variant):
     runtime = _runtime(ctx)
-    if runtime.spec.worker_exit is None:
+    if runtime.worker_exit is None:
         return variant_of_bytes(runtime.dumps((OK, None)))
     try:
-        value = runtime.call_extra(runtime.spec.worker_exit)
+        value = runtime.call_extra(runtime.worker_exit)
     except BaseException as exc:  # noqa: BLE001
         return _lifecycle_result(runtime, 'worker_exit', exc, False)
     return _lifecycle_result(runtime, 'worker_exit', value, True)
@@ -346,18 +409,30 @@ def init_error(runtime, exc):
     return GLib.Error.new_literal(GLib.quark_from_string(ERROR_DOMAIN), message, 1)
 
 
-def _after_fork_in_child():
-    # A forked worker inherits the caller's Python objects, among them
-    # wrappers of GObjects (a pool of an earlier call, its iterators)
-    # waiting in reference cycles for the garbage collector. Collecting
-    # them in the child would dispose those objects there (a pool would
-    # stop a thread that does not exist in the child: a crash, seen in
-    # testing). Freezing moves them out of the collector's reach; it also
-    # keeps their pages shared copy-on-write.
+# A forked worker inherits the caller's Python objects, among them
+# wrappers of GObjects (a pool of an earlier call, its iterators) waiting
+# in reference cycles for the garbage collector. Collecting them in the
+# child would dispose those objects there (a pool would stop a thread
+# that does not exist in the child: a crash, seen in testing). So they
+# are frozen just before any fork (a collection can run in the child's
+# first Python code, threading's own after-fork handler), and thawed
+# again in the parent. In the child they stay frozen, which also keeps
+# their pages shared copy-on-write.
+_thaw_after_fork = False
+
+
+def _before_fork():
+    global _thaw_after_fork
+    _thaw_after_fork = gc.get_freeze_count() == 0
     gc.freeze()
 
 
-os.register_at_fork(after_in_child=_after_fork_in_child)
+def _after_fork_in_parent():
+    if _thaw_after_fork:
+        gc.unfreeze()
+
+
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent)
 
 CHUNK_TASK = Mpire.Task.new('mpire_glib.chunk', _chunk_task)
 INIT_TASK = Mpire.Task.new('mpire_glib.init', _init_task)

@@ -78,6 +78,10 @@ def _translate_error(error, func):
             return WorkerDiedError(message)
         if code == Mpire.Error.INVALID_ARGUMENT:
             return ValueError(message)
+        if code == Mpire.Error.NOT_SUPPORTED and 'daemon' in message:
+            # MPIRE: multiprocessing's "daemonic processes are not
+            # allowed to have children"
+            return AssertionError(message)
     return RuntimeError(message)
 
 
@@ -87,7 +91,9 @@ def _clean_message(message, func):
     name = getattr(func, '__qualname__', None) or getattr(func, '__name__', None)
     message = message.replace('task “mpire_glib.chunk”',
                               '“%s” (in a chunk of tasks)' % name if name else 'a chunk of tasks')
-    return re.sub(r' with arguments \[0x[^\]…]*[\]…]', '', message)
+    message = re.sub(r'(,| with) arguments \[0x[^\]…]*[\]…]', '', message)
+    return message.replace('Task “%s” (in a chunk of tasks)' % name,
+                           'Task “%s”' % name) if name else message
 
 
 class _Call:
@@ -152,8 +158,17 @@ class WorkerPool:
         self.keep_alive = keep_alive
         self.use_dill = use_dill
         self._dumps, self._loads = _worker.serializer(use_dill)
-        self._spec_identity = None
+        if start_method == 'threading':
+            import multiprocessing.dummy as ctx
+        else:
+            import multiprocessing
+            ctx = multiprocessing.get_context(start_method)
+        #: multiprocessing's context of the start method (threading:
+        #: multiprocessing.dummy), for locks, events and values to share.
+        self.ctx = ctx
+        self._spec_base = None
         self._spec_payload = None
+        self._spec_func = self._spec_init = self._spec_exit = None
         self._apply_results = []
         self._exit_loads = self._loads
 
@@ -190,24 +205,43 @@ class WorkerPool:
 
     # ---- the spec every worker gets ----------------------------------------------
 
-    def _install_spec(self, func, worker_init, worker_exit):
-        identity = (func, worker_init, worker_exit, self.shared_objects,
-                    self.pass_worker_id, self.use_worker_state, self.use_dill)
-        if (self._spec_payload is not None and len(identity) == len(self._spec_identity)
-                and all(a is b or (type(a) is bool and a == b)
-                        for a, b in zip(identity, self._spec_identity))):
-            return
+    def _install_spec(self, func, worker_init, worker_exit, preload=()):
+        """Makes sure the workers run @func with these settings; returns
+        (func_ref, exit_ref) to send with every chunk: None, or what a
+        kept-alive worker must switch to (MPIRE keeps its workers when
+        only the function, worker_init or worker_exit change)."""
+        base = (self.shared_objects, self.pass_worker_id, self.use_worker_state,
+                self.use_dill)
+        if self._spec_payload is not None and _same(base, self._spec_base):
+            if func is self._spec_func and worker_exit is self._spec_exit \
+                    and worker_init is self._spec_init:
+                return None, None
+            if self._pool.get_n_workers() > 0:
+                try:
+                    func_ref = None if func is self._spec_func else self._function_ref(func)
+                    exit_ref = None if worker_exit is self._spec_exit \
+                        else self._function_ref(worker_exit)
+                    return func_ref, exit_ref
+                except Exception:  # noqa: BLE001 - unpicklable: new workers instead
+                    pass
         spec = _worker.PoolSpec(func, worker_init, worker_exit, self.shared_objects,
                                 self.shared_objects is not None, self.pass_worker_id,
-                                self.use_worker_state, self.use_dill)
+                                self.use_worker_state, self.use_dill, tuple(preload))
         if self._local_specs:
             payload = _worker.register_local_spec(spec)
         else:
             payload = _worker.pickled_spec(spec)
         _worker.forget_local_spec(self._spec_payload)
         self._spec_payload = payload
-        self._spec_identity = identity
+        self._spec_base = base
+        self._spec_func, self._spec_init, self._spec_exit = func, worker_init, worker_exit
         self._pool.props.shared_objects = variant_of_bytes(payload)
+        return None, None
+
+    def _function_ref(self, func):
+        if self._inproc:
+            return ('object', func)
+        return ('pickled', self._dumps(func))
 
     def _options(self, worker_init_timeout, worker_exit_timeout, task_timeout, worker_exit):
         options = Mpire.MapOptions.new()
@@ -278,7 +312,7 @@ class WorkerPool:
              worker_exit_timeout=None, progress_bar_options=None, progress_bar_style=None):
         """Yields the results of each chunk, a list, as the engine hands
         them out (input order when @ordered)."""
-        self._install_spec(func, worker_init, worker_exit)
+        func_ref, exit_ref = self._install_spec(func, worker_init, worker_exit)
         chunks, n_tasks, n_chunks, size = self._plan(iterable_of_args, iterable_len,
                                                      chunk_size, n_splits, task_timeout)
         options = self._options(worker_init_timeout, worker_exit_timeout, task_timeout,
@@ -301,7 +335,7 @@ class WorkerPool:
                 chunk = next(chunks, None)
                 if chunk is None:
                     return None
-                return self._encode(call, (_worker.KIND_MAP, chunk))
+                return self._encode(call, (_worker.KIND_MAP, func_ref, exit_ref, chunk))
             except BaseException as exc:  # noqa: BLE001 - raised again in the caller
                 call.source_error = exc
                 return None
@@ -434,14 +468,17 @@ class WorkerPool:
         while it waits (``get``, ``wait``, ``join``, ``stop_and_join``)."""
         if not isinstance(args, tuple):
             args = (args,)
-        self._install_spec(None, worker_init, worker_exit)
+        module = getattr(func, '__module__', None)
+        preload = (module,) if module and module not in ('__main__', '__mp_main__') else ()
+        _, exit_ref = self._install_spec(self._spec_func, worker_init, worker_exit, preload)
         options = self._options(worker_init_timeout, worker_exit_timeout, task_timeout,
                                 worker_exit)
         task_func = func
         if not self._inproc:
             task_func = _worker.function_reference(func, self._local_specs, self._dumps)
         call = _Call()
-        payload = self._encode(call, (_worker.KIND_APPLY, [(task_func, args, kwargs or {})]))
+        payload = self._encode(call, (_worker.KIND_APPLY, None, exit_ref,
+                                      [(task_func, args, kwargs or {})]))
         try:
             engine_result = self._pool.apply_async(_worker.CHUNK_TASK, payload, options)
         except GLib.Error as error:
@@ -488,6 +525,7 @@ class WorkerPool:
         except GLib.Error as error:
             raise translate_error(error)
         self._settle_apply_results()
+        self._check_exit_results()
 
     def join(self, keep_alive=False):
         """Same as :meth:`stop_and_join`."""
@@ -499,13 +537,19 @@ class WorkerPool:
         self._apply_results.clear()
         _worker.forget_local_spec(self._spec_payload)
         self._spec_payload = None
-        self._spec_identity = None
+        self._spec_base = None
 
     def _settle_apply_results(self):
         pending, self._apply_results = self._apply_results, []
         for result in pending:
             result.wait()
             result._settle_callbacks()
+
+
+def _same(a, b):
+    """Whether two tuples of settings hold the same objects."""
+    return b is not None and len(a) == len(b) and all(
+        x is y or (type(x) is bool and x == y) for x, y in zip(a, b))
 
 
 def _chunks_of_iterator(args_iter, n_tasks, chunk_size):
@@ -535,6 +579,8 @@ def _stop(it, cancellable):
 def _progress_bar(enabled, total, options, style):
     if not enabled:
         return None
+    if style == 'dashboard':
+        return None      # drawn on the dashboard only (not connected yet)
     options = dict(options or {})
     options.pop('total', None)
     if style == 'rich':
