@@ -140,7 +140,13 @@ class _SpawningWorkers:
 def pickled_spec(spec):
     """The spec payload for spawned workers: @spec pickled (or dilled)."""
     from multiprocessing import context
-    dumps, _ = serializer(spec.use_dill)
+    from multiprocessing.reduction import ForkingPickler
+    if spec.use_dill:
+        dumps, _ = serializer(True)
+    else:
+        # multiprocessing's pickler knows its shared memory and connections
+        def dumps(obj):
+            return bytes(ForkingPickler.dumps(obj, pickle.HIGHEST_PROTOCOL))
     previous = context.get_spawning_popen()
     context.set_spawning_popen(_SpawningWorkers())
     try:

@@ -159,16 +159,17 @@ class WorkerPool:
         self.use_dill = use_dill
         self._dumps, self._loads = _worker.serializer(use_dill)
         if start_method == 'threading':
-            import multiprocessing.dummy as ctx
+            from .context import ThreadingContext as ctx
         else:
             import multiprocessing
             ctx = multiprocessing.get_context(start_method)
         #: multiprocessing's context of the start method (threading:
-        #: multiprocessing.dummy), for locks, events and values to share.
+        #: context.ThreadingContext), for locks, events and values to share.
         self.ctx = ctx
         self._spec_base = None
         self._spec_payload = None
         self._spec_func = self._spec_init = self._spec_exit = None
+        self._switched = False
         self._apply_results = []
         self._exit_loads = self._loads
 
@@ -213,15 +214,16 @@ class WorkerPool:
         base = (self.shared_objects, self.pass_worker_id, self.use_worker_state,
                 self.use_dill)
         if self._spec_payload is not None and _same(base, self._spec_base):
-            if func is self._spec_func and worker_exit is self._spec_exit \
-                    and worker_init is self._spec_init:
+            if not self._switched and func is self._spec_func \
+                    and worker_exit is self._spec_exit and worker_init is self._spec_init:
                 return None, None
             if self._pool.get_n_workers() > 0:
+                # Once switched, every chunk says what to run: a worker
+                # may have missed the chunks of a call.
                 try:
-                    func_ref = None if func is self._spec_func else self._function_ref(func)
-                    exit_ref = None if worker_exit is self._spec_exit \
-                        else self._function_ref(worker_exit)
-                    return func_ref, exit_ref
+                    refs = self._function_ref(func), self._function_ref(worker_exit)
+                    self._switched = True
+                    return refs
                 except Exception:  # noqa: BLE001 - unpicklable: new workers instead
                     pass
         spec = _worker.PoolSpec(func, worker_init, worker_exit, self.shared_objects,
@@ -235,6 +237,7 @@ class WorkerPool:
         self._spec_payload = payload
         self._spec_base = base
         self._spec_func, self._spec_init, self._spec_exit = func, worker_init, worker_exit
+        self._switched = False
         self._pool.props.shared_objects = variant_of_bytes(payload)
         return None, None
 
