@@ -274,8 +274,9 @@ _SCALARS = frozenset((int, float, str, bytes, bool, complex, type(None)))
 def run_tasks(func, prefix, tasks):
     """Runs one chunk of map tasks: the fast loop.
 
-    On an exception, _local.failed_index is the failing task's. A chunk of plain values (or of
-    tuples) runs through map() (or starmap()) in C."""
+    A chunk of plain values (or of tuples) runs through map() (or
+    starmap()) in C. On an exception, _local.failed_index is the index
+    of the failing task."""
     it = iter(tasks)
     try:
         if not prefix:

@@ -89,11 +89,10 @@ def _clean_message(message, func):
     # The engine names its task and that task's arguments: here the
     # generic chunk task and a pickled chunk, of no use to a reader.
     name = getattr(func, '__qualname__', None) or getattr(func, '__name__', None)
-    message = message.replace('task “mpire_glib.chunk”',
-                              '“%s” (in a chunk of tasks)' % name if name else 'a chunk of tasks')
-    message = re.sub(r'(,| with) arguments \[0x[^\]…]*[\]…]', '', message)
-    return message.replace('Task “%s” (in a chunk of tasks)' % name,
-                           'Task “%s”' % name) if name else message
+    where = '“%s” (in a chunk of tasks)' % name if name else 'a chunk of tasks'
+    message = message.replace('task “mpire_glib.chunk”', where)
+    message = message.replace('Task “mpire_glib.chunk”', 'Task “%s”' % (name or 'chunk'))
+    return re.sub(r'(,| with) arguments \[0x[^\]…]*[\]…]', '', message)
 
 
 class _Call:
