@@ -4,11 +4,15 @@
 
 """Helpers for preparing task arguments, as in ``mpire.utils``."""
 
+import datetime
+import heapq
 import itertools
 import math
+import time
 from fractions import Fraction
 
-__all__ = ['chunk_tasks', 'make_single_arguments']
+__all__ = ['chunk_tasks', 'make_single_arguments', 'get_n_chunks', 'apply_numpy_chunking',
+           'format_seconds', 'TimeIt']
 
 
 def _is_numpy_array(obj):
@@ -96,3 +100,86 @@ def make_single_arguments(iterable_of_args, generator=True):
     """
     gen = ((arg,) for arg in iterable_of_args)
     return gen if generator else list(gen)
+
+
+def get_n_chunks(iterable_of_args, iterable_len=None, chunk_size=None, n_splits=None,
+                 n_jobs=None):
+    """How many chunks chunk_tasks() gives for these settings, as MPIRE's
+    helper: ``chunk_size`` first, then ``n_splits``, else 4 per job (jobs:
+    ``n_jobs`` or the CPU count), never more chunks than tasks.
+
+    :raises ValueError: for an input without len() and no ``iterable_len``
+    """
+    if iterable_len is None and not hasattr(iterable_of_args, '__len__'):
+        raise ValueError('Failed to obtain length of iterable. Remedy: either provide an '
+                         'iterable with a len() function or specify iterable_len in the '
+                         'function call')
+    if hasattr(iterable_of_args, '__len__'):
+        n_tasks = len(iterable_of_args) if iterable_len is None \
+            else min(iterable_len, len(iterable_of_args))
+    else:
+        n_tasks = iterable_len
+    if chunk_size is not None:
+        return math.ceil(n_tasks / chunk_size)
+    if n_splits is not None:
+        return min(n_splits, n_tasks)
+    if n_jobs is None:
+        from .pool import cpu_count
+        n_jobs = cpu_count()
+    return min(n_jobs * 4, n_tasks)
+
+
+def apply_numpy_chunking(iterable_of_args, iterable_len=None, chunk_size=None, n_splits=None,
+                         n_jobs=None):
+    """Cuts a numpy array into chunks that are each one task, as MPIRE's
+    helper: returns (generator of 1-tuples holding a slice, number of
+    chunks, chunk size 1, n_splits None). Without ``chunk_size`` and
+    ``n_splits``, 4 chunks per job (when ``n_jobs`` is given)."""
+    if iterable_len is not None:
+        iterable_of_args = iterable_of_args[:iterable_len]
+    iterable_len = len(iterable_of_args)
+    if chunk_size is None and n_splits is None and n_jobs is not None:
+        n_splits = n_jobs * 4
+    chunks = chunk_tasks(iterable_of_args, iterable_len, chunk_size,
+                         min(n_splits, iterable_len) if n_splits else n_splits)
+    n_chunks = get_n_chunks(iterable_of_args, iterable_len, chunk_size, n_splits, n_jobs)
+    return ((chunk,) for chunk in chunks), n_chunks, 1, None
+
+
+def format_seconds(seconds, with_milliseconds):
+    """Seconds as ``H:MM:SS`` (``1 day, H:MM:SS`` and so on), with
+    ``.mmm`` when asked and not zero; '' for None."""
+    if seconds is None:
+        return ''
+    delta = datetime.timedelta(seconds=seconds)
+    whole = datetime.timedelta(days=delta.days, seconds=delta.seconds)
+    text = str(whole)
+    milliseconds = delta.microseconds // 1000
+    if with_milliseconds and milliseconds:
+        text += '.%03d' % milliseconds
+    return text
+
+
+class TimeIt:
+    """A context manager adding the time its block took to
+    ``cum_time_array[array_idx]``, and keeping the longest durations in
+    the min-heap ``max_time_array`` (with ``format_args_func()``'s value,
+    or None), as MPIRE's insights helper."""
+
+    def __init__(self, cum_time_array, array_idx, max_time_array=None, format_args_func=None):
+        self.cum_time_array = cum_time_array
+        self.array_idx = array_idx
+        self.max_time_array = max_time_array
+        self.format_args_func = format_args_func
+        self.start_time = None
+
+    def __enter__(self):
+        self.start_time = time.time()
+        return self
+
+    def __exit__(self, *exc_info):
+        duration = time.time() - self.start_time
+        self.cum_time_array[self.array_idx] += duration
+        if self.max_time_array is not None and duration > self.max_time_array[0][0]:
+            args = self.format_args_func() if self.format_args_func is not None else None
+            heapq.heappushpop(self.max_time_array, (duration, args))

@@ -433,6 +433,18 @@ class TestUtils(unittest.TestCase):
         with self.assertRaises(ValueError):
             list(chunk_tasks((x for x in range(3)), n_splits=2))
 
+    def test_helpers(self):
+        from mpire_glib.utils import format_seconds, get_n_chunks
+        self.assertEqual(get_n_chunks(list(range(13)), chunk_size=3), 5)
+        self.assertEqual(get_n_chunks(list(range(13)), n_splits=20), 13)
+        self.assertEqual(get_n_chunks(list(range(13)), n_jobs=2), 8)
+        with self.assertRaises(ValueError):
+            get_n_chunks(iter([1, 2]))
+        self.assertEqual(format_seconds(123456.78901234, with_milliseconds=True),
+                         '1 day, 10:17:36.789')
+        self.assertEqual(format_seconds(2.9, with_milliseconds=False), '0:00:02')
+        self.assertEqual(format_seconds(None, with_milliseconds=False), '')
+
     def test_make_single_arguments(self):
         self.assertEqual(make_single_arguments([1, (2, 3)], generator=False), [(1,), ((2, 3),)])
         self.assertEqual(list(make_single_arguments(iter([4]))), [(4,)])
