@@ -273,8 +273,10 @@ class WorkerPool:
     def _plan(self, iterable_of_args, iterable_len, chunk_size, n_splits, task_timeout):
         """(chunks, number of tasks or None, number of chunks or None)."""
         n_tasks = iterable_len
-        if n_tasks is None and hasattr(iterable_of_args, '__len__'):
-            n_tasks = len(iterable_of_args)
+        if hasattr(iterable_of_args, '__len__'):
+            # MPIRE: an iterable_len beyond the input's length is ignored
+            n_tasks = len(iterable_of_args) if n_tasks is None \
+                else min(n_tasks, len(iterable_of_args))
         numpy_input = _is_numpy_array(iterable_of_args)
         if task_timeout is not None and not numpy_input:
             # The engine times each of its tasks, here a chunk: one task

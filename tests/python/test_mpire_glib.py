@@ -180,6 +180,11 @@ class TestMap(PoolTestCase):
         with self.pool() as pool:
             self.assertEqual(pool.map(square, range(100), iterable_len=10),
                              [x * x for x in range(10)])
+            # Beyond the input's length it is ignored
+            self.assertEqual(pool.map(square, list(range(10)), iterable_len=20),
+                             [x * x for x in range(10)])
+            self.assertEqual(pool.map(square, (x for x in range(10)), iterable_len=20),
+                             [x * x for x in range(10)])
 
     def test_argument_unpacking(self):
         with self.pool() as pool:
