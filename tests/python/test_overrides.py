@@ -104,6 +104,15 @@ class TestOverrides(unittest.TestCase):
         with pool() as p:
             self.assertEqual(p.map(square_task, GLib.Variant('ax', [2, 3]), None, None).unpack(),
                              [4, 9])
+            # The library's own signatures (options, cancellable) still work
+            it = p.imap(square_task, GLib.Variant('ax', [4]), Mpire.MapOptions.new())
+            self.assertEqual([v.unpack() for v in it], [16])
+            lst = p.imap_list(square_task, [1, 2, 3], None, None)
+            loop = GLib.MainContext.default()
+            while not lst.props.complete:
+                loop.iteration(True)
+            self.assertEqual(sorted(lst.get_item(i).get_value().unpack()
+                                    for i in range(lst.get_n_items())), [1, 4, 9])
 
 
 if __name__ == '__main__':

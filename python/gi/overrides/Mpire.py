@@ -242,17 +242,36 @@ class WorkerPool(Mpire.WorkerPool):
     def imap_unordered(self, task, iterable, options=None):
         return _call(Mpire.WorkerPool.imap_unordered, self, task, iterable, options)
 
-    def imap_list(self, task, iterable, options=None):
-        return _call(Mpire.WorkerPool.imap_list, self, task, iterable, options)
+    def imap_list(self, task, iterable, options=None, cancellable=None):
+        return _call(Mpire.WorkerPool.imap_list, self, task, iterable, options, cancellable)
 
-    def imap_unordered_list(self, task, iterable, options=None):
-        return _call(Mpire.WorkerPool.imap_unordered_list, self, task, iterable, options)
+    def imap_unordered_list(self, task, iterable, options=None, cancellable=None):
+        return _call(Mpire.WorkerPool.imap_unordered_list, self, task, iterable, options,
+                     cancellable)
 
     def map_async(self, task, iterable, options=None, cancellable=None, callback=None,
                   *user_data):
         args, options = _input(iterable, options)
         return Mpire.WorkerPool.map_async(self, task, args, options, cancellable, callback,
                                           *user_data)
+
+    def map_unordered_async(self, task, iterable, options=None, cancellable=None,
+                            callback=None, *user_data):
+        args, options = _input(iterable, options)
+        return Mpire.WorkerPool.map_unordered_async(self, task, args, options, cancellable,
+                                                    callback, *user_data)
+
+    def imap_async(self, task, iterable, options=None, cancellable=None, callback=None,
+                   *user_data):
+        args, options = _input(iterable, options)
+        return Mpire.WorkerPool.imap_async(self, task, args, options, cancellable, callback,
+                                           *user_data)
+
+    def imap_unordered_async(self, task, iterable, options=None, cancellable=None,
+                             callback=None, *user_data):
+        args, options = _input(iterable, options)
+        return Mpire.WorkerPool.imap_unordered_async(self, task, args, options, cancellable,
+                                                     callback, *user_data)
 
     def map_finish(self, result):
         try:
