@@ -96,12 +96,13 @@ def _clean_message(message, func):
 
 
 class _Call:
-    """One map call: its chunks, the engine's iterator, the progress bar."""
+    """What one call keeps while it runs: an exception its input raised
+    (raised again in the caller once the engine stopped asking), and the
+    chunks parked in this process for threading workers."""
 
     def __init__(self):
         self.source_error = None
         self.inproc_keys = []
-        self.total = None
 
 
 class WorkerPool:
@@ -170,7 +171,6 @@ class WorkerPool:
         self._spec_func = self._spec_init = self._spec_exit = None
         self._switched = False
         self._apply_results = []
-        self._exit_loads = self._loads
 
     # ---- MPIRE's setters ---------------------------------------------------
 
