@@ -363,7 +363,10 @@ def _chunk_task(ctx, variant):
         result = (FAILED, failure_of(exc, 'task', failing, runtime.worker_id,
                                      runtime.dumps, runtime.loads))
     if inproc:
-        return variant_of_bytes(put_inproc(result))
+        # The result takes the chunk's key: the caller drops what a
+        # stopped call left there.
+        _INPROC[struct.unpack('=Q', data)[0]] = result
+        return variant_of_bytes(data)
     return variant_of_bytes(runtime.dumps(result))
 
 
