@@ -69,7 +69,8 @@ CONFIGS = {
 run_config = dict(CONFIGS['full'], mode='full')   # this run's (main()): measure() reads it
 ALL_WORKLOADS = 'tiny,cpu,numerical,stateful,init,startup,memory'
 
-SYSTEMS = ['seq', 'mpire-fork', 'mpire-spawn', 'mpire-forkserver', 'pool-fork', 'pool-spawn',
+SYSTEMS = ['seq', 'mpire-fork', 'mpire-spawn', 'mpire-forkserver', 'mpire_glib-fork',
+           'mpire_glib-spawn', 'mpire_glib-forkserver', 'pool-fork', 'pool-spawn',
            'pool-forkserver', 'joblib', 'parallel']
 
 
@@ -501,6 +502,43 @@ def run_mpire(cfg, only, method_name):
         run_in_child('startup', 'mpire-' + method_name, cfg['startup_runs'])
 
 
+def run_mpire_glib(cfg, only, method_name):
+    """The workloads through mpire_glib, MPIRE's Python API on the engine:
+    plain Python functions and values, chunks pickled whole."""
+    try:
+        from mpire_glib import WorkerPool
+        from mpire_glib.utils import make_single_arguments
+    except ImportError as e:
+        emit('tiny', 'mpire_glib %s' % method_name, 'mpire', 'n/a', 2, 0, [],
+             'mpire_glib not importable: %s' % e)
+        return
+    system = 'mpire_glib %s (pickled chunks)' % method_name
+    for w in workload_list(cfg, only):
+        # MPIRE unpacks iterable arguments: the numerical slices go whole.
+        items = w.items if isinstance(w.items, range) \
+            else make_single_arguments(w.items, generator=False)
+        for n_jobs in w.jobs:
+            pool = WorkerPool(n_jobs, start_method=method_name, keep_alive=True)
+            try:
+                pool.map(w.func, items[:4 * n_jobs], worker_init=w.initializer)   # warm-up
+            except Exception as e:
+                emit(w.name, system, 'mpire', 'warm', n_jobs, w.n, [], 'warm-up: %s' % e)
+                pool.terminate()
+                continue
+            measure(w.name, system, 'mpire', 'warm', n_jobs, w.n, cfg['runs'],
+                    lambda: w.merge(pool.map(w.func, items, worker_init=w.initializer)),
+                    w.check)
+            pool.stop_and_join()
+            pool.terminate()
+
+        def cold(w=w, items=items):
+            with WorkerPool(2, start_method=method_name) as pool:
+                return w.merge(pool.map(w.func, items, worker_init=w.initializer))
+
+        if w.cold:
+            measure(w.name, system, 'mpire', 'cold', 2, w.n, cfg['cold_runs'], cold, w.check)
+
+
 def startup_mpire(runs, method_name):
     """A new pool of 2, a map of 2 trivial tasks, join; each worker's
     start-up from the insights, as mpire-bench.c's startup workload."""
@@ -714,6 +752,8 @@ def run_parallel(cfg, only):
 def run_system(name, cfg, only):
     if name == 'seq':
         run_seq(cfg, only)
+    elif name.startswith('mpire_glib-'):
+        run_mpire_glib(cfg, only, name[len('mpire_glib-'):])
     elif name.startswith('mpire-'):
         run_mpire(cfg, only, name[len('mpire-'):])
     elif name.startswith('pool-'):

@@ -85,7 +85,7 @@ echo "== C tasks: mpire-bench" >&2
 echo "== Python tasks: bench_python.py" >&2
 GI_TYPELIB_PATH="$build/mpire-glib${GI_TYPELIB_PATH:+:$GI_TYPELIB_PATH}" \
 LD_LIBRARY_PATH="$build/mpire-glib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-PYTHONDONTWRITEBYTECODE=1 \
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$src/python${PYTHONPATH:+:$PYTHONPATH}" \
   "$python" "$here/bench_python.py" "${args[@]}" >> "$results" || status=1
 
 elapsed=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')

@@ -29,7 +29,7 @@ typedef struct
   gint64       timeout;    /* µs a task of it may run, or 0 */
   gboolean     retry;      /* runs again when its worker dies in it */
   guint32      death_index; /* the task its worker last died in */
-  guint        n_deaths;   /* deaths in a row in that task */
+  guint        n_deaths;   /* deaths in a row in that task, weighed */
   /* With retry, a worker sends each task's result once it is done
    * (MPIRE_MESSAGE_PARTIAL): after a death, the tasks whose results came
    * do not run again. Task indexes from a worker count from sent_from. */
@@ -46,7 +46,8 @@ GVariant *mpire_chunk_get_task_args     (MpireChunk  *chunk,
 char     *mpire_chunk_describe_args     (MpireChunk  *chunk,
                                          gsize        index);
 gboolean  mpire_chunk_retry_after_death (MpireChunk  *chunk,
-                                         guint32      index);
+                                         guint32      index,
+                                         gboolean     killed);
 void      mpire_chunk_keep_results      (MpireChunk  *chunk,
                                          GVariant    *results,
                                          gboolean     boxed);

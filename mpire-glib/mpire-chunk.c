@@ -78,25 +78,33 @@ mpire_chunk_describe_args (MpireChunk *chunk,
   return text;
 }
 
-/* A task that was running at this many deaths of its worker in a row is
- * taken to be what kills it, rather than something from outside. */
-#define MAX_DEATHS_IN_ONE_TASK 3
+/* A task that was running at three deaths of its worker in a row is
+ * taken to be what kills it, rather than something from outside; or at
+ * ten SIGKILLs, the signal of the out-of-memory killer but also of a user
+ * or a supervisor, which a call with retries outlives. */
+#define DEATH_WEIGHT        10
+#define DEATH_WEIGHT_KILLED 3
+#define MAX_DEATH_WEIGHT    30
 
-/* Whether the chunk whose worker died in its task @index runs again. */
+/* Whether the chunk whose worker died in its task @index (@killed: by
+ * SIGKILL) runs again. */
 gboolean
 mpire_chunk_retry_after_death (MpireChunk *chunk,
-                               guint32     index)
+                               guint32     index,
+                               gboolean    killed)
 {
+  guint weight = killed ? DEATH_WEIGHT_KILLED : DEATH_WEIGHT;
+
   if (!chunk->retry)
     return FALSE;
   if (chunk->n_deaths > 0 && chunk->death_index == index)
-    chunk->n_deaths++;
+    chunk->n_deaths += weight;
   else
     {
       chunk->death_index = index;
-      chunk->n_deaths = 1;
+      chunk->n_deaths = weight;
     }
-  return chunk->n_deaths < MAX_DEATHS_IN_ONE_TASK;
+  return chunk->n_deaths < MAX_DEATH_WEIGHT;
 }
 
 /* Keeps @results (boxed in an `av` if @boxed), those of the next tasks

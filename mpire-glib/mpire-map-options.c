@@ -452,7 +452,9 @@ mpire_map_options_class_init (MpireMapOptionsClass *klass)
    * as soon as the task is done (one small message per task, only with
    * this option), so the tasks that finished before the death do not run
    * again; the task it died in runs once more. A task that was running
-   * at three deaths of its worker in a row is taken to be what kills it:
+   * at three deaths of its worker in a row (ten SIGKILLs, the signal of
+   * the out-of-memory killer but also of a user) is taken to be what
+   * kills it:
    * the call then fails with %MPIRE_ERROR_WORKER_DIED naming it. Either
    * way no task is lost or reported twice. Chunks a dead worker had been
    * sent but not begun always go to the other workers.

@@ -181,6 +181,7 @@ mpire_result_iter_next (MpireResultIter  *self,
   gulong handler = 0;
   GVariant *item = NULL;
   MpireJobNext next;
+  gboolean stopped = FALSE;
 
   g_return_val_if_fail (MPIRE_IS_RESULT_ITER (self), NULL);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
@@ -196,9 +197,12 @@ mpire_result_iter_next (MpireResultIter  *self,
     {
       GError *cancelled = NULL;
 
-      if (g_cancellable_set_error_if_cancelled (cancellable, &cancelled))
+      /* Stopping the job once is enough; then wait for its end (its
+       * workers gone) like any other. */
+      if (!stopped && g_cancellable_set_error_if_cancelled (cancellable, &cancelled))
         {
           mpire_map_job_fail (self->job, cancelled);
+          stopped = TRUE;
           continue;
         }
       g_main_context_iteration (context, TRUE);

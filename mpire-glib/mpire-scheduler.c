@@ -559,7 +559,7 @@ on_gone (MpireWorkerLink *link,
   chunk = mpire_worker_link_peek_chunk (link);
   if (chunk != NULL && last_chunk_id == chunk->id)
     index += chunk->sent_from;
-  if (chunk != NULL && (last_chunk_id != chunk->id || mpire_chunk_retry_after_death (chunk, index)))
+  if (chunk != NULL && (last_chunk_id != chunk->id || mpire_chunk_retry_after_death (chunk, index, killed)))
     {
       mpire_chunk_skip_kept (chunk);
       requeued = requeue_chunks (self, link);

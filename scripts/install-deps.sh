@@ -10,6 +10,7 @@ packages=(
   libglib2.0-dev libgirepository1.0-dev gobject-introspection
   libsoup-3.0-dev libjson-glib-dev
   python3 python3-gi gjs tmux
+  python3-tqdm python3-dill python3-numpy
   libgtk-4-dev libadwaita-1-dev xvfb xauth
   chromium
   "$@"

@@ -61,6 +61,13 @@ case "$bindir" in /*) ;; *) bindir="$prefix/$bindir" ;; esac
   fail "mpire-dashboard is not installed or does not run"
 if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import gi' 2>/dev/null; then
   /usr/bin/python3 "$src/tests/install/consumer.py" || fail "the Python consumer failed"
+  # The mpire_glib package and the Mpire overrides, where meson put them.
+  pkg="$(find "$dest" -type d -name mpire_glib -path '*-packages/*' | head -n 1)"
+  [ -n "$pkg" ] || fail "the mpire_glib package is not installed"
+  [ -f "$(dirname "$pkg")/gi/overrides/Mpire.py" ] || fail "the Mpire overrides are not installed"
+  PYTHONPATH="$(dirname "$pkg")" PYTHONDONTWRITEBYTECODE=1 \
+    /usr/bin/python3 "$src/tests/install/consumer_mpire_glib.py" ||
+    fail "the mpire_glib consumer failed"
 fi
 if command -v gjs >/dev/null; then
   gjs -m "$src/tests/install/consumer.js" || fail "the GJS consumer failed"

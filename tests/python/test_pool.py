@@ -514,7 +514,22 @@ def test_typed_tasks(pool):
     still_works('typed task: next map works', pool)
 
 
+# With python/gi/overrides/Mpire.py on the path (installed, or PYTHONPATH),
+# a task's Python exception is raised again in the caller and plain
+# return values are converted: the two checks below then check that.
+OVERRIDES = hasattr(Mpire.WorkerPool, '__enter__')
+
+
 def test_task_value_error(pool):
+    if OVERRIDES:
+        try:
+            pool.map(value_error_task, ax(range(50)), None, None)
+            check('task ValueError (overrides): raised in the caller', False, 'no error')
+        except ValueError as e:
+            check('task ValueError (overrides): raised in the caller',
+                  'value_error_on_seven' in str(e), repr(e))
+        still_works('task ValueError: next map works', pool)
+        return
     print('# a ValueError traceback on stderr is expected next', flush=True)
     e = expect_error('task ValueError: TASK_FAILED',
                      lambda: pool.map(value_error_task, ax(range(50)), None, None),
@@ -527,6 +542,11 @@ def test_task_value_error(pool):
 
 
 def test_task_not_a_variant(pool):
+    if OVERRIDES:
+        r = pool.map(not_a_variant_task, ax(range(10)), None, None)
+        check('task returning an int (overrides): converted', r.unpack() == list(range(10)),
+              r)
+        return
     print('# a TypeError traceback on stderr is expected next', flush=True)
     expect_error('task returning an int: TASK_FAILED',
                  lambda: pool.map(not_a_variant_task, ax(range(10)), None, None),
