@@ -19,7 +19,7 @@
 
 MpireStartMethod start_method = MPIRE_START_METHOD_SPAWN;
 
-static MpireTask *odd_task, *odd_chunk_task, *frame_task, *square_task;
+static MpireTask *odd_task, *odd_chunk_task, *frame_task, *late_frame_task, *square_task;
 
 static gboolean
 is_process_method (void)
@@ -115,6 +115,31 @@ write_frame (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **er
   for (;;)
     g_usleep (G_USEC_PER_SEC);
   return NULL;
+}
+
+static gpointer
+write_oversized_later (gpointer data)
+{
+  guint8 header[MPIRE_FRAME_HEADER_SIZE] = { 0xf0, 0xff, 0xff, 0xff, MPIRE_MESSAGE_RESULTS,
+                                             MPIRE_FRAME_MAGIC, 0, 0 };
+  g_autoptr(GBytes) frame = g_bytes_new (header, sizeof header);
+
+  g_usleep (G_USEC_PER_SEC / 5);
+  mpire_frame_write (GPOINTER_TO_INT (data), frame, NULL);
+  return NULL;
+}
+
+/* x*x, and an oversized frame 0.2 s later, from a thread of the worker:
+ * when no call runs, if the call was quick. Only worker 0 does. */
+static GVariant *
+square_then_garbage (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  gint64 x = g_variant_get_int64 (args);
+
+  if (x == 0 && mpire_worker_context_get_worker_id (ctx) == 0)
+    g_thread_unref (g_thread_new ("garbage", write_oversized_later,
+                                  GINT_TO_POINTER (channel_fd ())));
+  return g_variant_new_int64 (x * x);
 }
 
 static void
@@ -276,6 +301,35 @@ test_bad_frames (gconstpointer data)
   g_assert_true (mpire_worker_pool_stop_and_join (pool, NULL));
 }
 
+/* A kept-alive worker that breaks the protocol between two calls is
+ * replaced: the next call runs on fresh workers, at once. */
+static void
+test_bad_frame_between_calls (void)
+{
+  g_autoptr(MpireWorkerPool) pool = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  gint64 start;
+
+  if (!is_process_method ())
+    {
+      g_test_skip ("A thread’s channel is one socket among the caller’s");
+      return;
+    }
+
+  pool = mpire_worker_pool_new (2, start_method);
+  mpire_worker_pool_set_keep_alive (pool, TRUE);
+  result = mpire_worker_pool_map (pool, late_frame_task, range_variant (4), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_usleep (G_USEC_PER_SEC / 2);
+
+  start = g_get_monotonic_time ();
+  assert_pool_works (pool);
+  assert_pool_works (pool);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  g_assert_true (mpire_worker_pool_stop_and_join (pool, NULL));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -286,6 +340,7 @@ main (int argc, char **argv)
   odd_task = mpire_task_new ("odd", odd, NULL, NULL);
   odd_chunk_task = mpire_task_new ("odd-chunk", odd_chunk, NULL, NULL);
   frame_task = mpire_task_new ("write-frame", write_frame, NULL, NULL);
+  late_frame_task = mpire_task_new ("square-then-garbage", square_then_garbage, NULL, NULL);
   square_task = mpire_task_new ("square", square, NULL, NULL);
 
   mpire_init (&argc, &argv);
@@ -298,6 +353,7 @@ main (int argc, char **argv)
   add_method_test ("/mpire/malformed", "results-not-normal", test_results_not_normal);
   add_method_test ("/mpire/malformed", "chunk-arrays-not-normal", test_chunk_arrays_not_normal);
   add_method_test ("/mpire/malformed", "huge-sizes", test_huge_sizes);
+  add_method_test ("/mpire/malformed", "bad-frame-between-calls", test_bad_frame_between_calls);
   path = g_strdup_printf ("/mpire/malformed/oversized-frame/%s", nick);
   g_test_add_data_func (path, "oversized", test_bad_frames);
   g_free (path);
