@@ -964,6 +964,7 @@ mpire_scheduler_start_workers (MpireScheduler  *self,
         close_fds[info.n_close_fds++] = mpire_worker_link_get_fd (self->links->pdata[j]);
       info.worker_id = i;
       info.argv = (const char * const *) argv;
+      info.launcher = self->call.worker_launcher;
       info.fork_server = self->fork_server;
       info.cpus = self->call.cpu_sets != NULL && (guint) i < self->call.cpu_sets->len
         ? &g_array_index (self->call.cpu_sets, cpu_set_t, i) : NULL;
@@ -1190,6 +1191,7 @@ call_clear (MpireSchedulerCall *call)
 {
   g_clear_pointer (&call->shared_objects, g_variant_unref);
   g_clear_pointer ((char ***) &call->worker_argv, g_strfreev);
+  g_clear_pointer ((char ***) &call->worker_launcher, g_strfreev);
   g_clear_pointer (&call->cpu_sets, g_array_unref);
   g_clear_pointer ((char **) &call->init_name, g_free);
   g_clear_pointer ((char **) &call->exit_name, g_free);
@@ -1205,6 +1207,7 @@ call_copy (MpireSchedulerCall       *to,
   if (to->shared_objects != NULL)
     g_variant_ref (to->shared_objects);
   to->worker_argv = (const char * const *) g_strdupv ((char **) from->worker_argv);
+  to->worker_launcher = (const char * const *) g_strdupv ((char **) from->worker_launcher);
   if (to->cpu_sets != NULL)
     g_array_ref (to->cpu_sets);
   to->init_name = g_strdup (from->init_name);

@@ -68,13 +68,87 @@ struct _MpireWorkerLink
   gboolean                        closed;
   gboolean                        exited;
   int                             wait_status;
+  gboolean                        greeted;    /* a launched worker's READY came */
+  char                           *host;       /* the launched worker's host, or NULL */
+  char                           *launcher;   /* the program that launched it, or NULL */
 };
 
 static void link_close (MpireWorkerLink *self);
 
-static const MpireBackend *
-backend_for (MpireStartMethod method)
+/* A launched worker that did not greet the pool with READY as its first
+ * frame: not an mpire-glib worker, or the launcher's own output. */
+static void
+set_not_greeted_error (MpireWorkerLink  *self,
+                       GError          **error)
 {
+  g_clear_error (error);
+  g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+               _("Worker %d did not answer as an mpire-glib %s worker: it is of another "
+                 "version, or not an mpire-glib worker, or its launcher wrote to its "
+                 "standard output"),
+               self->id, PACKAGE_VERSION);
+}
+
+/* The handshake and heartbeat of a launched worker, which shares no
+ * memory with the pool: its READY frame comes first, and its BEAT frames
+ * fill the pool's copy of its heartbeat. */
+static gboolean
+receive_launched (MpireWorkerLink   *self,
+                  MpireMessageKind   kind,
+                  GVariant          *body,
+                  GError           **error)
+{
+  if (!self->greeted)
+    {
+      MpireReadyMessage ready;
+
+      if (kind != MPIRE_MESSAGE_READY || !mpire_message_ready_parse (body, &ready, NULL))
+        {
+          set_not_greeted_error (self, error);
+          return FALSE;
+        }
+      if (!g_str_equal (ready.version, PACKAGE_VERSION))
+        {
+          g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
+                       _("Worker %d on host “%s” (process %s) runs mpire-glib %s, but this "
+                         "pool runs mpire-glib %s: install the same version on both sides"),
+                       self->id, ready.host, ready.pid, ready.version, PACKAGE_VERSION);
+          return FALSE;
+        }
+      self->host = g_strdup (ready.host);
+      self->greeted = TRUE;
+      return TRUE;
+    }
+
+  if (kind == MPIRE_MESSAGE_READY)
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+                   _("Worker %d greeted the pool twice"), self->id);
+      return FALSE;
+    }
+  if (kind == MPIRE_MESSAGE_BEAT)
+    {
+      MpireBeatMessage beat;
+
+      if (!mpire_message_beat_parse (body, &beat, error))
+        return FALSE;
+      /* The pool's clock: the worker's may be another host's. */
+      if (beat.running)
+        mpire_heartbeat_task_start (self->memory->heartbeat, beat.chunk_id, beat.index,
+                                    beat.timed);
+      else
+        mpire_heartbeat_task_end (self->memory->heartbeat);
+    }
+  return TRUE;
+}
+
+static const MpireBackend *
+backend_for (MpireStartMethod            method,
+             const MpireWorkerStartInfo *info)
+{
+  if (info->launcher != NULL)
+    return mpire_backend_launcher ();
+
   switch (method)
     {
     case MPIRE_START_METHOD_FORK:
@@ -89,11 +163,29 @@ backend_for (MpireStartMethod method)
     }
 }
 
+static void fail (MpireWorkerLink *self,
+                  const GError    *error);
+
+/* A launched worker that ends before its READY never ran: the call
+ * fails with the launcher's status rather than starting it again. */
 static void
 maybe_gone (MpireWorkerLink *self)
 {
-  if (self->closed && self->exited)
-    self->callbacks->gone (self, self->wait_status, self->data);
+  if (!self->closed || !self->exited)
+    return;
+  if (!self->greeted && self->state == LINK_SERVING)
+    {
+      g_autofree char *status = mpire_describe_wait_status (self->wait_status);
+      g_autoptr(GError) error =
+        g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
+                     _("Worker %d %s before it greeted the pool: its launcher “%s” failed "
+                       "(see its messages on standard error), or the worker program does "
+                       "not call mpire_init()"),
+                     self->id, status, self->launcher);
+
+      fail (self, error);
+    }
+  self->callbacks->gone (self, self->wait_status, self->data);
 }
 
 /* The pool kills the link on `broken`. */
@@ -122,8 +214,15 @@ parse_frames (MpireWorkerLink *self)
       gboolean shared;
       const guint8 *body_data;
 
-      if (!mpire_frame_parse_header (self->inbuf->data + pos, &kind, &body_len, &shared, &error))
+      if (!mpire_frame_parse_header (self->inbuf->data + pos, &kind, &body_len, &shared, &error) ||
+          (shared && self->backend->is_launched))
         {
+          if (!self->greeted)
+            set_not_greeted_error (self, &error);
+          else if (error == NULL)
+            g_set_error (&error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+                         _("Worker %d sent a frame through memory it does not share "
+                           "with the pool"), self->id);
           fail (self, error);
           ok = FALSE;
           break;
@@ -143,11 +242,20 @@ parse_frames (MpireWorkerLink *self)
         }
       if (body == NULL)
         {
+          if (!self->greeted)
+            set_not_greeted_error (self, &error);
           fail (self, error);
           ok = FALSE;
           break;
         }
-      self->callbacks->frame (self, kind, body, self->data);
+      if (self->backend->is_launched && !receive_launched (self, kind, body, &error))
+        {
+          fail (self, error);
+          ok = FALSE;
+          break;
+        }
+      if (kind != MPIRE_MESSAGE_READY && kind != MPIRE_MESSAGE_BEAT)
+        self->callbacks->frame (self, kind, body, self->data);
     }
 
   if (pos > 0 && self->inbuf != NULL)
@@ -346,7 +454,9 @@ mpire_worker_link_start (MpireStartMethod                method,
   self->memory = memory;
   self->id = info->worker_id;
   self->started_at = g_get_monotonic_time ();
-  self->backend = backend_for (method);
+  self->backend = backend_for (method, info);
+  self->greeted = !self->backend->is_launched;
+  self->launcher = info->launcher != NULL ? g_strdup (info->launcher[0]) : NULL;
   self->fd = fds[0];
   self->lock = lock;
   self->callbacks = callbacks;
@@ -368,6 +478,7 @@ mpire_worker_link_start (MpireStartMethod                method,
       mpire_worker_memory_free (memory);
       close (memory_fd);
       g_byte_array_unref (self->inbuf);
+      g_free (self->launcher);
       g_free (self);
       return NULL;
     }
@@ -555,7 +666,8 @@ mpire_worker_link_send (MpireWorkerLink   *self,
       return TRUE;
     }
 
-  frame = mpire_frame_encode (kind, body, self->memory->to_worker, error);
+  frame = mpire_frame_encode (kind, body,
+                              self->backend->is_launched ? NULL : self->memory->to_worker, error);
   if (frame == NULL)
     return FALSE;
   g_queue_push_tail (&self->outq, frame);
@@ -625,6 +737,8 @@ mpire_worker_link_abandon (MpireWorkerLink *self)
   g_queue_clear_full (&self->chunks, (GDestroyNotify) mpire_chunk_free);
   mpire_worker_memory_free (self->memory);
   close (self->memory_fd);
+  g_free (self->host);
+  g_free (self->launcher);
   g_free (self);
   return TRUE;
 }
@@ -638,5 +752,7 @@ mpire_worker_link_free (MpireWorkerLink *self)
   self->backend->free (self->handle);
   mpire_worker_memory_free (self->memory);
   close (self->memory_fd);
+  g_free (self->host);
+  g_free (self->launcher);
   g_free (self);
 }

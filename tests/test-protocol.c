@@ -484,6 +484,10 @@ sample_body (MpireMessageKind kind)
       return mpire_message_partial_new (&(MpireResultsMessage) {
         2, TRUE, g_variant_new_parsed ("[<int64 1>]")
       });
+    case MPIRE_MESSAGE_READY:
+      return mpire_message_ready_new (&(MpireReadyMessage) { "0.1.0", "host", "1" });
+    case MPIRE_MESSAGE_BEAT:
+      return mpire_message_beat_new (&(MpireBeatMessage) { 2, 1, TRUE, TRUE });
     case MPIRE_MESSAGE_LAST:
     default:
       g_assert_not_reached ();
