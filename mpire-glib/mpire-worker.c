@@ -167,6 +167,15 @@ find_task (Worker      *worker,
 
   g_clear_object (&worker->task);
   worker->task = mpire_task_lookup (name);
+  if (worker->task == NULL && worker->launched)
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_TASK_NOT_REGISTERED,
+                   _("No task named “%s” is registered in the worker program on host “%s” "
+                     "(process %ld); create it with mpire_task_new() before calling "
+                     "mpire_init(), on that side too"),
+                   name, g_get_host_name (), (long) getpid ());
+      return NULL;
+    }
   if (worker->task == NULL)
     {
       g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_TASK_NOT_REGISTERED,
