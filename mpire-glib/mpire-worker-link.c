@@ -166,14 +166,17 @@ backend_for (MpireStartMethod            method,
 static void fail (MpireWorkerLink *self,
                   const GError    *error);
 
-/* A launched worker that ends before its READY never ran: the call
- * fails with the launcher's status rather than starting it again. */
+/* A launched worker whose launcher exits before the worker's READY
+ * never ran: the call fails with the launcher's status rather than
+ * starting it again and again (ssh exits with 255 when it cannot
+ * connect). One killed by a signal died as any worker may: the pool
+ * replaces it. */
 static void
 maybe_gone (MpireWorkerLink *self)
 {
   if (!self->closed || !self->exited)
     return;
-  if (!self->greeted && self->state == LINK_SERVING)
+  if (!self->greeted && self->state == LINK_SERVING && WIFEXITED (self->wait_status))
     {
       g_autofree char *status = mpire_describe_wait_status (self->wait_status);
       g_autoptr(GError) error =
