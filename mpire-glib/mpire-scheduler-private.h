@@ -55,8 +55,10 @@ typedef struct
   MpireStartMethod    start_method;
   GVariant           *shared_objects;
   const char * const *worker_argv;   /* NULL: the program itself */
-  const char * const *worker_launcher; /* spawn: the argv prefix that starts each
-                                          worker (ssh, srun), or NULL */
+  GVariant           *worker_launchers; /* spawn: the argv prefixes (`aas`) that
+                                           start the workers (ssh, srun), worker i
+                                           taking entry i modulo their number, an
+                                           empty one for a local worker; or NULL */
   GArray             *cpu_sets;      /* cpu_set_t per worker, or NULL */
   gboolean            pass_worker_id;
   gboolean            use_worker_state;

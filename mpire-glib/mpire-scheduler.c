@@ -867,6 +867,23 @@ send_config (MpireScheduler *self,
   mpire_worker_link_send (link, MPIRE_MESSAGE_CONFIG, mpire_message_config_new (&config), NULL);
 }
 
+/* The launcher prefix of worker @i, or NULL for a local one. */
+static char **
+launcher_of (MpireScheduler *self,
+             int              i)
+{
+  g_autoptr(GVariant) entry = NULL;
+  gsize n;
+
+  if (self->call.worker_launchers == NULL)
+    return NULL;
+  n = g_variant_n_children (self->call.worker_launchers);
+  entry = g_variant_get_child_value (self->call.worker_launchers, (gsize) i % n);
+  if (g_variant_n_children (entry) == 0)
+    return NULL;
+  return g_variant_dup_strv (entry, NULL);
+}
+
 /* Starts the workers missing from the pool. When a call starts
  * (@starting), the pool first takes the current settings, restarting its
  * workers if they changed; during a call it only replaces lost workers,
@@ -951,6 +968,7 @@ mpire_scheduler_start_workers (MpireScheduler  *self,
   for (int i = 0; i < n; i++)
     {
       g_autofree int *close_fds = g_new (int, self->links->len + 1);
+      g_auto(GStrv) launcher = NULL;
       MpireWorkerStartInfo info = { 0 };
       MpireWorkerLink *link;
 
@@ -964,7 +982,7 @@ mpire_scheduler_start_workers (MpireScheduler  *self,
         close_fds[info.n_close_fds++] = mpire_worker_link_get_fd (self->links->pdata[j]);
       info.worker_id = i;
       info.argv = (const char * const *) argv;
-      info.launcher = self->call.worker_launcher;
+      info.launcher = (const char * const *) (launcher = launcher_of (self, i));
       info.fork_server = self->fork_server;
       info.cpus = self->call.cpu_sets != NULL && (guint) i < self->call.cpu_sets->len
         ? &g_array_index (self->call.cpu_sets, cpu_set_t, i) : NULL;
@@ -1191,7 +1209,7 @@ call_clear (MpireSchedulerCall *call)
 {
   g_clear_pointer (&call->shared_objects, g_variant_unref);
   g_clear_pointer ((char ***) &call->worker_argv, g_strfreev);
-  g_clear_pointer ((char ***) &call->worker_launcher, g_strfreev);
+  g_clear_pointer (&call->worker_launchers, g_variant_unref);
   g_clear_pointer (&call->cpu_sets, g_array_unref);
   g_clear_pointer ((char **) &call->init_name, g_free);
   g_clear_pointer ((char **) &call->exit_name, g_free);
@@ -1207,7 +1225,8 @@ call_copy (MpireSchedulerCall       *to,
   if (to->shared_objects != NULL)
     g_variant_ref (to->shared_objects);
   to->worker_argv = (const char * const *) g_strdupv ((char **) from->worker_argv);
-  to->worker_launcher = (const char * const *) g_strdupv ((char **) from->worker_launcher);
+  if (to->worker_launchers != NULL)
+    g_variant_ref (to->worker_launchers);
   if (to->cpu_sets != NULL)
     g_array_ref (to->cpu_sets);
   to->init_name = g_strdup (from->init_name);

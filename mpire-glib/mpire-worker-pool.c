@@ -22,6 +22,7 @@
 #include "mpire-task-private.h"
 #include "mpire-worker-pool.h"
 #include "mpire-worker-pool-call-private.h"
+#include "mpire-worker-pool-launchers-private.h"
 #include "mpire-worker-private.h"
 
 /**
@@ -73,7 +74,7 @@ struct _MpireWorkerPool
   gboolean          order_tasks;
   gboolean          enable_insights;
   char            **worker_argv;
-  char            **worker_launcher;
+  MpirePoolLaunchers launchers;     /* worker-launcher(s): mpire-worker-pool-launchers.c */
   guint             workers_serial; /* bumped when a setting restarts the workers */
 
   MpireScheduler   *scheduler;
@@ -95,6 +96,7 @@ enum {
   PROP_ORDER_TASKS,
   PROP_WORKER_ARGV,
   PROP_WORKER_LAUNCHER,
+  PROP_WORKER_LAUNCHERS,
   PROP_ENABLE_INSIGHTS,
   N_PROPS
 };
@@ -135,7 +137,7 @@ mpire_worker_pool_finalize (GObject *object)
   g_clear_pointer (&self->shared_objects, g_variant_unref);
   g_clear_pointer (&self->cpu_ids, g_variant_unref);
   g_strfreev (self->worker_argv);
-  g_strfreev (self->worker_launcher);
+  mpire_pool_launchers_clear (&self->launchers);
 
   G_OBJECT_CLASS (mpire_worker_pool_parent_class)->finalize (object);
 }
@@ -181,7 +183,10 @@ mpire_worker_pool_get_property (GObject    *object,
       g_value_set_boxed (value, self->worker_argv);
       break;
     case PROP_WORKER_LAUNCHER:
-      g_value_set_boxed (value, self->worker_launcher);
+      g_value_set_boxed (value, mpire_worker_pool_get_worker_launcher (self));
+      break;
+    case PROP_WORKER_LAUNCHERS:
+      g_value_set_variant (value, mpire_worker_pool_get_worker_launchers (self));
       break;
     case PROP_ENABLE_INSIGHTS:
       g_value_set_boolean (value, self->enable_insights);
@@ -233,6 +238,9 @@ mpire_worker_pool_set_property (GObject      *object,
       break;
     case PROP_WORKER_LAUNCHER:
       mpire_worker_pool_set_worker_launcher (self, g_value_get_boxed (value));
+      break;
+    case PROP_WORKER_LAUNCHERS:
+      mpire_worker_pool_set_worker_launchers (self, g_value_get_variant (value));
       break;
     case PROP_ENABLE_INSIGHTS:
       mpire_worker_pool_set_enable_insights (self, g_value_get_boolean (value));
@@ -388,27 +396,8 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
   properties[PROP_WORKER_ARGV] =
     g_param_spec_boxed ("worker-argv", NULL, NULL, G_TYPE_STRV, flags);
 
-  /**
-   * MpireWorkerPool:worker-launcher:
-   *
-   * A command that starts each worker, elsewhere if it likes: an argv
-   * prefix such as `{"ssh", "HOST"}` or `{"srun", "--nodes=1",
-   * "--ntasks=1", "--quiet"}`, to which the worker program (the current
-   * one, or [property@Mpire.WorkerPool:worker-argv]) is appended, after
-   * `env MPIRE_WORKER_LAUNCHED=1`. The worker speaks to the pool over
-   * the launcher's standard input and output, so the launcher must
-   * carry them (ssh and srun do) and write nothing else there; it shares
-   * no memory with the pool and is not pinned to
-   * [property@Mpire.WorkerPool:cpu-ids]. The program must exist at the
-   * same path on the other side, with the same mpire-glib version (the
-   * pool checks it when the worker connects). Needs
-   * %MPIRE_START_METHOD_SPAWN. %NULL (the default) starts workers
-   * locally. Changing it restarts the workers at the next call.
-   *
-   * Since: 0.1
-   */
-  properties[PROP_WORKER_LAUNCHER] =
-    g_param_spec_boxed ("worker-launcher", NULL, NULL, G_TYPE_STRV, flags);
+  mpire_pool_launchers_install_properties (properties, PROP_WORKER_LAUNCHER,
+                                           PROP_WORKER_LAUNCHERS, flags);
 
   /**
    * MpireWorkerPool:enable-insights:
@@ -935,51 +924,18 @@ mpire_worker_pool_set_worker_argv (MpireWorkerPool    *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORKER_ARGV]);
 }
 
-/**
- * mpire_worker_pool_get_worker_launcher:
- * @self: a pool
- *
- * Gets [property@Mpire.WorkerPool:worker-launcher].
- *
- * Returns: (transfer none) (nullable) (array zero-terminated=1): the
- *   argv prefix that starts each worker, or %NULL for local workers
- *
- * Since: 0.1
- */
-const char * const *
-mpire_worker_pool_get_worker_launcher (MpireWorkerPool *self)
+/* For mpire-worker-pool-launchers.c. */
+MpirePoolLaunchers *
+mpire_worker_pool_get_launchers (MpireWorkerPool *self)
 {
-  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), NULL);
-  return (const char * const *) self->worker_launcher;
+  return &self->launchers;
 }
 
-/**
- * mpire_worker_pool_set_worker_launcher:
- * @self: a pool
- * @worker_launcher: (nullable) (array zero-terminated=1): the argv
- *   prefix that starts each worker (such as `ssh HOST`), or %NULL for
- *   local workers
- *
- * Sets [property@Mpire.WorkerPool:worker-launcher].
- *
- * Since: 0.1
- */
+/* Restarts the workers at the next call. */
 void
-mpire_worker_pool_set_worker_launcher (MpireWorkerPool    *self,
-                                       const char * const *worker_launcher)
+mpire_worker_pool_renew_workers (MpireWorkerPool *self)
 {
-  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
-  g_return_if_fail (worker_launcher == NULL || worker_launcher[0] != NULL);
-
-  if (self->worker_launcher == NULL && worker_launcher == NULL)
-    return;
-  if (self->worker_launcher != NULL && worker_launcher != NULL &&
-      g_strv_equal ((const char * const *) self->worker_launcher, worker_launcher))
-    return;
-  g_strfreev (self->worker_launcher);
-  self->worker_launcher = g_strdupv ((char **) worker_launcher);
   self->workers_serial++;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORKER_LAUNCHER]);
 }
 
 /**
@@ -1115,14 +1071,10 @@ mpire_worker_pool_begin_call (MpireWorkerPool  *self,
     }
   if (!mpire_task_check_start_method (task, self->start_method, error))
     return NULL;
-  if (self->worker_launcher != NULL && self->start_method != MPIRE_START_METHOD_SPAWN)
-    {
-      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
-                   _("The pool’s worker-launcher (“%s”) starts workers with the spawn "
-                     "start method only; set the pool’s start-method to spawn"),
-                   self->worker_launcher[0]);
-      return NULL;
-    }
+  if (!mpire_pool_launchers_check (&self->launchers, self->start_method, error))
+    return NULL;
+  if (self->n_jobs == 0)
+    n_workers = mpire_pool_launchers_count (&self->launchers, n_workers);
   /* A task that takes whole chunks takes arrays of the input's type. */
   if (iterable != NULL && mpire_task_get_args_type (task) != NULL &&
       g_variant_is_of_type (iterable, G_VARIANT_TYPE_ARRAY) &&
@@ -1167,7 +1119,7 @@ mpire_worker_pool_begin_call (MpireWorkerPool  *self,
   call.start_method = self->start_method;
   call.shared_objects = self->shared_objects;
   call.worker_argv = (const char * const *) self->worker_argv;
-  call.worker_launcher = (const char * const *) self->worker_launcher;
+  call.worker_launchers = self->launchers.effective;
   call.cpu_sets = cpu_sets;
   call.pass_worker_id = self->pass_worker_id;
   call.use_worker_state = self->use_worker_state;

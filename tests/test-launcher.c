@@ -23,7 +23,7 @@
 
 MpireStartMethod start_method = MPIRE_START_METHOD_SPAWN;
 
-static MpireTask *square_task, *memory_task, *pid_task, *sleepy_task, *print_task;
+static MpireTask *where_task, *square_task, *memory_task, *pid_task, *sleepy_task, *print_task;
 
 /* Whether this worker maps any memfd (the pool's shared memory is one),
  * and whether it was given the fd variables of a spawned worker. */
@@ -37,6 +37,19 @@ shared_memory (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **
   return g_variant_new ("(bb)", strstr (maps, "memfd:") != NULL,
                         g_getenv ("MPIRE_WORKER_FD") != NULL ||
                           g_getenv ("MPIRE_WORKER_MEMORY_FD") != NULL);
+}
+
+/* Which worker, and whether it shares memory with the pool. */
+static GVariant *
+where (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  g_autofree char *maps = NULL;
+
+  if (!g_file_get_contents ("/proc/self/maps", &maps, NULL, error))
+    return NULL;
+  g_usleep (2000);
+  return g_variant_new ("(ib)", mpire_worker_context_get_worker_id (ctx),
+                        strstr (maps, "memfd:") != NULL);
 }
 
 static GVariant *
@@ -107,7 +120,7 @@ test_property (void)
   result = mpire_worker_pool_map (pool, square_task, range_variant (4), NULL, NULL, &error);
   g_assert_null (result);
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
-  g_assert_nonnull (strstr (error->message, "worker-launcher"));
+  g_assert_nonnull (strstr (error->message, "start-method"));
   g_clear_error (&error);
 
   mpire_worker_pool_set_start_method (pool, MPIRE_START_METHOD_SPAWN);
@@ -204,6 +217,62 @@ test_timeout_through_parent (void)
         g_usleep (10 * 1000);
       g_assert_cmpint (kill ((pid_t) pid, 0), ==, -1);
     }
+}
+
+/* Local and launched workers in one pool: worker i takes entry i of
+ * worker-launchers, and chunks go to all of them. */
+static void
+test_mixed (void)
+{
+  g_autoptr(MpireWorkerPool) pool = mpire_worker_pool_new (0, MPIRE_START_METHOD_SPAWN);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GVariant) launchers = NULL;
+  gboolean seen[4] = { FALSE, };
+
+  mpire_worker_pool_set_worker_launchers (
+    pool, g_variant_new_parsed ("[@as [], ['env'], [], ['sh', '-c', 'exec \"$0\" \"$@\"']]"));
+  g_object_get (pool, "worker-launchers", &launchers, NULL);
+  g_assert_cmpuint (g_variant_n_children (launchers), ==, 4);
+
+  result = mpire_worker_pool_map (pool, square_task, range_variant (10000), NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 10000);
+  g_clear_pointer (&result, g_variant_unref);
+
+  mpire_worker_pool_set_pass_worker_id (pool, TRUE);
+  mpire_map_options_set_chunk_size (options, 1);
+  result = mpire_worker_pool_map (pool, where_task, range_variant (200), options, NULL, &error);
+  g_assert_no_error (error);
+  for (gsize i = 0; i < g_variant_n_children (result); i++)
+    {
+      gint32 worker_id;
+      gboolean mapped;
+
+      g_variant_get_child (result, i, "(ib)", &worker_id, &mapped);
+      g_assert_cmpint (worker_id, >=, 0);
+      g_assert_cmpint (worker_id, <, 4);
+      /* Workers 0 and 2 are local: they share memory with the pool. */
+      g_assert_cmpint (mapped, ==, worker_id % 2 == 0);
+      seen[worker_id] = TRUE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (seen); i++)
+    g_assert_true (seen[i]);
+  g_clear_pointer (&result, g_variant_unref);
+
+  /* Not both properties, and only with spawn. */
+  mpire_worker_pool_set_worker_launcher (pool, env_launcher);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (4), NULL, NULL, &error);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  mpire_worker_pool_set_worker_launcher (pool, NULL);
+  mpire_worker_pool_set_start_method (pool, MPIRE_START_METHOD_FORKSERVER);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (4), NULL, NULL, &error);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  mpire_worker_pool_set_worker_launchers (pool, NULL);
+  g_assert_null (mpire_worker_pool_get_worker_launchers (pool));
 }
 
 static GError *
@@ -310,6 +379,7 @@ main (int argc, char **argv)
       pid_task = mpire_task_new ("worker-pid", worker_pid, NULL, NULL);
       sleepy_task = mpire_task_new ("sleepy", sleepy, NULL, NULL);
       print_task = mpire_task_new ("print", print, NULL, NULL);
+      where_task = mpire_task_new ("where", where, NULL, NULL);
     }
 
   mpire_init (&argc, &argv);
@@ -320,6 +390,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mpire/launcher/map/env", test_map_env);
   g_test_add_func ("/mpire/launcher/map/parent-launcher", test_map_parent_launcher);
   g_test_add_func ("/mpire/launcher/timeout/parent-launcher", test_timeout_through_parent);
+  g_test_add_func ("/mpire/launcher/map/mixed", test_mixed);
   g_test_add_func ("/mpire/launcher/errors/not-found", test_launcher_not_found);
   g_test_add_func ("/mpire/launcher/errors/exits-at-once", test_launcher_exits_at_once);
   g_test_add_func ("/mpire/launcher/errors/launcher-writes", test_launcher_writes);
