@@ -47,7 +47,11 @@ mpire_init_gettext (void)
  *
  * When the program was started as a worker of a pool with
  * %MPIRE_START_METHOD_SPAWN, this function does not return: it runs
- * the tasks the pool sends, by name, and then exits the process. Started
+ * the tasks the pool sends, by name, and then exits the process. So it
+ * does for a worker started through the pool's
+ * [property@Mpire.WorkerPool:worker-launcher] (on this host or
+ * another), which talks to the pool over its standard input and output:
+ * what its tasks print goes to its standard error. Started
  * as the fork server of a pool with %MPIRE_START_METHOD_FORKSERVER,
  * it forks the pool's workers, which do the same, until the pool is done
  * with it. In any other process it returns at once. @argc and @argv are

@@ -60,7 +60,7 @@ G_BEGIN_DECLS
  *                               mpire-worker.c        → mpire-scheduler.c, read by
  *                                                       mpire-insights.c
  *   PARTIAL      (tbv)          mpire-worker.c        → mpire-scheduler.c
- *   READY        (sss)          mpire-worker.c        → mpire-worker-link.c (a launched
+ *   READY        (sssx)         mpire-worker.c        → mpire-worker-link.c (a launched
  *                                                       worker's first frame: the handshake)
  *   BEAT         (tubb)         mpire-worker.c        → mpire-worker-link.c (a launched
  *                                                       worker's heartbeat, which the link
@@ -301,12 +301,14 @@ gboolean  mpire_message_insights_parse     (GVariant                      *body,
 
 /* READY: a worker started through a launcher greets its pool first
  * with its library version, its host and its process id, which the pool
- * checks before anything else. */
+ * checks before anything else, and its monotonic clock (µs), which may
+ * be another host's. */
 typedef struct
 {
   const char *version;
   const char *host;
   const char *pid;
+  gint64      now;
 } MpireReadyMessage;
 
 GVariant *mpire_message_ready_new          (const MpireReadyMessage       *msg);

@@ -27,7 +27,7 @@ static const char * const body_types[MPIRE_MESSAGE_LAST] = {
   [MPIRE_MESSAGE_FAILED]  = "(sisss)",
   [MPIRE_MESSAGE_INSIGHTS] = "(xxxxxta(xs))",
   [MPIRE_MESSAGE_PARTIAL] = "(tbv)",
-  [MPIRE_MESSAGE_READY]   = "(sss)",
+  [MPIRE_MESSAGE_READY]   = "(sssx)",
   [MPIRE_MESSAGE_BEAT]    = "(tubb)",
 };
 
@@ -602,7 +602,7 @@ mpire_message_insights_parse (GVariant              *body,
 GVariant *
 mpire_message_ready_new (const MpireReadyMessage *msg)
 {
-  return g_variant_new ("(sss)", msg->version, msg->host, msg->pid);
+  return g_variant_new ("(sssx)", msg->version, msg->host, msg->pid, msg->now);
 }
 
 gboolean
@@ -612,7 +612,7 @@ mpire_message_ready_parse (GVariant           *body,
 {
   if (!check_body (body, MPIRE_MESSAGE_READY, error))
     return FALSE;
-  g_variant_get (body, "(&s&s&s)", &msg->version, &msg->host, &msg->pid);
+  g_variant_get (body, "(&s&s&sx)", &msg->version, &msg->host, &msg->pid, &msg->now);
   return TRUE;
 }
 

@@ -463,7 +463,8 @@ on_frame (MpireWorkerLink  *link,
       g_autoptr(GError) error = NULL;
 
       if (!mpire_insights_add_report (self->insights, mpire_worker_link_get_id (link),
-                                      mpire_worker_link_get_start_time (link), body, &error))
+                                      mpire_worker_link_get_start_time (link),
+                                      mpire_worker_link_get_clock_offset (link), body, &error))
         on_broken (link, error, self);
       return;
     }

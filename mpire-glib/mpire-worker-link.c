@@ -71,6 +71,8 @@ struct _MpireWorkerLink
   gboolean                        greeted;    /* a launched worker's READY came */
   char                           *host;       /* the launched worker's host, or NULL */
   char                           *launcher;   /* the program that launched it, or NULL */
+  gint64                          clock_offset; /* the pool's monotonic clock minus the
+                                                   launched worker's (µs), 0 for others */
 };
 
 static void link_close (MpireWorkerLink *self);
@@ -116,6 +118,7 @@ receive_launched (MpireWorkerLink   *self,
           return FALSE;
         }
       self->host = g_strdup (ready.host);
+      self->clock_offset = g_get_monotonic_time () - ready.now;
       self->greeted = TRUE;
       return TRUE;
     }
@@ -514,6 +517,15 @@ gint64
 mpire_worker_link_get_start_time (MpireWorkerLink *self)
 {
   return self->started_at;
+}
+
+/* What turns the worker's monotonic times into the pool's: it may run
+ * on another host (measured at its READY, so it errs by that frame's
+ * latency, to the late side). */
+gint64
+mpire_worker_link_get_clock_offset (MpireWorkerLink *self)
+{
+  return self->clock_offset;
 }
 
 gboolean

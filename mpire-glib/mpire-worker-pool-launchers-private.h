@@ -6,8 +6,9 @@
 
 #pragma once
 
+#include <gio/gio.h>
+
 #include "mpire-enums.h"
-#include "mpire-worker-pool.h"
 
 G_BEGIN_DECLS
 
@@ -29,9 +30,9 @@ gboolean  mpire_pool_launchers_check   (MpirePoolLaunchers  *self,
                                         GError             **error);
 int       mpire_pool_launchers_count   (MpirePoolLaunchers  *self,
                                         int                  n_workers);
-
-/* In mpire-worker-pool.c. */
-MpirePoolLaunchers *mpire_worker_pool_get_launchers (MpireWorkerPool *self);
-void                mpire_worker_pool_renew_workers (MpireWorkerPool *self);
+gboolean  mpire_pool_launchers_set_prefix     (MpirePoolLaunchers *self,
+                                               const char * const *prefix);
+gboolean  mpire_pool_launchers_set_per_worker (MpirePoolLaunchers *self,
+                                               GVariant           *per_worker);
 
 G_END_DECLS

@@ -1,5 +1,6 @@
-/* mpire-worker-pool-launchers.c: the pool's worker-launcher and
- * worker-launchers properties (workers started through ssh, srun ...)
+/* mpire-worker-pool-launchers.c: the settings behind the pool's
+ * worker-launcher and worker-launchers properties (workers started
+ * through ssh, srun ...); the pool's accessors are in mpire-worker-pool.c
  *
  * SPDX-License-Identifier: MIT
  */
@@ -10,9 +11,6 @@
 
 #include "mpire-error.h"
 #include "mpire-worker-pool-launchers-private.h"
-
-/* worker-launcher and worker-launchers, for their notifications. */
-static GParamSpec *launcher_pspec, *launchers_pspec;
 
 void
 mpire_pool_launchers_clear (MpirePoolLaunchers *self)
@@ -69,7 +67,7 @@ mpire_pool_launchers_install_properties (GParamSpec  **properties,
    *
    * Since: 0.1
    */
-  launcher_pspec = properties[launcher_id] =
+  properties[launcher_id] =
     g_param_spec_boxed ("worker-launcher", NULL, NULL, G_TYPE_STRV, flags);
 
   /**
@@ -90,7 +88,7 @@ mpire_pool_launchers_install_properties (GParamSpec  **properties,
    *
    * Since: 0.1
    */
-  launchers_pspec = properties[launchers_id] =
+  properties[launchers_id] =
     g_param_spec_variant ("worker-launchers", NULL, NULL, G_VARIANT_TYPE ("aas"), NULL, flags);
 }
 
@@ -134,107 +132,36 @@ mpire_pool_launchers_count (MpirePoolLaunchers *self,
   return n_workers;
 }
 
-/**
- * mpire_worker_pool_get_worker_launcher:
- * @self: a pool
- *
- * Gets [property@Mpire.WorkerPool:worker-launcher].
- *
- * Returns: (transfer none) (nullable) (array zero-terminated=1): the
- *   argv prefix that starts each worker, or %NULL for local workers
- *
- * Since: 0.1
- */
-const char * const *
-mpire_worker_pool_get_worker_launcher (MpireWorkerPool *self)
+/* Sets worker-launcher; returns whether it changed. */
+gboolean
+mpire_pool_launchers_set_prefix (MpirePoolLaunchers *self,
+                                 const char * const *prefix)
 {
-  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), NULL);
-  return (const char * const *) mpire_worker_pool_get_launchers (self)->prefix;
+  if (self->prefix == NULL && prefix == NULL)
+    return FALSE;
+  if (self->prefix != NULL && prefix != NULL &&
+      g_strv_equal ((const char * const *) self->prefix, prefix))
+    return FALSE;
+  g_strfreev (self->prefix);
+  self->prefix = g_strdupv ((char **) prefix);
+  update_effective (self);
+  return TRUE;
 }
 
-/**
- * mpire_worker_pool_set_worker_launcher:
- * @self: a pool
- * @worker_launcher: (nullable) (array zero-terminated=1): the argv
- *   prefix that starts each worker (such as `ssh HOST`), or %NULL for
- *   local workers
- *
- * Sets [property@Mpire.WorkerPool:worker-launcher].
- *
- * Since: 0.1
- */
-void
-mpire_worker_pool_set_worker_launcher (MpireWorkerPool    *self,
-                                       const char * const *worker_launcher)
+/* Sets worker-launchers (sinking a floating @per_worker); returns
+ * whether it changed. */
+gboolean
+mpire_pool_launchers_set_per_worker (MpirePoolLaunchers *self,
+                                     GVariant           *per_worker)
 {
-  MpirePoolLaunchers *launchers;
+  g_autoptr(GVariant) sunk = per_worker != NULL ? g_variant_ref_sink (per_worker) : NULL;
 
-  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
-  g_return_if_fail (worker_launcher == NULL || worker_launcher[0] != NULL);
-
-  launchers = mpire_worker_pool_get_launchers (self);
-  if (launchers->prefix == NULL && worker_launcher == NULL)
-    return;
-  if (launchers->prefix != NULL && worker_launcher != NULL &&
-      g_strv_equal ((const char * const *) launchers->prefix, worker_launcher))
-    return;
-  g_strfreev (launchers->prefix);
-  launchers->prefix = g_strdupv ((char **) worker_launcher);
-  update_effective (launchers);
-  mpire_worker_pool_renew_workers (self);
-  g_object_notify_by_pspec (G_OBJECT (self), launcher_pspec);
-}
-
-/**
- * mpire_worker_pool_get_worker_launchers:
- * @self: a pool
- *
- * Gets [property@Mpire.WorkerPool:worker-launchers].
- *
- * Returns: (transfer none) (nullable): the launcher prefix of each
- *   worker, an `aas`, or %NULL
- *
- * Since: 0.1
- */
-GVariant *
-mpire_worker_pool_get_worker_launchers (MpireWorkerPool *self)
-{
-  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), NULL);
-  return mpire_worker_pool_get_launchers (self)->per_worker;
-}
-
-/**
- * mpire_worker_pool_set_worker_launchers:
- * @self: a pool
- * @worker_launchers: (nullable): the launcher prefix of each worker, an
- *   `aas` (an empty one for a local worker), or %NULL; a floating
- *   reference is taken
- *
- * Sets [property@Mpire.WorkerPool:worker-launchers].
- *
- * Since: 0.1
- */
-void
-mpire_worker_pool_set_worker_launchers (MpireWorkerPool *self,
-                                        GVariant        *worker_launchers)
-{
-  MpirePoolLaunchers *launchers;
-  g_autoptr(GVariant) sunk = NULL;
-
-  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
-  g_return_if_fail (worker_launchers == NULL ||
-                    g_variant_is_of_type (worker_launchers, G_VARIANT_TYPE ("aas")));
-
-  launchers = mpire_worker_pool_get_launchers (self);
-  if (worker_launchers != NULL)
-    sunk = g_variant_ref_sink (worker_launchers);
-  if (launchers->per_worker == NULL && sunk == NULL)
-    return;
-  if (launchers->per_worker != NULL && sunk != NULL && g_variant_equal (launchers->per_worker, sunk))
-    return;
-  g_clear_pointer (&launchers->per_worker, g_variant_unref);
-  launchers->per_worker = g_steal_pointer (&sunk);
-  update_effective (launchers);
-  mpire_worker_pool_renew_workers (self);
-  g_object_notify_by_pspec (G_OBJECT (self), launchers_pspec);
+  if (self->per_worker == NULL && sunk == NULL)
+    return FALSE;
+  if (self->per_worker != NULL && sunk != NULL && g_variant_equal (self->per_worker, sunk))
+    return FALSE;
+  g_clear_pointer (&self->per_worker, g_variant_unref);
+  self->per_worker = g_steal_pointer (&sunk);
+  update_effective (self);
+  return TRUE;
 }

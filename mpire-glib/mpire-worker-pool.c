@@ -16,6 +16,7 @@
 #include "mpire-init-private.h"
 #include "mpire-init.h"
 #include "mpire-map-job-private.h"
+#include "mpire-map-options-private.h"
 #include "mpire-result-iter-private.h"
 #include "mpire-result-list-private.h"
 #include "mpire-scheduler-private.h"
@@ -924,18 +925,91 @@ mpire_worker_pool_set_worker_argv (MpireWorkerPool    *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORKER_ARGV]);
 }
 
-/* For mpire-worker-pool-launchers.c. */
-MpirePoolLaunchers *
-mpire_worker_pool_get_launchers (MpireWorkerPool *self)
-{
-  return &self->launchers;
-}
-
-/* Restarts the workers at the next call. */
-void
-mpire_worker_pool_renew_workers (MpireWorkerPool *self)
+/* A setting that restarts the workers at the next call changed. */
+static void
+workers_setting_changed (MpireWorkerPool *self,
+                         guint            prop_id)
 {
   self->workers_serial++;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+}
+
+/**
+ * mpire_worker_pool_get_worker_launcher:
+ * @self: a pool
+ *
+ * Gets [property@Mpire.WorkerPool:worker-launcher].
+ *
+ * Returns: (transfer none) (nullable) (array zero-terminated=1): the
+ *   argv prefix that starts each worker, or %NULL for local workers
+ *
+ * Since: 0.1
+ */
+const char * const *
+mpire_worker_pool_get_worker_launcher (MpireWorkerPool *self)
+{
+  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), NULL);
+  return (const char * const *) self->launchers.prefix;
+}
+
+/**
+ * mpire_worker_pool_set_worker_launcher:
+ * @self: a pool
+ * @worker_launcher: (nullable) (array zero-terminated=1): the argv
+ *   prefix that starts each worker (such as `ssh HOST`), or %NULL
+ *
+ * Sets [property@Mpire.WorkerPool:worker-launcher].
+ *
+ * Since: 0.1
+ */
+void
+mpire_worker_pool_set_worker_launcher (MpireWorkerPool    *self,
+                                       const char * const *worker_launcher)
+{
+  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
+  g_return_if_fail (worker_launcher == NULL || worker_launcher[0] != NULL);
+  if (mpire_pool_launchers_set_prefix (&self->launchers, worker_launcher))
+    workers_setting_changed (self, PROP_WORKER_LAUNCHER);
+}
+
+/**
+ * mpire_worker_pool_get_worker_launchers:
+ * @self: a pool
+ *
+ * Gets [property@Mpire.WorkerPool:worker-launchers].
+ *
+ * Returns: (transfer none) (nullable): the launcher prefix of each
+ *   worker, an `aas`, or %NULL
+ *
+ * Since: 0.1
+ */
+GVariant *
+mpire_worker_pool_get_worker_launchers (MpireWorkerPool *self)
+{
+  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), NULL);
+  return self->launchers.per_worker;
+}
+
+/**
+ * mpire_worker_pool_set_worker_launchers:
+ * @self: a pool
+ * @worker_launchers: (nullable): the launcher prefix of each worker, an
+ *   `aas` (an empty one: a local worker), or %NULL; a floating
+ *   reference is taken
+ *
+ * Sets [property@Mpire.WorkerPool:worker-launchers].
+ *
+ * Since: 0.1
+ */
+void
+mpire_worker_pool_set_worker_launchers (MpireWorkerPool *self,
+                                        GVariant        *worker_launchers)
+{
+  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
+  g_return_if_fail (worker_launchers == NULL ||
+                    g_variant_is_of_type (worker_launchers, G_VARIANT_TYPE ("aas")));
+  if (mpire_pool_launchers_set_per_worker (&self->launchers, worker_launchers))
+    workers_setting_changed (self, PROP_WORKER_LAUNCHERS);
 }
 
 /**
@@ -1017,19 +1091,6 @@ static const MpireMapJobSignals job_signals = {
 
 /* ---- calls ------------------------------------------------------------- */
 
-static gboolean
-check_timeout (double       seconds,
-               const char  *name,
-               GError     **error)
-{
-  if (seconds == -1 || seconds > 0)
-    return TRUE;
-  g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
-               _("The map option “%s” must be a positive number of seconds, or -1 for "
-                 "none (it is %g)"), name, seconds);
-  return FALSE;
-}
-
 /* Checks a call of @self and makes its job, the one the pool's scheduler
  * serves. */
 MpireMapJob *
@@ -1054,7 +1115,7 @@ mpire_worker_pool_begin_call (MpireWorkerPool  *self,
                    self->n_jobs);
       return NULL;
     }
-  if (g_getenv (MPIRE_WORKER_FD_ENV) != NULL)
+  if (g_getenv (MPIRE_WORKER_FD_ENV) != NULL || g_getenv (MPIRE_WORKER_LAUNCHED_ENV) != NULL)
     {
       g_set_error_literal (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
                            _("This process was started as a worker but never called "
@@ -1091,12 +1152,7 @@ mpire_worker_pool_begin_call (MpireWorkerPool  *self,
       return NULL;
     }
 
-  if (options != NULL &&
-      (!check_timeout (mpire_map_options_get_task_timeout (options), "task-timeout", error) ||
-       !check_timeout (mpire_map_options_get_worker_init_timeout (options), "worker-init-timeout",
-                       error) ||
-       !check_timeout (mpire_map_options_get_worker_exit_timeout (options), "worker-exit-timeout",
-                       error)))
+  if (options != NULL && !mpire_map_options_check_timeouts (options, error))
     return NULL;
 
   if (self->cpu_ids != NULL)

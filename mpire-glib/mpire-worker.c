@@ -464,7 +464,8 @@ serve (Worker *self)
   if (worker.launched)
     {
       g_autofree char *pid = g_strdup_printf ("%ld", (long) getpid ());
-      MpireReadyMessage ready = { PACKAGE_VERSION, g_get_host_name (), pid };
+      MpireReadyMessage ready = { PACKAGE_VERSION, g_get_host_name (), pid,
+                                  g_get_monotonic_time () };
 
       send_message (&worker, MPIRE_MESSAGE_READY, mpire_message_ready_new (&ready), NULL);
     }

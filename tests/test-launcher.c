@@ -352,7 +352,7 @@ test_task_missing (void)
 static void
 serve_as_other_version (void)
 {
-  MpireReadyMessage ready = { "9.9.9", g_get_host_name (), "1" };
+  MpireReadyMessage ready = { "9.9.9", g_get_host_name (), "1", g_get_monotonic_time () };
   g_autoptr(GBytes) frame = mpire_frame_encode (MPIRE_MESSAGE_READY,
                                                 mpire_message_ready_new (&ready), NULL, NULL);
   char buf[4096];

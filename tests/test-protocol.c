@@ -485,7 +485,7 @@ sample_body (MpireMessageKind kind)
         2, TRUE, g_variant_new_parsed ("[<int64 1>]")
       });
     case MPIRE_MESSAGE_READY:
-      return mpire_message_ready_new (&(MpireReadyMessage) { "0.1.0", "host", "1" });
+      return mpire_message_ready_new (&(MpireReadyMessage) { "0.1.0", "host", "1", 5 });
     case MPIRE_MESSAGE_BEAT:
       return mpire_message_beat_new (&(MpireBeatMessage) { 2, 1, TRUE, TRUE });
     case MPIRE_MESSAGE_LAST:
@@ -634,7 +634,7 @@ static void
 test_ready_and_beat (void)
 {
   g_autoptr(GVariant) ready_body =
-    g_variant_ref_sink (mpire_message_ready_new (&(MpireReadyMessage) { "0.1.0", "node1", "42" }));
+    g_variant_ref_sink (mpire_message_ready_new (&(MpireReadyMessage) { "0.1.0", "node1", "42", -3 }));
   g_autoptr(GVariant) beat_body =
     g_variant_ref_sink (mpire_message_beat_new (&(MpireBeatMessage) { G_MAXUINT64, 7, TRUE, FALSE }));
   g_autoptr(GError) error = NULL;
@@ -646,6 +646,7 @@ test_ready_and_beat (void)
   g_assert_cmpstr (ready.version, ==, "0.1.0");
   g_assert_cmpstr (ready.host, ==, "node1");
   g_assert_cmpstr (ready.pid, ==, "42");
+  g_assert_cmpint (ready.now, ==, -3);
   g_assert_true (mpire_message_beat_parse (beat_body, &beat, &error));
   g_assert_cmpuint (beat.chunk_id, ==, G_MAXUINT64);
   g_assert_cmpuint (beat.index, ==, 7);
