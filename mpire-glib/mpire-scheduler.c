@@ -567,7 +567,7 @@ on_gone (MpireWorkerLink *link,
     }
   else if ((chunk = mpire_worker_link_take_chunk (link)) != NULL)
     {
-      g_autofree char *status = mpire_describe_wait_status (wait_status);
+      g_autofree char *status = mpire_worker_link_describe_end (link, wait_status);
       g_autofree char *args = mpire_chunk_describe_args (chunk, index);
       GError *error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
                                    _("Worker %d %s while running task “%s” with arguments %s%s"),
@@ -594,7 +594,7 @@ on_gone (MpireWorkerLink *link,
       if (((last_chunk_id == 0 && !killed) || in_init) &&
           ((in_init && !killed) || ++self->n_idle_deaths > self->slots->len * 3))
         {
-          g_autofree char *status = mpire_describe_wait_status (wait_status);
+          g_autofree char *status = mpire_worker_link_describe_end (link, wait_status);
 
           self->funcs->post (self->job, MPIRE_JOB_CHUNK_FAILED, NULL, NULL, FALSE,
                               in_init
@@ -611,7 +611,7 @@ on_gone (MpireWorkerLink *link,
     }
   else if (lifecycle_task == MPIRE_HEARTBEAT_WORKER_EXIT)
     {
-      g_autofree char *status = mpire_describe_wait_status (wait_status);
+      g_autofree char *status = mpire_worker_link_describe_end (link, wait_status);
 
       report_exit_failure (self, g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
                                               _("Worker %d %s while running its worker_exit "
@@ -625,7 +625,7 @@ on_gone (MpireWorkerLink *link,
 
     if (died)
       {
-        g_autofree char *status = mpire_describe_wait_status (wait_status);
+        g_autofree char *status = mpire_worker_link_describe_end (link, wait_status);
 
         event.event = MPIRE_JOB_WORKER_DIED;
         event.error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,

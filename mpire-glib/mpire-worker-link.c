@@ -528,6 +528,22 @@ mpire_worker_link_get_clock_offset (MpireWorkerLink *self)
   return self->clock_offset;
 }
 
+/* How the worker ended, from its wait status ("exited with status 3"),
+ * with its host when it was launched ("... on host “node1”"): a lost
+ * host names itself. */
+char *
+mpire_worker_link_describe_end (MpireWorkerLink *self,
+                                int              wait_status)
+{
+  g_autofree char *status = mpire_describe_wait_status (wait_status);
+
+  if (self->host == NULL)
+    return g_steal_pointer (&status);
+  /* TRANSLATORS: the first %s is how a worker ended ("exited with
+   * status 3"), the second the host it ran on. */
+  return g_strdup_printf (_("%s on host “%s”"), status, self->host);
+}
+
 gboolean
 mpire_worker_link_is_process (MpireWorkerLink *self)
 {

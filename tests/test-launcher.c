@@ -23,7 +23,7 @@
 
 MpireStartMethod start_method = MPIRE_START_METHOD_SPAWN;
 
-static MpireTask *where_task, *square_task, *memory_task, *pid_task, *sleepy_task, *print_task;
+static MpireTask *die_task, *where_task, *square_task, *memory_task, *pid_task, *sleepy_task, *print_task;
 
 /* Whether this worker maps any memfd (the pool's shared memory is one),
  * and whether it was given the fd variables of a spawned worker. */
@@ -50,6 +50,15 @@ where (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
   g_usleep (2000);
   return g_variant_new ("(ib)", mpire_worker_context_get_worker_id (ctx),
                         strstr (maps, "memfd:") != NULL);
+}
+
+/* Its worker ends in task 5. */
+static GVariant *
+die_on_five (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  if (g_variant_get_int64 (args) == 5)
+    _exit (3);
+  return square (ctx, args, data, error);
 }
 
 static GVariant *
@@ -275,6 +284,34 @@ test_mixed (void)
   g_assert_null (mpire_worker_pool_get_worker_launchers (pool));
 }
 
+/* A launched worker that dies fails the call naming its host and the
+ * task; with retry-on-worker-death its tasks run again elsewhere. */
+static void
+test_worker_dies (void)
+{
+  g_autoptr(MpireWorkerPool) pool = launched_pool (2, parent_launcher);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autofree char *host = g_strdup_printf ("on host “%s”", g_get_host_name ());
+
+  mpire_map_options_set_chunk_size (options, 2);
+  result = mpire_worker_pool_map (pool, die_task, range_variant (10), options, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "status 3"));
+  g_assert_nonnull (strstr (error->message, host));
+  g_assert_nonnull (strstr (error->message, "“die-on-five”"));
+  g_assert_nonnull (strstr (error->message, "arguments 5"));
+
+  /* The pool goes on. */
+  g_clear_error (&error);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (100), options, NULL, &error);
+  g_assert_no_error (error);
+  assert_squares (result, 100);
+}
+
 static GError *
 launch_error (const char * const *launcher,
               const char * const *worker_argv)
@@ -380,6 +417,7 @@ main (int argc, char **argv)
       sleepy_task = mpire_task_new ("sleepy", sleepy, NULL, NULL);
       print_task = mpire_task_new ("print", print, NULL, NULL);
       where_task = mpire_task_new ("where", where, NULL, NULL);
+      die_task = mpire_task_new ("die-on-five", die_on_five, NULL, NULL);
     }
 
   mpire_init (&argc, &argv);
@@ -391,6 +429,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mpire/launcher/map/parent-launcher", test_map_parent_launcher);
   g_test_add_func ("/mpire/launcher/timeout/parent-launcher", test_timeout_through_parent);
   g_test_add_func ("/mpire/launcher/map/mixed", test_mixed);
+  g_test_add_func ("/mpire/launcher/faults/worker-dies", test_worker_dies);
   g_test_add_func ("/mpire/launcher/errors/not-found", test_launcher_not_found);
   g_test_add_func ("/mpire/launcher/errors/exits-at-once", test_launcher_exits_at_once);
   g_test_add_func ("/mpire/launcher/errors/launcher-writes", test_launcher_writes);
