@@ -32,6 +32,12 @@
  * happened, `gone` is called, once, after every frame the worker wrote
  * before it went has been read; the scheduler frees the link then.
  *
+ * A launched worker (mpire-backend-launcher.c) is not `greeted` until
+ * its first frame, READY, checked here (its version), has come; any other
+ * first frame breaks the link, and a launcher that exits before it fails
+ * the call. Its BEAT frames fill the link's copy of its heartbeat; the
+ * scheduler sees neither kind.
+ *
  * Locking: a link is part of its scheduler's state: every field is
  * guarded by the scheduler's lock, which the link's sources (in the
  * scheduler's context) take themselves, and which every function here
@@ -260,7 +266,9 @@ parse_frames (MpireWorkerLink *self)
           ok = FALSE;
           break;
         }
-      if (kind != MPIRE_MESSAGE_READY && kind != MPIRE_MESSAGE_BEAT)
+      /* (From a local worker, they are of an unexpected kind.) */
+      if (!self->backend->is_launched ||
+          (kind != MPIRE_MESSAGE_READY && kind != MPIRE_MESSAGE_BEAT))
         self->callbacks->frame (self, kind, body, self->data);
     }
 
