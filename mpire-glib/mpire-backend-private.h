@@ -18,6 +18,8 @@ typedef struct
 {
   int                 worker_id;
   const char * const *argv;            /* spawn: the worker program */
+  const char * const *launcher;        /* spawn: the argv prefix that starts it
+                                          (ssh HOST, srun ...), or NULL */
   MpireForkServer    *fork_server;     /* forkserver: the server to ask */
   GVariant           *shared_objects;  /* fork, threading: shared by address */
   const int          *close_fds;       /* fork: fds the child must not keep */
@@ -46,6 +48,10 @@ typedef struct
    * has ended already. %NULL for processes. */
   gboolean (*abandon) (gpointer                   handle);
   gboolean is_process;
+  /* The worker shares no memory with the pool (it may run on another
+   * host): no frame goes through the shared rings, the worker greets the
+   * pool with a READY frame and sends its heartbeat in BEAT frames. */
+  gboolean is_launched;
 } MpireBackend;
 
 /* The watch, kill and free of both process backends: handle is a pid. */
@@ -68,6 +74,7 @@ const MpireBackend *mpire_backend_spawn     (void);
 const MpireBackend *mpire_backend_fork      (void);
 const MpireBackend *mpire_backend_threading (void);
 const MpireBackend *mpire_backend_forkserver (void);
+const MpireBackend *mpire_backend_launcher  (void);
 
 /* Spawns a program with some fds (mpire-backend-spawn.c). */
 gboolean mpire_spawn_with_fds (const char * const  *argv,

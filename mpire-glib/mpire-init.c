@@ -47,7 +47,11 @@ mpire_init_gettext (void)
  *
  * When the program was started as a worker of a pool with
  * %MPIRE_START_METHOD_SPAWN, this function does not return: it runs
- * the tasks the pool sends, by name, and then exits the process. Started
+ * the tasks the pool sends, by name, and then exits the process. So it
+ * does for a worker started through the pool's
+ * [property@Mpire.WorkerPool:worker-launcher] (on this host or
+ * another), which talks to the pool over its standard input and output:
+ * what its tasks print goes to its standard error. Started
  * as the fork server of a pool with %MPIRE_START_METHOD_FORKSERVER,
  * it forks the pool's workers, which do the same, until the pool is done
  * with it. In any other process it returns at once. @argc and @argv are
@@ -92,6 +96,31 @@ take_fd_from_env (const char *name)
   return (int) fd;
 }
 
+/* A worker started through a launcher: the channel is the standard
+ * input and output, which the worker keeps for itself; what its tasks
+ * print goes to its standard error instead, and what they read comes
+ * from /dev/null. */
+static G_NORETURN void
+serve_launched (void)
+{
+  int in_fd = fcntl (STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+  int out_fd = fcntl (STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+  int null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+
+  g_unsetenv (MPIRE_WORKER_LAUNCHED_ENV);
+  if (in_fd < 0 || out_fd < 0 || null_fd < 0 ||
+      dup2 (null_fd, STDIN_FILENO) < 0 || dup2 (STDERR_FILENO, STDOUT_FILENO) < 0)
+    {
+      int saved_errno = errno;
+
+      g_printerr (_("mpire: could not take the standard input and output as the "
+                    "pool’s channel: %s\n"), g_strerror (saved_errno));
+      exit (EXIT_FAILURE);
+    }
+  close (null_fd);
+  mpire_worker_serve_launched (in_fd, out_fd);
+}
+
 /**
  * mpire_init_argv: (rename-to mpire_init)
  * @argv: (nullable) (array zero-terminated=1): the program's arguments
@@ -116,6 +145,9 @@ mpire_init_argv (const char * const *argv)
   fd = take_fd_from_env (MPIRE_FORK_SERVER_FD_ENV);
   if (fd >= 0)
     mpire_fork_server_serve (fd);
+
+  if (g_strcmp0 (g_getenv (MPIRE_WORKER_LAUNCHED_ENV), "1") == 0)
+    serve_launched ();
 
   fd = take_fd_from_env (MPIRE_WORKER_FD_ENV);
   if (fd < 0)

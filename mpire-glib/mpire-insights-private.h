@@ -57,6 +57,7 @@ gboolean       mpire_insights_is_enabled (MpireInsights *self);
 gboolean       mpire_insights_add_report (MpireInsights *self,
                                           int            worker_id,
                                           gint64         started_at,
+                                          gint64         clock_offset,
                                           GVariant      *report,
                                           GError       **error);
 GVariant      *mpire_insights_to_variant (MpireInsights *self);

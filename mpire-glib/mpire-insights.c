@@ -388,6 +388,7 @@ gboolean
 mpire_insights_add_report (MpireInsights  *self,
                            int             worker_id,
                            gint64          started_at,
+                           gint64          clock_offset,
                            GVariant       *report,
                            GError        **error)
 {
@@ -417,6 +418,10 @@ mpire_insights_add_report (MpireInsights  *self,
         return FALSE;
       }
 
+  /* The worker's clock may be another host's: @clock_offset turns its
+   * times into the pool's. */
+  if (msg.ready_at > 0)
+    msg.ready_at = MAX (msg.ready_at + clock_offset, 1);
   parts[PART_START_UP] = msg.ready_at > 0 ? msg.ready_at - CLAMP (started_at, 0, msg.ready_at) : 0;
   parts[PART_INIT] = msg.init_time;
   parts[PART_WAITING] = msg.waiting_time;

@@ -19,6 +19,8 @@ typedef struct
 } MpireSource;
 
 MpireSource *mpire_map_options_steal_source (MpireMapOptions *self);
+gboolean     mpire_map_options_check_timeouts (MpireMapOptions  *self,
+                                               GError          **error);
 void         mpire_source_free              (MpireSource     *source);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpireSource, mpire_source_free)

@@ -5,6 +5,9 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
+#include "mpire-error.h"
 #include "mpire-map-options-private.h"
 #include "mpire-task.h"
 
@@ -1197,4 +1200,27 @@ mpire_map_options_set_concatenate (MpireMapOptions *self,
 {
   g_return_if_fail (MPIRE_IS_MAP_OPTIONS (self));
   set_flag (self, PROP_CONCATENATE, concatenate);
+}
+
+static gboolean
+check_timeout (double       seconds,
+               const char  *name,
+               GError     **error)
+{
+  if (seconds == -1 || seconds > 0)
+    return TRUE;
+  g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
+               _("The map option “%s” must be a positive number of seconds, or -1 for "
+                 "none (it is %g)"), name, seconds);
+  return FALSE;
+}
+
+/* Whether the timeouts of a call are valid, checked when it starts. */
+gboolean
+mpire_map_options_check_timeouts (MpireMapOptions  *self,
+                                  GError          **error)
+{
+  return check_timeout (self->task_timeout, "task-timeout", error) &&
+         check_timeout (self->worker_init_timeout, "worker-init-timeout", error) &&
+         check_timeout (self->worker_exit_timeout, "worker-exit-timeout", error);
 }

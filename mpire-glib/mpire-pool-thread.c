@@ -54,13 +54,29 @@ mpire_pool_thread_new (GMutex *lock,
   return self;
 }
 
-/* Called without the lock: the thread may be waiting for it. */
+static gboolean
+quit_cb (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Called without the lock: the thread may be waiting for it. The loop
+ * is quit from a source of its own: g_main_loop_quit() before the thread
+ * reached g_main_loop_run() (a pool freed just after its first workers
+ * failed to start) would be undone by it, and the join would wait
+ * forever. */
 void
 mpire_pool_thread_free (MpirePoolThread *self)
 {
   if (self->thread != NULL)
     {
-      g_main_loop_quit (self->loop);
+      g_autoptr(GSource) source = g_idle_source_new ();
+
+      g_source_set_priority (source, G_PRIORITY_HIGH);
+      g_source_set_callback (source, quit_cb, self->loop, NULL);
+      g_source_set_static_name (source, "[mpire] quit pool thread");
+      g_source_attach (source, self->context);
       g_thread_join (self->thread);
     }
   g_clear_pointer (&self->loop, g_main_loop_unref);

@@ -60,6 +60,11 @@ G_BEGIN_DECLS
  *                               mpire-worker.c        → mpire-scheduler.c, read by
  *                                                       mpire-insights.c
  *   PARTIAL      (tbv)          mpire-worker.c        → mpire-scheduler.c
+ *   READY        (sssx)         mpire-worker.c        → mpire-worker-link.c (a launched
+ *                                                       worker's first frame: the handshake)
+ *   BEAT         (tubb)         mpire-worker.c        → mpire-worker-link.c (a launched
+ *                                                       worker's heartbeat, which the link
+ *                                                       copies into its own)
  *
  * The fields of each are those of its struct, in the same order. */
 typedef enum {
@@ -73,6 +78,8 @@ typedef enum {
   MPIRE_MESSAGE_FAILED,
   MPIRE_MESSAGE_INSIGHTS,
   MPIRE_MESSAGE_PARTIAL,
+  MPIRE_MESSAGE_READY,
+  MPIRE_MESSAGE_BEAT,
   MPIRE_MESSAGE_LAST
 } MpireMessageKind;
 
@@ -290,6 +297,39 @@ gboolean  mpire_message_failed_parse       (GVariant                      *body,
 GVariant *mpire_message_insights_new       (const MpireInsightsMessage    *msg);
 gboolean  mpire_message_insights_parse     (GVariant                      *body,
                                             MpireInsightsMessage          *msg,
+                                            GError                       **error);
+
+/* READY: a worker started through a launcher greets its pool first
+ * with its library version, its host and its process id, which the pool
+ * checks before anything else, and its monotonic clock (µs), which may
+ * be another host's. */
+typedef struct
+{
+  const char *version;
+  const char *host;
+  const char *pid;
+  gint64      now;
+} MpireReadyMessage;
+
+GVariant *mpire_message_ready_new          (const MpireReadyMessage       *msg);
+gboolean  mpire_message_ready_parse        (GVariant                      *body,
+                                            MpireReadyMessage             *msg,
+                                            GError                       **error);
+
+/* BEAT: what the heartbeat of a worker that shares no memory with its
+ * pool would say (see mpire-heartbeat-private.h): a task started
+ * (@running) or the timed one ended. */
+typedef struct
+{
+  guint64  chunk_id;
+  guint32  index;
+  gboolean timed;
+  gboolean running;
+} MpireBeatMessage;
+
+GVariant *mpire_message_beat_new           (const MpireBeatMessage        *msg);
+gboolean  mpire_message_beat_parse         (GVariant                      *body,
+                                            MpireBeatMessage              *msg,
                                             GError                       **error);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MpireHelloMessage, mpire_message_hello_clear)

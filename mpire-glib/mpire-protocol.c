@@ -27,6 +27,8 @@ static const char * const body_types[MPIRE_MESSAGE_LAST] = {
   [MPIRE_MESSAGE_FAILED]  = "(sisss)",
   [MPIRE_MESSAGE_INSIGHTS] = "(xxxxxta(xs))",
   [MPIRE_MESSAGE_PARTIAL] = "(tbv)",
+  [MPIRE_MESSAGE_READY]   = "(sssx)",
+  [MPIRE_MESSAGE_BEAT]    = "(tubb)",
 };
 
 const GVariantType *
@@ -301,6 +303,8 @@ static const char * const kind_names[MPIRE_MESSAGE_LAST] = {
   [MPIRE_MESSAGE_FAILED]  = "FAILED",
   [MPIRE_MESSAGE_INSIGHTS] = "INSIGHTS",
   [MPIRE_MESSAGE_PARTIAL] = "PARTIAL",
+  [MPIRE_MESSAGE_READY]   = "READY",
+  [MPIRE_MESSAGE_BEAT]    = "BEAT",
 };
 
 static gboolean
@@ -609,5 +613,39 @@ mpire_message_insights_parse (GVariant              *body,
   msg->n_top = n_top;
   for (gsize i = 0; i < n_top; i++)
     g_variant_get_child (top, i, "(x&s)", &msg->top[i].duration, &msg->top[i].args);
+  return TRUE;
+}
+
+GVariant *
+mpire_message_ready_new (const MpireReadyMessage *msg)
+{
+  return g_variant_new ("(sssx)", msg->version, msg->host, msg->pid, msg->now);
+}
+
+gboolean
+mpire_message_ready_parse (GVariant           *body,
+                           MpireReadyMessage  *msg,
+                           GError            **error)
+{
+  if (!check_body (body, MPIRE_MESSAGE_READY, error))
+    return FALSE;
+  g_variant_get (body, "(&s&s&sx)", &msg->version, &msg->host, &msg->pid, &msg->now);
+  return TRUE;
+}
+
+GVariant *
+mpire_message_beat_new (const MpireBeatMessage *msg)
+{
+  return g_variant_new ("(tubb)", msg->chunk_id, msg->index, msg->timed, msg->running);
+}
+
+gboolean
+mpire_message_beat_parse (GVariant          *body,
+                          MpireBeatMessage  *msg,
+                          GError           **error)
+{
+  if (!check_body (body, MPIRE_MESSAGE_BEAT, error))
+    return FALSE;
+  g_variant_get (body, "(tubb)", &msg->chunk_id, &msg->index, &msg->timed, &msg->running);
   return TRUE;
 }

@@ -55,6 +55,10 @@ typedef struct
   MpireStartMethod    start_method;
   GVariant           *shared_objects;
   const char * const *worker_argv;   /* NULL: the program itself */
+  GVariant           *worker_launchers; /* spawn: the argv prefixes (`aas`) that
+                                           start the workers (ssh, srun), worker i
+                                           taking entry i modulo their number, an
+                                           empty one for a local worker; or NULL */
   GArray             *cpu_sets;      /* cpu_set_t per worker, or NULL */
   gboolean            pass_worker_id;
   gboolean            use_worker_state;

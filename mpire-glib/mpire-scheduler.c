@@ -463,7 +463,8 @@ on_frame (MpireWorkerLink  *link,
       g_autoptr(GError) error = NULL;
 
       if (!mpire_insights_add_report (self->insights, mpire_worker_link_get_id (link),
-                                      mpire_worker_link_get_start_time (link), body, &error))
+                                      mpire_worker_link_get_start_time (link),
+                                      mpire_worker_link_get_clock_offset (link), body, &error))
         on_broken (link, error, self);
       return;
     }
@@ -566,7 +567,7 @@ on_gone (MpireWorkerLink *link,
     }
   else if ((chunk = mpire_worker_link_take_chunk (link)) != NULL)
     {
-      g_autofree char *status = mpire_describe_wait_status (wait_status);
+      g_autofree char *status = mpire_worker_link_describe_end (link, wait_status);
       g_autofree char *args = mpire_chunk_describe_args (chunk, index);
       GError *error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
                                    _("Worker %d %s while running task “%s” with arguments %s%s"),
@@ -593,7 +594,7 @@ on_gone (MpireWorkerLink *link,
       if (((last_chunk_id == 0 && !killed) || in_init) &&
           ((in_init && !killed) || ++self->n_idle_deaths > self->slots->len * 3))
         {
-          g_autofree char *status = mpire_describe_wait_status (wait_status);
+          g_autofree char *status = mpire_worker_link_describe_end (link, wait_status);
 
           self->funcs->post (self->job, MPIRE_JOB_CHUNK_FAILED, NULL, NULL, FALSE,
                               in_init
@@ -610,7 +611,7 @@ on_gone (MpireWorkerLink *link,
     }
   else if (lifecycle_task == MPIRE_HEARTBEAT_WORKER_EXIT)
     {
-      g_autofree char *status = mpire_describe_wait_status (wait_status);
+      g_autofree char *status = mpire_worker_link_describe_end (link, wait_status);
 
       report_exit_failure (self, g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
                                               _("Worker %d %s while running its worker_exit "
@@ -624,7 +625,7 @@ on_gone (MpireWorkerLink *link,
 
     if (died)
       {
-        g_autofree char *status = mpire_describe_wait_status (wait_status);
+        g_autofree char *status = mpire_worker_link_describe_end (link, wait_status);
 
         event.event = MPIRE_JOB_WORKER_DIED;
         event.error = g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_DIED,
@@ -867,6 +868,23 @@ send_config (MpireScheduler *self,
   mpire_worker_link_send (link, MPIRE_MESSAGE_CONFIG, mpire_message_config_new (&config), NULL);
 }
 
+/* The launcher prefix of worker @i, or NULL for a local one. */
+static char **
+launcher_of (MpireScheduler *self,
+             int              i)
+{
+  g_autoptr(GVariant) entry = NULL;
+  gsize n;
+
+  if (self->call.worker_launchers == NULL)
+    return NULL;
+  n = g_variant_n_children (self->call.worker_launchers);
+  entry = g_variant_get_child_value (self->call.worker_launchers, (gsize) i % n);
+  if (g_variant_n_children (entry) == 0)
+    return NULL;
+  return g_variant_dup_strv (entry, NULL);
+}
+
 /* Starts the workers missing from the pool. When a call starts
  * (@starting), the pool first takes the current settings, restarting its
  * workers if they changed; during a call it only replaces lost workers,
@@ -951,6 +969,7 @@ mpire_scheduler_start_workers (MpireScheduler  *self,
   for (int i = 0; i < n; i++)
     {
       g_autofree int *close_fds = g_new (int, self->links->len + 1);
+      g_auto(GStrv) launcher = NULL;
       MpireWorkerStartInfo info = { 0 };
       MpireWorkerLink *link;
 
@@ -964,6 +983,7 @@ mpire_scheduler_start_workers (MpireScheduler  *self,
         close_fds[info.n_close_fds++] = mpire_worker_link_get_fd (self->links->pdata[j]);
       info.worker_id = i;
       info.argv = (const char * const *) argv;
+      info.launcher = (const char * const *) (launcher = launcher_of (self, i));
       info.fork_server = self->fork_server;
       info.cpus = self->call.cpu_sets != NULL && (guint) i < self->call.cpu_sets->len
         ? &g_array_index (self->call.cpu_sets, cpu_set_t, i) : NULL;
@@ -1190,6 +1210,7 @@ call_clear (MpireSchedulerCall *call)
 {
   g_clear_pointer (&call->shared_objects, g_variant_unref);
   g_clear_pointer ((char ***) &call->worker_argv, g_strfreev);
+  g_clear_pointer (&call->worker_launchers, g_variant_unref);
   g_clear_pointer (&call->cpu_sets, g_array_unref);
   g_clear_pointer ((char **) &call->init_name, g_free);
   g_clear_pointer ((char **) &call->exit_name, g_free);
@@ -1205,6 +1226,8 @@ call_copy (MpireSchedulerCall       *to,
   if (to->shared_objects != NULL)
     g_variant_ref (to->shared_objects);
   to->worker_argv = (const char * const *) g_strdupv ((char **) from->worker_argv);
+  if (to->worker_launchers != NULL)
+    g_variant_ref (to->worker_launchers);
   if (to->cpu_sets != NULL)
     g_array_ref (to->cpu_sets);
   to->init_name = g_strdup (from->init_name);

@@ -37,6 +37,9 @@ MpireWorkerLink *mpire_worker_link_start       (MpireStartMethod                
 int              mpire_worker_link_get_id      (MpireWorkerLink *self);
 int              mpire_worker_link_get_fd      (MpireWorkerLink *self);
 gint64           mpire_worker_link_get_start_time (MpireWorkerLink *self);
+gint64           mpire_worker_link_get_clock_offset (MpireWorkerLink *self);
+char            *mpire_worker_link_describe_end (MpireWorkerLink *self,
+                                                 int              wait_status);
 gboolean         mpire_worker_link_is_process  (MpireWorkerLink *self);
 gboolean         mpire_worker_link_send        (MpireWorkerLink   *self,
                                                 MpireMessageKind   kind,

@@ -32,6 +32,12 @@
  * happened, `gone` is called, once, after every frame the worker wrote
  * before it went has been read; the scheduler frees the link then.
  *
+ * A launched worker (mpire-backend-launcher.c) is not `greeted` until
+ * its first frame, READY, checked here (its version), has come; any other
+ * first frame breaks the link, and a launcher that exits before it fails
+ * the call. Its BEAT frames fill the link's copy of its heartbeat; the
+ * scheduler sees neither kind.
+ *
  * Locking: a link is part of its scheduler's state: every field is
  * guarded by the scheduler's lock, which the link's sources (in the
  * scheduler's context) take themselves, and which every function here
@@ -68,13 +74,90 @@ struct _MpireWorkerLink
   gboolean                        closed;
   gboolean                        exited;
   int                             wait_status;
+  gboolean                        greeted;    /* a launched worker's READY came */
+  char                           *host;       /* the launched worker's host, or NULL */
+  char                           *launcher;   /* the program that launched it, or NULL */
+  gint64                          clock_offset; /* the pool's monotonic clock minus the
+                                                   launched worker's (µs), 0 for others */
 };
 
 static void link_close (MpireWorkerLink *self);
 
-static const MpireBackend *
-backend_for (MpireStartMethod method)
+/* A launched worker that did not greet the pool with READY as its first
+ * frame: not an mpire-glib worker, or the launcher's own output. */
+static void
+set_not_greeted_error (MpireWorkerLink  *self,
+                       GError          **error)
 {
+  g_clear_error (error);
+  g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+               _("Worker %d did not answer as an mpire-glib %s worker: it is of another "
+                 "version, or not an mpire-glib worker, or its launcher wrote to its "
+                 "standard output"),
+               self->id, PACKAGE_VERSION);
+}
+
+/* The handshake and heartbeat of a launched worker, which shares no
+ * memory with the pool: its READY frame comes first, and its BEAT frames
+ * fill the pool's copy of its heartbeat. */
+static gboolean
+receive_launched (MpireWorkerLink   *self,
+                  MpireMessageKind   kind,
+                  GVariant          *body,
+                  GError           **error)
+{
+  if (!self->greeted)
+    {
+      MpireReadyMessage ready;
+
+      if (kind != MPIRE_MESSAGE_READY || !mpire_message_ready_parse (body, &ready, NULL))
+        {
+          set_not_greeted_error (self, error);
+          return FALSE;
+        }
+      if (!g_str_equal (ready.version, PACKAGE_VERSION))
+        {
+          g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
+                       _("Worker %d on host “%s” (process %s) runs mpire-glib %s, but this "
+                         "pool runs mpire-glib %s: install the same version on both sides"),
+                       self->id, ready.host, ready.pid, ready.version, PACKAGE_VERSION);
+          return FALSE;
+        }
+      self->host = g_strdup (ready.host);
+      self->clock_offset = g_get_monotonic_time () - ready.now;
+      self->greeted = TRUE;
+      return TRUE;
+    }
+
+  if (kind == MPIRE_MESSAGE_READY)
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+                   _("Worker %d greeted the pool twice"), self->id);
+      return FALSE;
+    }
+  if (kind == MPIRE_MESSAGE_BEAT)
+    {
+      MpireBeatMessage beat;
+
+      if (!mpire_message_beat_parse (body, &beat, error))
+        return FALSE;
+      /* The pool's clock: the worker's may be another host's. */
+      if (beat.running)
+        mpire_heartbeat_task_start (self->memory->heartbeat, beat.chunk_id, beat.index,
+                                    beat.timed);
+      else
+        mpire_heartbeat_task_end (self->memory->heartbeat);
+    }
+  return TRUE;
+}
+
+static const MpireBackend *
+backend_for (MpireStartMethod            method,
+             const MpireWorkerStartInfo *info)
+{
+  if (info->launcher != NULL)
+    return mpire_backend_launcher ();
+
   switch (method)
     {
     case MPIRE_START_METHOD_FORK:
@@ -89,11 +172,32 @@ backend_for (MpireStartMethod method)
     }
 }
 
+static void fail (MpireWorkerLink *self,
+                  const GError    *error);
+
+/* A launched worker whose launcher exits before the worker's READY
+ * never ran: the call fails with the launcher's status rather than
+ * starting it again and again (ssh exits with 255 when it cannot
+ * connect). One killed by a signal died as any worker may: the pool
+ * replaces it. */
 static void
 maybe_gone (MpireWorkerLink *self)
 {
-  if (self->closed && self->exited)
-    self->callbacks->gone (self, self->wait_status, self->data);
+  if (!self->closed || !self->exited)
+    return;
+  if (!self->greeted && self->state == LINK_SERVING && WIFEXITED (self->wait_status))
+    {
+      g_autofree char *status = mpire_describe_wait_status (self->wait_status);
+      g_autoptr(GError) error =
+        g_error_new (MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
+                     _("Worker %d %s before it greeted the pool: its launcher “%s” failed "
+                       "(see its messages on standard error), or the worker program does "
+                       "not call mpire_init()"),
+                     self->id, status, self->launcher);
+
+      fail (self, error);
+    }
+  self->callbacks->gone (self, self->wait_status, self->data);
 }
 
 /* The pool kills the link on `broken`. */
@@ -122,8 +226,15 @@ parse_frames (MpireWorkerLink *self)
       gboolean shared;
       const guint8 *body_data;
 
-      if (!mpire_frame_parse_header (self->inbuf->data + pos, &kind, &body_len, &shared, &error))
+      if (!mpire_frame_parse_header (self->inbuf->data + pos, &kind, &body_len, &shared, &error) ||
+          (shared && self->backend->is_launched))
         {
+          if (!self->greeted)
+            set_not_greeted_error (self, &error);
+          else if (error == NULL)
+            g_set_error (&error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,
+                         _("Worker %d sent a frame through memory it does not share "
+                           "with the pool"), self->id);
           fail (self, error);
           ok = FALSE;
           break;
@@ -143,11 +254,22 @@ parse_frames (MpireWorkerLink *self)
         }
       if (body == NULL)
         {
+          if (!self->greeted)
+            set_not_greeted_error (self, &error);
           fail (self, error);
           ok = FALSE;
           break;
         }
-      self->callbacks->frame (self, kind, body, self->data);
+      if (self->backend->is_launched && !receive_launched (self, kind, body, &error))
+        {
+          fail (self, error);
+          ok = FALSE;
+          break;
+        }
+      /* (From a local worker, they are of an unexpected kind.) */
+      if (!self->backend->is_launched ||
+          (kind != MPIRE_MESSAGE_READY && kind != MPIRE_MESSAGE_BEAT))
+        self->callbacks->frame (self, kind, body, self->data);
     }
 
   if (pos > 0 && self->inbuf != NULL)
@@ -346,7 +468,9 @@ mpire_worker_link_start (MpireStartMethod                method,
   self->memory = memory;
   self->id = info->worker_id;
   self->started_at = g_get_monotonic_time ();
-  self->backend = backend_for (method);
+  self->backend = backend_for (method, info);
+  self->greeted = !self->backend->is_launched;
+  self->launcher = info->launcher != NULL ? g_strdup (info->launcher[0]) : NULL;
   self->fd = fds[0];
   self->lock = lock;
   self->callbacks = callbacks;
@@ -368,6 +492,7 @@ mpire_worker_link_start (MpireStartMethod                method,
       mpire_worker_memory_free (memory);
       close (memory_fd);
       g_byte_array_unref (self->inbuf);
+      g_free (self->launcher);
       g_free (self);
       return NULL;
     }
@@ -400,6 +525,31 @@ gint64
 mpire_worker_link_get_start_time (MpireWorkerLink *self)
 {
   return self->started_at;
+}
+
+/* What turns the worker's monotonic times into the pool's: it may run
+ * on another host (measured at its READY, so it errs by that frame's
+ * latency, to the late side). */
+gint64
+mpire_worker_link_get_clock_offset (MpireWorkerLink *self)
+{
+  return self->clock_offset;
+}
+
+/* How the worker ended, from its wait status ("exited with status 3"),
+ * with its host when it was launched ("... on host “node1”"): a lost
+ * host names itself. */
+char *
+mpire_worker_link_describe_end (MpireWorkerLink *self,
+                                int              wait_status)
+{
+  g_autofree char *status = mpire_describe_wait_status (wait_status);
+
+  if (self->host == NULL)
+    return g_steal_pointer (&status);
+  /* TRANSLATORS: the first %s is how a worker ended ("exited with
+   * status 3"), the second the host it ran on. */
+  return g_strdup_printf (_("%s on host “%s”"), status, self->host);
 }
 
 gboolean
@@ -555,7 +705,8 @@ mpire_worker_link_send (MpireWorkerLink   *self,
       return TRUE;
     }
 
-  frame = mpire_frame_encode (kind, body, self->memory->to_worker, error);
+  frame = mpire_frame_encode (kind, body,
+                              self->backend->is_launched ? NULL : self->memory->to_worker, error);
   if (frame == NULL)
     return FALSE;
   g_queue_push_tail (&self->outq, frame);
@@ -625,6 +776,8 @@ mpire_worker_link_abandon (MpireWorkerLink *self)
   g_queue_clear_full (&self->chunks, (GDestroyNotify) mpire_chunk_free);
   mpire_worker_memory_free (self->memory);
   close (self->memory_fd);
+  g_free (self->host);
+  g_free (self->launcher);
   g_free (self);
   return TRUE;
 }
@@ -638,5 +791,7 @@ mpire_worker_link_free (MpireWorkerLink *self)
   self->backend->free (self->handle);
   mpire_worker_memory_free (self->memory);
   close (self->memory_fd);
+  g_free (self->host);
+  g_free (self->launcher);
   g_free (self);
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "mpire-map-job-private.h"
+#include "mpire-scheduler-private.h"
 #include "mpire-worker-pool.h"
 
 G_BEGIN_DECLS
@@ -21,5 +22,8 @@ MpireMapJob *mpire_worker_pool_begin_call (MpireWorkerPool  *self,
                                            gboolean          collect,
                                            gboolean          apply,
                                            GError          **error);
+
+/* In mpire-worker-pool.c, for the pool's other files. */
+MpireScheduler *mpire_worker_pool_get_scheduler (MpireWorkerPool *self);
 
 G_END_DECLS

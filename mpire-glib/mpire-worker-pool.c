@@ -8,7 +8,6 @@
 #include <sched.h>
 
 #include <glib/gi18n-lib.h>
-#include <json-glib/json-glib.h>
 
 #include "mpire-async-result-private.h"
 #include "mpire-cpu-sets-private.h"
@@ -17,12 +16,14 @@
 #include "mpire-init-private.h"
 #include "mpire-init.h"
 #include "mpire-map-job-private.h"
+#include "mpire-map-options-private.h"
 #include "mpire-result-iter-private.h"
 #include "mpire-result-list-private.h"
 #include "mpire-scheduler-private.h"
 #include "mpire-task-private.h"
 #include "mpire-worker-pool.h"
 #include "mpire-worker-pool-call-private.h"
+#include "mpire-worker-pool-launchers-private.h"
 #include "mpire-worker-private.h"
 
 /**
@@ -74,6 +75,7 @@ struct _MpireWorkerPool
   gboolean          order_tasks;
   gboolean          enable_insights;
   char            **worker_argv;
+  MpirePoolLaunchers launchers;     /* worker-launcher(s): mpire-worker-pool-launchers.c */
   guint             workers_serial; /* bumped when a setting restarts the workers */
 
   MpireScheduler   *scheduler;
@@ -94,6 +96,8 @@ enum {
   PROP_KEEP_ALIVE,
   PROP_ORDER_TASKS,
   PROP_WORKER_ARGV,
+  PROP_WORKER_LAUNCHER,
+  PROP_WORKER_LAUNCHERS,
   PROP_ENABLE_INSIGHTS,
   N_PROPS
 };
@@ -134,6 +138,7 @@ mpire_worker_pool_finalize (GObject *object)
   g_clear_pointer (&self->shared_objects, g_variant_unref);
   g_clear_pointer (&self->cpu_ids, g_variant_unref);
   g_strfreev (self->worker_argv);
+  mpire_pool_launchers_clear (&self->launchers);
 
   G_OBJECT_CLASS (mpire_worker_pool_parent_class)->finalize (object);
 }
@@ -177,6 +182,12 @@ mpire_worker_pool_get_property (GObject    *object,
       break;
     case PROP_WORKER_ARGV:
       g_value_set_boxed (value, self->worker_argv);
+      break;
+    case PROP_WORKER_LAUNCHER:
+      g_value_set_boxed (value, mpire_worker_pool_get_worker_launcher (self));
+      break;
+    case PROP_WORKER_LAUNCHERS:
+      g_value_set_variant (value, mpire_worker_pool_get_worker_launchers (self));
       break;
     case PROP_ENABLE_INSIGHTS:
       g_value_set_boolean (value, self->enable_insights);
@@ -225,6 +236,12 @@ mpire_worker_pool_set_property (GObject      *object,
       break;
     case PROP_WORKER_ARGV:
       mpire_worker_pool_set_worker_argv (self, g_value_get_boxed (value));
+      break;
+    case PROP_WORKER_LAUNCHER:
+      mpire_worker_pool_set_worker_launcher (self, g_value_get_boxed (value));
+      break;
+    case PROP_WORKER_LAUNCHERS:
+      mpire_worker_pool_set_worker_launchers (self, g_value_get_variant (value));
       break;
     case PROP_ENABLE_INSIGHTS:
       mpire_worker_pool_set_enable_insights (self, g_value_get_boolean (value));
@@ -379,6 +396,9 @@ mpire_worker_pool_class_init (MpireWorkerPoolClass *klass)
    */
   properties[PROP_WORKER_ARGV] =
     g_param_spec_boxed ("worker-argv", NULL, NULL, G_TYPE_STRV, flags);
+
+  mpire_pool_launchers_install_properties (properties, PROP_WORKER_LAUNCHER,
+                                           PROP_WORKER_LAUNCHERS, flags);
 
   /**
    * MpireWorkerPool:enable-insights:
@@ -905,6 +925,93 @@ mpire_worker_pool_set_worker_argv (MpireWorkerPool    *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORKER_ARGV]);
 }
 
+/* A setting that restarts the workers at the next call changed. */
+static void
+workers_setting_changed (MpireWorkerPool *self,
+                         guint            prop_id)
+{
+  self->workers_serial++;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+}
+
+/**
+ * mpire_worker_pool_get_worker_launcher:
+ * @self: a pool
+ *
+ * Gets [property@Mpire.WorkerPool:worker-launcher].
+ *
+ * Returns: (transfer none) (nullable) (array zero-terminated=1): the
+ *   argv prefix that starts each worker, or %NULL for local workers
+ *
+ * Since: 0.1
+ */
+const char * const *
+mpire_worker_pool_get_worker_launcher (MpireWorkerPool *self)
+{
+  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), NULL);
+  return (const char * const *) self->launchers.prefix;
+}
+
+/**
+ * mpire_worker_pool_set_worker_launcher:
+ * @self: a pool
+ * @worker_launcher: (nullable) (array zero-terminated=1): the argv
+ *   prefix that starts each worker (such as `ssh HOST`), or %NULL
+ *
+ * Sets [property@Mpire.WorkerPool:worker-launcher].
+ *
+ * Since: 0.1
+ */
+void
+mpire_worker_pool_set_worker_launcher (MpireWorkerPool    *self,
+                                       const char * const *worker_launcher)
+{
+  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
+  g_return_if_fail (worker_launcher == NULL || worker_launcher[0] != NULL);
+  if (mpire_pool_launchers_set_prefix (&self->launchers, worker_launcher))
+    workers_setting_changed (self, PROP_WORKER_LAUNCHER);
+}
+
+/**
+ * mpire_worker_pool_get_worker_launchers:
+ * @self: a pool
+ *
+ * Gets [property@Mpire.WorkerPool:worker-launchers].
+ *
+ * Returns: (transfer none) (nullable): the launcher prefix of each
+ *   worker, an `aas`, or %NULL
+ *
+ * Since: 0.1
+ */
+GVariant *
+mpire_worker_pool_get_worker_launchers (MpireWorkerPool *self)
+{
+  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), NULL);
+  return self->launchers.per_worker;
+}
+
+/**
+ * mpire_worker_pool_set_worker_launchers:
+ * @self: a pool
+ * @worker_launchers: (nullable): the launcher prefix of each worker, an
+ *   `aas` (an empty one: a local worker), or %NULL; a floating
+ *   reference is taken
+ *
+ * Sets [property@Mpire.WorkerPool:worker-launchers].
+ *
+ * Since: 0.1
+ */
+void
+mpire_worker_pool_set_worker_launchers (MpireWorkerPool *self,
+                                        GVariant        *worker_launchers)
+{
+  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
+  g_return_if_fail (worker_launchers == NULL ||
+                    g_variant_is_of_type (worker_launchers, G_VARIANT_TYPE ("aas")));
+  if (mpire_pool_launchers_set_per_worker (&self->launchers, worker_launchers))
+    workers_setting_changed (self, PROP_WORKER_LAUNCHERS);
+}
+
 /**
  * mpire_worker_pool_get_enable_insights:
  * @self: a pool
@@ -984,19 +1091,6 @@ static const MpireMapJobSignals job_signals = {
 
 /* ---- calls ------------------------------------------------------------- */
 
-static gboolean
-check_timeout (double       seconds,
-               const char  *name,
-               GError     **error)
-{
-  if (seconds == -1 || seconds > 0)
-    return TRUE;
-  g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_INVALID_ARGUMENT,
-               _("The map option “%s” must be a positive number of seconds, or -1 for "
-                 "none (it is %g)"), name, seconds);
-  return FALSE;
-}
-
 /* Checks a call of @self and makes its job, the one the pool's scheduler
  * serves. */
 MpireMapJob *
@@ -1021,7 +1115,7 @@ mpire_worker_pool_begin_call (MpireWorkerPool  *self,
                    self->n_jobs);
       return NULL;
     }
-  if (g_getenv (MPIRE_WORKER_FD_ENV) != NULL)
+  if (g_getenv (MPIRE_WORKER_FD_ENV) != NULL || g_getenv (MPIRE_WORKER_LAUNCHED_ENV) != NULL)
     {
       g_set_error_literal (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
                            _("This process was started as a worker but never called "
@@ -1038,6 +1132,10 @@ mpire_worker_pool_begin_call (MpireWorkerPool  *self,
     }
   if (!mpire_task_check_start_method (task, self->start_method, error))
     return NULL;
+  if (!mpire_pool_launchers_check (&self->launchers, self->start_method, error))
+    return NULL;
+  if (self->n_jobs == 0)
+    n_workers = mpire_pool_launchers_count (&self->launchers, n_workers);
   /* A task that takes whole chunks takes arrays of the input's type. */
   if (iterable != NULL && mpire_task_get_args_type (task) != NULL &&
       g_variant_is_of_type (iterable, G_VARIANT_TYPE_ARRAY) &&
@@ -1054,12 +1152,7 @@ mpire_worker_pool_begin_call (MpireWorkerPool  *self,
       return NULL;
     }
 
-  if (options != NULL &&
-      (!check_timeout (mpire_map_options_get_task_timeout (options), "task-timeout", error) ||
-       !check_timeout (mpire_map_options_get_worker_init_timeout (options), "worker-init-timeout",
-                       error) ||
-       !check_timeout (mpire_map_options_get_worker_exit_timeout (options), "worker-exit-timeout",
-                       error)))
+  if (options != NULL && !mpire_map_options_check_timeouts (options, error))
     return NULL;
 
   if (self->cpu_ids != NULL)
@@ -1082,6 +1175,7 @@ mpire_worker_pool_begin_call (MpireWorkerPool  *self,
   call.start_method = self->start_method;
   call.shared_objects = self->shared_objects;
   call.worker_argv = (const char * const *) self->worker_argv;
+  call.worker_launchers = self->launchers.effective;
   call.cpu_sets = cpu_sets;
   call.pass_worker_id = self->pass_worker_id;
   call.use_worker_state = self->use_worker_state;
@@ -1230,111 +1324,11 @@ mpire_worker_pool_apply (MpireWorkerPool  *self,
 
 /* ---- insights ---------------------------------------------------------- */
 
-/**
- * mpire_worker_pool_get_insights:
- * @self: a pool
- *
- * Gets the worker insights, MPIRE's `get_insights()`: where the workers'
- * time went, when [property@Mpire.WorkerPool:enable-insights] was set as
- * they started. An `a{sv}` dictionary with MPIRE's keys, times in
- * seconds (doubles):
- *
- * - `n_completed_tasks` (`at`): tasks completed, per worker;
- * - `start_up_time`, `init_time`, `waiting_time`, `working_time`,
- *   `exit_time` (`ad`), per worker: from the start of the worker to the
- *   moment it can serve, running the
- *   [property@Mpire.MapOptions:worker-init] task, waiting for the next
- *   chunk of tasks (or the order to stop), running tasks, running the
- *   [property@Mpire.MapOptions:worker-exit] task;
- * - for each of those parts, `total_…_time`, `…_time_mean`,
- *   `…_time_std` (over the workers) and `…_ratio` (its share of
- *   `total_time`, the sum of the parts' totals);
- * - `top_5_max_task_durations` (`ad`) and `top_5_max_task_args` (`as`):
- *   the 5 longest tasks, longest first, with their arguments as text.
- *
- * As in MPIRE, the figures start from zero whenever all the workers
- * start (each call without [property@Mpire.WorkerPool:keep-alive]), and
- * add up per worker id while workers are kept alive or replaced (a
- * worker's lifespan, a death), waiting between calls included. The
- * figures of a worker come with each of its answers and when it stops,
- * so they are complete when a call without keep-alive returns.
- *
- * Returns: (transfer full): the insights, an empty dictionary when
- *   insights were off when the workers started (or no call ran yet)
- *
- * Since: 0.1
- */
-GVariant *
-mpire_worker_pool_get_insights (MpireWorkerPool *self)
+/* For the pool's other files (mpire-worker-pool-insights.c). */
+MpireScheduler *
+mpire_worker_pool_get_scheduler (MpireWorkerPool *self)
 {
-  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), NULL);
-
-  return mpire_scheduler_get_insights (self->scheduler);
-}
-
-/**
- * mpire_worker_pool_get_insights_json:
- * @self: a pool
- *
- * Gets [method@Mpire.WorkerPool.get_insights] as a JSON object: the same
- * keys, numbers and arrays.
- *
- * Returns: (transfer full): the insights as JSON (`{}` when there are
- *   none)
- *
- * Since: 0.1
- */
-char *
-mpire_worker_pool_get_insights_json (MpireWorkerPool *self)
-{
-  g_autoptr(GVariant) insights = NULL;
-
-  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), NULL);
-
-  insights = mpire_worker_pool_get_insights (self);
-  return json_gvariant_serialize_data (insights, NULL);
-}
-
-/**
- * mpire_worker_pool_get_insights_string:
- * @self: a pool
- *
- * Gets the worker insights as the table that
- * [method@Mpire.WorkerPool.print_insights] prints: the total, mean,
- * standard deviation and share of each part of the workers' time, the
- * figures of each worker, and the longest tasks with their arguments.
- *
- * Returns: (transfer full): the insights as text, or a line saying
- *   there are none
- *
- * Since: 0.1
- */
-char *
-mpire_worker_pool_get_insights_string (MpireWorkerPool *self)
-{
-  g_return_val_if_fail (MPIRE_IS_WORKER_POOL (self), NULL);
-
-  return mpire_scheduler_get_insights_string (self->scheduler);
-}
-
-/**
- * mpire_worker_pool_print_insights:
- * @self: a pool
- *
- * Prints [method@Mpire.WorkerPool.get_insights_string] on standard
- * output (with g_print()): MPIRE's `print_insights()`.
- *
- * Since: 0.1
- */
-void
-mpire_worker_pool_print_insights (MpireWorkerPool *self)
-{
-  g_autofree char *text = NULL;
-
-  g_return_if_fail (MPIRE_IS_WORKER_POOL (self));
-
-  text = mpire_worker_pool_get_insights_string (self);
-  g_print ("%s", text);
+  return self->scheduler;
 }
 
 /* Tells, in the calling thread, how the workers ended while no call ran. */

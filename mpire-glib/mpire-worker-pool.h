@@ -85,6 +85,16 @@ const char * const *mpire_worker_pool_get_worker_argv    (MpireWorkerPool      *
 MPIRE_AVAILABLE_IN_ALL
 void              mpire_worker_pool_set_worker_argv      (MpireWorkerPool      *self,
                                                           const char * const   *worker_argv);
+MPIRE_AVAILABLE_IN_ALL
+const char * const *mpire_worker_pool_get_worker_launcher (MpireWorkerPool     *self);
+MPIRE_AVAILABLE_IN_ALL
+void              mpire_worker_pool_set_worker_launcher  (MpireWorkerPool      *self,
+                                                          const char * const   *worker_launcher);
+MPIRE_AVAILABLE_IN_ALL
+GVariant         *mpire_worker_pool_get_worker_launchers (MpireWorkerPool      *self);
+MPIRE_AVAILABLE_IN_ALL
+void              mpire_worker_pool_set_worker_launchers (MpireWorkerPool      *self,
+                                                          GVariant             *worker_launchers);
 
 MPIRE_AVAILABLE_IN_ALL
 GVariant         *mpire_worker_pool_map                  (MpireWorkerPool      *self,

@@ -26,6 +26,13 @@ void mpire_worker_serve (int       fd,
 G_NORETURN void mpire_worker_serve_process (int fd,
                                             int memory_fd);
 
+/* A worker started through a launcher (ssh, srun: see
+ * mpire-backend-launcher.c): frames in on @in_fd, out on @out_fd, no
+ * memory shared with the pool. Greets the pool with a READY frame,
+ * serves, then exits. */
+G_NORETURN void mpire_worker_serve_launched (int in_fd,
+                                             int out_fd);
+
 gboolean mpire_worker_is_daemon (void);
 
 G_END_DECLS

@@ -50,7 +50,11 @@ typedef enum {
 typedef struct
 {
   WorkerState         state;
-  int                 fd;
+  int                 fd;        /* the channel: frames in */
+  int                 out_fd;    /* and out (the same fd but for a launched worker) */
+  gboolean            launched;  /* started through a launcher: no memory shared with
+                                    the pool, the heartbeat goes in BEAT frames */
+  gboolean            beat_timed; /* a launched worker's running task is timed */
   gboolean            in_thread; /* threading: a thread of the pool's process */
   GVariant           *shared_by_address;
   MpireWorkerContext *context;
@@ -81,9 +85,45 @@ send_message (Worker           *worker,
               GVariant         *body,
               GError          **error)
 {
-  g_autoptr(GBytes) frame = mpire_frame_encode (kind, body, worker->memory->from_worker, error);
+  g_autoptr(GBytes) frame = mpire_frame_encode (kind, body,
+                                                 worker->memory != NULL ? worker->memory->from_worker
+                                                                        : NULL,
+                                                 error);
 
-  return frame != NULL && mpire_frame_write (worker->fd, frame, NULL);
+  return frame != NULL && mpire_frame_write (worker->out_fd, frame, NULL);
+}
+
+/* The heartbeat: in the memory shared with the pool, or, for a launched
+ * worker, in a BEAT frame per task (the pool copies it into its own). */
+static void
+beat_start (Worker   *worker,
+            guint64   chunk_id,
+            guint32   index,
+            gboolean  timed)
+{
+  if (worker->heartbeat != NULL)
+    mpire_heartbeat_task_start (worker->heartbeat, chunk_id, index, timed);
+  else if (worker->launched)
+    {
+      MpireBeatMessage msg = { chunk_id, index, timed, TRUE };
+
+      worker->beat_timed = timed;
+      send_message (worker, MPIRE_MESSAGE_BEAT, mpire_message_beat_new (&msg), NULL);
+    }
+}
+
+static void
+beat_end (Worker *worker)
+{
+  if (worker->heartbeat != NULL)
+    mpire_heartbeat_task_end (worker->heartbeat);
+  else if (worker->launched && worker->beat_timed)
+    {
+      MpireBeatMessage msg = { 0, 0, FALSE, FALSE };
+
+      worker->beat_timed = FALSE;
+      send_message (worker, MPIRE_MESSAGE_BEAT, mpire_message_beat_new (&msg), NULL);
+    }
 }
 
 /* The pool gets the worker's insights before each answer to a chunk, so
@@ -127,6 +167,15 @@ find_task (Worker      *worker,
 
   g_clear_object (&worker->task);
   worker->task = mpire_task_lookup (name);
+  if (worker->task == NULL && worker->launched)
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_TASK_NOT_REGISTERED,
+                   _("No task named “%s” is registered in the worker program on host “%s” "
+                     "(process %ld); create it with mpire_task_new() before calling "
+                     "mpire_init(), on that side too"),
+                   name, g_get_host_name (), (long) getpid ());
+      return NULL;
+    }
   if (worker->task == NULL)
     {
       g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_TASK_NOT_REGISTERED,
@@ -184,11 +233,9 @@ run_lifecycle_task (Worker      *worker,
                    name);
       return NULL;
     }
-  if (worker->heartbeat != NULL)
-    mpire_heartbeat_task_start (worker->heartbeat, stage, 0, TRUE);
+  beat_start (worker, stage, 0, TRUE);
   result = mpire_task_invoke (task, worker->context, g_variant_new_tuple (NULL, 0), error);
-  if (worker->heartbeat != NULL)
-    mpire_heartbeat_task_end (worker->heartbeat);
+  beat_end (worker);
   return result;
 }
 
@@ -298,11 +345,9 @@ run_chunk (Worker   *worker,
 
       if (is_killed (worker))
         return FALSE;
-      if (worker->heartbeat != NULL)
-        mpire_heartbeat_task_start (worker->heartbeat, chunk_id, i, worker->timed);
+      beat_start (worker, chunk_id, i, worker->timed);
       result = mpire_task_invoke (task, worker->context, task_args, &error);
-      if (worker->heartbeat != NULL)
-        mpire_heartbeat_task_end (worker->heartbeat);
+      beat_end (worker);
       if (worker->meter != NULL)
         task_start = mpire_insights_meter_task_done (worker->meter, task_start, task_args,
                                                      result != NULL);
@@ -399,38 +444,41 @@ start_watching_pool (int fd)
     g_thread_unref (thread);
 }
 
-void
-mpire_worker_serve (int       fd,
-                    GVariant *shared_objects,
-                    int       memory_fd,
-                    gboolean  in_thread)
+static void
+serve (Worker *self)
 {
-  Worker worker = {
-    .state = WORKER_NEW,
-    .fd = fd,
-    .in_thread = in_thread,
-    .shared_by_address = shared_objects,
-    .memory = mpire_worker_memory_map (memory_fd),
-    .results = mpire_result_buffer_new (),
-  };
+  Worker worker = *self;
+  int fd = worker.fd;
 
-  if (!in_thread)
+  worker.results = mpire_result_buffer_new ();
+  if (!worker.in_thread)
     start_watching_pool (fd);
 
   /* Without it, the pool sees the worker end before its first task. */
-  if (worker.memory == NULL)
+  if (worker.memory == NULL && !worker.launched)
     g_debug ("Worker stops: could not map the memory shared with the pool");
-  else
+  else if (worker.memory != NULL)
     worker.heartbeat = worker.memory->heartbeat;
 
-  while (worker.memory != NULL)
+  /* The handshake: a launched worker tells who it is first. */
+  if (worker.launched)
+    {
+      g_autofree char *pid = g_strdup_printf ("%ld", (long) getpid ());
+      MpireReadyMessage ready = { PACKAGE_VERSION, g_get_host_name (), pid,
+                                  g_get_monotonic_time () };
+
+      send_message (&worker, MPIRE_MESSAGE_READY, mpire_message_ready_new (&ready), NULL);
+    }
+
+  while (worker.memory != NULL || worker.launched)
     {
       MpireMessageKind kind;
       g_autoptr(GVariant) body = NULL;
       g_autoptr(GError) error = NULL;
       gint64 wait_start = worker.meter != NULL ? g_get_monotonic_time () : 0;
 
-      if (!mpire_frame_read (fd, worker.memory->to_worker, &kind, &body, &error))
+      if (!mpire_frame_read (fd, worker.memory != NULL ? worker.memory->to_worker : NULL,
+                             &kind, &body, &error))
         {
           if (error != NULL)
             g_debug ("Worker stops: %s", error->message);
@@ -481,6 +529,41 @@ mpire_worker_serve (int       fd,
   g_clear_pointer (&worker.memory, mpire_worker_memory_free);
   g_free (worker.exit_task);
   close (fd);
+  if (worker.out_fd != fd)
+    close (worker.out_fd);
+}
+
+void
+mpire_worker_serve (int       fd,
+                    GVariant *shared_objects,
+                    int       memory_fd,
+                    gboolean  in_thread)
+{
+  Worker worker = {
+    .state = WORKER_NEW,
+    .fd = fd,
+    .out_fd = fd,
+    .in_thread = in_thread,
+    .shared_by_address = shared_objects,
+    .memory = mpire_worker_memory_map (memory_fd),
+  };
+
+  serve (&worker);
+}
+
+void
+mpire_worker_serve_launched (int in_fd,
+                             int out_fd)
+{
+  Worker worker = {
+    .state = WORKER_NEW,
+    .fd = in_fd,
+    .out_fd = out_fd,
+    .launched = TRUE,
+  };
+
+  serve (&worker);
+  exit (EXIT_SUCCESS);
 }
 
 void

@@ -217,7 +217,7 @@ static void
 test_case (gconstpointer data)
 {
   const Case *c = data;
-  g_autoptr(MpireWorkerPool) pool = mpire_worker_pool_new (2, start_method);
+  g_autoptr(MpireWorkerPool) pool = test_pool_new (2);
   g_autoptr(GError) error = NULL;
   g_autofree char *stage_text = g_strdup_printf ("worker_%s task “%s”", c->stage->stage,
                                                  c->stage->name);

@@ -58,7 +58,7 @@ fail_on_seven (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **
 static MpireWorkerPool *
 new_insights_pool (int n_jobs)
 {
-  MpireWorkerPool *pool = mpire_worker_pool_new (n_jobs, start_method);
+  MpireWorkerPool *pool = test_pool_new (n_jobs);
 
   mpire_worker_pool_set_enable_insights (pool, TRUE);
   return pool;
@@ -342,7 +342,7 @@ test_failed_task (void)
 static void
 test_off (void)
 {
-  g_autoptr(MpireWorkerPool) pool = mpire_worker_pool_new (2, start_method);
+  g_autoptr(MpireWorkerPool) pool = test_pool_new (2);
   g_autoptr(GVariant) before = mpire_worker_pool_get_insights (pool);
   g_autoptr(GVariant) after = NULL;
   g_autofree char *json = NULL;
@@ -459,7 +459,7 @@ test_print (void)
 static void
 test_toggle (void)
 {
-  g_autoptr(MpireWorkerPool) pool = mpire_worker_pool_new (2, start_method);
+  g_autoptr(MpireWorkerPool) pool = test_pool_new (2);
   g_autoptr(GVariant) off = NULL;
   g_autoptr(GVariant) on = NULL;
 

@@ -158,7 +158,7 @@ assert_pool_works (MpireWorkerPool *pool)
 static void
 test_results_not_normal (void)
 {
-  g_autoptr(MpireWorkerPool) pool = mpire_worker_pool_new (2, start_method);
+  g_autoptr(MpireWorkerPool) pool = test_pool_new (2);
   g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) result = NULL;
@@ -183,7 +183,7 @@ test_results_not_normal (void)
 static void
 test_chunk_arrays_not_normal (void)
 {
-  g_autoptr(MpireWorkerPool) pool = mpire_worker_pool_new (2, start_method);
+  g_autoptr(MpireWorkerPool) pool = test_pool_new (2);
   g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) result = NULL;
@@ -232,7 +232,7 @@ assert_squares (GVariant *result,
 static void
 test_huge_sizes (void)
 {
-  g_autoptr(MpireWorkerPool) pool = mpire_worker_pool_new (2, start_method);
+  g_autoptr(MpireWorkerPool) pool = test_pool_new (2);
   const gint64 huge[] = { G_MAXINT64, G_MAXINT64 / 2 + 1, (gint64) G_MAXUINT32 + 2 };
 
   for (gsize i = 0; i < G_N_ELEMENTS (huge); i++)
@@ -285,7 +285,7 @@ test_bad_frames (gconstpointer data)
       return;
     }
 
-  pool = mpire_worker_pool_new (2, start_method);
+  pool = test_pool_new (2);
   mpire_worker_pool_set_keep_alive (pool, TRUE);
   mpire_worker_pool_set_enable_insights (pool, TRUE);
   mpire_worker_pool_set_shared_objects (pool, g_variant_new_parsed ("{'frame': <%s>}", which));

@@ -444,7 +444,7 @@ nested_sum_on (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **
 MpireWorkerPool *
 new_pool (int n_jobs)
 {
-  return mpire_worker_pool_new (n_jobs, start_method);
+  return test_pool_new (n_jobs);
 }
 
 gboolean

@@ -32,6 +32,27 @@ range_variant (gint64 n)
   return g_variant_builder_end (builder);
 }
 
+/* With `--start-method launched`, the tests run on spawn workers
+ * started through a launcher that needs no network: the worker-launcher
+ * prefix below, or %NULL. */
+static inline const char * const *
+test_launcher (void)
+{
+  static const char * const launcher[] = { "sh", "-c", "exec \"$0\" \"$@\"", NULL };
+
+  return g_strcmp0 (g_getenv ("MPIRE_TEST_START_METHOD"), "launched") == 0 ? launcher : NULL;
+}
+
+/* A pool of @n_jobs workers of the start method tested. */
+static inline MpireWorkerPool *
+test_pool_new (int n_jobs)
+{
+  MpireWorkerPool *pool = mpire_worker_pool_new (n_jobs, start_method);
+
+  mpire_worker_pool_set_worker_launcher (pool, test_launcher ());
+  return pool;
+}
+
 /* Adds @func as PREFIX/PATH/METHOD. */
 static inline void
 add_method_test (const char *prefix,
@@ -40,7 +61,9 @@ add_method_test (const char *prefix,
 {
   g_autoptr(GEnumClass) methods = g_type_class_ref (MPIRE_TYPE_START_METHOD);
   g_autofree char *full = g_strdup_printf ("%s/%s/%s", prefix, path,
-                                           g_enum_get_value (methods, start_method)->value_nick);
+                                           test_launcher () != NULL
+                                             ? "launched"
+                                             : g_enum_get_value (methods, start_method)->value_nick);
 
   g_test_add_func (full, func);
 }

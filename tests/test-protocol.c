@@ -615,6 +615,10 @@ sample_body (MpireMessageKind kind)
       return mpire_message_partial_new (&(MpireResultsMessage) {
         2, TRUE, g_variant_new_parsed ("[<int64 1>]")
       });
+    case MPIRE_MESSAGE_READY:
+      return mpire_message_ready_new (&(MpireReadyMessage) { "0.1.0", "host", "1", 5 });
+    case MPIRE_MESSAGE_BEAT:
+      return mpire_message_beat_new (&(MpireBeatMessage) { 2, 1, TRUE, TRUE });
     case MPIRE_MESSAGE_LAST:
     default:
       g_assert_not_reached ();
@@ -731,10 +735,56 @@ parse_as (MpireMessageKind   kind,
           }
         return ok;
       }
+    case MPIRE_MESSAGE_READY:
+      {
+        MpireReadyMessage msg;
+
+        ok = mpire_message_ready_parse (body, &msg, error);
+        if (ok)
+          {
+            touch (msg.version, body);
+            touch (msg.host, body);
+            touch (msg.pid, body);
+          }
+        return ok;
+      }
+    case MPIRE_MESSAGE_BEAT:
+      {
+        MpireBeatMessage msg;
+
+        return mpire_message_beat_parse (body, &msg, error);
+      }
     case MPIRE_MESSAGE_LAST:
     default:
       g_assert_not_reached ();
     }
+}
+
+/* A launched worker's handshake and heartbeat read back as sent. */
+static void
+test_ready_and_beat (void)
+{
+  g_autoptr(GVariant) ready_body =
+    g_variant_ref_sink (mpire_message_ready_new (&(MpireReadyMessage) { "0.1.0", "node1", "42", -3 }));
+  g_autoptr(GVariant) beat_body =
+    g_variant_ref_sink (mpire_message_beat_new (&(MpireBeatMessage) { G_MAXUINT64, 7, TRUE, FALSE }));
+  g_autoptr(GError) error = NULL;
+  MpireReadyMessage ready;
+  MpireBeatMessage beat;
+
+  g_assert_true (mpire_message_ready_parse (ready_body, &ready, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (ready.version, ==, "0.1.0");
+  g_assert_cmpstr (ready.host, ==, "node1");
+  g_assert_cmpstr (ready.pid, ==, "42");
+  g_assert_cmpint (ready.now, ==, -3);
+  g_assert_true (mpire_message_beat_parse (beat_body, &beat, &error));
+  g_assert_cmpuint (beat.chunk_id, ==, G_MAXUINT64);
+  g_assert_cmpuint (beat.index, ==, 7);
+  g_assert_true (beat.timed);
+  g_assert_false (beat.running);
+  g_assert_false (mpire_message_beat_parse (ready_body, &beat, &error));
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_PROTOCOL);
 }
 
 /* Each parser refuses a body of any other type: an error, not a crash. */
@@ -851,6 +901,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/mpire/protocol/roundtrip", test_roundtrip);
+  g_test_add_func ("/mpire/protocol/ready-and-beat", test_ready_and_beat);
   g_test_add_func ("/mpire/protocol/corrupt-header", test_corrupt_header);
   g_test_add_func ("/mpire/protocol/truncated", test_truncated);
   g_test_add_func ("/mpire/protocol/lying-length", test_lying_length);

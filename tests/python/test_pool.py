@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # test_pool.py: mpire-glib through PyGObject, on one start method.
 #
-# Usage: test_pool.py fork|threading|spawn|forkserver
+# Usage: test_pool.py fork|threading|spawn|forkserver|launched
 #
 # With the spawn start method this script is run again as each worker
 # (with forkserver, as the fork server that forks the workers):
@@ -258,8 +258,21 @@ def ax(values):
     return GLib.Variant('ax', list(values))
 
 
+# With 'launched', spawn workers started through a launcher that needs no
+# network (worker-launcher), over its standard input and output.
+LAUNCHER = ['sh', '-c', 'exec "$0" "$@"']
+launched = False
+
+
+def make_pool(n_jobs):
+    pool = Mpire.WorkerPool.new(n_jobs, start_method)
+    if launched:
+        pool.props.worker_launcher = LAUNCHER
+    return pool
+
+
 def new_pool(**props):
-    pool = Mpire.WorkerPool.new(N_JOBS, start_method)
+    pool = make_pool(N_JOBS)
     for k, v in props.items():
         pool.set_property(k.replace('_', '-'), v)
     return pool
@@ -898,7 +911,7 @@ def test_bad_input(pool):
     expect_error('bad input: negative chunk_size gives INVALID_ARGUMENT',
                  lambda: pool.map(square_task, ax(range(3)), opts, None),
                  lambda e: is_mpire_error(e, Mpire.Error.INVALID_ARGUMENT), 'INVALID_ARGUMENT')
-    bad = Mpire.WorkerPool.new(-1, start_method)
+    bad = make_pool(-1)
     expect_error('bad input: n_jobs -1 gives INVALID_ARGUMENT at map time',
                  lambda: bad.map(square_task, ax(range(3)), None, None),
                  lambda e: is_mpire_error(e, Mpire.Error.INVALID_ARGUMENT), 'INVALID_ARGUMENT')
@@ -1062,7 +1075,7 @@ def test_failure_waits_for_threads(_pool):
     # are done with their tasks, and they begin no other.
     if start_method != Mpire.StartMethod.THREADING:
         return
-    pool = Mpire.WorkerPool.new(4, start_method)
+    pool = make_pool(4)
     opts = Mpire.MapOptions.new()
     opts.set_chunk_size(1)
     expect_error('failed call on threads: the task’s error',
@@ -1088,7 +1101,7 @@ kept_pools = []
 
 
 def child_exit_after_failed_map(_pool):
-    pool = Mpire.WorkerPool.new(4, start_method)
+    pool = make_pool(4)
     kept_pools.append(pool)
     opts = Mpire.MapOptions.new()
     opts.set_chunk_size(1)
@@ -1098,7 +1111,7 @@ def child_exit_after_failed_map(_pool):
 
 def child_exit_after_timed_out_map(_pool):
     # The task past its timeout runs on while the script ends.
-    pool = Mpire.WorkerPool.new(4, start_method)
+    pool = make_pool(4)
     kept_pools.append(pool)
     opts = Mpire.MapOptions.new()
     opts.set_chunk_size(2)
@@ -1404,8 +1417,9 @@ CHILD_MODES = {
 
 
 def main():
-    global start_method
+    global start_method, launched
     methods = {
+        'launched': Mpire.StartMethod.SPAWN,
         'fork': Mpire.StartMethod.FORK,
         'threading': Mpire.StartMethod.THREADING,
         'spawn': Mpire.StartMethod.SPAWN,
@@ -1413,9 +1427,11 @@ def main():
     }
     if len(sys.argv) not in (2, 3) or sys.argv[1] not in methods or \
        (len(sys.argv) == 3 and sys.argv[2] not in CHILD_MODES):
-        print('usage: %s fork|threading|spawn|forkserver' % sys.argv[0], file=sys.stderr)
+        print('usage: %s fork|threading|spawn|forkserver|launched' % sys.argv[0],
+              file=sys.stderr)
         return 2
     start_method = methods[sys.argv[1]]
+    launched = sys.argv[1] == 'launched'
     watchdog = Watchdog(60)
     t_all = time.monotonic()
 
@@ -1430,6 +1446,9 @@ def main():
               pool.props.n_jobs == N_JOBS and pool.props.start_method == start_method and
               not pool.props.keep_alive and not pool.props.pass_worker_id and
               not pool.props.use_worker_state)
+        if launched:
+            check('worker-launcher property', list(pool.props.worker_launcher) == LAUNCHER and
+                  pool.get_worker_launcher() == LAUNCHER)
         run_tests([
             test_map, test_map_unordered, test_imap, test_imap_unordered,
             test_tuple_args, test_kwargs, test_mixed, test_empty, test_array_chunks, test_utils,

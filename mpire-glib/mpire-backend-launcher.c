@@ -1,0 +1,112 @@
+/* mpire-backend-launcher.c: workers started through a launcher (ssh, srun)
+ *
+ * SPDX-License-Identifier: MIT
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <unistd.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "mpire-backend-private.h"
+#include "mpire-error.h"
+#include "mpire-init-private.h"
+
+/* The pool's worker-launcher is an argv prefix, such as `ssh HOST` or
+ * `srun --nodes=1 --ntasks=1 --quiet`: the worker program runs as
+ *
+ *   LAUNCHER... env MPIRE_WORKER_LAUNCHED=1 PROGRAM ARGS...
+ *
+ * with the worker's channel as the launcher's standard input and output
+ * (one socket end as both), which ssh and srun carry to the worker's own.
+ * `env` sets the variable on the other side, where ssh passes no
+ * environment; mpire_init() then serves on the standard input and output
+ * (mpire-init.c). Standard error is the pool's.
+ *
+ * The worker may run on another host: it is given no fd but its
+ * standard ones, shares no memory with the pool (no shared rings, its
+ * heartbeat goes in BEAT frames) and is not pinned to CPUs. The launcher
+ * is the process the pool watches and kills; a worker whose launcher is
+ * gone sees its standard input close and exits (mpire-worker.c). */
+
+static char **
+launch_argv (const MpireWorkerStartInfo *info)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+
+  for (guint i = 0; info->launcher[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (info->launcher[i]));
+  g_ptr_array_add (argv, g_strdup ("env"));
+  g_ptr_array_add (argv, g_strdup (MPIRE_WORKER_LAUNCHED_ENV "=1"));
+  for (guint i = 0; info->argv[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (info->argv[i]));
+  g_ptr_array_add (argv, NULL);
+  return (char **) g_ptr_array_free (argv, FALSE);
+}
+
+/* posix_spawnp() as in mpire-backend-spawn.c, with @child_fd as the
+ * child's standard input and output. */
+static gpointer
+launcher_start (const MpireWorkerStartInfo  *info,
+                int                          child_fd,
+                GError                     **error)
+{
+  g_auto(GStrv) argv = launch_argv (info);
+  g_auto(GStrv) envp = g_get_environ ();
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  sigset_t defaults;
+  pid_t child = 0;
+  int status;
+
+  /* No variable of a local worker reaches the launcher. */
+  envp = g_environ_unsetenv (envp, MPIRE_WORKER_FD_ENV);
+  envp = g_environ_unsetenv (envp, MPIRE_WORKER_MEMORY_FD_ENV);
+
+  posix_spawn_file_actions_init (&actions);
+  posix_spawn_file_actions_adddup2 (&actions, child_fd, STDIN_FILENO);
+  posix_spawn_file_actions_adddup2 (&actions, child_fd, STDOUT_FILENO);
+  posix_spawn_file_actions_addclosefrom_np (&actions, STDERR_FILENO + 1);
+
+  sigemptyset (&defaults);
+  sigaddset (&defaults, SIGCHLD);
+  sigaddset (&defaults, SIGINT);
+  sigaddset (&defaults, SIGTERM);
+  sigaddset (&defaults, SIGHUP);
+  sigaddset (&defaults, SIGPIPE);
+  posix_spawnattr_init (&attr);
+  posix_spawnattr_setsigdefault (&attr, &defaults);
+  posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGDEF);
+
+  status = posix_spawnp (&child, argv[0], &actions, &attr, argv, envp);
+
+  posix_spawnattr_destroy (&attr);
+  posix_spawn_file_actions_destroy (&actions);
+  /* The parent must not keep the worker's end: it would never see EOF. */
+  close (child_fd);
+
+  if (status != 0)
+    {
+      g_set_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START,
+                   _("Could not start worker %d through the launcher “%s”: %s"),
+                   info->worker_id, argv[0], g_strerror (status));
+      return NULL;
+    }
+
+  return GINT_TO_POINTER (child);
+}
+
+const MpireBackend *
+mpire_backend_launcher (void)
+{
+  static const MpireBackend backend = {
+    launcher_start, mpire_process_watch, mpire_process_kill, mpire_process_free, NULL, TRUE, TRUE,
+  };
+
+  return &backend;
+}
