@@ -761,24 +761,54 @@ mpire_worker_link_kill (MpireWorkerLink *self)
     shutdown (self->fd, SHUT_RDWR);
 }
 
-/* A killed thread that runs on past a timeout: the pool waits for it no
- * more. Returns FALSE if it has ended already (its end comes as usual);
- * otherwise frees the link, and the thread frees what it uses when its
- * task returns. */
-gboolean
-mpire_worker_link_abandon (MpireWorkerLink *self)
+static void
+free_abandoned (gpointer data)
 {
-  g_assert (self->state == LINK_KILLED);
+  MpireWorkerLink *self = data;
 
-  if (self->exited || self->backend->abandon == NULL || !self->backend->abandon (self->handle))
-    return FALSE;
-  link_close (self);
   g_queue_clear_full (&self->chunks, (GDestroyNotify) mpire_chunk_free);
   mpire_worker_memory_free (self->memory);
   close (self->memory_fd);
   g_free (self->host);
   g_free (self->launcher);
   g_free (self);
+}
+
+static gboolean
+nothing_more (gpointer data)
+{
+  return G_SOURCE_REMOVE;
+}
+
+/* A killed thread that runs on past a timeout: the pool waits for it no
+ * more. Returns FALSE if it has ended already (its end comes as usual);
+ * otherwise closes the link and frees it in the pool's thread, after
+ * any of its sources that may be dispatching there (waiting for the
+ * lock), and the thread frees what it uses when its task returns. */
+gboolean
+mpire_worker_link_abandon (MpireWorkerLink *self)
+{
+  g_autoptr(GMainContext) context = NULL;
+  g_autoptr(GSource) source = NULL;
+
+  g_assert (self->state == LINK_KILLED);
+
+  if (self->exited || self->backend->abandon == NULL || !self->backend->abandon (self->handle))
+    return FALSE;
+  if (self->in_source != NULL && g_source_get_context (self->in_source) != NULL)
+    context = g_main_context_ref (g_source_get_context (self->in_source));
+  link_close (self);
+  if (context == NULL)
+    {
+      free_abandoned (self);
+      return TRUE;
+    }
+
+  /* Freed when the source goes: after it runs, or with the context. */
+  source = g_idle_source_new ();
+  g_source_set_callback (source, nothing_more, self, free_abandoned);
+  g_source_set_static_name (source, "[mpire] free an abandoned link");
+  g_source_attach (source, context);
   return TRUE;
 }
 
