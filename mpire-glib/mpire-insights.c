@@ -30,6 +30,8 @@ G_STATIC_ASSERT (MPIRE_INSIGHTS_TOP <= MPIRE_MESSAGE_INSIGHTS_MAX_TOP);
  * more is a corrupt report. Sums saturate rather than overflow. */
 #define MAX_REPORTED_TIME ((gint64) 1 << 53)
 #define MAX_REPORTED_TASKS ((guint64) 1 << 53)
+/* Between two monotonic clocks (the links refuse larger ones). */
+#define MAX_CLOCK_OFFSET ((gint64) 1 << 61)
 
 /* Below this share of working time the table adds a note, as MPIRE. */
 #define WORKING_SHARE_NOTE 0.8
@@ -421,7 +423,7 @@ mpire_insights_add_report (MpireInsights  *self,
   /* The worker's clock may be another host's: @clock_offset turns its
    * times into the pool's. */
   if (msg.ready_at > 0)
-    msg.ready_at = MAX (msg.ready_at + clock_offset, 1);
+    msg.ready_at = MAX (msg.ready_at + CLAMP (clock_offset, -MAX_CLOCK_OFFSET, MAX_CLOCK_OFFSET), 1);
   parts[PART_START_UP] = msg.ready_at > 0 ? msg.ready_at - CLAMP (started_at, 0, msg.ready_at) : 0;
   parts[PART_INIT] = msg.init_time;
   parts[PART_WAITING] = msg.waiting_time;

@@ -110,7 +110,9 @@ receive_launched (MpireWorkerLink   *self,
     {
       MpireReadyMessage ready;
 
-      if (kind != MPIRE_MESSAGE_READY || !mpire_message_ready_parse (body, &ready, NULL))
+      /* A monotonic clock past 2^60 µs is no clock: its offset could overflow. */
+      if (kind != MPIRE_MESSAGE_READY || !mpire_message_ready_parse (body, &ready, NULL) ||
+          ready.now < 0 || ready.now > ((gint64) 1 << 60))
         {
           set_not_greeted_error (self, error);
           return FALSE;
