@@ -243,6 +243,22 @@ fuzz_consume_message (MpireMessageKind  kind,
           }
       }
       break;
+    case MPIRE_MESSAGE_READY:
+      {
+        MpireReadyMessage msg = { 0 };
+
+        if ((ok = mpire_message_ready_parse (body, &msg, &error)))
+          g_assert (strlen (msg.version) + strlen (msg.host) + strlen (msg.pid) <
+                    3 * g_variant_get_size (body) + 3);
+      }
+      break;
+    case MPIRE_MESSAGE_BEAT:
+      {
+        MpireBeatMessage msg = { 0 };
+
+        ok = mpire_message_beat_parse (body, &msg, &error);
+      }
+      break;
     case MPIRE_MESSAGE_LAST:
     default:
       g_assert_not_reached ();
