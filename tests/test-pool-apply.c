@@ -734,44 +734,30 @@ pid_file_path (pid_t test_pid)
   return g_build_filename (g_get_tmp_dir (), name, NULL);
 }
 
-/* Workers must not outlive a pool whose process dies without cleaning
- * up (a crash, _exit()): they see their channel close and exit. */
-void
-test_parent_dies (void)
+/* In the test's subprocess: the pids of its descendants (the workers),
+ * for the test to check once the subprocess is gone. */
+static void
+write_descendants (void)
 {
-  g_autofree char *path = NULL;
+  g_autoptr(GPtrArray) descendants = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *list = NULL;
+  g_autofree char *path = pid_file_path (getppid ());
+
+  collect_descendants ("self", descendants);
+  g_ptr_array_add (descendants, NULL);
+  list = g_strjoinv (" ", (char **) descendants->pdata);
+  g_assert_true (g_file_set_contents (path, list, -1, NULL));
+}
+
+/* The subprocess's workers (write_descendants()) are gone within
+ * @seconds. Orphans are reaped by init once they exit. */
+static void
+assert_descendants_gone (int seconds)
+{
+  g_autofree char *path = pid_file_path (getpid ());
   g_autofree char *contents = NULL;
   g_auto(GStrv) pids = NULL;
 
-  if (!is_process_method ())
-    {
-      g_test_skip ("Threads end with their process");
-      return;
-    }
-
-  if (g_test_subprocess ())
-    {
-      g_autoptr(MpireWorkerPool) pool = new_pool (2);
-      g_autoptr(GPtrArray) descendants = g_ptr_array_new_with_free_func (g_free);
-      g_autoptr(GVariant) result = NULL;
-      g_autofree char *list = NULL;
-
-      mpire_worker_pool_set_keep_alive (pool, TRUE);
-      result = mpire_worker_pool_map (pool, square_task, range_variant (100), NULL, NULL, NULL);
-      g_assert_nonnull (result);
-      collect_descendants ("self", descendants);
-      g_ptr_array_add (descendants, NULL);
-      list = g_strjoinv (" ", (char **) descendants->pdata);
-      path = pid_file_path (getppid ());
-      g_assert_true (g_file_set_contents (path, list, -1, NULL));
-      _exit (0);
-    }
-
-  /* Inherited: orphaned workers would hold captured pipes open. */
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDOUT | G_TEST_SUBPROCESS_INHERIT_STDERR);
-  g_test_trap_assert_passed ();
-
-  path = pid_file_path (getpid ());
   g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
   g_unlink (path);
   pids = g_strsplit (g_strstrip (contents), " ", -1);
@@ -782,11 +768,40 @@ test_parent_dies (void)
       pid_t pid = (pid_t) g_ascii_strtoll (pids[i], NULL, 10);
       int tries = 0;
 
-      /* Orphans are reaped by init once they exit. */
-      while (kill (pid, 0) == 0 && tries++ < 500)
+      while (kill (pid, 0) == 0 && tries++ < seconds * 100)
         g_usleep (10 * 1000);
       g_assert_cmpint (kill (pid, 0), ==, -1);
     }
+}
+
+/* Workers must not outlive a pool whose process dies without cleaning
+ * up (a crash, _exit()): they see their channel close and exit. */
+void
+test_parent_dies (void)
+{
+  if (!is_process_method ())
+    {
+      g_test_skip ("Threads end with their process");
+      return;
+    }
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(MpireWorkerPool) pool = new_pool (2);
+      g_autoptr(GVariant) result = NULL;
+
+      mpire_worker_pool_set_keep_alive (pool, TRUE);
+      result = mpire_worker_pool_map (pool, square_task, range_variant (100), NULL, NULL, NULL);
+      g_assert_nonnull (result);
+      write_descendants ();
+      _exit (0);
+    }
+
+  /* Inherited: orphaned workers would hold captured pipes open. */
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDOUT | G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+
+  assert_descendants_gone (5);
 }
 
 /* Nor when their tasks run long: a worker process in the middle of a
@@ -794,10 +809,6 @@ test_parent_dies (void)
 void
 test_parent_dies_mid_task (void)
 {
-  g_autofree char *path = NULL;
-  g_autofree char *contents = NULL;
-  g_auto(GStrv) pids = NULL;
-
   if (!is_process_method ())
     {
       g_test_skip ("Threads end with their process");
@@ -808,41 +819,21 @@ test_parent_dies_mid_task (void)
     {
       g_autoptr(MpireWorkerPool) pool = new_pool (2);
       g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
-      g_autoptr(GPtrArray) descendants = g_ptr_array_new_with_free_func (g_free);
-      g_autofree char *list = NULL;
       g_autoptr(GVariant) input = g_variant_ref_sink (g_variant_new_parsed ("[@x 60000, 60000]"));
 
       mpire_map_options_set_chunk_size (options, 1);
       mpire_worker_pool_map_async (pool, sleepy_task, input, options, NULL, NULL, NULL);
       /* Both workers begin their minute-long task. */
       g_usleep (G_USEC_PER_SEC / 2);
-      collect_descendants ("self", descendants);
-      g_ptr_array_add (descendants, NULL);
-      list = g_strjoinv (" ", (char **) descendants->pdata);
-      path = pid_file_path (getppid ());
-      g_assert_true (g_file_set_contents (path, list, -1, NULL));
+      write_descendants ();
       raise (SIGKILL);
     }
 
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDOUT | G_TEST_SUBPROCESS_INHERIT_STDERR);
   g_test_trap_assert_failed ();
 
-  path = pid_file_path (getpid ());
-  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
-  g_unlink (path);
-  pids = g_strsplit (g_strstrip (contents), " ", -1);
-  g_assert_cmpuint (g_strv_length (pids), ==, n_processes (2));
-
-  for (guint i = 0; pids[i] != NULL; i++)
-    {
-      pid_t pid = (pid_t) g_ascii_strtoll (pids[i], NULL, 10);
-      int tries = 0;
-
-      /* Well before their task's minute is up. */
-      while (kill (pid, 0) == 0 && tries++ < 1000)
-        g_usleep (10 * 1000);
-      g_assert_cmpint (kill (pid, 0), ==, -1);
-    }
+  /* Well before their task's minute is up. */
+  assert_descendants_gone (10);
 }
 
 /* A worker holds its own channel, and no other worker's, nor anything
