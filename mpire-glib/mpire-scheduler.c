@@ -1159,17 +1159,12 @@ mpire_scheduler_cancel (MpireScheduler *self,
                         gpointer        job)
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  g_autoptr(GPtrArray) stopping = NULL;
 
   if (self->job != job || self->phase != PHASE_STOPPING)
     return;
-  stopping = g_ptr_array_copy (self->stopping, NULL, NULL);
-  for (guint i = 0; i < stopping->len; i++)
-    {
-      MpireWorkerLink *link = stopping->pdata[i];
-
-      mpire_worker_link_kill (link);
-    }
+  /* A kill only asks: the links go later, in the pool's thread. */
+  for (guint i = 0; i < self->stopping->len; i++)
+    mpire_worker_link_kill (self->stopping->pdata[i]);
   self->cancel_deadline = g_get_monotonic_time () + CANCEL_GRACE;
   watch_timeouts (self, CANCEL_GRACE);
 }
