@@ -16,11 +16,20 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 meson install -C "$build" --destdir "$dest" --no-rebuild --quiet ||
   fail "meson install failed"
 
-prefix="$(meson introspect "$build" --buildoptions |
-  python3 -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"))')"
-libdir="$(meson introspect "$build" --buildoptions |
-  python3 -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "libdir"))')"
-case "$libdir" in /*) ;; *) libdir="$prefix/$libdir" ;; esac
+# The build's value of the meson option $1.
+option() {
+  meson introspect "$build" --buildoptions |
+    python3 -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == sys.argv[1]))' "$1"
+}
+# The installation directory option $1 as an absolute path.
+install_dir() {
+  local dir
+  dir="$(option "$1")"
+  case "$dir" in /*) echo "$dir" ;; *) echo "$prefix/$dir" ;; esac
+}
+prefix="$(option prefix)"
+libdir="$(install_dir libdir)"
+datadir="$(install_dir datadir)"
 root="$dest$libdir"
 
 for header in mpire.h mpire-version.h mpire-enum-types.h mpire-worker-pool.h mpire-dashboard.h; do
@@ -28,9 +37,6 @@ for header in mpire.h mpire-version.h mpire-enum-types.h mpire-worker-pool.h mpi
 done
 [ -f "$root/pkgconfig/mpire-glib-1.0.pc" ] || fail "the pkg-config file is not installed"
 if [ -d "$build/docs/mpire-glib-1.0" ]; then
-  datadir="$(meson introspect "$build" --buildoptions |
-    python3 -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "datadir"))')"
-  case "$datadir" in /*) ;; *) datadir="$prefix/$datadir" ;; esac
   [ -f "$dest$datadir/doc/mpire-glib-1.0/index.html" ] || fail "the API reference is not installed"
 fi
 
@@ -54,9 +60,7 @@ typelib="$(find "$dest" -name Mpire-1.0.typelib | head -n 1)"
 [ -n "$typelib" ] || fail "the typelib is not installed"
 export GI_TYPELIB_PATH="$(dirname "$typelib")"
 export LD_LIBRARY_PATH="$root"
-bindir="$(meson introspect "$build" --buildoptions |
-  python3 -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "bindir"))')"
-case "$bindir" in /*) ;; *) bindir="$prefix/$bindir" ;; esac
+bindir="$(install_dir bindir)"
 "$dest$bindir/mpire-dashboard" --version | grep -q "^mpire-dashboard " ||
   fail "mpire-dashboard is not installed or does not run"
 if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import gi' 2>/dev/null; then
@@ -71,5 +75,8 @@ if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import gi' 2>/dev/null; then
 fi
 if command -v gjs >/dev/null; then
   gjs -m "$src/tests/install/consumer.js" || fail "the GJS consumer failed"
+  [ -f "$dest$datadir/gjs-1.0/overrides/Mpire.js" ] || fail "the GJS overrides are not installed"
+  GJS_PATH="$dest$datadir/gjs-1.0" gjs -m "$src/tests/install/consumer_plain.js" ||
+    fail "the GJS consumer with plain arrays failed"
 fi
 echo "PASS"
