@@ -10,6 +10,9 @@
 //   value is refused with a TypeError that says what was given;
 // - the options and cancellable arguments may be left out;
 // - the *_async methods return a Promise when given no callback;
+// - set_shared_objects(), WorkerContext.set_state(),
+//   MapOptions.set_progress_bar_options(), chunk_tasks() and
+//   make_single_arguments() take plain values too;
 // - a task may return a plain value (number, string, boolean, array,
 //   object, null or undefined) instead of a GLib.Variant;
 // - a ResultIter is iterable (`for (const v of pool.imap(task, input))`).
@@ -86,12 +89,12 @@ function arrayVariant(values) {
 // The GLib.Variant a pool method takes for @input: a GLib.Variant (or
 // null, for a lazy source in the options) as is, an array converted;
 // anything else is a mistake named clearly.
-function inputVariant(method, input) {
+function inputVariant(func, input) {
     if (input === null || input instanceof GLib.Variant)
         return input;
     if (Array.isArray(input) || ArrayBuffer.isView(input))
         return arrayVariant(Array.from(input));
-    throw new TypeError(`Mpire.WorkerPool.${method}(): the input must be a GLib.Variant, ` +
+    throw new TypeError(`Mpire.${func}(): the input must be a GLib.Variant, ` +
         `a JavaScript array or null, not ${describe(input)}`);
 }
 
@@ -113,21 +116,21 @@ function overrideWorkerPool(proto) {
     for (const name of MAP_METHODS) {
         const original = proto[name];
         proto[name] = function (task, input, options = null, cancellable = null) {
-            return original.call(this, task, inputVariant(name, input),
+            return original.call(this, task, inputVariant(`WorkerPool.${name}`, input),
                 options, cancellable);
         };
     }
     for (const name of ITER_METHODS) {
         const original = proto[name];
         proto[name] = function (task, input, options = null) {
-            return original.call(this, task, inputVariant(name, input), options);
+            return original.call(this, task, inputVariant(`WorkerPool.${name}`, input), options);
         };
     }
     for (const [name, finish] of ASYNC_METHODS) {
         Gio._promisify(proto, name, finish);
         const promising = proto[name];
         proto[name] = function (task, input, options = null, cancellable = null, ...callback) {
-            return promising.call(this, task, inputVariant(name, input),
+            return promising.call(this, task, inputVariant(`WorkerPool.${name}`, input),
                 options, cancellable, ...callback);
         };
     }
@@ -138,6 +141,15 @@ function overrideWorkerPool(proto) {
             return original.call(this, task, variant, options);
         };
     }
+}
+
+// Methods whose GLib.Variant argument (the only one, nullable) may be a
+// plain value; null stays null (no value).
+function acceptPlainValue(proto, name) {
+    const original = proto[name];
+    proto[name] = function (value) {
+        return original.call(this, value === null ? null : toVariant(value));
+    };
 }
 
 function overrideTask(Task) {
@@ -159,8 +171,21 @@ function overrideResultIter(proto) {
     Gio._promisify(proto, 'next_async', 'next_finish');
 }
 
+function overrideUtils(Mpire) {
+    const chunkTasks = Mpire.chunk_tasks;
+    Mpire.chunk_tasks = (input, iterableLen, chunkSize, nSplits) =>
+        chunkTasks(inputVariant('chunk_tasks', input), iterableLen, chunkSize, nSplits);
+    const makeSingleArguments = Mpire.make_single_arguments;
+    Mpire.make_single_arguments = input =>
+        makeSingleArguments(inputVariant('make_single_arguments', input));
+}
+
 function _init() {
     overrideWorkerPool(this.WorkerPool.prototype);
+    acceptPlainValue(this.WorkerPool.prototype, 'set_shared_objects');
+    acceptPlainValue(this.WorkerContext.prototype, 'set_state');
+    acceptPlainValue(this.MapOptions.prototype, 'set_progress_bar_options');
+    overrideUtils(this);
     overrideTask(this.Task);
     overrideResultIter(this.ResultIter.prototype);
     this.toVariant = toVariant;

@@ -28,6 +28,13 @@ const addTask = Mpire.Task.new('add', (ctx, args) => {
     return a + b;
 });
 
+const sharedPlus = Mpire.Task.new('shared_plus', (ctx, args) =>
+    ctx.get_shared_objects().deepUnpack()[0] + args.unpack());
+const remember = Mpire.Task.new('remember', (ctx, args) => {
+    ctx.set_state({seen: args.unpack()});
+    return ctx.get_state().recursiveUnpack().seen;
+});
+
 Mpire.init(ARGV);
 
 let failures = 0;
@@ -113,6 +120,25 @@ check('null without a lazy source gets the library\'s error',
     `${nullErr}`);
 check('a GLib.Variant input still works',
     sameArray(pool.map(plainSquare, new GLib.Variant('ax', [5])).deepUnpack(), [25]));
+
+// Plain values for the other GLib.Variant arguments.
+pool.set_shared_objects([100, 200]);
+pool.use_worker_state = true;
+check('plain shared objects', sameArray(pool.map(sharedPlus, [1, 2]).deepUnpack(), [101, 102]));
+check('a plain object as worker state',
+    sameArray(pool.map(remember, [5, 6]).deepUnpack(), [5, 6]));
+pool.set_shared_objects(null);
+pool.use_worker_state = false;
+const options = new Mpire.MapOptions();
+options.set_progress_bar_options({desc: 'plain'});
+options.set_progress_bar_options(null);
+check('chunk_tasks of a plain array', JSON.stringify(
+    Mpire.chunk_tasks([1, 2, 3, 4, 5], -1, 2, 0).deepUnpack()) === '[[1,2],[3,4],[5]]');
+check('make_single_arguments of a plain array', JSON.stringify(
+    Mpire.make_single_arguments(['a', 'b']).recursiveUnpack()) === '[["a"],["b"]]');
+const chunkErr = thrown(() => Mpire.chunk_tasks(5, -1, 2, 0));
+check('chunk_tasks refuses a number', chunkErr instanceof TypeError &&
+    chunkErr.message.startsWith('Mpire.chunk_tasks(): the input must be'), `${chunkErr}`);
 
 // Promises from the *_async methods.
 const loop = new GLib.MainLoop(null, false);

@@ -42,7 +42,18 @@ def fail_on_seven(ctx, args):
     return args
 
 
+def remember(ctx, args):
+    ctx.set_state({'seen': args.unpack()})     # a plain dict as worker state
+    return ctx.get_state().unpack()['seen']
+
+
+def shared_plus(ctx, args):
+    return ctx.get_shared_objects().unpack()[0] + args.unpack()
+
+
 square_task = Mpire.Task.new('square', square)
+remember_task = Mpire.Task.new('remember', remember)
+shared_plus_task = Mpire.Task.new('shared_plus', shared_plus)
 nothing_task = Mpire.Task.new('nothing', nothing)
 describe_task = Mpire.Task.new('describe', describe)
 fail_task = Mpire.Task.new('fail_on_seven', fail_on_seven)
@@ -99,6 +110,29 @@ class TestOverrides(unittest.TestCase):
             with self.assertRaises(TaskError):
                 r.get(-1)
             p.stop_and_join()
+
+    def test_plain_values_for_the_other_variant_arguments(self):
+        with pool() as p:
+            p.set_shared_objects([100, 200])
+            p.set_use_worker_state(True)
+            self.assertEqual(p.map(shared_plus_task, [1, 2]).unpack(), [101, 102])
+            self.assertEqual(p.map(remember_task, [5, 6]).unpack(), [5, 6])
+            options = Mpire.MapOptions.new()
+            options.set_progress_bar_options({'desc': 'plain'})
+            options.set_progress_bar_options(None)
+        self.assertEqual(Mpire.chunk_tasks([1, 2, 3, 4, 5], -1, 2.0, 0).unpack(),
+                         [[1, 2], [3, 4], [5]])
+        self.assertEqual(Mpire.make_single_arguments(['a', 'b']).unpack(), [('a',), ('b',)])
+
+    def test_bad_input_is_named(self):
+        with pool() as p:
+            for method in (p.map, p.imap, p.map_async):
+                with self.assertRaisesRegex(TypeError,
+                                            r'Mpire\.WorkerPool\.%s\(\): the input must be a '
+                                            r'GLib\.Variant, an iterable .* not int' % method.__name__):
+                    method(square_task, 42)
+            with self.assertRaisesRegex(TypeError, 'Cannot turn a value of type object into a GLib.Variant'):
+                p.set_shared_objects(object())
 
     def test_glib_variant_input_still_works(self):
         with pool() as p:

@@ -6,7 +6,10 @@
 # - plain lists, tuples, ranges and generators where the map family,
 #   apply and apply_async expect a GLib.Variant (generators become the
 #   call's lazy source), and the options and cancellable arguments
-#   optional;
+#   optional; other input refused with a TypeError naming the method;
+# - plain values for set_shared_objects(), WorkerContext.set_state(),
+#   MapOptions.set_progress_bar_options(), chunk_tasks() and
+#   make_single_arguments();
 # - tasks (and worker_init / worker_exit) that return plain Python values,
 #   None included, and whose Python exceptions are raised again in the
 #   caller with their type and arguments (the worker's traceback as the
@@ -68,7 +71,12 @@ def to_variant(value):
         return GLib.Variant('a{sv}', {k: to_variant(v) for k, v in value.items()})
     if isinstance(value, (list, range)):
         return array_variant(value)
-    raise TypeError('Cannot convert a %s to a GLib.Variant' % type(value).__name__)
+    raise TypeError('Cannot turn a value of type %s into a GLib.Variant' % type(value).__name__)
+
+
+def _nullable_variant(value):
+    """to_variant() for an argument where None means no value (NULL)."""
+    return None if value is None else to_variant(value)
 
 
 def array_variant(values):
@@ -177,14 +185,19 @@ __all__.append('Task')
 
 # ---- the pool ----------------------------------------------------------------
 
-def _input(iterable, options):
-    """(array GLib.Variant or None, options) for a map call's input: a
-    generator becomes the options' lazy source."""
+def _input(method, iterable, options):
+    """(array GLib.Variant or None, options) for the input of the map
+    call @method: a generator becomes the options' lazy source."""
     if iterable is None or isinstance(iterable, GLib.Variant):
         return iterable, options
     if isinstance(iterable, (list, tuple, range)):
         return array_variant(iterable), options
-    iterator = iter(iterable)
+    try:
+        iterator = iter(iterable)
+    except TypeError:
+        raise TypeError('Mpire.WorkerPool.%s(): the input must be a GLib.Variant, an iterable '
+                        '(list, tuple, range, generator) or None, not %s'
+                        % (method, type(iterable).__name__)) from None
     if options is None:
         options = Mpire.MapOptions.new()
     state = {}
@@ -208,7 +221,7 @@ def _raise_source_error(state):
 
 
 def _call(method, pool, task, iterable, options, *rest):
-    args, options = _input(iterable, options)
+    args, options = _input(method.__name__, iterable, options)
     state = getattr(options, '_mpire_source_state', None) if args is None else None
     try:
         result = method(pool, task, args, options, *rest)
@@ -251,25 +264,25 @@ class WorkerPool(Mpire.WorkerPool):
 
     def map_async(self, task, iterable, options=None, cancellable=None, callback=None,
                   *user_data):
-        args, options = _input(iterable, options)
+        args, options = _input('map_async', iterable, options)
         return Mpire.WorkerPool.map_async(self, task, args, options, cancellable, callback,
                                           *user_data)
 
     def map_unordered_async(self, task, iterable, options=None, cancellable=None,
                             callback=None, *user_data):
-        args, options = _input(iterable, options)
+        args, options = _input('map_unordered_async', iterable, options)
         return Mpire.WorkerPool.map_unordered_async(self, task, args, options, cancellable,
                                                     callback, *user_data)
 
     def imap_async(self, task, iterable, options=None, cancellable=None, callback=None,
                    *user_data):
-        args, options = _input(iterable, options)
+        args, options = _input('imap_async', iterable, options)
         return Mpire.WorkerPool.imap_async(self, task, args, options, cancellable, callback,
                                            *user_data)
 
     def imap_unordered_async(self, task, iterable, options=None, cancellable=None,
                              callback=None, *user_data):
-        args, options = _input(iterable, options)
+        args, options = _input('imap_unordered_async', iterable, options)
         return Mpire.WorkerPool.imap_unordered_async(self, task, args, options, cancellable,
                                                      callback, *user_data)
 
@@ -278,6 +291,10 @@ class WorkerPool(Mpire.WorkerPool):
             return Mpire.WorkerPool.map_finish(self, result)
         except GLib.Error as error:
             _reraise(error)
+
+    def set_shared_objects(self, shared_objects):
+        """Mpire.WorkerPool.set_shared_objects() taking a plain value."""
+        Mpire.WorkerPool.set_shared_objects(self, _nullable_variant(shared_objects))
 
     def apply(self, task, args=None, options=None):
         try:
@@ -331,6 +348,41 @@ class AsyncResult(Mpire.AsyncResult):
 
 AsyncResult = override(AsyncResult)
 __all__.append('AsyncResult')
+
+
+class WorkerContext(Mpire.WorkerContext):
+    """Mpire.WorkerContext whose worker state may be a plain value."""
+
+    def set_state(self, state):
+        Mpire.WorkerContext.set_state(self, _nullable_variant(state))
+
+
+WorkerContext = override(WorkerContext)
+__all__.append('WorkerContext')
+
+
+class MapOptions(Mpire.MapOptions):
+    """Mpire.MapOptions taking the bar's options as a plain dict."""
+
+    def set_progress_bar_options(self, options):
+        Mpire.MapOptions.set_progress_bar_options(self, _nullable_variant(options))
+
+
+MapOptions = override(MapOptions)
+__all__.append('MapOptions')
+
+
+def chunk_tasks(iterable, iterable_len=-1, chunk_size=0.0, n_splits=0):
+    """Mpire.chunk_tasks() of a list, tuple or range as well."""
+    return Mpire.chunk_tasks(array_variant(iterable), iterable_len, chunk_size, n_splits)
+
+
+def make_single_arguments(iterable):
+    """Mpire.make_single_arguments() of a list, tuple or range as well."""
+    return Mpire.make_single_arguments(array_variant(iterable))
+
+
+__all__ += ['chunk_tasks', 'make_single_arguments']
 
 
 def init(argv=None):
