@@ -28,9 +28,11 @@ def get_tqdm(progress_bar_style=None):
     if style == 'dashboard':
         return None
     if style == 'notebook':
-        from tqdm.notebook import tqdm
-        return tqdm
-    if style == 'rich':
+        from tqdm import notebook
+        if notebook.IProgress is not None:
+            return notebook.tqdm
+        # No Jupyter widgets (ipywidgets): the terminal bar.
+    elif style == 'rich':
         try:
             from tqdm.rich import tqdm
             return tqdm

@@ -128,9 +128,12 @@ def model_predict(worker_state, x):
     '44036b529f': {'prelude': 'from mpire_glib import WorkerPool\n' + _SQUARE + _MULTIPLY},
     'adbc58f004': {'prelude': 'from mpire_glib import WorkerPool\n' + _MULTIPLY},
     '7ebb44726c': {'prelude': 'from mpire_glib import WorkerPool\n' + _MULTIPLY},
-    # Progress bar #2; Changing the default style #1; Progress bar options #1
+    # Progress bar #2; Changing the default style #1
     'f7e60af633': {'prelude': 'from mpire_glib import WorkerPool\n' + _TASK},
     '51219b4fe8': {},
+    # Progress bar style #1 (no Jupyter widgets here: the terminal bar)
+    '4272c68240': {'prelude': 'from mpire_glib import WorkerPool\n' + _TASK},
+    # Progress bar options #1
     'c9a6c7daba': {'prelude': 'from mpire_glib import WorkerPool\n' + _TASK +
                    'some_func = task\nsome_data = range(100)\n'},
     # Progress bar position #1
@@ -203,8 +206,6 @@ NOT_RUNNABLE = {
                   "multiply_dict() cannot take, in MPIRE as here",
     'ffe2736486': "the task list ends with '...' (and so on): that task is Ellipsis, which "
                   "multiply_dict() cannot take, in MPIRE as here",
-    # Progress bar style #1
-    '4272c68240': "the 'notebook' style needs a Jupyter notebook (ipywidgets)",
     # Maximum number of active tasks #1
     '6d1be0b4c6': 'maps range(int(1e300)): it never ends, by design of the illustration',
     # Chunking #1
