@@ -5,8 +5,9 @@
 # the comment above each names the section and the example's place in it.
 #
 # Entry keys: prelude (code run before the example), epilogue (code run
-# after it, e.g. printing a value the documentation shows), hints (line
-# index -> indentation level, where the text cannot tell), compare
+# after it, e.g. printing a value the documentation shows), hints (the
+# index of a logical line of the example, comment lines included, from 0
+# -> its indentation level, where the text cannot tell), compare
 # ('exact', 'shape' when values vary between runs, 'none'), results_printed
 # (the epilogue prints what a "results should be" comment shows),
 # no_error_expected (with the reason), raises (the exception the text
