@@ -213,7 +213,9 @@ NOT_RUNNABLE = {
     '8a65a4fbf1': "illustrates itertools.islice: 'yield' outside a function, itertools "
                   "not imported; no MPIRE in it",
     # apply_async #2
-    '7987ea3aff': 'shows a deadlock: it waits forever, by design of the illustration',
+    '7987ea3aff': 'shows a deadlock (results read after the pool was left wait forever in '
+                  'MPIRE); here get() raises RuntimeError for a task the pool ended, or gives '
+                  'the result of one that finished',
     # Connecting to an existing dashboard #1; Using the dashboard #1
     'f6474b6529': 'needs a dashboard already running in another process on port 8081',
     'c688cc9641': 'needs a dashboard already running in another process on port 8099',
