@@ -226,7 +226,6 @@ class Example:
         self.first_line = first_line    # its first line in the text, from 1
         self.text_lines = text_lines
         self.fingerprint = None         # set when the example is complete
-        self.prose_before = ''          # the text line before it
         self.pieces = []                # list of lists of _Piece, per text line
         self.valid = True               # every text line cut into Python
         self.output_after = None        # the text block shown as its output
@@ -370,7 +369,6 @@ def find_examples(text):
     section = ''
     numbers = {}
     current = None
-    prose = prose_before = ''
     stack, carry = [], ''
     after_header = False
     output_depth = 0        # brackets an '# Output:' comment left open
@@ -402,7 +400,6 @@ def find_examples(text):
             if current is None:
                 numbers[section] = numbers.get(section, 0) + 1
                 current = Example(section, numbers[section], lineno, [])
-                prose_before = prose
             current.valid = False
             current.text_lines.append(line)
             current.pieces.append([_Piece(line, '', False, False)])
@@ -418,10 +415,9 @@ def find_examples(text):
                 stack, carry, after_header = [], '', False
                 continue
             if current is not None:
-                _close(current, examples, prose_before)
+                _close(current, examples)
                 current = None
             if line:
-                prose = line
                 if examples and examples[-1].output_after is None and _SHOWS_OUTPUT.search(line):
                     showing = examples[-1]
                     showing.output_after, showing.output_intro = '', line
@@ -431,7 +427,6 @@ def find_examples(text):
         if current is None:
             numbers[section] = numbers.get(section, 0) + 1
             current = Example(section, numbers[section], lineno, [])
-            prose_before = prose
         current.text_lines.append(line)
         current.pieces.append(pieces)
         last = pieces[-1]
@@ -439,14 +434,13 @@ def find_examples(text):
         if _OUTPUT_COMMENT.match(last.comment):
             output_depth = _depth(last.comment)
     if current is not None:
-        _close(current, examples, prose_before)
+        _close(current, examples)
     return _number(examples)
 
 
-def _close(example, examples, prose_before):
+def _close(example, examples):
     normal = ' '.join(' '.join(example.text_lines).split())
     example.fingerprint = hashlib.sha1(normal.encode()).hexdigest()[:10]
-    example.prose_before = prose_before
     examples.append(example)
 
 
