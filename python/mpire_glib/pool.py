@@ -581,22 +581,17 @@ def _stop(it, cancellable):
 
 
 def _progress_bar(enabled, total, options, style):
+    from . import tqdm_utils
     if not enabled:
         return None
-    if style == 'dashboard':
+    try:
+        tqdm = tqdm_utils.get_tqdm(style)
+    except ImportError:
+        return _PlainBar(total)
+    if tqdm is None:
         return None      # drawn on the dashboard only (not connected yet)
     options = dict(options or {})
     options.pop('total', None)
-    if style == 'rich':
-        try:
-            from tqdm.rich import tqdm
-        except ImportError:
-            from tqdm import tqdm
-    else:
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            return _PlainBar(total)
     options.setdefault('dynamic_ncols', True)
     return tqdm(total=total, **options)
 
