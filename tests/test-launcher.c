@@ -302,6 +302,7 @@ test_worker_dies (void)
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "status 3"));
   g_assert_nonnull (strstr (error->message, host));
+  g_assert_nonnull (strstr (error->message, "launched by “sh -c"));
   g_assert_nonnull (strstr (error->message, "“die-on-five”"));
   g_assert_nonnull (strstr (error->message, "arguments 5"));
 
@@ -346,7 +347,7 @@ test_launcher_exits_at_once (void)
 
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START);
   g_assert_nonnull (strstr (error->message, "status 255"));
-  g_assert_nonnull (strstr (error->message, "“sh”"));
+  g_assert_nonnull (strstr (error->message, "“sh -c exit 255”"));
 }
 
 static void
