@@ -132,6 +132,21 @@ mpire_pool_launchers_count (MpirePoolLaunchers *self,
   return n_workers;
 }
 
+/* The launcher prefix of worker @worker_id in a call's @launchers (the
+ * effective list, nullable), or %NULL for a local worker. */
+char **
+mpire_pool_launchers_of_worker (GVariant *launchers,
+                                int       worker_id)
+{
+  g_autoptr(GVariant) entry = NULL;
+
+  if (launchers == NULL)
+    return NULL;
+  entry = g_variant_get_child_value (launchers,
+                                     (gsize) worker_id % g_variant_n_children (launchers));
+  return g_variant_n_children (entry) > 0 ? g_variant_dup_strv (entry, NULL) : NULL;
+}
+
 /* Sets worker-launcher; returns whether it changed. */
 gboolean
 mpire_pool_launchers_set_prefix (MpirePoolLaunchers *self,
