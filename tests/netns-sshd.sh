@@ -13,9 +13,6 @@
 #                                   NETNS_NAMES, NETNS_ADDRESSES,
 #                                   NETNS_SSH (the ssh command's options
 #                                   before the address, one per line)
-# netns_sshd_kill I                 kills every process in namespace I
-#                                   (1-based): its sshd, its sessions and
-#                                   what they run
 # netns_sshd_cleanup                kills every process in the namespaces
 #                                   and deletes them (their veth pairs go
 #                                   with them); safe to call twice, and
@@ -59,10 +56,18 @@ netns_sshd_check() {
 }
 
 netns_sshd_setup() {
-  local dir="$1" n="$2" i
-  # One /30 per namespace; the third octet from our pid, so that runs at
-  # the same time do not collide.
-  local base=$(( ($$ % 120) * 2 ))
+  local dir="$1" n="$2" i tries
+  # One /30 per namespace, in 10.213.B.0/24 for B from base on: base
+  # from our pid, moved on past any subnet in use (runs at the same time).
+  local base=$(( ($$ * n) % (250 - n) ))
+  for tries in $(seq 250); do
+    local used=0
+    for i in $(seq 0 $((n - 1))); do
+      ip -4 -o addr show | grep -q " 10\.213\.$((base + i))\." && used=1
+    done
+    [ $used -eq 0 ] && break
+    base=$(( (base + n) % (250 - n) ))
+  done
 
   ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key" -C mpire-test-host || return 1
   ssh-keygen -q -t ed25519 -N '' -f "$dir/client_key" -C mpire-test-client || return 1
@@ -127,13 +132,6 @@ EOF
       sleep 0.5
     done
   done
-}
-
-netns_sshd_kill() {
-  local ns="${_netns_made[$(($1 - 1))]}" pids
-  pids=$(ip netns pids "$ns" 2> /dev/null)
-  [ -z "$pids" ] || kill -9 $pids 2> /dev/null
-  return 0
 }
 
 netns_sshd_cleanup() {
