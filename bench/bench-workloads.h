@@ -98,3 +98,9 @@ gboolean check_short (GVariant  *result,
                       GError   **error);
 GVariant *seq_short (GVariant  *input,
                      GError   **error);
+
+/* bench-remote.c */
+GVariant *remote_launchers (char   **ssh,
+                            int      n_local,
+                            int      n_remote,
+                            GError **error);

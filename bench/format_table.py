@@ -9,7 +9,8 @@
 #   lang      "C" or "Py": the language of the task function
 #   system    what ran it, e.g. "mpire-glib fork", "multiprocessing.Pool spawn"
 #   peer      "mpire", "seq", "floor", "conv", "pool-fork", "pool-spawn",
-#             "pool-forkserver", "joblib", "parallel"
+#             "pool-forkserver", "joblib", "parallel", "local" (the same
+#             pool with local workers only, for the remote workloads)
 #   mode      "warm" (pool started before the timed calls), "cold" (a new
 #             pool per timed call, start-up and shutdown included) or "n/a"
 #   n_jobs, n_tasks, times (seconds of each timed run), ok, error
@@ -57,15 +58,23 @@ DESCRIPTIONS = {
                   ' against the input and output arrays (int64)',
     'memory-imap': 'memory: {n:,} results of imap over an endless lazy source (chunks of 1,000),'
                    ' in a process of its own: the RSS as the results are consumed',
+    'remote-tiny': 'workers over ssh: the tiny map ({n:,}) on 4 spawn workers, 2 of them in network'
+                   ' namespaces reached over ssh, against 4 local; xlocal < 1 = slower than local',
+    'remote-cpu': 'workers over ssh: the CPU-bound C map ({n:,} tasks of ~5 ms) on 2 local + 2 over'
+                  ' ssh against 4 local',
+    'remote-rtt': 'workers over ssh: a chunk\'s round trip, {n:,} chunks of one task, one in flight'
+                  ' (max_tasks_active 1), on 1 worker over ssh against 1 local',
 }
 WORKLOAD_ORDER = ['tiny', 'tiny-imapu', 'cpu-c', 'cpu-py', 'numerical', 'numerical-np',
                   'stateful', 'init', 'overhead', 'restart', 'startup', 'memory-map',
-                  'memory-imap']
+                  'memory-imap', 'remote-tiny', 'remote-cpu', 'remote-rtt']
 # Workloads without a sequential row of their own use this one's.
-SEQ_OF = {'tiny-imapu': 'tiny', 'overhead': 'tiny'}
+SEQ_OF = {'tiny-imapu': 'tiny', 'overhead': 'tiny', 'remote-tiny': 'tiny',
+          'remote-cpu': 'cpu-c'}
 PEERS = [('pool-fork', 'xPool-fork'), ('pool-spawn', 'xPool-spawn'),
-         ('pool-forkserver', 'xPool-forkserver'), ('joblib', 'xjoblib'), ('parallel', 'xparallel')]
-SYSTEM_ORDER = ['seq', 'floor', 'conv', 'mpire', 'pool-fork', 'pool-spawn', 'pool-forkserver',
+         ('pool-forkserver', 'xPool-forkserver'), ('joblib', 'xjoblib'), ('parallel', 'xparallel'),
+         ('local', 'xlocal')]
+SYSTEM_ORDER = ['seq', 'floor', 'conv', 'local', 'mpire', 'pool-fork', 'pool-spawn', 'pool-forkserver',
                 'joblib', 'parallel']
 
 
@@ -126,6 +135,8 @@ def note(r):
         return ('peak RSS %.1f MiB = %.2fx the input + output arrays (%.1f MiB); %.1f MiB before'
                 % (r['peak_rss_mib'], r['peak_rss_mib'] / r['data_mib'], r['data_mib'],
                    r['base_rss_mib']))
+    if r['workload'] == 'remote-rtt' and r['median']:
+        return 'per chunk round trip: %.1f us' % (1e6 * r['median'] / r['n_tasks'])
     if r.get('rss_at'):
         return 'RSS ' + ', '.join('%.1f MiB after %s results' % (mib, '{:,}'.format(count))
                                   for count, mib in r['rss_at']) + (

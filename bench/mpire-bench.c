@@ -35,7 +35,7 @@
 #include "bench-workloads.h"
 
 
-#define ALL_WORKLOADS "tiny,cpu,numerical,stateful,init,overhead,restart,startup,memory"
+#define ALL_WORKLOADS "tiny,cpu,numerical,stateful,init,overhead,restart,startup,memory,remote"
 
 typedef struct
 {
@@ -86,7 +86,10 @@ now (void)
 /* Other processes running during a measurement steal CPUs from it. Each
  * record says how much: the CPU time all CPUs spent (/proc/stat) minus the
  * CPU time of this process, its reaped children and its live descendants
- * (the workers), as a share of the CPUs over the measurement. */
+ * (the workers), as a share of the CPUs over the measurement. Workers
+ * over ssh are the descendants of the hosts' sshd (--ours): ours too. */
+
+static gint64 *sshd_pids;    /* 0-terminated, or NULL */
 
 static double
 machine_cpu_seconds (void)
@@ -146,6 +149,8 @@ tree_cpu_seconds (void)
 
   total = 0;
   g_hash_table_add (ours, &self);
+  for (guint i = 0; sshd_pids != NULL && sshd_pids[i] != 0; i++)
+    g_hash_table_add (ours, &sshd_pids[i]);
   while (grew)
     {
       grew = FALSE;
@@ -414,6 +419,8 @@ typedef struct
   gboolean         worker_state; /* the pools' use-worker-state */
   CheckFunc        check;
   const char      *form;         /* nullable: how the task is called, in the row's name */
+  GVariant        *launchers;    /* nullable: the pools' worker-launchers */
+  const char      *peer;         /* nullable: the rows' peer, if not "mpire" */
 } Workload;
 
 static gint64
@@ -454,6 +461,7 @@ workload_pool (const Workload   *w,
   MpireWorkerPool *pool = mpire_worker_pool_new (n_jobs, method);
 
   mpire_worker_pool_set_use_worker_state (pool, w->worker_state);
+  mpire_worker_pool_set_worker_launchers (pool, w->launchers);
   return pool;
 }
 
@@ -508,7 +516,8 @@ bench_mpire (const Workload   *w,
 
   if (pool != NULL && error == NULL)
     mpire_worker_pool_stop_and_join (pool, &error);
-  emit (w->name, system, "mpire", cold ? "cold" : "warm", n_jobs, n, times, r, NULL, error);
+  emit (w->name, system, w->peer != NULL ? w->peer : "mpire", cold ? "cold" : "warm", n_jobs, n,
+        times, r, NULL, error);
 }
 
 /* mpire-glib imap_unordered on a warm pool: the results consumed one by
@@ -1128,6 +1137,7 @@ main (int argc, char **argv)
   gint64 tiny_n = 0, cpu_n = 0;
   g_autofree char *one_task = NULL, *child_spec = NULL;
   g_autofree char *only_arg = NULL, *methods_arg = NULL;
+  g_auto(GStrv) ssh = NULL, ours = NULL;
   const char *only, *methods;
   const GOptionEntry entries[] = {
     { "quick", 0, 0, G_OPTION_ARG_NONE, &quick, "Fewer tasks and runs (under a minute in all)", NULL },
@@ -1138,6 +1148,10 @@ main (int argc, char **argv)
     { "only", 0, 0, G_OPTION_ARG_STRING, &only_arg, "Workloads to run (" ALL_WORKLOADS ")", "LIST" },
     { "methods", 0, 0, G_OPTION_ARG_STRING, &methods_arg, "Start methods (spawn,fork,threading,forkserver)", "LIST" },
     { "no-parallel", 0, 0, G_OPTION_ARG_NONE, &no_parallel, "Skip the GNU parallel peer", NULL },
+    { "ssh-launcher", 0, 0, G_OPTION_ARG_STRING_ARRAY, &ssh,
+      "A host for the remote workloads: ssh ... HOST, as shell words (repeat it)", "COMMAND" },
+    { "ours", 0, 0, G_OPTION_ARG_STRING_ARRAY, &ours,
+      "A process whose descendants' CPU time is the benchmark's (the hosts' sshd)", "PID" },
     { "one-task", 0, 0, G_OPTION_ARG_STRING, &one_task, "Print the CPU task's result for I", "I" },
     { "child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &child_spec,
       "One measurement in a process of its own (internal)", "KIND:SYSTEM:N" },
@@ -1189,6 +1203,12 @@ main (int argc, char **argv)
     config.cpu_n = cpu_n;
   if (no_parallel)
     config.parallel = FALSE;
+  if (ours != NULL)
+    {
+      sshd_pids = g_new0 (gint64, g_strv_length (ours) + 1);
+      for (guint i = 0; ours[i] != NULL; i++)
+        sshd_pids[i] = g_ascii_strtoll (ours[i], NULL, 10);
+    }
   self_exe = g_file_read_link ("/proc/self/exe", NULL);
 
   g_printerr ("mpire-bench (%s): %d CPUs, %d runs per measurement\n",
@@ -1298,6 +1318,45 @@ main (int argc, char **argv)
           bench_in_child ("imap", method_name (all_methods[m]), config.memory_imap_n);
     }
 
+  /* 2 local + 2 workers over ssh against 4 local on the tiny and CPU
+   * maps, and a chunk's round trip (one in flight) over ssh against a
+   * local worker. Only with hosts to run on (run.sh makes them). */
+  if (in_list (only, "remote") && ssh != NULL)
+    {
+      g_autoptr(GVariant) tiny_input = make_range (config.tiny_n);
+      g_autoptr(GVariant) cpu_input = make_range (config.cpu_n);
+      g_autoptr(GVariant) rtt_input = make_range (MAX (config.tiny_n / 100, 10));
+      g_autoptr(GVariant) mixed = remote_launchers (ssh, 2, 2, &error);
+      g_autoptr(GVariant) one = mixed != NULL ? remote_launchers (ssh, 0, 1, &error) : NULL;
+      g_autoptr(MpireMapOptions) rtt = mpire_map_options_new ();
+      Workload rows[] = {
+        { "remote-tiny", square_task, tiny_input, 1, NULL, FALSE, check_squares, "4 local",
+          NULL, "local" },
+        { "remote-tiny", square_task, tiny_input, 1, NULL, FALSE, check_squares,
+          "2 local + 2 over ssh", mixed, NULL },
+        { "remote-cpu", cpu_task, cpu_input, 1, NULL, FALSE, check_cpu, "4 local", NULL, "local" },
+        { "remote-cpu", cpu_task, cpu_input, 1, NULL, FALSE, check_cpu, "2 local + 2 over ssh",
+          mixed, NULL },
+        { "remote-rtt", square_task, rtt_input, 1, rtt, FALSE, check_squares, "1 local", NULL,
+          "local" },
+        { "remote-rtt", square_task, rtt_input, 1, rtt, FALSE, check_squares, "1 over ssh", one,
+          NULL },
+      };
+
+      if (one == NULL)
+        {
+          g_printerr ("mpire-bench: --ssh-launcher: %s\n", error->message);
+          return 2;
+        }
+      g_variant_ref_sink (mixed);
+      g_variant_ref_sink (one);
+      mpire_map_options_set_chunk_size (rtt, 1);
+      mpire_map_options_set_max_tasks_active (rtt, 1);
+      for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+        MEASURE (bench_mpire (&rows[i], MPIRE_START_METHOD_SPAWN, i < 4 ? 4 : 1, FALSE));
+    }
+
   g_free (self_exe);
+  g_free (sshd_pids);
   return any_failed ? 1 : 0;
 }

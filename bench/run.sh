@@ -13,7 +13,7 @@
 #             retry of a disturbed measurement; about 45 s
 #   --smoke   tiny sizes, one run, no GNU parallel: only checks the results
 #   --only    workloads: tiny,cpu,numerical,stateful,init,overhead,restart,
-#             startup,memory (all by default)
+#             startup,memory,remote (all by default)
 #
 # Installs what is missing (scripts/install-deps.sh, then python3-joblib,
 # python3-numpy and parallel, with apt-get), builds a release build in _build/bench
@@ -33,6 +33,7 @@ build="${MPIRE_BENCH_BUILDDIR:-$src/_build/bench}"
 python=/usr/bin/python3      # the system Python: it has gi and joblib
 
 mode=full
+only=""
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -40,6 +41,7 @@ while [ $# -gt 0 ]; do
     --smoke) mode=smoke; args+=("$1") ;;
     --runs|--only|--tiny-tasks|--cpu-tasks)
       [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
+      [ "$1" != --only ] || only="$2"
       args+=("$1" "$2"); shift ;;
     -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -56,6 +58,30 @@ if [ ! -f "$build/build.ninja" ]; then
     -Dtests=false -Dexamples=false >&2
 fi
 meson compile -C "$build" >&2
+
+# ---- hosts for the remote workloads -----------------------------------------
+# Two network namespaces of this machine, each with an sshd
+# (tests/netns-sshd.sh), gone when the script ends; not root: the
+# remote rows are skipped and the table says why.
+remote_args=()
+remote_skipped=""
+if [[ -z "$only" || ",$only," == *,remote,* ]]; then
+  . "$src/tests/netns-sshd.sh"
+  if remote_skipped=$(netns_sshd_check); then
+    hosts_dir=$(mktemp -d /tmp/mpire-bench-hosts.XXXXXX)
+    trap 'netns_sshd_cleanup; rm -rf "$hosts_dir"' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    netns_sshd_setup "$hosts_dir" 2 >&2 || { echo "run.sh: could not make the ssh hosts" >&2; exit 1; }
+    for address in "${NETNS_ADDRESSES[@]}"; do
+      remote_args+=(--ssh-launcher "$(printf '%q ' "${NETNS_SSH[@]}" "$address")")
+    done
+    # Their CPU time (sessions, workers) is the benchmark's, not others'.
+    for pidfile in "$hosts_dir"/sshd_*.pid; do
+      remote_args+=(--ours "$(cat "$pidfile")")
+    done
+  fi
+fi
 
 # ---- run ------------------------------------------------------------------
 # How quiet the machine is: the CPU time all processes used during the run
@@ -80,7 +106,8 @@ started=$(date +%s.%N)
 status=0
 
 echo "== C tasks: mpire-bench" >&2
-"$build/bench/mpire-bench" "${args[@]}" >> "$results" || status=1
+"$build/bench/mpire-bench" "${args[@]}" ${remote_args[@]+"${remote_args[@]}"} >> "$results" \
+  || status=1
 
 echo "== Python tasks: bench_python.py" >&2
 GI_TYPELIB_PATH="$build/mpire-glib${GI_TYPELIB_PATH:+:$GI_TYPELIB_PATH}" \
@@ -104,6 +131,9 @@ rm -f "$build/bench/.times" "$build/bench/.ours0" "$build/bench/.ours1"
   echo
 } > "$table"
 "$python" "$here/format_table.py" "$results" >> "$table" || status=1
+if [ -n "$remote_skipped" ]; then
+  printf '\n== remote workers over ssh (network namespaces): skipped: %s\n' "$remote_skipped" >> "$table"
+fi
 cat "$table"
 
 exit $status

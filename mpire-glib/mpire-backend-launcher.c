@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <glib/gi18n-lib.h>
@@ -24,6 +25,8 @@
  *
  * with the worker's channel as the launcher's standard input and output
  * (one socket end as both), which ssh and srun carry to the worker's own.
+ * ssh runs the command through the remote user's shell: the words after
+ * the prefix are quoted for it (mpire_launcher_argv()).
  * `env` sets the variable on the other side, where ssh passes no
  * environment; mpire_init() then serves on the standard input and output
  * (mpire-init.c). Standard error is the pool's.
@@ -34,19 +37,51 @@
  * is the process the pool watches and kills; a worker whose launcher is
  * gone sees its standard input close and exits (mpire-worker.c). */
 
-static char **
-launch_argv (const MpireWorkerStartInfo *info)
+/* Whether @launcher runs the words after it through a shell on the
+ * other side: ssh joins its arguments with spaces into one command line
+ * for the remote user's shell, so a word with spaces or shell characters
+ * would be split or read as syntax there. */
+static gboolean
+joins_words (const char * const *launcher)
 {
-  GPtrArray *argv = g_ptr_array_new ();
+  g_autofree char *name = g_path_get_basename (launcher[0]);
 
-  for (guint i = 0; info->launcher[i] != NULL; i++)
-    g_ptr_array_add (argv, g_strdup (info->launcher[i]));
-  g_ptr_array_add (argv, g_strdup ("env"));
-  g_ptr_array_add (argv, g_strdup (MPIRE_WORKER_LAUNCHED_ENV "=1"));
-  for (guint i = 0; info->argv[i] != NULL; i++)
-    g_ptr_array_add (argv, g_strdup (info->argv[i]));
-  g_ptr_array_add (argv, NULL);
-  return (char **) g_ptr_array_free (argv, FALSE);
+  return g_str_equal (name, "ssh");
+}
+
+/* @word as one word of a shell command line: as it is when no shell
+ * reads any of its characters specially, else in single quotes. */
+static char *
+shell_word (const char *word)
+{
+  static const char plain[] =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-";
+
+  if (*word != '\0' && word[strspn (word, plain)] == '\0')
+    return g_strdup (word);
+  return g_shell_quote (word);
+}
+
+/* The launcher's argv: @launcher, then `env MPIRE_WORKER_LAUNCHED=1` and
+ * the worker's @argv, each of those words quoted for the shell when the
+ * launcher joins them into a command line (ssh). The launcher's own
+ * words are the caller's: a remote command in them (`ssh HOST nice`)
+ * stays as written. */
+char **
+mpire_launcher_argv (const char * const *launcher,
+                     const char * const *argv)
+{
+  GPtrArray *words = g_ptr_array_new ();
+  gboolean quote = joins_words (launcher);
+
+  for (guint i = 0; launcher[i] != NULL; i++)
+    g_ptr_array_add (words, g_strdup (launcher[i]));
+  g_ptr_array_add (words, g_strdup ("env"));
+  g_ptr_array_add (words, g_strdup (MPIRE_WORKER_LAUNCHED_ENV "=1"));
+  for (guint i = 0; argv[i] != NULL; i++)
+    g_ptr_array_add (words, quote ? shell_word (argv[i]) : g_strdup (argv[i]));
+  g_ptr_array_add (words, NULL);
+  return (char **) g_ptr_array_free (words, FALSE);
 }
 
 /* posix_spawnp() as in mpire-backend-spawn.c, with @child_fd as the
@@ -56,7 +91,7 @@ launcher_start (const MpireWorkerStartInfo  *info,
                 int                          child_fd,
                 GError                     **error)
 {
-  g_auto(GStrv) argv = launch_argv (info);
+  g_auto(GStrv) argv = mpire_launcher_argv (info->launcher, info->argv);
   g_auto(GStrv) envp = g_get_environ ();
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attr;

@@ -76,6 +76,10 @@ const MpireBackend *mpire_backend_threading (void);
 const MpireBackend *mpire_backend_forkserver (void);
 const MpireBackend *mpire_backend_launcher  (void);
 
+/* The argv that starts a worker through @launcher (mpire-backend-launcher.c). */
+char **mpire_launcher_argv (const char * const *launcher,
+                            const char * const *argv);
+
 /* Spawns a program with some fds (mpire-backend-spawn.c). */
 gboolean mpire_spawn_with_fds (const char * const  *argv,
                                const int           *fds,

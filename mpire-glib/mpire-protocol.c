@@ -186,6 +186,12 @@ mpire_frame_write (int      fd,
       /* MSG_NOSIGNAL: a closed peer is an error here, never a SIGPIPE. */
       gssize n = send (fd, data, len, MSG_NOSIGNAL);
 
+      /* A launched worker's standard output may be a pipe (sshd's): a
+       * pool gone there is a SIGPIPE, which ends the worker as its end
+       * of input would. */
+      if (n < 0 && errno == ENOTSOCK)
+        n = write (fd, data, len);
+
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)

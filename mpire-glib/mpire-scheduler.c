@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include <glib/gi18n-lib.h>
@@ -20,6 +21,7 @@
 #include "mpire-pool-thread-private.h"
 #include "mpire-scheduler-private.h"
 #include "mpire-worker-link-private.h"
+#include "mpire-worker-pool-launchers-private.h"
 
 /* The scheduler runs the workers of one pool and the chunks of the call
  * it serves (its job). It does its I/O on a thread of its own, with its
@@ -78,6 +80,7 @@ struct _MpireScheduler
   GPtrArray                    *orphans;   /* links no call waits for: a join tells their end */
   GQueue                        pending;   /* MpireChunk waiting for a worker */
   GQueue                       *backlogs;  /* order-tasks: per slot */
+  gboolean                     *lost;      /* per slot: its host was lost in this call */
   MpireForkServer              *fork_server; /* forkserver: started at first need */
 
   gpointer                      job;       /* the job served (weak), or NULL */
@@ -503,9 +506,28 @@ on_broken (MpireWorkerLink *link,
            gpointer         data)
 {
   MpireScheduler *self = data;
-  MpireChunk *chunk = mpire_worker_link_take_chunk (link);
+  MpireChunk *chunk;
   gboolean was_active = is_active (self, link);
+  int id = mpire_worker_link_get_id (link);
 
+  /* A launcher that could not reach its host (ssh exits with 255), with
+   * retry-on-worker-death and other workers serving: the call goes on
+   * without that worker, its chunks given to the others, and the pool
+   * tries the host again at the next call. (Per-slot backlogs of
+   * order-tasks would wait for it: those calls fail.) */
+  if (was_active && self->job != NULL && self->call.retry && !self->active_order_tasks &&
+      mpire_worker_link_never_reached (link))
+    for (guint i = 0; i < self->slots->len; i++)
+      if (i != (guint) id && self->slots->pdata[i] != NULL)
+        {
+          requeue_chunks (self, link);
+          self->lost[id] = TRUE;
+          retire (self, link, TRUE);
+          self->funcs->post_worker (self->job, MPIRE_JOB_WORKER_DIED, id, g_error_copy (error));
+          return;
+        }
+
+  chunk = mpire_worker_link_take_chunk (link);
   retire (self, link, TRUE);
   if (chunk != NULL)
     self->funcs->post (chunk->job, MPIRE_JOB_CHUNK_FAILED, chunk, NULL, FALSE,
@@ -868,23 +890,6 @@ send_config (MpireScheduler *self,
   mpire_worker_link_send (link, MPIRE_MESSAGE_CONFIG, mpire_message_config_new (&config), NULL);
 }
 
-/* The launcher prefix of worker @i, or NULL for a local one. */
-static char **
-launcher_of (MpireScheduler *self,
-             int              i)
-{
-  g_autoptr(GVariant) entry = NULL;
-  gsize n;
-
-  if (self->call.worker_launchers == NULL)
-    return NULL;
-  n = g_variant_n_children (self->call.worker_launchers);
-  entry = g_variant_get_child_value (self->call.worker_launchers, (gsize) i % n);
-  if (g_variant_n_children (entry) == 0)
-    return NULL;
-  return g_variant_dup_strv (entry, NULL);
-}
-
 /* Starts the workers missing from the pool. When a call starts
  * (@starting), the pool first takes the current settings, restarting its
  * workers if they changed; during a call it only replaces lost workers,
@@ -917,8 +922,10 @@ mpire_scheduler_start_workers (MpireScheduler  *self,
       for (guint i = 0; i < self->slots->len; i++)
         g_queue_clear_full (&self->backlogs[i], (GDestroyNotify) mpire_chunk_free);
       g_free (self->backlogs);
+      g_free (self->lost);
       g_ptr_array_set_size (self->slots, n);
       self->backlogs = g_new0 (GQueue, n);
+      self->lost = g_new0 (gboolean, n);
       self->active_serial = self->call.workers_serial;
       self->active_method = self->call.start_method;
       /* A new server for the new settings; the old one goes once the
@@ -931,6 +938,7 @@ mpire_scheduler_start_workers (MpireScheduler  *self,
 
       self->active_order_tasks = self->call.order_tasks;
       self->n_idle_deaths = 0;
+      memset (self->lost, 0, self->slots->len * sizeof (gboolean));
       watch_timeouts (self, self->call.init_timeout);
       watch_timeouts (self, self->call.exit_timeout);
       for (guint i = 0; i < self->slots->len; i++)
@@ -973,7 +981,7 @@ mpire_scheduler_start_workers (MpireScheduler  *self,
       MpireWorkerStartInfo info = { 0 };
       MpireWorkerLink *link;
 
-      if (self->slots->pdata[i] != NULL)
+      if (self->slots->pdata[i] != NULL || self->lost[i])
         continue;
       if (self->active_method == MPIRE_START_METHOD_FORKSERVER &&
           !ensure_fork_server (self, &start_error))
@@ -983,7 +991,8 @@ mpire_scheduler_start_workers (MpireScheduler  *self,
         close_fds[info.n_close_fds++] = mpire_worker_link_get_fd (self->links->pdata[j]);
       info.worker_id = i;
       info.argv = (const char * const *) argv;
-      info.launcher = (const char * const *) (launcher = launcher_of (self, i));
+      info.launcher = (const char * const *) (launcher = mpire_pool_launchers_of_worker (
+                                                  self->call.worker_launchers, i));
       info.fork_server = self->fork_server;
       info.cpus = self->call.cpu_sets != NULL && (guint) i < self->call.cpu_sets->len
         ? &g_array_index (self->call.cpu_sets, cpu_set_t, i) : NULL;
@@ -1266,6 +1275,7 @@ mpire_scheduler_free (MpireScheduler *self)
   for (guint i = 0; self->backlogs != NULL && i < self->slots->len; i++)
     g_queue_clear_full (&self->backlogs[i], (GDestroyNotify) mpire_chunk_free);
   g_free (self->backlogs);
+  g_free (self->lost);
   g_ptr_array_unref (self->slots);
   g_ptr_array_unref (self->links);
   g_ptr_array_unref (self->stopping);

@@ -40,6 +40,7 @@ gint64           mpire_worker_link_get_start_time (MpireWorkerLink *self);
 gint64           mpire_worker_link_get_clock_offset (MpireWorkerLink *self);
 char            *mpire_worker_link_describe_end (MpireWorkerLink *self,
                                                  int              wait_status);
+gboolean         mpire_worker_link_never_reached (MpireWorkerLink *self);
 gboolean         mpire_worker_link_is_process  (MpireWorkerLink *self);
 gboolean         mpire_worker_link_send        (MpireWorkerLink   *self,
                                                 MpireMessageKind   kind,

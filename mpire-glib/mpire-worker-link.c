@@ -34,8 +34,9 @@
  *
  * A launched worker (mpire-backend-launcher.c) is not `greeted` until
  * its first frame, READY, checked here (its version), has come; any other
- * first frame breaks the link, and a launcher that exits before it fails
- * the call. Its BEAT frames fill the link's copy of its heartbeat; the
+ * first frame breaks the link, and a launcher that exits before it breaks
+ * it too (the scheduler fails the call, or leaves out a host lost
+ * during it). Its BEAT frames fill the link's copy of its heartbeat; the
  * scheduler sees neither kind.
  *
  * Locking: a link is part of its scheduler's state: every field is
@@ -76,7 +77,7 @@ struct _MpireWorkerLink
   int                             wait_status;
   gboolean                        greeted;    /* a launched worker's READY came */
   char                           *host;       /* the launched worker's host, or NULL */
-  char                           *launcher;   /* the program that launched it, or NULL */
+  char                           *launcher;   /* the launcher prefix ("ssh node1"), or NULL */
   gint64                          clock_offset; /* the pool's monotonic clock minus the
                                                    launched worker's (µs), 0 for others */
 };
@@ -472,7 +473,7 @@ mpire_worker_link_start (MpireStartMethod                method,
   self->started_at = g_get_monotonic_time ();
   self->backend = backend_for (method, info);
   self->greeted = !self->backend->is_launched;
-  self->launcher = info->launcher != NULL ? g_strdup (info->launcher[0]) : NULL;
+  self->launcher = info->launcher != NULL ? g_strjoinv (" ", (char **) info->launcher) : NULL;
   self->fd = fds[0];
   self->lock = lock;
   self->callbacks = callbacks;
@@ -539,8 +540,9 @@ mpire_worker_link_get_clock_offset (MpireWorkerLink *self)
 }
 
 /* How the worker ended, from its wait status ("exited with status 3"),
- * with its host when it was launched ("... on host “node1”"): a lost
- * host names itself. */
+ * with its host and launcher when it was launched ("... on host
+ * “node1”, launched by “ssh node1”"): a lost host names itself, also
+ * where several share a host name (containers, namespaces). */
 char *
 mpire_worker_link_describe_end (MpireWorkerLink *self,
                                 int              wait_status)
@@ -550,8 +552,18 @@ mpire_worker_link_describe_end (MpireWorkerLink *self,
   if (self->host == NULL)
     return g_steal_pointer (&status);
   /* TRANSLATORS: the first %s is how a worker ended ("exited with
-   * status 3"), the second the host it ran on. */
-  return g_strdup_printf (_("%s on host “%s”"), status, self->host);
+   * status 3"), the second the host it ran on, the third the command
+   * that started it there ("ssh node1"). */
+  return g_strdup_printf (_("%s on host “%s”, launched by “%s”"), status, self->host,
+                          self->launcher);
+}
+
+/* Whether the worker was launched and its launcher ended before the
+ * worker greeted the pool: it never ran (ssh could not reach its host). */
+gboolean
+mpire_worker_link_never_reached (MpireWorkerLink *self)
+{
+  return !self->greeted && self->exited && WIFEXITED (self->wait_status);
 }
 
 gboolean

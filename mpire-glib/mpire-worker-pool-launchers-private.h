@@ -30,6 +30,8 @@ gboolean  mpire_pool_launchers_check   (MpirePoolLaunchers  *self,
                                         GError             **error);
 int       mpire_pool_launchers_count   (MpirePoolLaunchers  *self,
                                         int                  n_workers);
+char    **mpire_pool_launchers_of_worker (GVariant          *launchers,
+                                          int                worker_id);
 gboolean  mpire_pool_launchers_set_prefix     (MpirePoolLaunchers *self,
                                                const char * const *prefix);
 gboolean  mpire_pool_launchers_set_per_worker (MpirePoolLaunchers *self,

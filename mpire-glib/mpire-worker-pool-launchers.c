@@ -57,8 +57,12 @@ mpire_pool_launchers_install_properties (GParamSpec  **properties,
    * pinned to [property@Mpire.WorkerPool:cpu-ids]. The program must
    * exist at the same path on the other side, with the same mpire-glib
    * version: the pool checks it when the worker connects. ssh joins its
-   * arguments into one shell command line: arguments with spaces or
-   * shell characters need quoting there.
+   * arguments into one shell command line: when the launcher's program
+   * is `ssh`, the pool quotes the words it appends (the worker's argv)
+   * for the remote shell, and leaves the launcher's own as written.
+   * With [property@Mpire.MapOptions:retry-on-worker-death], a worker
+   * whose host was lost is left out for the rest of the call when its
+   * replacement cannot reach the host, while other workers serve.
    *
    * Needs %MPIRE_START_METHOD_SPAWN. %NULL (the default) starts the
    * workers locally. Changing it restarts the workers at the next call.
@@ -130,6 +134,21 @@ mpire_pool_launchers_count (MpirePoolLaunchers *self,
   if (self->per_worker != NULL && g_variant_n_children (self->per_worker) > 0)
     return (int) MIN (g_variant_n_children (self->per_worker), G_MAXINT);
   return n_workers;
+}
+
+/* The launcher prefix of worker @worker_id in a call's @launchers (the
+ * effective list, nullable), or %NULL for a local worker. */
+char **
+mpire_pool_launchers_of_worker (GVariant *launchers,
+                                int       worker_id)
+{
+  g_autoptr(GVariant) entry = NULL;
+
+  if (launchers == NULL)
+    return NULL;
+  entry = g_variant_get_child_value (launchers,
+                                     (gsize) worker_id % g_variant_n_children (launchers));
+  return g_variant_n_children (entry) > 0 ? g_variant_dup_strv (entry, NULL) : NULL;
 }
 
 /* Sets worker-launcher; returns whether it changed. */

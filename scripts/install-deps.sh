@@ -13,6 +13,7 @@ packages=(
   python3-tqdm python3-dill python3-numpy
   libgtk-4-dev libadwaita-1-dev xvfb xauth
   chromium
+  openssh-server openssh-client iproute2
   "$@"
 )
 

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
+
 #include "mpire.h"
 #include "mpire-protocol-private.h"
 
@@ -24,6 +26,7 @@
 MpireStartMethod start_method = MPIRE_START_METHOD_SPAWN;
 
 static MpireTask *die_task, *where_task, *square_task, *memory_task, *pid_task, *sleepy_task, *print_task;
+static MpireTask *die_launched_task;
 
 /* Whether this worker maps any memfd (the pool's shared memory is one),
  * and whether it was given the fd variables of a spawned worker. */
@@ -57,6 +60,20 @@ static GVariant *
 die_on_five (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
 {
   if (g_variant_get_int64 (args) == 5)
+    _exit (3);
+  return square (ctx, args, data, error);
+}
+
+/* A launched worker (one that shares no memory with the pool) ends in
+ * any task; a local one squares. */
+static GVariant *
+die_if_launched (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
+{
+  g_autofree char *maps = NULL;
+
+  if (!g_file_get_contents ("/proc/self/maps", &maps, NULL, error))
+    return NULL;
+  if (strstr (maps, "memfd:") == NULL)
     _exit (3);
   return square (ctx, args, data, error);
 }
@@ -302,6 +319,7 @@ test_worker_dies (void)
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "status 3"));
   g_assert_nonnull (strstr (error->message, host));
+  g_assert_nonnull (strstr (error->message, "launched by “sh -c"));
   g_assert_nonnull (strstr (error->message, "“die-on-five”"));
   g_assert_nonnull (strstr (error->message, "arguments 5"));
 
@@ -310,6 +328,62 @@ test_worker_dies (void)
   result = mpire_worker_pool_map (pool, square_task, range_variant (100), options, NULL, &error);
   g_assert_no_error (error);
   assert_squares (result, 100);
+}
+
+static void
+count_died (MpireWorkerPool *pool,
+            int              worker_id,
+            const GError    *error,
+            guint           *n_died)
+{
+  g_test_message ("worker-died: %s", error->message);
+  (*n_died)++;
+}
+
+/* A host lost: the launched worker dies, and its replacement's launcher
+ * cannot reach the host (it exits with 255, as ssh does). With retry,
+ * the call goes on on the local worker, every result there once. */
+static void
+test_host_lost_retry (void)
+{
+  g_autoptr(MpireWorkerPool) pool = mpire_worker_pool_new (0, MPIRE_START_METHOD_SPAWN);
+  g_autoptr(MpireMapOptions) options = mpire_map_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) result = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("mpire-launcher-XXXXXX", NULL);
+  g_autofree char *once = g_build_filename (dir, "launched", NULL);
+  g_autofree char *quoted = g_shell_quote (once);
+  /* The first launch runs the worker (as its parent, like ssh); the
+   * later ones find the host gone. */
+  g_autofree char *script = g_strdup_printf ("[ -e %s ] && exit 255; : > %s; \"$0\" \"$@\"",
+                                             quoted, quoted);
+  const char * const launcher[] = { "sh", "-c", script, NULL };
+  GVariant *launchers[] = { g_variant_new_strv (NULL, 0), g_variant_new_strv (launcher, -1) };
+  guint n_died = 0;
+
+  mpire_worker_pool_set_worker_launchers (pool, g_variant_new_array (G_VARIANT_TYPE ("as"),
+                                                                     launchers, 2));
+  g_signal_connect (pool, "worker-died", G_CALLBACK (count_died), &n_died);
+  mpire_map_options_set_chunk_size (options, 1);
+  mpire_map_options_set_retry_on_worker_death (options, TRUE);
+  result = mpire_worker_pool_map (pool, die_launched_task, range_variant (50), options, NULL,
+                                  &error);
+  g_assert_no_error (error);
+  assert_squares (result, 50);
+  /* The launched worker, then its replacement. */
+  g_assert_cmpuint (n_died, ==, 2);
+
+  /* Without retry, the next call fails, naming the launcher. */
+  g_clear_pointer (&result, g_variant_unref);
+  mpire_map_options_set_retry_on_worker_death (options, FALSE);
+  result = mpire_worker_pool_map (pool, square_task, range_variant (50), options, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START);
+  g_assert_nonnull (strstr (error->message, "status 255"));
+  g_assert_nonnull (strstr (error->message, "“sh -c"));
+
+  g_unlink (once);
+  g_rmdir (dir);
 }
 
 static GError *
@@ -346,7 +420,7 @@ test_launcher_exits_at_once (void)
 
   g_assert_error (error, MPIRE_ERROR, MPIRE_ERROR_WORKER_START);
   g_assert_nonnull (strstr (error->message, "status 255"));
-  g_assert_nonnull (strstr (error->message, "“sh”"));
+  g_assert_nonnull (strstr (error->message, "“sh -c exit 255”"));
 }
 
 static void
@@ -418,6 +492,7 @@ main (int argc, char **argv)
       print_task = mpire_task_new ("print", print, NULL, NULL);
       where_task = mpire_task_new ("where", where, NULL, NULL);
       die_task = mpire_task_new ("die-on-five", die_on_five, NULL, NULL);
+      die_launched_task = mpire_task_new ("die-if-launched", die_if_launched, NULL, NULL);
     }
 
   mpire_init (&argc, &argv);
@@ -430,6 +505,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mpire/launcher/timeout/parent-launcher", test_timeout_through_parent);
   g_test_add_func ("/mpire/launcher/map/mixed", test_mixed);
   g_test_add_func ("/mpire/launcher/faults/worker-dies", test_worker_dies);
+  g_test_add_func ("/mpire/launcher/faults/host-lost-retry", test_host_lost_retry);
   g_test_add_func ("/mpire/launcher/errors/not-found", test_launcher_not_found);
   g_test_add_func ("/mpire/launcher/errors/exits-at-once", test_launcher_exits_at_once);
   g_test_add_func ("/mpire/launcher/errors/launcher-writes", test_launcher_writes);
