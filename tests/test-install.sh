@@ -52,7 +52,7 @@ cc -std=c11 -Wall -Werror -o "$dest/consumer" "$src/tests/install/consumer.c" $f
   -Wl,-rpath,"$root" || fail "the C consumer does not build"
 out="$("$dest/consumer")" || fail "the C consumer failed: $out"
 echo "$out"
-grep -q "1 4 9 16" <<<"$out" || fail "the C consumer printed $out"
+[ "$(grep -c ": 1 4 9 16$" <<<"$out")" -eq 3 ] || fail "the C consumer printed $out"
 
 # Python and GJS: the installed typelib and library.
 # The typelib may be in GObject-Introspection's own directory (another prefix).
