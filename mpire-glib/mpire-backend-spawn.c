@@ -11,7 +11,7 @@
 #include <spawn.h>
 #include <unistd.h>
 
-#include <glib/gi18n-lib.h>
+#include "mpire-i18n-private.h"
 
 #include "mpire-backend-private.h"
 #include "mpire-error.h"

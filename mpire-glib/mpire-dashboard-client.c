@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <glib/gi18n-lib.h>
+#include "mpire-i18n-private.h"
 #include <libsoup/soup.h>
 
 #include "mpire-dashboard-client-private.h"

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include <glib/gi18n-lib.h>
+#include "mpire-i18n-private.h"
 #include <libsoup/soup.h>
 
 #include "mpire-dashboard-resources.h"

@@ -9,7 +9,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include <glib/gi18n-lib.h>
+#include "mpire-i18n-private.h"
 
 #include "mpire-dashboard-client-private.h"
 #include "mpire-dashboard-maps-private.h"

@@ -17,7 +17,6 @@ G_BEGIN_DECLS
  * standard input and output (mpire-backend-launcher.c). */
 #define MPIRE_WORKER_LAUNCHED_ENV "MPIRE_WORKER_LAUNCHED"
 
-void    mpire_init_gettext   (void);
 char  **mpire_init_self_argv (GError **error);
 
 G_END_DECLS

@@ -13,28 +13,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <glib/gi18n-lib.h>
+#include "mpire-i18n-private.h"
 
 #include "mpire-error.h"
 #include "mpire-fork-server-private.h"
 #include "mpire-init.h"
 #include "mpire-init-private.h"
 #include "mpire-worker-private.h"
-
-void
-mpire_init_gettext (void)
-{
-  static gsize done;
-
-  if (g_once_init_enter (&done))
-    {
-#ifdef ENABLE_NLS
-      bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-      bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-#endif
-      g_once_init_leave (&done, 1);
-    }
-}
 
 /**
  * mpire_init: (skip)

@@ -14,7 +14,7 @@
 # define HAVE_TSC 1
 #endif
 
-#include <glib/gi18n-lib.h>
+#include "mpire-i18n-private.h"
 
 #include "mpire-error.h"
 #include "mpire-insights-private.h"

@@ -7,7 +7,7 @@
 
 #include <unistd.h>
 
-#include <glib/gi18n-lib.h>
+#include "mpire-i18n-private.h"
 
 #include "mpire-async-result-private.h"
 #include "mpire-chunker-private.h"

@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <glib/gi18n-lib.h>
+#include "mpire-i18n-private.h"
 
 #include "mpire-error.h"
 #include "mpire-progress-bar-private.h"

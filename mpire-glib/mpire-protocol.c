@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include <gio/gio.h>
-#include <glib/gi18n-lib.h>
+#include "mpire-i18n-private.h"
 
 #include "mpire-error.h"
 #include "mpire-protocol-private.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include <glib/gi18n-lib.h>
+#include "mpire-i18n-private.h"
 
 #include "mpire-child-watch-private.h"
 #include "mpire-chunk-private.h"

@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 
 #include <gio/gio.h>
-#include <glib/gi18n-lib.h>
+#include "mpire-i18n-private.h"
 
 #include "mpire-error.h"
 #include "mpire-shared-ring-private.h"

@@ -6,7 +6,7 @@
 #include "config.h"
 
 #include <dlfcn.h>
-#include <glib/gi18n-lib.h>
+#include "mpire-i18n-private.h"
 
 #include "mpire-error.h"
 #include "mpire-task-private.h"

@@ -7,7 +7,7 @@
 
 #include <math.h>
 
-#include <glib/gi18n-lib.h>
+#include "mpire-i18n-private.h"
 
 #include "mpire-chunker-private.h"
 #include "mpire-error.h"

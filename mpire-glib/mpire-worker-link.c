@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include <glib-unix.h>
-#include <glib/gi18n-lib.h>
+#include "mpire-i18n-private.h"
 
 #include "mpire-backend-private.h"
 #include "mpire-child-watch-private.h"

@@ -7,7 +7,7 @@
 
 #include <sched.h>
 
-#include <glib/gi18n-lib.h>
+#include "mpire-i18n-private.h"
 
 #include "mpire-async-result-private.h"
 #include "mpire-cpu-sets-private.h"
