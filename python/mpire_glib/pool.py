@@ -15,6 +15,7 @@
 
 import math
 import re
+import time
 import warnings
 from fractions import Fraction
 
@@ -399,7 +400,7 @@ class WorkerPool:
         finished = False
         try:
             try:
-                it = start(_worker.CHUNK_TASK, None, options)
+                it = self._start_after_apply(start, options)
             except GLib.Error as error:
                 raise translate_error(error, func, worker_init, worker_exit)
             while True:
@@ -508,6 +509,21 @@ class WorkerPool:
                               worker_init, worker_exit, task_timeout, worker_init_timeout,
                               worker_exit_timeout, progress_bar_options, progress_bar_style):
             yield from data
+
+    def _start_after_apply(self, start, options):
+        """Starts a map once the apply tasks are done. The end of their
+        run reaches the engine from the callback thread, just after
+        their results: until then the engine says it is busy."""
+        self._settle_apply_results()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                return start(_worker.CHUNK_TASK, None, options)
+            except GLib.Error as error:
+                if self._callbacks is None or error.domain != _MPIRE_ERROR \
+                        or error.code != Mpire.Error.POOL_BUSY or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.001)
 
     # ---- apply ----------------------------------------------------------------
 
