@@ -153,6 +153,9 @@ class WorkerPool:
         self.n_jobs = n_jobs if n_jobs is not None else cpu_count()
         self.start_method = start_method
         self._pool = Mpire.WorkerPool.new(self.n_jobs, _START_METHODS[start_method])
+        self._progress = _TaskProgress()
+        # First of the handlers: the dashboard's follow (see _TaskProgress).
+        self._pool.connect('progress', self._progress.relay)
         self._pool.props.daemon = daemon
         # The engine's flag only makes the id visible to the generic task;
         # whether the user's function gets it is pass_worker_id here.
@@ -382,6 +385,7 @@ class WorkerPool:
 
         call = _Call()
         self._begin_insights()
+        self._progress.begin(n_tasks)
 
         def source(*unused):
             try:
@@ -393,14 +397,13 @@ class WorkerPool:
                 call.source_error = exc
                 return None
 
-        options.set_source(source)
         bar = _progress_bar(progress_bar, n_tasks, progress_bar_options, progress_bar_style)
         cancellable = Gio.Cancellable()
         start = self._pool.imap if ordered else self._pool.imap_unordered
         finished = False
         try:
             try:
-                it = self._start_after_apply(start, options)
+                it = self._start_after_apply(start, options, source)
             except GLib.Error as error:
                 raise translate_error(error, func, worker_init, worker_exit)
             while True:
@@ -415,6 +418,7 @@ class WorkerPool:
                 status, data = self._result(variant)
                 if status != _worker.OK:
                     raise rebuild(data, self._loads)
+                self._progress.done += len(data)
                 if bar is not None:
                     bar.update(len(data))
                 yield data
@@ -510,13 +514,15 @@ class WorkerPool:
                               worker_exit_timeout, progress_bar_options, progress_bar_style):
             yield from data
 
-    def _start_after_apply(self, start, options):
+    def _start_after_apply(self, start, options, source):
         """Starts a map once the apply tasks are done. The end of their
         run reaches the engine from the callback thread, just after
         their results: until then the engine says it is busy."""
         self._settle_apply_results()
         deadline = time.monotonic() + 60
         while True:
+            # (a start that fails drops the options' source)
+            options.set_source(source)
             try:
                 return start(_worker.CHUNK_TASK, None, options)
             except GLib.Error as error:
@@ -553,6 +559,7 @@ class WorkerPool:
                                       [(task_func, args, kwargs or {})], watch))
         if not self._apply_results:
             self._begin_insights()
+        self._progress.mapping = False
         if self._callbacks is None:
             self._callbacks = CallbackThread()
         # The engine settles the results in the main context that is the
@@ -632,6 +639,42 @@ class WorkerPool:
         pending, self._apply_results = self._apply_results, []
         for result in pending:
             result.wait()
+
+
+class _TaskProgress:
+    """The pool's ``progress`` signal in tasks. The engine emits it in
+    its own tasks, here chunks, and the dashboard follows a call through
+    it: relay(), connected before any other handler, stops each of the
+    engine's emissions and emits it again with the tasks handed out so
+    far (all of them once the engine has all the chunks). Refers to no
+    pool, so that the pool's handler does not keep it alive."""
+
+    def __init__(self):
+        self.done = 0
+        self.n_tasks = None
+        self.mapping = False     # apply tasks are one per chunk: as they are
+        self._relaying = False
+
+    def begin(self, n_tasks):
+        """A map of @n_tasks tasks (None: not known) starts."""
+        self.done = 0
+        self.n_tasks = n_tasks
+        self.mapping = True
+
+    def relay(self, pool, done, total):
+        if self._relaying or not self.mapping:
+            return
+        pool.stop_emission_by_name('progress')
+        if self.n_tasks is None:
+            tasks_done, tasks_total = self.done, total
+        else:
+            tasks_total = self.n_tasks
+            tasks_done = tasks_total if done >= total > 0 else min(self.done, tasks_total)
+        self._relaying = True
+        try:
+            pool.emit('progress', tasks_done, tasks_total)
+        finally:
+            self._relaying = False
 
 
 def _same(a, b):

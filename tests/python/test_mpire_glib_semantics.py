@@ -229,6 +229,17 @@ class TestApplyCallbacks(PoolTestCase):
             self.assertEqual(result.get(), 9)
             self.assertTrue(result.ready())
 
+    def test_map_right_after_apply(self):
+        # The apply tasks' run ends in the callback thread, just after
+        # their results: a map waits for that end.
+        with self.pool() as pool:
+            for _ in range(5):
+                with self.assertRaises(TypeError):
+                    pool.apply(square, ('x',))
+                self.assertEqual(pool.map(square, range(3)), [0, 1, 4])
+                pool.apply_async(square, (2,))
+                self.assertEqual(pool.map(square, range(3)), [0, 1, 4])
+
 
 if __name__ == '__main__':
     if len(sys.argv) > 1 and sys.argv[1] in ('fork', 'threading', 'spawn', 'forkserver'):
