@@ -549,9 +549,12 @@ def run_upstream(cfg, only, method_name):
     system = 'MPIRE %s' % method_name
     peer = 'upstream-%s' % method_name
     wanted = [w for w in workload_list(cfg, only) if w.name in ('tiny', 'cpu-py')]
+    if not MPIRE_SRC:
+        if wanted:
+            print('%s: not run, MPIRE_SRC (a checkout of MPIRE) is not set' % system,
+                  file=sys.stderr)
+        return
     try:
-        if not MPIRE_SRC:
-            raise ImportError('MPIRE_SRC is not set (a checkout of MPIRE)')
         sys.path.insert(0, MPIRE_SRC)
         import mpire
     except ImportError as e:

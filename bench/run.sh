@@ -25,7 +25,7 @@
 #
 # MPIRE itself runs too (tiny and CPU-bound Python rows) when MPIRE_SRC
 # names a checkout of its source (github.com/sybrenjansen/mpire, 2.10.2);
-# its rows say so when it is not set.
+# without it they are left out.
 #
 # Run nothing else on the machine meanwhile: the ratios are only as good
 # as the machine is quiet (the table says how busy it was).
