@@ -7,9 +7,10 @@
 # back one pickled list of results per chunk, in order or as they come.
 # So the engine's own counters (progress, chunk sizes, lifespan,
 # max_tasks_active) count chunks, and this file converts MPIRE's task
-# counts into chunk counts; the progress bar is drawn here, per task.
-# Task timeouts and insights are the workers' (_measure.py): the engine
-# could only time and count whole chunks.
+# counts into chunk counts; the progress bar is drawn here, per task,
+# and the pool's progress signal (which the dashboard follows) is relayed
+# in tasks. Task timeouts and insights are the workers' (_measure.py):
+# the engine could only time and count whole chunks.
 #
 # SPDX-License-Identifier: MIT
 
