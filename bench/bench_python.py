@@ -4,8 +4,9 @@
 # Runs the workloads with Python tasks on mpire-glib through GI (FORK,
 # SPAWN and FORKSERVER) and on the Python peers: a sequential loop,
 # multiprocessing.Pool (fork, spawn and forkserver), joblib (its default
-# loky backend) and GNU parallel (one python3 process per task, for the
-# CPU-bound workload only).
+# loky backend), GNU parallel (one python3 process per task, for the
+# CPU-bound workload only) and MPIRE itself (from the checkout in
+# MPIRE_SRC; tiny and CPU-bound workloads).
 # Prints one JSON object per line on standard output (the fields are
 # described in format_table.py); progress goes to standard error.
 #
@@ -71,7 +72,10 @@ ALL_WORKLOADS = 'tiny,cpu,numerical,stateful,init,startup,memory'
 
 SYSTEMS = ['seq', 'mpire-fork', 'mpire-spawn', 'mpire-forkserver', 'mpire_glib-fork',
            'mpire_glib-spawn', 'mpire_glib-forkserver', 'pool-fork', 'pool-spawn',
-           'pool-forkserver', 'joblib', 'parallel']
+           'pool-forkserver', 'joblib', 'parallel', 'upstream-fork', 'upstream-spawn']
+# MPIRE itself (the upstream-* systems): a checkout of its source, whose
+# mpire package is imported from there (it needs tqdm and pygments).
+MPIRE_SRC = os.environ.get('MPIRE_SRC')
 
 
 # ---- GVariant <-> list -------------------------------------------------------
@@ -539,6 +543,32 @@ def run_mpire_glib(cfg, only, method_name):
             measure(w.name, system, 'mpire', 'cold', 2, w.n, cfg['cold_runs'], cold, w.check)
 
 
+def run_upstream(cfg, only, method_name):
+    """The tiny and CPU-bound workloads on MPIRE itself (MPIRE_SRC), the
+    same functions and inputs as Pool's, warm pools (keep_alive)."""
+    system = 'MPIRE %s' % method_name
+    peer = 'upstream-%s' % method_name
+    wanted = [w for w in workload_list(cfg, only) if w.name in ('tiny', 'cpu-py')]
+    if not MPIRE_SRC:
+        if wanted:
+            print('%s: not run, MPIRE_SRC (a checkout of MPIRE) is not set' % system,
+                  file=sys.stderr)
+        return
+    try:
+        sys.path.insert(0, MPIRE_SRC)
+        import mpire
+    except ImportError as e:
+        for w in wanted:
+            emit(w.name, system, peer, 'warm', 2, w.n, [], 'MPIRE not importable: %s' % e)
+        return
+    for w in wanted:
+        for n_jobs in w.jobs:
+            with mpire.WorkerPool(n_jobs, start_method=method_name, keep_alive=True) as pool:
+                pool.map(w.func, w.items[:4 * n_jobs])   # warm-up
+                measure(w.name, system, peer, 'warm', n_jobs, w.n, cfg['runs'],
+                        lambda: w.merge(pool.map(w.func, w.items)), w.check)
+
+
 def startup_mpire(runs, method_name):
     """A new pool of 2, a map of 2 trivial tasks, join; each worker's
     start-up from the insights, as mpire-bench.c's startup workload."""
@@ -758,6 +788,8 @@ def run_system(name, cfg, only):
         run_mpire(cfg, only, name[len('mpire-'):])
     elif name.startswith('pool-'):
         run_pool(cfg, only, name[len('pool-'):])
+    elif name.startswith('upstream-'):
+        run_upstream(cfg, only, name[len('upstream-'):])
     elif name == 'joblib':
         run_joblib(cfg, only)
     elif name == 'parallel':

@@ -10,7 +10,8 @@
 #   system    what ran it, e.g. "mpire-glib fork", "multiprocessing.Pool spawn"
 #   peer      "mpire", "seq", "floor", "conv", "pool-fork", "pool-spawn",
 #             "pool-forkserver", "joblib", "parallel", "local" (the same
-#             pool with local workers only, for the remote workloads)
+#             pool with local workers only, for the remote workloads),
+#             "upstream-fork", "upstream-spawn" (MPIRE itself)
 #   mode      "warm" (pool started before the timed calls), "cold" (a new
 #             pool per timed call, start-up and shutdown included) or "n/a"
 #   n_jobs, n_tasks, times (seconds of each timed run), ok, error
@@ -73,9 +74,10 @@ SEQ_OF = {'tiny-imapu': 'tiny', 'overhead': 'tiny', 'remote-tiny': 'tiny',
           'remote-cpu': 'cpu-c'}
 PEERS = [('pool-fork', 'xPool-fork'), ('pool-spawn', 'xPool-spawn'),
          ('pool-forkserver', 'xPool-forkserver'), ('joblib', 'xjoblib'), ('parallel', 'xparallel'),
-         ('local', 'xlocal')]
+         ('local', 'xlocal'), ('upstream-fork', 'xMPIRE-fork'),
+         ('upstream-spawn', 'xMPIRE-spawn')]
 SYSTEM_ORDER = ['seq', 'floor', 'conv', 'local', 'mpire', 'pool-fork', 'pool-spawn', 'pool-forkserver',
-                'joblib', 'parallel']
+                'joblib', 'parallel', 'upstream-fork', 'upstream-spawn']
 
 
 def load(paths):
@@ -317,6 +319,7 @@ def print_targets(records):
                              ' of Pool.map %s over chunks (target >= 1x: %s)%s'
                              % (workload, label, method, pool / t, method,
                                 verdict(pool / t >= 1), note_))
+    lines += mpire_glib_targets(records, pair)
     for method in ('spawn', 'fork', 'threading', 'forkserver'):
         plain = find(records, workload='overhead', system='mpire-glib %s' % method)
         for extra, target in (('bar', 5), ('insights', 10), ('dashboard', 5)):
@@ -363,9 +366,39 @@ def print_targets(records):
                             '5% + 1 MiB', verdict(b - a <= 0.05 * a + 1)))
     if lines:
         print()
-        print('Targets (issues 4, 5 and 12) measured in this run:')
+        print('Targets (issues 4, 5, 11 and 12) measured in this run:')
         for line_ in lines:
             print('  ' + line_)
+
+
+def mpire_glib_targets(records, pair):
+    """Issue 11's targets: mpire_glib (MPIRE's API, pickled chunks) on
+    tiny Python tasks against Pool.map and MPIRE itself, and its CPU-bound
+    speed-up against the C task's."""
+    lines = []
+    for method in ('fork', 'spawn'):
+        glib = dict(workload='tiny', lang='Py', mode='warm',
+                    system='mpire_glib %s (pickled chunks)' % method)
+        for peer, name, target in (('pool-%s' % method, 'Pool.map %s' % method, 1),
+                                   ('upstream-%s' % method, 'MPIRE %s' % method, 10)):
+            t, ref, note_ = pair(glib, dict(workload='tiny', peer=peer, mode='warm'))
+            if t:
+                lines.append('tiny Python, mpire_glib %-5s %6.2fx the throughput of %s'
+                             ' (target >= %dx: %s)%s' % (method, ref / t, name, target,
+                                                         verdict(ref / t >= target), note_))
+        t, seq, note_ = pair(dict(workload='cpu-py', mode='warm', n_jobs=2,
+                                  system='mpire_glib %s (pickled chunks)' % method),
+                             dict(workload='cpu-py', peer='seq'))
+        c_t, c_seq, c_note = pair(dict(workload='cpu-c', system='mpire-glib %s' % method,
+                                       mode='warm', n_jobs=2),
+                                  dict(workload='cpu-c', peer='seq'))
+        if t and c_t:
+            py_x, c_x = seq / t, c_seq / c_t
+            lines.append('CPU-bound, 2 workers, %-5s mpire_glib %.2fx its sequential loop, the C'
+                         ' task %.2fx: %.2f of its speed-up (target >= 0.95: %s)%s'
+                         % (method, py_x, c_x, py_x / c_x, verdict(py_x / c_x >= 0.95),
+                            note_ or c_note))
+    return lines
 
 
 if __name__ == '__main__':

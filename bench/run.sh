@@ -23,6 +23,10 @@
 # BUILDDIR/bench/results-MODE.jsonl and the table in table-MODE.txt.
 # Exits non-zero if a build failed or a result was wrong.
 #
+# MPIRE itself runs too (tiny and CPU-bound Python rows) when MPIRE_SRC
+# names a checkout of its source (github.com/sybrenjansen/mpire, 2.10.2);
+# without it they are left out.
+#
 # Run nothing else on the machine meanwhile: the ratios are only as good
 # as the machine is quiet (the table says how busy it was).
 set -euo pipefail
@@ -43,14 +47,14 @@ while [ $# -gt 0 ]; do
       [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
       [ "$1" != --only ] || only="$2"
       args+=("$1" "$2"); shift ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 
 # ---- packages -------------------------------------------------------------
-"$src/scripts/install-deps.sh" python3-joblib python3-numpy parallel >&2
+"$src/scripts/install-deps.sh" python3-joblib python3-numpy python3-tqdm python3-pygments parallel >&2
 
 # ---- build ----------------------------------------------------------------
 if [ ! -f "$build/build.ninja" ]; then

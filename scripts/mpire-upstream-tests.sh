@@ -7,10 +7,6 @@
 # Usage: scripts/mpire-upstream-tests.sh MPIRE-CHECKOUT [BUILDDIR]
 #
 # Skipped, and why (they use MPIRE's internals, not its API):
-#   test_pool.py ApplyAsyncTest::test_second_apply_raises: a task timeout
-#     here kills the worker, which leaves the multiprocessing Event it was
-#     waiting on stuck for the next set() (MPIRE interrupts the task with
-#     a signal instead); it hangs.
 #   test_pool.py ExceptionTest::test_defunct_processes_kill: kills a worker
 #     through pool._workers (MPIRE's process list); it hangs without it.
 #   test_pool.py CPUPinningTest: patches mpire.pool.set_cpu_affinity.
@@ -51,7 +47,6 @@ GI_TYPELIB_PATH="$build/mpire-glib" LD_LIBRARY_PATH="$build/mpire-glib" \
 PYTHONPATH="$src/python" PYTHONDONTWRITEBYTECODE=1 \
   /usr/bin/python3 -m pytest -p no:cacheprovider -o faulthandler_timeout=120 -q \
     tests/test_pool.py tests/test_utils.py tests/test_async_result.py \
-    --deselect tests/test_pool.py::ApplyAsyncTest::test_second_apply_raises \
     --deselect tests/test_pool.py::ExceptionTest::test_defunct_processes_kill \
     --deselect tests/test_pool.py::CPUPinningTest \
     --deselect tests/test_utils.py::TimeItTest \

@@ -30,10 +30,13 @@ import struct
 import threading
 import traceback
 
+from . import _measure
 from ._engine import GLib, Mpire, bytes_of, variant_of_bytes
 
-# A chunk payload is (kind, func_ref, exit_ref, tasks): the references
-# are None, or a new function / worker_exit for a kept-alive worker.
+# A chunk payload is (kind, func_ref, exit_ref, tasks, watch): the
+# references are None, or a new function / worker_exit for a kept-alive
+# worker; watch is None (the fast loop) or (task_timeout, insights) (the
+# loop of _measure.py).
 KIND_MAP = 0       # tasks unpacked as MPIRE does (tuple *, dict **, else single)
 KIND_APPLY = 1     # tasks are (function, args, kwargs)
 
@@ -43,7 +46,8 @@ SPEC_DILL = b'D'
 SPEC_LOCAL = b'L'   # a key into _SPECS, this process (fork, threading)
 
 # Result payloads are (status, data): status OK with a list of results,
-# or FAILED with the failure (see failure_of()).
+# or FAILED with the failure (see failure_of()). With insights, an OK
+# one has a third item: (worker id, number of tasks, longest tasks).
 OK = 0
 FAILED = 1
 
@@ -338,9 +342,9 @@ def _chunk_task(ctx, variant):
     data = bytes_of(variant)
     inproc = len(data) == 8
     if inproc:
-        kind, func_ref, exit_ref, tasks = take_inproc(data)
+        kind, func_ref, exit_ref, tasks, watch = take_inproc(data)
     else:
-        kind, func_ref, exit_ref, tasks = runtime.loads(data)
+        kind, func_ref, exit_ref, tasks, watch = runtime.loads(data)
     # A kept-alive worker learns of a call's new function and worker_exit
     # from its chunks.
     if func_ref is not None:
@@ -348,15 +352,26 @@ def _chunk_task(ctx, variant):
     if exit_ref is not None:
         runtime.worker_exit = runtime.resolve(exit_ref)
     func = runtime.func
+    # @watch: None, or (task_timeout or None, whether to report insights)
+    timeout, insights = watch if watch is not None else (None, False)
+    top = [] if insights else None
+    failed = [0]
     try:
-        if kind == KIND_MAP:
+        if watch is None and kind == KIND_MAP:
             out = run_tasks(func, runtime.prefix, tasks)
+        elif kind == KIND_MAP:
+            prefix = runtime.prefix
+            out = _measure.run_watched(lambda args: _call_one(func, prefix, args), tasks,
+                                       timeout, top, failed)
         else:
-            out = [runtime.call_extra(runtime.resolve(task_ref), args, kwargs)
-                   for task_ref, args, kwargs in tasks]
-        result = (OK, out)
+            out = _measure.run_watched(
+                lambda task: runtime.call_extra(runtime.resolve(task[0]), task[1], task[2]),
+                tasks, timeout, top, failed, _apply_args)
+        result = (OK, out) if top is None else (OK, out, (runtime.worker_id, len(out), top))
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the caller
-        index = getattr(_local, 'failed_index', 0) if kind == KIND_MAP else 0
+        if isinstance(exc, _measure.TaskInterrupted):
+            exc = _measure.timed_out(exc, runtime.worker_id, timeout)
+        index = failed[0] if watch is not None else getattr(_local, 'failed_index', 0)
         failing = tasks[index] if 0 <= index < len(tasks) else None
         if kind == KIND_APPLY and failing is not None:
             failing = failing[1] if not failing[2] else failing[1:]
@@ -368,6 +383,12 @@ def _chunk_task(ctx, variant):
         _INPROC[struct.unpack('=Q', data)[0]] = result
         return variant_of_bytes(data)
     return variant_of_bytes(runtime.dumps(result))
+
+
+def _apply_args(task):
+    """An apply task's arguments, positional ones by index."""
+    _, args, kwargs = task
+    return {**dict(enumerate(args)), **kwargs} if kwargs else args
 
 
 def _lifecycle_result(runtime, stage, value_or_exc, ok):

@@ -7,18 +7,22 @@
 # back one pickled list of results per chunk, in order or as they come.
 # So the engine's own counters (progress, chunk sizes, lifespan,
 # max_tasks_active) count chunks, and this file converts MPIRE's task
-# counts into chunk counts; the progress bar is drawn here, per task.
+# counts into chunk counts; the progress bar is drawn here, per task,
+# and the pool's progress signal (which the dashboard follows) is relayed
+# in tasks. Task timeouts and insights are the workers' (_measure.py):
+# the engine could only time and count whole chunks.
 #
 # SPDX-License-Identifier: MIT
 
 import math
 import re
+import time
 import warnings
 from fractions import Fraction
 
-from . import _spawn, _worker
+from . import _insights, _spawn, _worker
 from ._engine import GLib, Gio, Mpire, bytes_of, variant_of_bytes
-from .async_result import AsyncResult
+from .async_result import AsyncResult, CallbackThread
 from .exception import WorkerDiedError, rebuild
 from .utils import _chunk_bounds, _is_numpy_array, chunk_sequence
 
@@ -53,15 +57,24 @@ def _timeout(seconds):
     return -1.0 if seconds is None else float(seconds)
 
 
-def translate_error(error, func=None):
+def _backstop(task_timeout, n_tasks):
+    """The engine's timeout for a chunk of @n_tasks tasks whose worker
+    interrupts each task past @task_timeout itself: only a task that
+    does not return to Python (a C call holding on) reaches it, and the
+    engine then kills its worker."""
+    return None if task_timeout is None else task_timeout * (n_tasks + 1)
+
+
+def translate_error(error, func=None, init=None, exit_func=None):
     """The Python exception for an engine GLib.Error (raised in its
-    place: the GLib.Error is not shown as its context)."""
-    exc = _translate_error(error, func)
+    place: the GLib.Error is not shown as its context). @func, @init and
+    @exit_func name the user's functions in the engine's message."""
+    exc = _translate_error(error, func, init, exit_func)
     exc.__suppress_context__ = True
     return exc
 
 
-def _translate_error(error, func):
+def _translate_error(error, func, init, exit_func):
     message = error.message
     if error.domain == _worker.ERROR_DOMAIN and _worker.MARK_BEGIN in message:
         blob = message.split(_worker.MARK_BEGIN, 1)[1].split(_worker.MARK_END, 1)[0]
@@ -69,7 +82,7 @@ def _translate_error(error, func):
         use_dill, failure_bytes = pickle.loads(bytes.fromhex(blob))
         _, failure_loads = _worker.serializer(use_dill)
         return rebuild(failure_loads(failure_bytes), failure_loads)
-    message = _clean_message(message, func)
+    message = _clean_message(message, func, init, exit_func)
     if error.domain == _MPIRE_ERROR:
         code = error.code
         if code == Mpire.Error.TIMED_OUT:
@@ -85,13 +98,17 @@ def _translate_error(error, func):
     return RuntimeError(message)
 
 
-def _clean_message(message, func):
+def _clean_message(message, func, init, exit_func):
     # The engine names its task and that task's arguments: here the
     # generic chunk task and a pickled chunk, of no use to a reader.
     name = getattr(func, '__qualname__', None) or getattr(func, '__name__', None)
     where = '“%s” (in a chunk of tasks)' % name if name else 'a chunk of tasks'
     message = message.replace('task “mpire_glib.chunk”', where)
     message = message.replace('Task “mpire_glib.chunk”', 'Task “%s”' % (name or 'chunk'))
+    for stage, stage_func in (('init', init), ('exit', exit_func)):
+        stage_name = getattr(stage_func, '__qualname__', None)
+        if stage_name:
+            message = message.replace('“mpire_glib.%s”' % stage, '“%s”' % stage_name)
     return re.sub(r'(,| with) arguments \[0x[^\]…]*[\]…]', '', message)
 
 
@@ -137,12 +154,17 @@ class WorkerPool:
         self.n_jobs = n_jobs if n_jobs is not None else cpu_count()
         self.start_method = start_method
         self._pool = Mpire.WorkerPool.new(self.n_jobs, _START_METHODS[start_method])
+        self._progress = _TaskProgress()
+        # First of the handlers: the dashboard's follow (see _TaskProgress).
+        self._pool.connect('progress', self._progress.relay)
         self._pool.props.daemon = daemon
         # The engine's flag only makes the id visible to the generic task;
         # whether the user's function gets it is pass_worker_id here.
         self._pool.props.pass_worker_id = True
         self._pool.props.keep_alive = keep_alive
         self._pool.props.enable_insights = enable_insights
+        self._insights = enable_insights
+        self._tally = _insights.TaskTally()
         self._pool.props.order_tasks = order_tasks
         cpu_variant = _cpu_ids_variant(cpu_ids)
         if cpu_variant is not None:
@@ -171,6 +193,7 @@ class WorkerPool:
         self._spec_func = self._spec_init = self._spec_exit = None
         self._switched = False
         self._apply_results = []
+        self._callbacks = None
 
     # ---- MPIRE's setters ---------------------------------------------------
 
@@ -268,6 +291,30 @@ class WorkerPool:
             return _worker.take_inproc(data)
         return self._loads(data)
 
+    def _watch(self, task_timeout, max_chunk_len):
+        """(watch, engine timeout) for chunks of at most @max_chunk_len
+        tasks: what the workers watch in each task (see _worker.py's
+        chunk payload) and the engine's timeout for a whole chunk."""
+        if task_timeout is not None and self._inproc:
+            return ((None, True) if self._insights else None), task_timeout
+        if task_timeout is None and not self._insights:
+            return None, None
+        return (task_timeout, self._insights), _backstop(task_timeout, max_chunk_len)
+
+    def _result(self, variant):
+        """(status, data) of a chunk's result; counts its tasks in the
+        insights when it reports them."""
+        result = self._decode(variant)
+        if len(result) == 3:
+            self._tally.add(*result[2])
+        return result[0], result[1]
+
+    def _begin_insights(self):
+        # The engine's insights start anew when a call starts all its
+        # workers anew; so do the task counts here.
+        if self._insights and self._pool.get_n_workers() == 0:
+            self._tally = _insights.TaskTally()
+
     # ---- the map family -------------------------------------------------------
 
     def _plan(self, iterable_of_args, iterable_len, chunk_size, n_splits, task_timeout):
@@ -278,9 +325,10 @@ class WorkerPool:
             n_tasks = len(iterable_of_args) if n_tasks is None \
                 else min(n_tasks, len(iterable_of_args))
         numpy_input = _is_numpy_array(iterable_of_args)
-        if task_timeout is not None and not numpy_input:
-            # The engine times each of its tasks, here a chunk: one task
-            # per chunk keeps MPIRE's per-task timeout.
+        if task_timeout is not None and self._inproc and not numpy_input:
+            # A thread cannot take the timer signal that interrupts a
+            # task (_measure.py): the engine times each of its tasks,
+            # here a chunk, so one task per chunk keeps the timeout.
             chunk_size = 1
         elif chunk_size is None:
             if n_tasks is None:
@@ -319,53 +367,59 @@ class WorkerPool:
         func_ref, exit_ref = self._install_spec(func, worker_init, worker_exit)
         chunks, n_tasks, n_chunks, size = self._plan(iterable_of_args, iterable_len,
                                                      chunk_size, n_splits, task_timeout)
-        options = self._options(worker_init_timeout, worker_exit_timeout, task_timeout,
+        watch, engine_timeout = self._watch(task_timeout, math.ceil(size))
+        options = self._options(worker_init_timeout, worker_exit_timeout, engine_timeout,
                                 worker_exit)
         options.props.chunk_size = 1
         if n_chunks is not None:
             options.props.iterable_len = n_chunks
         per_chunk = float(size)
         if max_tasks_active is not None:
-            options.props.max_tasks_active = max(1, math.ceil(max_tasks_active / per_chunk))
+            # MPIRE holds a chunk back while it would take the active
+            # tasks past max_tasks_active (but always lets one go).
+            options.props.max_tasks_active = max(1, max_tasks_active // math.ceil(size))
         else:
             options.props.max_tasks_active = self.n_jobs * 2
         if worker_lifespan is not None:
+            # MPIRE's worker runs whole chunks until it ran the lifespan.
             options.props.worker_lifespan = max(1, math.ceil(worker_lifespan / per_chunk))
 
         call = _Call()
+        self._begin_insights()
+        self._progress.begin(n_tasks)
 
         def source(*unused):
             try:
                 chunk = next(chunks, None)
                 if chunk is None:
                     return None
-                return self._encode(call, (_worker.KIND_MAP, func_ref, exit_ref, chunk))
+                return self._encode(call, (_worker.KIND_MAP, func_ref, exit_ref, chunk, watch))
             except BaseException as exc:  # noqa: BLE001 - raised again in the caller
                 call.source_error = exc
                 return None
 
-        options.set_source(source)
         bar = _progress_bar(progress_bar, n_tasks, progress_bar_options, progress_bar_style)
         cancellable = Gio.Cancellable()
         start = self._pool.imap if ordered else self._pool.imap_unordered
         finished = False
         try:
             try:
-                it = start(_worker.CHUNK_TASK, None, options)
+                it = self._start_after_apply(start, options, source)
             except GLib.Error as error:
-                raise translate_error(error)
+                raise translate_error(error, func, worker_init, worker_exit)
             while True:
                 try:
                     variant = it.next(cancellable)
                 except GLib.Error as error:
                     if call.source_error is not None:
                         raise call.source_error
-                    raise translate_error(error, func)
+                    raise translate_error(error, func, worker_init, worker_exit)
                 if variant is None:
                     break
-                status, data = self._decode(variant)
+                status, data = self._result(variant)
                 if status != _worker.OK:
                     raise rebuild(data, self._loads)
+                self._progress.done += len(data)
                 if bar is not None:
                     bar.update(len(data))
                 yield data
@@ -461,6 +515,23 @@ class WorkerPool:
                               worker_exit_timeout, progress_bar_options, progress_bar_style):
             yield from data
 
+    def _start_after_apply(self, start, options, source):
+        """Starts a map once the apply tasks are done. The end of their
+        run reaches the engine from the callback thread, just after
+        their results: until then the engine says it is busy."""
+        self._settle_apply_results()
+        deadline = time.monotonic() + 60
+        while True:
+            # (a start that fails drops the options' source)
+            options.set_source(source)
+            try:
+                return start(_worker.CHUNK_TASK, None, options)
+            except GLib.Error as error:
+                if self._callbacks is None or error.domain != _MPIRE_ERROR \
+                        or error.code != Mpire.Error.POOL_BUSY or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.001)
+
     # ---- apply ----------------------------------------------------------------
 
     def apply_async(self, func, args=(), kwargs=None, callback=None, error_callback=None,
@@ -468,26 +539,38 @@ class WorkerPool:
                     worker_init_timeout=None, worker_exit_timeout=None):
         """Runs ``func(*args, **kwargs)`` on a worker; returns an
         :class:`AsyncResult` at once. ``callback`` gets the result,
-        ``error_callback`` the exception; both are called in this thread,
-        while it waits (``get``, ``wait``, ``join``, ``stop_and_join``)."""
+        ``error_callback`` the exception, as soon as it is there, in a
+        thread of this process that the pool keeps for them (as MPIRE's).
+        ``task_timeout`` interrupts the task (the worker goes on with the
+        next one; under threading the task runs on) and fails the result
+        with a TimeoutError."""
         if not isinstance(args, tuple):
             args = (args,)
         module = getattr(func, '__module__', None)
         preload = (module,) if module and module not in ('__main__', '__mp_main__') else ()
         _, exit_ref = self._install_spec(self._spec_func, worker_init, worker_exit, preload)
-        options = self._options(worker_init_timeout, worker_exit_timeout, task_timeout,
+        watch, engine_timeout = self._watch(task_timeout, 1)
+        options = self._options(worker_init_timeout, worker_exit_timeout, engine_timeout,
                                 worker_exit)
         task_func = func
         if not self._inproc:
             task_func = _worker.function_reference(func, self._local_specs, self._dumps)
         call = _Call()
         payload = self._encode(call, (_worker.KIND_APPLY, None, exit_ref,
-                                      [(task_func, args, kwargs or {})]))
+                                      [(task_func, args, kwargs or {})], watch))
+        if not self._apply_results:
+            self._begin_insights()
+        self._progress.mapping = False
+        if self._callbacks is None:
+            self._callbacks = CallbackThread()
+        # The engine settles the results in the main context that is the
+        # thread's default when it starts a run of apply tasks.
         try:
-            engine_result = self._pool.apply_async(_worker.CHUNK_TASK, payload, options)
+            with self._callbacks.borrowed():
+                engine_result = self._pool.apply_async(_worker.CHUNK_TASK, payload, options)
         except GLib.Error as error:
-            raise translate_error(error)
-        result = AsyncResult(self, engine_result, callback, error_callback)
+            raise translate_error(error, func, worker_init, worker_exit)
+        result = AsyncResult(self, engine_result, callback, error_callback, func)
         self._apply_results.append(result)
         return result
 
@@ -511,13 +594,20 @@ class WorkerPool:
         return out
 
     def get_insights(self):
-        """The workers' insights (MPIRE's keys; times in seconds)."""
+        """The workers' insights (MPIRE's keys; times in seconds), with
+        tasks counted one by one (the engine counts chunks)."""
         insights = self._pool.get_insights()
-        return {} if insights is None else insights.unpack()
+        if insights is None:
+            return {}
+        return self._tally.correct(insights.unpack())
 
     def print_insights(self):
         """Prints the workers' insights as a table."""
-        print(self._pool.get_insights_string(), flush=True)
+        text = self._pool.get_insights_string()
+        insights = self.get_insights()
+        if insights:
+            text = _insights.correct_text(text, insights)
+        print(text, flush=True)
 
     def stop_and_join(self, keep_alive=False):
         """Lets the workers finish their tasks and stops them."""
@@ -539,6 +629,9 @@ class WorkerPool:
         """Kills the workers at once; unfinished tasks are lost."""
         self._pool.terminate()
         self._apply_results.clear()
+        if self._callbacks is not None:
+            self._callbacks.stop()
+            self._callbacks = None
         _worker.forget_local_spec(self._spec_payload)
         self._spec_payload = None
         self._spec_base = None
@@ -547,7 +640,42 @@ class WorkerPool:
         pending, self._apply_results = self._apply_results, []
         for result in pending:
             result.wait()
-            result._settle_callbacks()
+
+
+class _TaskProgress:
+    """The pool's ``progress`` signal in tasks. The engine emits it in
+    its own tasks, here chunks, and the dashboard follows a call through
+    it: relay(), connected before any other handler, stops each of the
+    engine's emissions and emits it again with the tasks handed out so
+    far (all of them once the engine has all the chunks). Refers to no
+    pool, so that the pool's handler does not keep it alive."""
+
+    def __init__(self):
+        self.done = 0
+        self.n_tasks = None
+        self.mapping = False     # apply tasks are one per chunk: as they are
+        self._relaying = False
+
+    def begin(self, n_tasks):
+        """A map of @n_tasks tasks (None: not known) starts."""
+        self.done = 0
+        self.n_tasks = n_tasks
+        self.mapping = True
+
+    def relay(self, pool, done, total):
+        if self._relaying or not self.mapping:
+            return
+        pool.stop_emission_by_name('progress')
+        if self.n_tasks is None:
+            tasks_done, tasks_total = self.done, total
+        else:
+            tasks_total = self.n_tasks
+            tasks_done = tasks_total if done >= total > 0 else min(self.done, tasks_total)
+        self._relaying = True
+        try:
+            pool.emit('progress', tasks_done, tasks_total)
+        finally:
+            self._relaying = False
 
 
 def _same(a, b):

@@ -58,6 +58,19 @@ class DashboardTest(unittest.TestCase):
         finally:
             shutdown_dashboard()
 
+    def test_counts_tasks(self):
+        details = start_dashboard(range(8580, 8600))
+        try:
+            port = details['dashboard_port_nr']
+            with WorkerPool(n_jobs=2, start_method='fork') as pool:
+                pool.map(square, range(1000), chunk_size=10)
+            self.assertTrue(wait_for_completed(port, 1))
+            # The map's 1,000 tasks, not its 100 chunks.
+            self.assertEqual([(m['done'], m['total']) for m in maps_of(port)['maps']],
+                             [(1000, 1000)])
+        finally:
+            shutdown_dashboard()
+
     def test_no_free_port(self):
         with socket.socket() as busy:
             busy.bind(('127.0.0.1', 0))
