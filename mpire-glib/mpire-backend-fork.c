@@ -11,18 +11,20 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "mpire-i18n-private.h"
-
 #include "mpire-backend-private.h"
 #include "mpire-child-watch-private.h"
 #include "mpire-error.h"
+#include "mpire-fork-guard-private.h"
+#include "mpire-i18n-private.h"
 #include "mpire-python-fork-private.h"
 #include "mpire-worker-private.h"
 
 /* The child is forked from the thread that started the call, while the
  * scheduler's lock is held, so the pool's own thread is not inside mpire
- * code. As with any fork() of a multi-threaded process, locks held by other
- * threads of the program stay locked in the child: see the README. */
+ * code, and the library's other threads (the dashboard's) wait in
+ * mpire_fork_guard_hold(). As with any fork() of a multi-threaded process,
+ * locks held by the program's own threads stay locked in the child: see
+ * the README. */
 static gpointer
 fork_start (const MpireWorkerStartInfo  *info,
             int                          child_fd,
@@ -33,11 +35,15 @@ fork_start (const MpireWorkerStartInfo  *info,
   int saved_errno;
 
   fflush (NULL);
+  mpire_fork_guard_hold ();
   mpire_python_fork_prepare (&python);
   pid = fork ();
   saved_errno = errno;
   if (pid != 0)
-    mpire_python_fork_parent (&python);
+    {
+      mpire_python_fork_parent (&python);
+      mpire_fork_guard_release_parent ();
+    }
   if (pid < 0)
     {
       close (child_fd);
@@ -49,6 +55,7 @@ fork_start (const MpireWorkerStartInfo  *info,
   if (pid == 0)
     {
       mpire_python_fork_child (&python);
+      mpire_fork_guard_release_child ();
       /* Holding any pool end of a channel, its own included, would keep
        * a worker from seeing the pool go away. */
       close (info->pool_fd);

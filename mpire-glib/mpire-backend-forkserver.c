@@ -17,14 +17,13 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
 #include <glib-unix.h>
-#include "mpire-i18n-private.h"
 
 #include "mpire-backend-private.h"
 #include "mpire-child-watch-private.h"
 #include "mpire-error.h"
 #include "mpire-fork-server-private.h"
+#include "mpire-i18n-private.h"
 #include "mpire-worker-private.h"
 
 /* The pool spawns the server as it would spawn a worker (the same program

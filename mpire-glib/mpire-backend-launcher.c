@@ -12,10 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mpire-i18n-private.h"
-
 #include "mpire-backend-private.h"
 #include "mpire-error.h"
+#include "mpire-i18n-private.h"
 #include "mpire-init-private.h"
 
 /* The pool's worker-launcher is an argv prefix, such as `ssh HOST` or

@@ -11,10 +11,9 @@
 #include <spawn.h>
 #include <unistd.h>
 
-#include "mpire-i18n-private.h"
-
 #include "mpire-backend-private.h"
 #include "mpire-error.h"
+#include "mpire-i18n-private.h"
 #include "mpire-init-private.h"
 
 /* The first fd a spawned child is given: 3, after the standard ones. */

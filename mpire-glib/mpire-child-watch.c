@@ -10,11 +10,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
 #include <glib-unix.h>
-#include "mpire-i18n-private.h"
 
 #include "mpire-child-watch-private.h"
+#include "mpire-i18n-private.h"
 
 /* GLib's child watch is not used: in GLib 2.74 (Debian 12) a pidfd that
  * becomes readable before the child can be reaped (a multi-threaded

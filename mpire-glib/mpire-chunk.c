@@ -5,11 +5,10 @@
 
 #include "config.h"
 
-#include "mpire-i18n-private.h"
-
 #include "mpire-chunk-private.h"
 #include "mpire-chunker-private.h"
 #include "mpire-error.h"
+#include "mpire-i18n-private.h"
 #include "mpire-protocol-private.h"
 
 /* Makes the body of @chunk's TASKS message; fails if it is too large to

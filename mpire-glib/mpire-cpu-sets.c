@@ -5,10 +5,9 @@
 
 #include "config.h"
 
-#include "mpire-i18n-private.h"
-
 #include "mpire-cpu-sets-private.h"
 #include "mpire-error.h"
+#include "mpire-i18n-private.h"
 #include "mpire-init.h"
 
 static gboolean

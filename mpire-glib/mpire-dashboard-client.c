@@ -8,10 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mpire-i18n-private.h"
 #include <libsoup/soup.h>
 
 #include "mpire-dashboard-client-private.h"
+#include "mpire-fork-guard-private.h"
+#include "mpire-i18n-private.h"
 
 /* One per process, while connected: a thread of its own with a main
  * context and a SoupSession, which POSTs the maps' latest states to the
@@ -245,6 +246,7 @@ quit_cb (gpointer data)
 static void
 client_free (Client *self)
 {
+  mpire_fork_guard_remove (self->context);
   /* Through the context: a quit before the thread runs its loop would
    * be lost. */
   g_main_context_invoke (self->context, quit_cb, self->loop);
@@ -330,6 +332,7 @@ mpire_dashboard_client_connect (const char  *host,
                                          (GDestroyNotify) json_object_unref);
   self->healthy = TRUE;
   g_cond_init (&self->cond);
+  mpire_fork_guard_add (self->context);
   self->thread = g_thread_new ("mpire-dashboard-push", client_thread, self);
 
   g_mutex_lock (&client_lock);

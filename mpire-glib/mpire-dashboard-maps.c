@@ -7,9 +7,8 @@
 
 #include <string.h>
 
-#include "mpire-i18n-private.h"
-
 #include "mpire-dashboard-maps-private.h"
+#include "mpire-i18n-private.h"
 
 /* The maps a dashboard shows, one JSON object each, as pools report
  * them: from this process (mpire-dashboard-reporter.c hands the object

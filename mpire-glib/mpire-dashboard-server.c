@@ -7,11 +7,12 @@
 
 #include <string.h>
 
-#include "mpire-i18n-private.h"
 #include <libsoup/soup.h>
 
 #include "mpire-dashboard-resources.h"
 #include "mpire-dashboard-server-private.h"
+#include "mpire-fork-guard-private.h"
+#include "mpire-i18n-private.h"
 
 /* A libsoup server on 127.0.0.1, in a thread of its own with its own
  * main context, so that it answers while the program waits in a blocking
@@ -562,6 +563,7 @@ mpire_dashboard_server_start (MpireDashboardMaps  *maps,
   g_cond_init (&self->cond);
   self->context = g_main_context_new ();
   self->loop = g_main_loop_new (self->context, FALSE);
+  mpire_fork_guard_add (self->context);
   self->thread = g_thread_new ("mpire-dashboard", server_thread, self);
 
   g_mutex_lock (&self->lock);
@@ -595,6 +597,7 @@ mpire_dashboard_server_changed (MpireDashboardServer *self)
 void
 mpire_dashboard_server_stop (MpireDashboardServer *self)
 {
+  mpire_fork_guard_remove (self->context);
   /* Through the context: a quit before the thread runs its loop would
    * be lost (and after a failed start, the thread has ended already). */
   g_main_context_invoke (self->context, quit_cb, self->loop);

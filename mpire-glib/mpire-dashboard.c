@@ -9,12 +9,11 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "mpire-i18n-private.h"
-
 #include "mpire-dashboard-client-private.h"
 #include "mpire-dashboard-maps-private.h"
 #include "mpire-dashboard-private.h"
 #include "mpire-dashboard-server-private.h"
+#include "mpire-i18n-private.h"
 
 /**
  * MpireDashboard:

@@ -13,12 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mpire-i18n-private.h"
-
 #include "mpire-error.h"
 #include "mpire-fork-server-private.h"
-#include "mpire-init.h"
+#include "mpire-i18n-private.h"
 #include "mpire-init-private.h"
+#include "mpire-init.h"
 #include "mpire-worker-private.h"
 
 /**

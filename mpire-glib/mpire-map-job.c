@@ -7,11 +7,10 @@
 
 #include <unistd.h>
 
-#include "mpire-i18n-private.h"
-
 #include "mpire-async-result-private.h"
 #include "mpire-chunker-private.h"
 #include "mpire-error.h"
+#include "mpire-i18n-private.h"
 #include "mpire-map-job-private.h"
 #include "mpire-map-options-private.h"
 #include "mpire-progress-bar-private.h"

@@ -5,9 +5,8 @@
 
 #include "config.h"
 
-#include "mpire-i18n-private.h"
-
 #include "mpire-error.h"
+#include "mpire-i18n-private.h"
 #include "mpire-map-options-private.h"
 #include "mpire-task.h"
 

@@ -9,9 +9,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "mpire-i18n-private.h"
-
 #include "mpire-error.h"
+#include "mpire-i18n-private.h"
 #include "mpire-progress-bar-private.h"
 
 /* A bar like tqdm's, on a terminal only:

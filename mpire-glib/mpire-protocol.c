@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include <gio/gio.h>
-#include "mpire-i18n-private.h"
 
 #include "mpire-error.h"
+#include "mpire-i18n-private.h"
 #include "mpire-protocol-private.h"
 
 static const char * const body_types[MPIRE_MESSAGE_LAST] = {

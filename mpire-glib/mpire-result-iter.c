@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include "mpire-i18n-private.h"
-
 #include "mpire-result-iter-private.h"
 
 /**

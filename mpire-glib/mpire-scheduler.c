@@ -9,12 +9,11 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "mpire-i18n-private.h"
-
 #include "mpire-child-watch-private.h"
 #include "mpire-chunk-private.h"
 #include "mpire-error.h"
 #include "mpire-fork-server-private.h"
+#include "mpire-i18n-private.h"
 #include "mpire-init-private.h"
 #include "mpire-init.h"
 #include "mpire-insights-private.h"

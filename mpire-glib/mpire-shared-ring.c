@@ -8,9 +8,9 @@
 #include <sys/mman.h>
 
 #include <gio/gio.h>
-#include "mpire-i18n-private.h"
 
 #include "mpire-error.h"
+#include "mpire-i18n-private.h"
 #include "mpire-shared-ring-private.h"
 
 /* The shared part, at the start of the ring's memory. */

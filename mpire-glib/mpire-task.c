@@ -6,9 +6,9 @@
 #include "config.h"
 
 #include <dlfcn.h>
-#include "mpire-i18n-private.h"
 
 #include "mpire-error.h"
+#include "mpire-i18n-private.h"
 #include "mpire-task-private.h"
 #include "mpire-worker-context-private.h"
 

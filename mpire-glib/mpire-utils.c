@@ -7,10 +7,9 @@
 
 #include <math.h>
 
-#include "mpire-i18n-private.h"
-
 #include "mpire-chunker-private.h"
 #include "mpire-error.h"
+#include "mpire-i18n-private.h"
 #include "mpire-utils.h"
 
 static gboolean

@@ -11,13 +11,12 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
 #include <glib-unix.h>
-#include "mpire-i18n-private.h"
 
 #include "mpire-backend-private.h"
 #include "mpire-child-watch-private.h"
 #include "mpire-error.h"
+#include "mpire-i18n-private.h"
 #include "mpire-worker-link-private.h"
 #include "mpire-worker-memory-private.h"
 

@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include <gio/gio.h>
-#include "mpire-i18n-private.h"
 
 #include "mpire-error.h"
+#include "mpire-i18n-private.h"
 #include "mpire-worker-memory-private.h"
 
 /* Room for two chunks in flight of a million 8-byte elements each, and

@@ -7,9 +7,8 @@
 
 #include "config.h"
 
-#include "mpire-i18n-private.h"
-
 #include "mpire-error.h"
+#include "mpire-i18n-private.h"
 #include "mpire-worker-pool-launchers-private.h"
 
 void

@@ -7,12 +7,11 @@
 
 #include <sched.h>
 
-#include "mpire-i18n-private.h"
-
 #include "mpire-async-result-private.h"
 #include "mpire-cpu-sets-private.h"
 #include "mpire-enum-types.h"
 #include "mpire-error.h"
+#include "mpire-i18n-private.h"
 #include "mpire-init-private.h"
 #include "mpire-init.h"
 #include "mpire-map-job-private.h"
@@ -21,9 +20,9 @@
 #include "mpire-result-list-private.h"
 #include "mpire-scheduler-private.h"
 #include "mpire-task-private.h"
-#include "mpire-worker-pool.h"
 #include "mpire-worker-pool-call-private.h"
 #include "mpire-worker-pool-launchers-private.h"
+#include "mpire-worker-pool.h"
 #include "mpire-worker-private.h"
 
 /**

@@ -10,9 +10,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "mpire-i18n-private.h"
-
 #include "mpire-error.h"
+#include "mpire-i18n-private.h"
 #include "mpire-insights-private.h"
 #include "mpire-protocol-private.h"
 #include "mpire-result-buffer-private.h"

@@ -13,8 +13,9 @@
 import re
 
 from ._measure import TOP
+from .utils import format_seconds
 
-__all__ = ['TaskTally', 'correct_text']
+__all__ = ['TaskTally', 'correct_text', 'formatted']
 
 
 class TaskTally:
@@ -40,6 +41,20 @@ class TaskTally:
             insights['top_5_max_task_durations'] = [d for d, _ in self.top]
             insights['top_5_max_task_args'] = [a for _, a in self.top]
         return insights
+
+
+def _is_time(key):
+    return key.endswith(('_time', '_time_mean', '_time_std')) or key == 'top_5_max_task_durations'
+
+
+def formatted(insights):
+    """@insights with its times as MPIRE gives them: 'H:MM:SS.mmm'
+    strings (ratios and counts stay numbers)."""
+    def text(value):
+        return format_seconds(value, with_milliseconds=True)
+    return {key: ([text(v) for v in value] if isinstance(value, list) else text(value))
+            if _is_time(key) else value
+            for key, value in insights.items()}
 
 
 def _time(seconds):

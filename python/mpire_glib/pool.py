@@ -594,8 +594,12 @@ class WorkerPool:
         return out
 
     def get_insights(self):
-        """The workers' insights (MPIRE's keys; times in seconds), with
-        tasks counted one by one (the engine counts chunks)."""
+        """The workers' insights, as MPIRE's: its keys, times as
+        'H:MM:SS.mmm' strings, tasks counted one by one (the engine
+        counts chunks)."""
+        return _insights.formatted(self._insights_in_seconds())
+
+    def _insights_in_seconds(self):
         insights = self._pool.get_insights()
         if insights is None:
             return {}
@@ -604,7 +608,7 @@ class WorkerPool:
     def print_insights(self):
         """Prints the workers' insights as a table."""
         text = self._pool.get_insights_string()
-        insights = self.get_insights()
+        insights = self._insights_in_seconds()
         if insights:
             text = _insights.correct_text(text, insights)
         print(text, flush=True)

@@ -111,10 +111,7 @@ def model_predict(worker_state, x):
                    'def exit_func_2():\n    pass\n'},
     # Worker insights #2, #3 (timings vary: compare the shape)
     'eb50ed03b1': {'prelude': 'from mpire_glib import WorkerPool\n' + _TASK},
-    'f5004a8f00': {'prelude': 'from mpire_glib import WorkerPool\n', 'compare': 'shape',
-                   'known_failure': "times are seconds, not MPIRE's '0:00:00.038' strings, and "
-                                    "a top task's arguments show as the chunk's pickled bytes "
-                                    "(insights are being reworked on branch pysemantics)"},
+    'f5004a8f00': {'prelude': 'from mpire_glib import WorkerPool\n', 'compare': 'shape'},
     # Dill #1; Order tasks #1, #2
     '68981bc95d': {'prelude': 'from mpire_glib import WorkerPool\n'},
     '7563ffdb82': {'prelude': 'from mpire_glib import WorkerPool\n'},

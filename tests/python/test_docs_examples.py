@@ -167,10 +167,14 @@ def check(example, entry, checks, proc):
             printed.append(line)
     raises = entry.get('raises')
     if raises:
-        last = proc.stderr.strip().splitlines()[-1:] or ['']
-        if proc.returncode == 0 or not last[0].startswith(raises):
+        # The exception's line is the first one of the last traceback
+        # that is not indented (notes may follow it).
+        tail = proc.stderr.strip().rpartition('Traceback (most recent call last):')[2]
+        raised = next((line for line in tail.splitlines() if line and not line[0].isspace()),
+                      '')
+        if proc.returncode == 0 or not raised.startswith(raises):
             problems.append('the documentation says it raises %s; it ended with %r' % (
-                raises, last[0]))
+                raises, raised))
     elif proc.returncode != 0:
         problems.append('exit status %d' % proc.returncode)
     for n, name in enumerate(checks):
