@@ -166,8 +166,12 @@ main (int argc, char **argv)
   g_setenv ("LANGUAGE", "de", TRUE);
   if (argc > 1 && g_strcmp0 (argv[1], "--c-locale") == 0)
     {
-      if (newlocale (LC_MESSAGES_MASK, "C.UTF-8", (locale_t) 0) == (locale_t) 0)
+      locale_t c_utf8 = newlocale (LC_MESSAGES_MASK, "C.UTF-8", (locale_t) 0);
+
+      if (c_utf8 == (locale_t) 0)
         skip_reason = "The C.UTF-8 locale is missing: the C locale has no translations";
+      else
+        freelocale (c_utf8);
       g_assert_cmpstr (setlocale (LC_MESSAGES, NULL), ==, "C");
     }
   else if (setlocale (LC_ALL, "C.UTF-8") == NULL)
