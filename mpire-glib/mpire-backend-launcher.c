@@ -18,7 +18,9 @@
 #include "mpire-init-private.h"
 
 /* The pool's worker-launcher is an argv prefix, such as `ssh HOST` or
- * `srun --nodes=1 --ntasks=1 --quiet`: the worker program runs as
+ * `srun --nodes=1 --ntasks=1 --exact --unbuffered --quiet` (without
+ * --unbuffered, slurmstepd holds the frames until a newline): the worker
+ * program runs as
  *
  *   LAUNCHER... env MPIRE_WORKER_LAUNCHED=1 PROGRAM ARGS...
  *

@@ -300,7 +300,11 @@ read_available (MpireWorkerLink *self)
         continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return TRUE;
-      if (n == 0 && self->inbuf->len > 0 && self->state == LINK_SERVING)
+      /* A launched worker's frames cross its launcher (srun, ssh), which
+       * may pass one on in pieces: a channel that ends in the middle of
+       * one is a lost connection, the worker's death (see `gone`). */
+      if (n == 0 && self->inbuf->len > 0 && self->state == LINK_SERVING &&
+          !self->backend->is_launched)
         {
           g_autoptr(GError) error =
             g_error_new (MPIRE_ERROR, MPIRE_ERROR_PROTOCOL,

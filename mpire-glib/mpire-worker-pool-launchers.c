@@ -46,8 +46,10 @@ mpire_pool_launchers_install_properties (GParamSpec  **properties,
    *
    * A command that starts each worker, elsewhere if it likes: an argv
    * prefix such as `{"ssh", "HOST"}` or `{"srun", "--nodes=1",
-   * "--ntasks=1", "--quiet"}`, to which the worker program (the current
-   * one, or [property@Mpire.WorkerPool:worker-argv]) is appended, after
+   * "--ntasks=1", "--exact", "--unbuffered", "--quiet"}` (srun needs
+   * `--unbuffered` to pass the worker's frames on at once), to which the
+   * worker program (the current one, or
+   * [property@Mpire.WorkerPool:worker-argv]) is appended, after
    * `env MPIRE_WORKER_LAUNCHED=1`.
    *
    * The worker speaks to the pool over the launcher's standard input and

@@ -448,6 +448,7 @@ serve (Worker *self)
 {
   Worker worker = *self;
   int fd = worker.fd;
+  gboolean serving = worker.memory != NULL || worker.launched;
 
   worker.results = mpire_result_buffer_new ();
   if (!worker.in_thread)
@@ -459,17 +460,21 @@ serve (Worker *self)
   else if (worker.memory != NULL)
     worker.heartbeat = worker.memory->heartbeat;
 
-  /* The handshake: a launched worker tells who it is first. */
+  /* The handshake: a launched worker tells who it is first (a worker
+   * that cannot has no one to serve). */
   if (worker.launched)
     {
       g_autofree char *pid = g_strdup_printf ("%ld", (long) getpid ());
       MpireReadyMessage ready = { PACKAGE_VERSION, g_get_host_name (), pid,
                                   g_get_monotonic_time () };
 
-      send_message (&worker, MPIRE_MESSAGE_READY, mpire_message_ready_new (&ready), NULL);
+      serving = send_message (&worker, MPIRE_MESSAGE_READY, mpire_message_ready_new (&ready),
+                              NULL);
+      if (!serving)
+        g_debug ("Worker stops: could not greet the pool");
     }
 
-  while (worker.memory != NULL || worker.launched)
+  while (serving)
     {
       MpireMessageKind kind;
       g_autoptr(GVariant) body = NULL;

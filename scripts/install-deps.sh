@@ -14,6 +14,7 @@ packages=(
   libgtk-4-dev libadwaita-1-dev xvfb xauth
   chromium
   openssh-server openssh-client iproute2
+  slurmctld slurmd slurm-client munge
   "$@"
 )
 

@@ -103,6 +103,9 @@ print (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
 static const char * const env_launcher[] = { "env", NULL };
 /* Like ssh, it stays the workers' parent. */
 static const char * const parent_launcher[] = { "sh", "-c", "\"$0\" \"$@\"; exit $?", NULL };
+/* Like srun and sshd, it gives the worker a pipe as its standard output,
+ * not the pool's socket. */
+static const char * const pipe_launcher[] = { "sh", "-c", "\"$0\" \"$@\" | cat", NULL };
 
 static void
 assert_squares (GVariant *result,
@@ -201,6 +204,12 @@ static void
 test_map_parent_launcher (void)
 {
   assert_maps_over (parent_launcher);
+}
+
+static void
+test_map_pipes (void)
+{
+  assert_maps_over (pipe_launcher);
 }
 
 /* A task past its timeout is reported and its worker killed, through a
@@ -502,6 +511,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mpire/launcher/property", test_property);
   g_test_add_func ("/mpire/launcher/map/env", test_map_env);
   g_test_add_func ("/mpire/launcher/map/parent-launcher", test_map_parent_launcher);
+  g_test_add_func ("/mpire/launcher/map/pipes", test_map_pipes);
   g_test_add_func ("/mpire/launcher/timeout/parent-launcher", test_timeout_through_parent);
   g_test_add_func ("/mpire/launcher/map/mixed", test_mixed);
   g_test_add_func ("/mpire/launcher/faults/worker-dies", test_worker_dies);

@@ -53,6 +53,25 @@ def _cpu_ids_variant(cpu_ids):
     return GLib.Variant('aai', [[c] if isinstance(c, int) else list(c) for c in cpu_ids])
 
 
+def _launcher_lists(worker_launcher):
+    """(prefix, per_worker) for the engine's worker-launcher or
+    worker-launchers: a list of argv strings is the first, a list of
+    such lists the second."""
+    if worker_launcher is None:
+        return None, None
+    if isinstance(worker_launcher, (str, bytes)) or not worker_launcher:
+        raise TypeError('worker_launcher must be a non-empty list of argv strings (such as '
+                        "['srun', '--ntasks=1']) or a list of such lists, not %r"
+                        % (worker_launcher,))
+    entries = list(worker_launcher)
+    if all(isinstance(arg, str) for arg in entries):
+        return entries, None
+    if all(not isinstance(e, (str, bytes)) and all(isinstance(arg, str) for arg in e)
+           for e in entries):
+        return None, [list(e) for e in entries]
+    raise TypeError('worker_launcher mixes argv strings and lists: %r' % (worker_launcher,))
+
+
 def _timeout(seconds):
     return -1.0 if seconds is None else float(seconds)
 
@@ -140,18 +159,33 @@ class WorkerPool:
     :param use_dill: serialise with dill instead of pickle
     :param enable_insights: measure where the workers' time goes
     :param order_tasks: give chunk i to worker i % n_jobs
+    :param worker_launcher: (not in MPIRE; needs start_method 'spawn') a
+        command that starts each worker, possibly on another host, as an
+        argv prefix: ``['srun', '--nodes=1', '--ntasks=1', '--exact',
+        '--unbuffered', '--quiet']`` (see the README, "Inside a Slurm
+        allocation") or ``['ssh', 'node1']``; the worker talks to the pool
+        over its standard input and output. A list of such lists gives
+        worker i entry i (``[]``: a local worker); n_jobs then defaults to
+        their number. The Python interpreter and the modules of the
+        functions must be at the same paths where the workers run.
     """
 
     def __init__(self, n_jobs=None, daemon=True, cpu_ids=None, shared_objects=None,
                  pass_worker_id=False, use_worker_state=False,
                  start_method=DEFAULT_START_METHOD, keep_alive=False, use_dill=False,
-                 enable_insights=False, order_tasks=False):
+                 enable_insights=False, order_tasks=False, *, worker_launcher=None):
         if start_method not in _START_METHODS:
             raise ValueError('start_method must be one of %s, not %r'
                              % (', '.join(sorted(_START_METHODS)), start_method))
+        launcher, launchers = _launcher_lists(worker_launcher)
+        if worker_launcher is not None and start_method != 'spawn':
+            raise ValueError("worker_launcher needs start_method='spawn', not %r"
+                             % (start_method,))
         if use_dill:
             import dill  # noqa: F401 - fail now rather than in a worker
-        self.n_jobs = n_jobs if n_jobs is not None else cpu_count()
+        if n_jobs is None:
+            n_jobs = len(launchers) if launchers is not None else cpu_count()
+        self.n_jobs = n_jobs
         self.start_method = start_method
         self._pool = Mpire.WorkerPool.new(self.n_jobs, _START_METHODS[start_method])
         self._progress = _TaskProgress()
@@ -172,6 +206,10 @@ class WorkerPool:
         if start_method in ('spawn', 'forkserver'):
             self._pool.props.worker_argv = _spawn.worker_argv()
             _spawn.alias_main()
+        if launcher is not None:
+            self._pool.props.worker_launcher = launcher
+        elif launchers is not None:
+            self._pool.props.worker_launchers = GLib.Variant('aas', launchers)
         self._local_specs = start_method in ('fork', 'threading')
         self._inproc = start_method == 'threading'
         self.shared_objects = shared_objects
