@@ -5,6 +5,7 @@
 """The result of :meth:`WorkerPool.apply_async`, as MPIRE's ``AsyncResult``."""
 
 import contextlib
+import itertools
 import threading
 
 from ._engine import GLib
@@ -12,6 +13,7 @@ from ._engine import GLib
 __all__ = ['AsyncResult', 'CallbackThread']
 
 _PENDING = object()
+_job_counter = itertools.count()
 
 
 class CallbackThread:
@@ -82,10 +84,24 @@ class AsyncResult:
     the result is there; the result is ready once they returned.
     """
 
-    def __init__(self, pool, engine_result, callback, error_callback, func=None):
-        self._pool = pool
-        self._func = func
-        self._engine = engine_result
+    def __init__(self, cache, callback, error_callback, job_id=None, delete_from_cache=True,
+                 timeout=None):
+        """MPIRE's signature: a result kept in the dict @cache under
+        @job_id (a new number when None; ValueError when taken), with
+        @callback and @error_callback for its outcome and the task's
+        @timeout. A pool makes the results of its tasks itself
+        (:meth:`WorkerPool.apply_async`); one made here has no task, so
+        it never gets ready."""
+        self.job_id = next(_job_counter) if job_id is None else job_id
+        if self.job_id in cache:
+            raise ValueError('Job %r is in the cache already' % (self.job_id,))
+        cache[self.job_id] = self
+        self._cache = cache
+        self._delete_from_cache = delete_from_cache
+        self._timeout = timeout
+        self._pool = None
+        self._func = None
+        self._engine = None
         self._callback = callback
         self._error_callback = error_callback
         self._value = _PENDING
@@ -93,18 +109,27 @@ class AsyncResult:
         self._callbacks_ran = threading.Event()
         self._claim = threading.Lock()
         self._claimed = False
+
+    @classmethod
+    def _of_task(cls, pool, engine_result, callback, error_callback, func, timeout):
+        """The result of a task the pool's engine runs (@engine_result)."""
+        self = cls({}, callback, error_callback, timeout=timeout)
+        self._pool = pool
+        self._func = func
+        self._engine = engine_result
         engine_result.connect('completed', lambda _r, _v: self._settle_callbacks())
         engine_result.connect('failed', lambda _r, _e: self._settle_callbacks())
         if engine_result.ready():
             # Done before the signals were connected (it failed at once,
             # or the callback thread was quick).
             self._settle_callbacks()
+        return self
 
     def _settle(self):
         """Reads the engine's outcome once it is there; True when settled."""
         if self._value is not _PENDING or self._exception is not None:
             return True
-        if not self._engine.ready():
+        if self._engine is None or not self._engine.ready():
             return False
         from .pool import translate_error
         from . import _worker

@@ -608,7 +608,8 @@ class WorkerPool:
                 engine_result = self._pool.apply_async(_worker.CHUNK_TASK, payload, options)
         except GLib.Error as error:
             raise translate_error(error, func, worker_init, worker_exit)
-        result = AsyncResult(self, engine_result, callback, error_callback, func)
+        result = AsyncResult._of_task(self, engine_result, callback, error_callback, func,
+                                      task_timeout)
         self._apply_results.append(result)
         return result
 

@@ -414,6 +414,18 @@ class TestApply(PoolTestCase):
         with self.pool() as pool:
             self.assertEqual(pool.apply(lambda a, b: a - b, (5, 3)), 2)
 
+    def test_async_result_made_by_hand(self):
+        # MPIRE's constructor: kept in the cache, never ready without a task.
+        cache = {}
+        r = mpire_glib.AsyncResult(cache, None, None, None, True, None)
+        self.assertIs(cache[r.job_id], r)
+        self.assertFalse(r.ready())
+        with self.assertRaises(TimeoutError):
+            r.get(timeout=0.001)
+        with self.assertRaises(ValueError):
+            mpire_glib.AsyncResult(cache, None, None, r.job_id, True, None)
+        self.assertEqual(mpire_glib.AsyncResult(cache, None, None, 'job', True, 1.0).job_id, 'job')
+
 
 class TestDill(PoolTestCase):
 
