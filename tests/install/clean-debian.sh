@@ -14,8 +14,9 @@
 # mpire-glib-1.0`, runs a Python script (`gi.repository.Mpire` and
 # `mpire_glib`) and a GJS script (tests/install/consumer*), checks that
 # LANGUAGE=de alone (no LANG: the C locale) gives the installed library's
-# German error message in Python and GJS, and that the API reference is installed and gi-docgen has no warning
-# on the installed GIR. The last lines of its output say what passed.
+# German error message in Python and GJS, and that the API reference is
+# installed and gi-docgen has no warning on the installed GIR. The last
+# lines of its output say what passed.
 #
 # Usage: tests/install/clean-debian.sh [REPO [BRANCH [ROOT]]]
 #   REPO    a git repository to clone (default: this one's main work
