@@ -20,6 +20,7 @@
 #include <mpire.h>
 
 #include "mpire-dashboard-private.h"
+#include "test-util.h"
 
 static MpireTask *nap_task;
 static MpireTask *fail_task;
@@ -578,16 +579,6 @@ test_events (void)
 }
 
 /* ---- maps of this process ----------------------------------------------- */
-
-static GVariant *
-range_variant (gint64 n)
-{
-  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("ax"));
-
-  for (gint64 i = 0; i < n; i++)
-    g_variant_builder_add (builder, "x", i);
-  return g_variant_builder_end (builder);
-}
 
 static void
 map_done_cb (GObject      *source,

@@ -19,6 +19,8 @@
 
 #include <mpire.h>
 
+#include "test-util.h"
+
 static MpireTask *square_task;
 static const char *skip_reason;
 
@@ -31,16 +33,6 @@ square (MpireWorkerContext  *ctx,
   gint64 x = g_variant_get_int64 (args);
 
   return g_variant_new_int64 (x * x);
-}
-
-static GVariant *
-range_variant (gint64 n)
-{
-  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("ax"));
-
-  for (gint64 i = 0; i < n; i++)
-    g_variant_builder_add (builder, "x", i);
-  return g_variant_builder_end (builder);
 }
 
 static gboolean

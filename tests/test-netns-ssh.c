@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "mpire.h"
+#include "test-util.h"
 
 /* Words with spaces and shell characters, which must reach the worker
  * as one argument although ssh joins its arguments into a command line. */
@@ -61,16 +62,6 @@ slow (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
 {
   g_usleep (1000);
   return g_variant_new_int64 (g_variant_get_int64 (args));
-}
-
-static GVariant *
-range_variant (gint64 n)
-{
-  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("ax"));
-
-  for (gint64 i = 0; i < n; i++)
-    g_variant_builder_add (builder, "x", i);
-  return g_variant_builder_end (builder);
 }
 
 static void

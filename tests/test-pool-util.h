@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mpire.h"
+#include "test-util.h"
 
 /* Defined by each test program, set by parse_start_method(). */
 extern MpireStartMethod start_method;
@@ -19,17 +20,6 @@ square (MpireWorkerContext *ctx, GVariant *args, gpointer data, GError **error)
 {
   gint64 x = g_variant_get_int64 (args);
   return g_variant_new_int64 (x * x);
-}
-
-/* The `ax` [0, 1, ..., n-1], floating. */
-static inline GVariant *
-range_variant (gint64 n)
-{
-  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("ax"));
-
-  for (gint64 i = 0; i < n; i++)
-    g_variant_builder_add (builder, "x", i);
-  return g_variant_builder_end (builder);
 }
 
 /* With `--start-method launched`, the tests run on spawn workers
