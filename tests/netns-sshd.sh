@@ -45,10 +45,16 @@ netns_sshd_check() {
     echo "needs sshd, ssh and ssh-keygen (Debian packages openssh-server, openssh-client)"
     return 1
   fi
-  # A container may forbid namespaces even to root.
-  local probe="mpire-probe-$$"
-  if ! ip netns add "$probe" 2> /dev/null; then
-    echo "cannot create network namespaces here (ip netns add failed)"
+  # A container may forbid namespaces even to root, and in a chroot
+  # `ip netns exec` cannot remount / (not a mount point there).
+  local probe="mpire-probe-$$" why
+  if ! why=$(ip netns add "$probe" 2>&1); then
+    echo "cannot create network namespaces here (ip netns add: $why)"
+    return 1
+  fi
+  if ! why=$(ip netns exec "$probe" true 2>&1); then
+    ip netns del "$probe"
+    echo "cannot run programs in a network namespace here (ip netns exec: $why)"
     return 1
   fi
   ip netns del "$probe"

@@ -8,7 +8,8 @@
 # the daemons and their sessions, the temporary directory.
 #
 # Usage: test-netns-ssh.sh TEST-NETNS-SSH LIBDIR [GTEST-ARGS...]
-# Exits 77 (skipped) when not root, or ip, sshd or namespaces are missing.
+# Exits 77 (skipped) when not root, or ip, sshd or namespaces are missing
+# (or programs cannot run in one, as in a chroot).
 #
 # SPDX-License-Identifier: MIT
 set -u
