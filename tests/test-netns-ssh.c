@@ -180,13 +180,14 @@ assert_placed (MpireWorkerPool *pool,
   g_free (there[1]);
 }
 
-/* Four workers, two on each host. */
+/* A 100,000-task map on a kept-alive pool of the four @launchers, the
+ * first @remote_from of them local: every square, and every worker
+ * where its launcher puts it. */
 static void
-test_map_remote (void)
+map_on (GVariant *launchers[4],
+        int       remote_from)
 {
-  GVariant *launchers[] = { ssh_launcher (0), ssh_launcher (1), ssh_launcher (0),
-                            ssh_launcher (1) };
-  g_autoptr(MpireWorkerPool) pool = ssh_pool (launchers, G_N_ELEMENTS (launchers));
+  g_autoptr(MpireWorkerPool) pool = ssh_pool (launchers, 4);
   g_autoptr(GVariant) result = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -194,9 +195,19 @@ test_map_remote (void)
   result = mpire_worker_pool_map (pool, square_task, range_variant (100000), NULL, NULL, &error);
   g_assert_no_error (error);
   assert_squares (result, 100000);
-  assert_placed (pool, 4, 0);
+  assert_placed (pool, 4, remote_from);
   mpire_worker_pool_stop_and_join (pool, &error);
   g_assert_no_error (error);
+}
+
+/* Four workers, two on each host. */
+static void
+test_map_remote (void)
+{
+  GVariant *launchers[] = { ssh_launcher (0), ssh_launcher (1), ssh_launcher (0),
+                            ssh_launcher (1) };
+
+  map_on (launchers, 0);
 }
 
 /* Two local workers and one on each host. */
@@ -205,17 +216,8 @@ test_map_mixed (void)
 {
   GVariant *launchers[] = { local_launcher (), local_launcher (), ssh_launcher (0),
                             ssh_launcher (1) };
-  g_autoptr(MpireWorkerPool) pool = ssh_pool (launchers, G_N_ELEMENTS (launchers));
-  g_autoptr(GVariant) result = NULL;
-  g_autoptr(GError) error = NULL;
 
-  mpire_worker_pool_set_keep_alive (pool, TRUE);
-  result = mpire_worker_pool_map (pool, square_task, range_variant (100000), NULL, NULL, &error);
-  g_assert_no_error (error);
-  assert_squares (result, 100000);
-  assert_placed (pool, 4, 2);
-  mpire_worker_pool_stop_and_join (pool, &error);
-  g_assert_no_error (error);
+  map_on (launchers, 2);
 }
 
 /* Kills every process of namespace @name: its sshd, the sessions, the
