@@ -46,7 +46,11 @@ command -v debootstrap >/dev/null ||
 
 mounted=()
 cleanup() {
-  local i
+  local i target
+  # What the tests mounted inside (ip netns add: ROOT/run/netns), first.
+  findmnt -rn -o TARGET | grep "^$root/" | sort -r | while read -r target; do
+    case " ${mounted[*]} " in *" $target "*) ;; *) umount -l "$target" || true ;; esac
+  done
   for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
     umount "${mounted[i]}" 2>/dev/null || umount -l "${mounted[i]}" || true
   done
