@@ -12,6 +12,8 @@
 
 #include <mpire-glib/mpire.h>
 
+#include "example-options.h"
+
 /* A deliberately slow square, so that progress can be seen. */
 static GVariant *
 slow_square (MpireWorkerContext  *context,
@@ -44,26 +46,6 @@ parse_n_tasks (const char  *text,
   return TRUE;
 }
 
-/* @text as a start method: its nick (spawn, fork, forkserver, threading). */
-static gboolean
-parse_start_method (const char        *text,
-                    MpireStartMethod  *method,
-                    GError           **error)
-{
-  g_autoptr(GEnumClass) methods = g_type_class_ref (MPIRE_TYPE_START_METHOD);
-  GEnumValue *value = g_enum_get_value_by_nick (methods, text);
-
-  if (value == NULL)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "Unknown start method “%s”: use spawn, fork, forkserver or threading",
-                   text);
-      return FALSE;
-    }
-  *method = value->value;
-  return TRUE;
-}
-
 int
 main (int argc, char **argv)
 {
@@ -84,8 +66,7 @@ main (int argc, char **argv)
   const GOptionEntry entries[] = {
     { "tasks", 'n', 0, G_OPTION_ARG_STRING, &tasks_arg,
       "How many numbers to square (default 2000)", "N" },
-    { "start-method", 'm', 0, G_OPTION_ARG_STRING, &method_arg,
-      "How workers start: spawn (default), fork, forkserver or threading", "METHOD" },
+    EXAMPLE_START_METHOD_ENTRY (&method_arg),
     { "style", 's', 0, G_OPTION_ARG_STRING, &style,
       "The progress bar's style: std (default) or rich", "STYLE" },
     G_OPTION_ENTRY_NULL
@@ -116,7 +97,7 @@ main (int argc, char **argv)
   if (argc > 3 && style == NULL)
     style = g_strdup (argv[3]);
   if ((tasks_arg != NULL && !parse_n_tasks (tasks_arg, &n, &error)) ||
-      (method_arg != NULL && !parse_start_method (method_arg, &method, &error)))
+      !example_parse_start_method (method_arg, &method, &error))
     goto usage;
   if (style != NULL)
     mpire_map_options_set_progress_bar_style (options, style);

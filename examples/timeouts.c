@@ -17,6 +17,8 @@
 
 #include <mpire-glib/mpire.h>
 
+#include "example-options.h"
+
 /* How long the slow task, init and exit sleep: well past any timeout
  * this example takes, and short enough that a thread, which cannot be
  * killed, is soon done. */
@@ -43,25 +45,6 @@ slow_lifecycle (MpireWorkerContext  *context,
 {
   g_usleep (SLOW_MS * 1000);
   return g_variant_new ("()");
-}
-
-static gboolean
-parse_start_method (const char        *text,
-                    MpireStartMethod  *method,
-                    GError           **error)
-{
-  g_autoptr(GEnumClass) methods = g_type_class_ref (MPIRE_TYPE_START_METHOD);
-  GEnumValue *value = g_enum_get_value_by_nick (methods, text);
-
-  if (value == NULL)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "Unknown start method “%s”: use spawn, fork, forkserver or threading",
-                   text);
-      return FALSE;
-    }
-  *method = value->value;
-  return TRUE;
 }
 
 /* Maps @task over naps of @ms milliseconds (one per entry, @n of them)
@@ -150,8 +133,7 @@ main (int argc, char **argv)
   const gint64 one_slow[] = { 10, 20, 30, SLOW_MS, 10, 20, 30, 40 };
   guint n_ok = 0;
   const GOptionEntry entries[] = {
-    { "start-method", 'm', 0, G_OPTION_ARG_STRING, &method_arg,
-      "How workers start: spawn (default), fork, forkserver or threading", "METHOD" },
+    EXAMPLE_START_METHOD_ENTRY (&method_arg),
     { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &timeout,
       "The task, init and exit timeouts, from 0.1 to 1 s (default 0.3)", "SECONDS" },
     G_OPTION_ENTRY_NULL
@@ -168,12 +150,8 @@ main (int argc, char **argv)
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     goto usage;
-  if (argc > 1)
-    {
-      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                   "Unexpected argument “%s”", argv[1]);
-      goto usage;
-    }
+  if (!example_check_no_arguments (argc, argv, &error))
+    goto usage;
   /* The tasks and lifecycle functions are timed against these bounds. */
   if (!(timeout >= 0.1 && timeout <= 1.0))
     {
@@ -181,7 +159,7 @@ main (int argc, char **argv)
                    "The timeout must be from 0.1 to 1 s, not %g", timeout);
       goto usage;
     }
-  if (method_arg != NULL && !parse_start_method (method_arg, &method, &error))
+  if (!example_parse_start_method (method_arg, &method, &error))
     goto usage;
 
   pool = mpire_worker_pool_new (2, method);

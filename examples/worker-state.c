@@ -15,6 +15,8 @@
 
 #include <mpire-glib/mpire.h>
 
+#include "example-options.h"
+
 /* The state of a worker is a GVariant of its own, kept across its
  * tasks: here (tasks run, even numbers seen). A GVariant cannot change,
  * so a task replaces it rather than updating it. */
@@ -56,25 +58,6 @@ report_counters (MpireWorkerContext  *context,
   return g_variant_new ("(ixx)", mpire_worker_context_get_worker_id (context), n_tasks, n_even);
 }
 
-static gboolean
-parse_start_method (const char        *text,
-                    MpireStartMethod  *method,
-                    GError           **error)
-{
-  g_autoptr(GEnumClass) methods = g_type_class_ref (MPIRE_TYPE_START_METHOD);
-  GEnumValue *value = g_enum_get_value_by_nick (methods, text);
-
-  if (value == NULL)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "Unknown start method “%s”: use spawn, fork, forkserver or threading",
-                   text);
-      return FALSE;
-    }
-  *method = value->value;
-  return TRUE;
-}
-
 int
 main (int argc, char **argv)
 {
@@ -101,8 +84,7 @@ main (int argc, char **argv)
       "How many numbers to square, from 0 (default 100)", "N" },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &n_jobs,
       "How many workers, 0 for one per CPU (default 4)", "N" },
-    { "start-method", 'm', 0, G_OPTION_ARG_STRING, &method_arg,
-      "How workers start: spawn (default), fork, forkserver or threading", "METHOD" },
+    EXAMPLE_START_METHOD_ENTRY (&method_arg),
     G_OPTION_ENTRY_NULL
   };
 
@@ -118,19 +100,15 @@ main (int argc, char **argv)
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     goto usage;
-  if (argc > 1)
-    {
-      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                   "Unexpected argument “%s”", argv[1]);
-      goto usage;
-    }
+  if (!example_check_no_arguments (argc, argv, &error))
+    goto usage;
   if (n_numbers < 0 || n_jobs < 0)
     {
       g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "--numbers and --jobs cannot be negative");
       goto usage;
     }
-  if (method_arg != NULL && !parse_start_method (method_arg, &method, &error))
+  if (!example_parse_start_method (method_arg, &method, &error))
     goto usage;
 
   for (gint64 x = 0; x < n_numbers; x++)
