@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <string.h>
 #include <unistd.h>
@@ -85,7 +84,7 @@ mpire_launcher_argv (const char * const *launcher,
   return (char **) g_ptr_array_free (words, FALSE);
 }
 
-/* posix_spawnp() as in mpire-backend-spawn.c, with @child_fd as the
+/* mpire_spawn_program() of the launcher and worker, with @child_fd as the
  * child's standard input and output. */
 static gpointer
 launcher_start (const MpireWorkerStartInfo  *info,
@@ -95,8 +94,6 @@ launcher_start (const MpireWorkerStartInfo  *info,
   g_auto(GStrv) argv = mpire_launcher_argv (info->launcher, info->argv);
   g_auto(GStrv) envp = g_get_environ ();
   posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  sigset_t defaults;
   pid_t child = 0;
   int status;
 
@@ -109,19 +106,7 @@ launcher_start (const MpireWorkerStartInfo  *info,
   posix_spawn_file_actions_adddup2 (&actions, child_fd, STDOUT_FILENO);
   posix_spawn_file_actions_addclosefrom_np (&actions, STDERR_FILENO + 1);
 
-  sigemptyset (&defaults);
-  sigaddset (&defaults, SIGCHLD);
-  sigaddset (&defaults, SIGINT);
-  sigaddset (&defaults, SIGTERM);
-  sigaddset (&defaults, SIGHUP);
-  sigaddset (&defaults, SIGPIPE);
-  posix_spawnattr_init (&attr);
-  posix_spawnattr_setsigdefault (&attr, &defaults);
-  posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGDEF);
-
-  status = posix_spawnp (&child, argv[0], &actions, &attr, argv, envp);
-
-  posix_spawnattr_destroy (&attr);
+  status = mpire_spawn_program (&child, (const char * const *) argv, &actions, envp);
   posix_spawn_file_actions_destroy (&actions);
   /* The parent must not keep the worker's end: it would never see EOF. */
   close (child_fd);

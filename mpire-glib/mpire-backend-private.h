@@ -6,6 +6,7 @@
 #pragma once
 
 #include <sched.h>
+#include <spawn.h>
 
 #include <gio/gio.h>
 
@@ -79,6 +80,13 @@ const MpireBackend *mpire_backend_launcher  (void);
 /* The argv that starts a worker through @launcher (mpire-backend-launcher.c). */
 char **mpire_launcher_argv (const char * const *launcher,
                             const char * const *argv);
+
+/* posix_spawnp() with the signals reset to their defaults
+ * (mpire-backend-spawn.c). */
+int      mpire_spawn_program  (pid_t                             *child,
+                               const char * const                *argv,
+                               const posix_spawn_file_actions_t  *actions,
+                               char                             **envp);
 
 /* Spawns a program with some fds (mpire-backend-spawn.c). */
 gboolean mpire_spawn_with_fds (const char * const  *argv,

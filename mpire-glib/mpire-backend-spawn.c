@@ -19,6 +19,34 @@
 /* The first fd a spawned child is given: 3, after the standard ones. */
 #define FIRST_CHILD_FD 3
 
+/* posix_spawnp() of @argv with @actions and @envp, with the signals that
+ * GLib's spawn resets set back to their defaults too: a program that
+ * ignores or handles them does not pass that on to its workers. Returns
+ * posix_spawnp()'s status; shared with the launcher backend. */
+int
+mpire_spawn_program (pid_t                             *child,
+                     const char * const                *argv,
+                     const posix_spawn_file_actions_t  *actions,
+                     char                             **envp)
+{
+  posix_spawnattr_t attr;
+  sigset_t defaults;
+  int status;
+
+  sigemptyset (&defaults);
+  sigaddset (&defaults, SIGCHLD);
+  sigaddset (&defaults, SIGINT);
+  sigaddset (&defaults, SIGTERM);
+  sigaddset (&defaults, SIGHUP);
+  sigaddset (&defaults, SIGPIPE);
+  posix_spawnattr_init (&attr);
+  posix_spawnattr_setsigdefault (&attr, &defaults);
+  posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGDEF);
+  status = posix_spawnp (child, argv[0], actions, &attr, (char * const *) argv, envp);
+  posix_spawnattr_destroy (&attr);
+  return status;
+}
+
 /* Runs @argv (searched in PATH) in the current working directory,
  * standard input from /dev/null, with @fds[i] as fd 3 + i in the child
  * and that number in its environment variable @env_names[i]; no other fd
@@ -41,8 +69,6 @@ mpire_spawn_with_fds (const char * const  *argv,
   g_auto(GStrv) envp = g_get_environ ();
   g_autofree int *sources = g_new (int, n_fds);
   posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  sigset_t defaults;
   guint n_sources = 0;
   pid_t child = 0;
   int status = 0;
@@ -70,21 +96,7 @@ mpire_spawn_with_fds (const char * const  *argv,
         posix_spawn_file_actions_adddup2 (&actions, sources[i], FIRST_CHILD_FD + i);
       posix_spawn_file_actions_addclosefrom_np (&actions, FIRST_CHILD_FD + n_fds);
 
-      /* The signals GLib's spawn resets too: a program that ignores or
-       * handles them does not pass that on to its workers. */
-      sigemptyset (&defaults);
-      sigaddset (&defaults, SIGCHLD);
-      sigaddset (&defaults, SIGINT);
-      sigaddset (&defaults, SIGTERM);
-      sigaddset (&defaults, SIGHUP);
-      sigaddset (&defaults, SIGPIPE);
-      posix_spawnattr_init (&attr);
-      posix_spawnattr_setsigdefault (&attr, &defaults);
-      posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGDEF);
-
-      status = posix_spawnp (&child, argv[0], &actions, &attr, (char * const *) argv, envp);
-
-      posix_spawnattr_destroy (&attr);
+      status = mpire_spawn_program (&child, argv, &actions, envp);
       posix_spawn_file_actions_destroy (&actions);
     }
 
